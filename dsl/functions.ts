@@ -1,0 +1,306 @@
+/**
+ * The one table of language functions.
+ *
+ * Each row drives the parser (infix symbols), the checker (arity and kinds),
+ * the reference interpreter (float64), the compiler to tfjs, the simplifier
+ * (commutativity, identities), mutation (weights) and the printer. Adding a
+ * function is adding a row here.
+ *
+ * tfjs is only a type here: the compiler passes the caller's tfjs module in, so
+ * the engine the user trains with is the one that runs the program.
+ */
+import type * as TF from '@tensorflow/tfjs';
+
+export type Tfjs = typeof TF;
+export type Tensor = TF.Tensor;
+
+/** A value of the reference interpreter: a scalar or a tensor shaped like `w`. */
+export type RefValue = number | Float64Array;
+export type Kind = 'tensor' | 'scalar';
+
+/** What an argument may be: anything, or a scalar only (a rate, a bound). */
+export type ArgKind = 'any' | 'scalar';
+
+export interface Infix {
+  readonly symbol: string;
+  /** Binding power: higher binds tighter. */
+  readonly prec: number;
+  readonly assoc: 'left' | 'right' | 'none';
+}
+
+interface BaseRow {
+  readonly name: string;
+  readonly args: readonly ArgKind[];
+  /** Relative weight of this function when mutation draws a new statement. */
+  readonly weight: number;
+  readonly infix?: Infix;
+  readonly commutative?: boolean;
+  readonly doc: string;
+}
+
+/** Elementwise: the result is a tensor when any argument is. */
+export interface ElementwiseRow extends BaseRow {
+  readonly form: 'elementwise';
+  readonly f: (...x: number[]) => number;
+  readonly tf: (tf: Tfjs, args: Tensor[]) => Tensor;
+}
+
+/** A constant: no arguments, a scalar. */
+export interface ConstantRow extends BaseRow {
+  readonly form: 'constant';
+  readonly value: number;
+}
+
+/**
+ * A reduction: partial sums per tensor, then a finish. Per-tensor reductions
+ * finish each tensor's sums; global ones add the sums of every parameter of
+ * the model first (and per replica, when replicas are stacked on axis 0).
+ */
+export interface ReductionRow extends BaseRow {
+  readonly form: 'reduction';
+  readonly scope: 'tensor' | 'global';
+  readonly result: Kind;
+  /** Terms to sum over elements: `terms(x_i, y_i, ...)` gives one number per accumulator. */
+  readonly terms: (...x: number[]) => number[];
+  readonly finish: (acc: number[], args: RefValue[]) => RefValue;
+  readonly tfTerms: (tf: Tfjs, args: Tensor[]) => Tensor[];
+  readonly tfFinish: (tf: Tfjs, acc: Tensor[], args: Tensor[]) => Tensor;
+}
+
+export type FnRow = ElementwiseRow | ConstantRow | ReductionRow;
+
+const LN2 = Math.LN2;
+const LN10 = Math.LN10;
+/** Guard for the norms in `cosine_sim` and `clip`: a zero vector is left as it is. */
+const TINY = 1e-30;
+
+const unary = (
+  name: string,
+  f: (x: number) => number,
+  tf: (tf: Tfjs, x: Tensor) => Tensor,
+  doc: string,
+  weight = 1,
+): ElementwiseRow => ({ name, form: 'elementwise', args: ['any'], f, tf: (t, a) => tf(t, a[0]!), weight, doc });
+
+const binary = (
+  name: string,
+  f: (x: number, y: number) => number,
+  tf: (tf: Tfjs, x: Tensor, y: Tensor) => Tensor,
+  doc: string,
+  extra: Partial<Pick<BaseRow, 'infix' | 'commutative' | 'weight'>> = {},
+): ElementwiseRow => ({
+  name,
+  form: 'elementwise',
+  args: ['any', 'any'],
+  f,
+  tf: (t, a) => tf(t, a[0]!, a[1]!),
+  weight: extra.weight ?? 1,
+  doc,
+  ...(extra.infix ? { infix: extra.infix } : {}),
+  ...(extra.commutative ? { commutative: true } : {}),
+});
+
+const cmp = (name: string, symbol: string, f: (x: number, y: number) => boolean, tf: (t: Tfjs, x: Tensor, y: Tensor) => Tensor, commutative = false) =>
+  binary(name, (x, y) => (f(x, y) ? 1 : 0), (t, x, y) => t.cast(tf(t, x, y), 'float32'), `1 where x ${symbol} y, else 0`, {
+    infix: { symbol, prec: 1, assoc: 'none' },
+    commutative,
+    weight: 0.25,
+  });
+
+const sumsq = (t: Tfjs, x: Tensor) => t.square(x);
+
+export const FUNCTIONS: readonly FnRow[] = [
+  // Elementwise, unary (the Lion paper's appendix H). sqrt and the logs act on |x|.
+  unary('abs', Math.abs, (t, x) => t.abs(x), '|x|'),
+  unary('sign', Math.sign, (t, x) => t.sign(x), 'sign of x (0 at 0)'),
+  unary('sqrt', (x) => Math.sqrt(Math.abs(x)), (t, x) => t.sqrt(t.abs(x)), 'sqrt(|x|)'),
+  unary('square', (x) => x * x, (t, x) => t.square(x), 'x^2'),
+  unary('cube', (x) => x * x * x, (t, x) => t.mul(t.square(x), x), 'x^3'),
+  unary('cbrt', Math.cbrt, (t, x) => t.mul(t.sign(x), t.pow(t.abs(x), 1 / 3)), 'cube root'),
+  unary('exp', Math.exp, (t, x) => t.exp(x), 'e^x'),
+  unary('exp2', (x) => Math.pow(2, x), (t, x) => t.exp(t.mul(x, LN2)), '2^x'),
+  unary('exp10', (x) => Math.pow(10, x), (t, x) => t.exp(t.mul(x, LN10)), '10^x'),
+  unary('expm1', Math.expm1, (t, x) => t.expm1(x), 'e^x - 1'),
+  unary('log', (x) => Math.log(Math.abs(x)), (t, x) => t.log(t.abs(x)), 'ln|x|'),
+  unary('log2', (x) => Math.log2(Math.abs(x)), (t, x) => t.div(t.log(t.abs(x)), LN2), 'log2|x|'),
+  unary('log10', (x) => Math.log10(Math.abs(x)), (t, x) => t.div(t.log(t.abs(x)), LN10), 'log10|x|'),
+  unary('log1p', (x) => Math.log(Math.abs(1 + x)), (t, x) => t.log(t.abs(t.add(x, 1))), 'ln|1 + x|'),
+  unary('sin', Math.sin, (t, x) => t.sin(x), 'sine'),
+  unary('cos', Math.cos, (t, x) => t.cos(x), 'cosine'),
+  unary('tan', Math.tan, (t, x) => t.tan(x), 'tangent'),
+  unary('arcsin', Math.asin, (t, x) => t.asin(x), 'inverse sine (NaN outside [-1, 1])'),
+  unary('arccos', Math.acos, (t, x) => t.acos(x), 'inverse cosine (NaN outside [-1, 1])'),
+  unary('arctan', Math.atan, (t, x) => t.atan(x), 'inverse tangent'),
+  unary('sinh', Math.sinh, (t, x) => t.sinh(x), 'hyperbolic sine'),
+  unary('cosh', Math.cosh, (t, x) => t.cosh(x), 'hyperbolic cosine'),
+  unary('tanh', Math.tanh, (t, x) => t.tanh(x), 'hyperbolic tangent'),
+  unary('arcsinh', Math.asinh, (t, x) => t.asinh(x), 'inverse hyperbolic sine'),
+  unary('arccosh', Math.acosh, (t, x) => t.acosh(x), 'inverse hyperbolic cosine (NaN below 1)'),
+  unary('arctanh', Math.atanh, (t, x) => t.atanh(x), 'inverse hyperbolic tangent'),
+  unary('reciprocal', (x) => 1 / x, (t, x) => t.reciprocal(x), '1 / x'),
+  unary('negative', (x) => -x, (t, x) => t.neg(x), '-x'),
+
+  // Elementwise, binary.
+  binary('add', (x, y) => x + y, (t, x, y) => t.add(x, y), 'x + y', { infix: { symbol: '+', prec: 2, assoc: 'left' }, commutative: true, weight: 2 }),
+  binary('sub', (x, y) => x - y, (t, x, y) => t.sub(x, y), 'x - y', { infix: { symbol: '-', prec: 2, assoc: 'left' }, weight: 2 }),
+  binary('mul', (x, y) => x * y, (t, x, y) => t.mul(x, y), 'x * y', { infix: { symbol: '*', prec: 3, assoc: 'left' }, commutative: true, weight: 2 }),
+  binary('div', (x, y) => x / y, (t, x, y) => t.div(x, y), 'x / y', { infix: { symbol: '/', prec: 3, assoc: 'left' }, weight: 2 }),
+  binary('power', Math.pow, (t, x, y) => t.pow(x, y), 'x ** y', { infix: { symbol: '**', prec: 5, assoc: 'right' } }),
+  binary('maximum', Math.max, (t, x, y) => t.maximum(x, y), 'larger of x and y', { commutative: true }),
+  binary('minimum', Math.min, (t, x, y) => t.minimum(x, y), 'smaller of x and y', { commutative: true }),
+
+  // Comparisons, beyond the paper: they give 1 or 0, for `where`.
+  cmp('less', '<', (x, y) => x < y, (t, x, y) => t.less(x, y)),
+  cmp('greater', '>', (x, y) => x > y, (t, x, y) => t.greater(x, y)),
+  cmp('less_equal', '<=', (x, y) => x <= y, (t, x, y) => t.lessEqual(x, y)),
+  cmp('greater_equal', '>=', (x, y) => x >= y, (t, x, y) => t.greaterEqual(x, y)),
+  cmp('equal', '==', (x, y) => x === y, (t, x, y) => t.equal(x, y), true),
+  cmp('not_equal', '!=', (x, y) => x !== y, (t, x, y) => t.notEqual(x, y), true),
+
+  {
+    name: 'where',
+    form: 'elementwise',
+    args: ['any', 'any', 'any'],
+    f: (c, a, b) => (c !== 0 ? a : b),
+    tf: (t, [c, a, b]) => {
+      const shape = broadcastShape(c!.shape, broadcastShape(a!.shape, b!.shape));
+      const cond = t.notEqual(c!, 0);
+      return t.where(shape.length === cond.shape.length ? cond : t.broadcastTo(cond, shape), t.broadcastTo(a!, shape), t.broadcastTo(b!, shape));
+    },
+    weight: 0.5,
+    doc: 'a where c is non-zero, else b',
+  },
+  {
+    name: 'clamp',
+    form: 'elementwise',
+    args: ['any', 'any', 'any'],
+    f: (x, lo, hi) => Math.min(Math.max(x, lo), hi),
+    tf: (t, [x, lo, hi]) => t.minimum(t.maximum(x!, lo!), hi!),
+    weight: 0.5,
+    doc: 'x limited to [lo, hi], elementwise',
+  },
+  {
+    name: 'interp',
+    form: 'elementwise',
+    args: ['any', 'any', 'scalar'],
+    f: (x, y, a) => (1 - a) * x + a * y,
+    // x + a (y - x) would be one op cheaper but rounds differently from the
+    // published formula; the seeds' reference trajectories use this form.
+    tf: (t, [x, y, a]) => t.add(t.mul(t.sub(1, a!), x!), t.mul(a!, y!)),
+    weight: 2,
+    doc: '(1 - a) x + a y, with a scalar weight a',
+  },
+
+  // Constants.
+  { name: 'get_pi', form: 'constant', args: [], value: Math.PI, weight: 0.1, doc: 'pi' },
+  { name: 'get_e', form: 'constant', args: [], value: Math.E, weight: 0.1, doc: 'e' },
+  { name: 'get_eps', form: 'constant', args: [], value: 1e-8, weight: 0.1, doc: '1e-8' },
+
+  // Reductions.
+  {
+    name: 'norm',
+    form: 'reduction',
+    scope: 'tensor',
+    result: 'scalar',
+    args: ['any'],
+    terms: (x) => [x * x],
+    finish: ([s]) => Math.sqrt(s!),
+    tfTerms: (t, [x]) => [sumsq(t, x!)],
+    tfFinish: (t, [s]) => t.sqrt(s!),
+    weight: 0.5,
+    doc: 'L2 norm of this tensor',
+  },
+  {
+    name: 'dot',
+    form: 'reduction',
+    scope: 'tensor',
+    result: 'scalar',
+    args: ['any', 'any'],
+    commutative: true,
+    terms: (x, y) => [x * y],
+    finish: ([s]) => s!,
+    tfTerms: (t, [x, y]) => [t.mul(x!, y!)],
+    tfFinish: (_t, [s]) => s!,
+    weight: 0.5,
+    doc: 'dot product within this tensor',
+  },
+  {
+    name: 'cosine_sim',
+    form: 'reduction',
+    scope: 'tensor',
+    result: 'scalar',
+    args: ['any', 'any'],
+    commutative: true,
+    terms: (x, y) => [x * y, x * x, y * y],
+    finish: ([xy, xx, yy]) => xy! / Math.max(Math.sqrt(xx!) * Math.sqrt(yy!), TINY),
+    tfTerms: (t, [x, y]) => [t.mul(x!, y!), sumsq(t, x!), sumsq(t, y!)],
+    tfFinish: (t, [xy, xx, yy]) => t.div(xy!, t.maximum(t.mul(t.sqrt(xx!), t.sqrt(yy!)), TINY)),
+    weight: 0.5,
+    doc: 'cosine similarity within this tensor',
+  },
+  {
+    name: 'global_norm',
+    form: 'reduction',
+    scope: 'global',
+    result: 'scalar',
+    args: ['any'],
+    terms: (x) => [x * x],
+    finish: ([s]) => Math.sqrt(s!),
+    tfTerms: (t, [x]) => [sumsq(t, x!)],
+    tfFinish: (t, [s]) => t.sqrt(s!),
+    weight: 0.5,
+    doc: 'L2 norm over every parameter of the model',
+  },
+  {
+    name: 'clip',
+    form: 'reduction',
+    scope: 'global',
+    result: 'tensor',
+    args: ['any', 'scalar'],
+    terms: (x) => [x * x],
+    finish: ([s], [x, c]) => {
+      const k = Math.min(1, (c as number) / Math.max(Math.sqrt(s!), TINY));
+      return typeof x === 'number' ? x * k : x!.map((v) => v * k);
+    },
+    tfTerms: (t, [x]) => [sumsq(t, x!)],
+    tfFinish: (t, [s], [x, c]) => t.mul(x!, t.minimum(1, t.div(c!, t.maximum(t.sqrt(s!), TINY)))),
+    weight: 0.5,
+    doc: 'x scaled so that its global norm is at most c',
+  },
+];
+
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+const BY_NAME = new Map(FUNCTIONS.map((r) => [r.name, r]));
+const BY_SYMBOL = new Map(FUNCTIONS.filter((r) => r.infix).map((r) => [r.infix!.symbol, r]));
+
+export function fn(name: string): FnRow | undefined {
+  return BY_NAME.get(name);
+}
+
+export function fnBySymbol(symbol: string): FnRow | undefined {
+  return BY_SYMBOL.get(symbol);
+}
+
+export function arity(row: FnRow): number {
+  return row.args.length;
+}
+
+/** Names the paper's listings use for functions under another name here. */
+export const FUNCTION_ALIASES: Readonly<Record<string, string>> = {
+  interpolate: 'interp',
+  clip_by_global_norm: 'clip',
+  pow: 'power',
+  max: 'maximum',
+  min: 'minimum',
+  neg: 'negative',
+};

@@ -1,0 +1,349 @@
+/**
+ * Parser for the Python-like optimizer language.
+ *
+ * Line-oriented, like the Lion paper's listings: optional comment header,
+ * top-level `name = number` hyperparameters, one `def NAME(params):` whose
+ * indented body is assignments and a final `return`. Infix operators come
+ * from the function table. Nothing here evaluates program text.
+ */
+import type { Assign, Expr, HParam, Param, Pos, Program } from './ast.js';
+import { DslError } from './errors.js';
+import { FUNCTION_ALIASES, FUNCTIONS, fn, fnBySymbol } from './functions.js';
+
+type Tok =
+  | { t: 'num'; v: number; pos: Pos; text: string }
+  | { t: 'id'; v: string; pos: Pos }
+  | { t: 'op'; v: string; pos: Pos }
+  | { t: 'end'; pos: Pos };
+
+const OPS = ['**', '<=', '>=', '==', '!=', '+', '-', '*', '/', '<', '>', '(', ')', ',', '=', ':'];
+const ID_START = /[\p{L}_]/u;
+const ID_CHAR = /[\p{L}\p{N}_]/u;
+const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;
+const RESERVED = new Set(['def', 'return']);
+
+function tokenize(text: string, line: number, startCol: number, file?: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i]!;
+    const pos = { line, column: startCol + i };
+    if (ch === ' ' || ch === '\t' || ch === '\r') {
+      i++;
+      continue;
+    }
+    if (ch === '#') break;
+    const m = NUMBER.exec(text.slice(i));
+    if (m && /[\d.]/.test(ch)) {
+      const after = text[i + m[0].length];
+      if (after !== undefined && ID_CHAR.test(after)) throw new DslError(`malformed number '${m[0]}${after}'`, pos, file);
+      out.push({ t: 'num', v: Number(m[0]), pos, text: m[0] });
+      i += m[0].length;
+      continue;
+    }
+    // Identifiers may use Unicode letters, as in Python (β1, λ).
+    const cp = text.codePointAt(i)!;
+    const cps = String.fromCodePoint(cp);
+    if (ID_START.test(cps)) {
+      let j = i + cps.length;
+      while (j < text.length) {
+        const c = String.fromCodePoint(text.codePointAt(j)!);
+        if (!ID_CHAR.test(c)) break;
+        j += c.length;
+      }
+      out.push({ t: 'id', v: text.slice(i, j).normalize('NFKC'), pos });
+      i = j;
+      continue;
+    }
+    const op = OPS.find((o) => text.startsWith(o, i));
+    if (op) {
+      out.push({ t: 'op', v: op, pos });
+      i += op.length;
+      continue;
+    }
+    throw new DslError(`unexpected character '${cps}'`, pos, file);
+  }
+  out.push({ t: 'end', pos: { line, column: startCol + text.replace(/\s+$/, '').length } });
+  return out;
+}
+
+function describe(t: Tok): string {
+  switch (t.t) {
+    case 'num':
+      return `number ${t.text}`;
+    case 'id':
+      return `'${t.v}'`;
+    case 'op':
+      return `'${t.v}'`;
+    case 'end':
+      return 'end of line';
+  }
+}
+
+class LineParser {
+  private i = 0;
+  constructor(
+    private readonly toks: Tok[],
+    private readonly file?: string,
+  ) {}
+
+  peek(): Tok {
+    return this.toks[this.i]!;
+  }
+  next(): Tok {
+    return this.toks[this.i++]!;
+  }
+  fail(msg: string, t: Tok = this.peek()): never {
+    throw new DslError(msg, t.pos, this.file);
+  }
+  isOp(v: string): boolean {
+    const t = this.peek();
+    return t.t === 'op' && t.v === v;
+  }
+  expectOp(v: string, what = `'${v}'`): Tok {
+    const t = this.peek();
+    if (t.t !== 'op' || t.v !== v) this.fail(`expected ${what}, found ${describe(t)}`);
+    return this.next();
+  }
+  expectId(what: string): { v: string; pos: Pos } {
+    const t = this.peek();
+    if (t.t !== 'id' || RESERVED.has(t.v)) this.fail(`expected ${what}, found ${describe(t)}`);
+    this.next();
+    return t as { v: string; pos: Pos };
+  }
+  expectEnd(): void {
+    const t = this.peek();
+    if (t.t !== 'end') this.fail(`expected end of line, found ${describe(t)}`);
+  }
+
+  /** A number with an optional sign, for hyperparameters and state defaults. */
+  signedNumber(what: string): number {
+    let sign = 1;
+    if (this.isOp('-') || this.isOp('+')) {
+      if ((this.next() as { v: string }).v === '-') sign = -1;
+    }
+    const t = this.peek();
+    if (t.t !== 'num') this.fail(`expected ${what}, found ${describe(t)}`);
+    this.next();
+    return sign * t.v;
+  }
+
+  expr(): Expr {
+    return this.binary(1);
+  }
+
+  private binary(minPrec: number): Expr {
+    let left = this.unary();
+    for (;;) {
+      const t = this.peek();
+      if (t.t !== 'op') break;
+      const row = fnBySymbol(t.v);
+      const inf = row?.infix;
+      if (!row || !inf || inf.prec < minPrec || inf.prec === 5) break;
+      this.next();
+      const right = this.binary(inf.assoc === 'left' ? inf.prec + 1 : inf.prec + 1);
+      left = { type: 'call', fn: row.name, args: [left, right], pos: t.pos };
+      if (inf.assoc === 'none') {
+        const n = this.peek();
+        if (n.t === 'op' && fnBySymbol(n.v)?.infix?.prec === inf.prec) this.fail(`comparisons cannot be chained; add parentheses`, n);
+      }
+    }
+    return left;
+  }
+
+  // Python: unary minus binds looser than ** and tighter than * and /.
+  private unary(): Expr {
+    const t = this.peek();
+    if (t.t === 'op' && (t.v === '-' || t.v === '+')) {
+      this.next();
+      const operand = this.unary();
+      if (t.v === '+') return operand;
+      if (operand.type === 'num') return { type: 'num', value: -operand.value, pos: t.pos };
+      return { type: 'call', fn: 'negative', args: [operand], pos: t.pos };
+    }
+    return this.power();
+  }
+
+  private power(): Expr {
+    const base = this.primary();
+    const t = this.peek();
+    if (t.t === 'op' && t.v === '**') {
+      this.next();
+      const exp = this.unary();
+      return { type: 'call', fn: 'power', args: [base, exp], pos: t.pos };
+    }
+    return base;
+  }
+
+  private primary(): Expr {
+    const t = this.peek();
+    if (t.t === 'num') {
+      this.next();
+      return { type: 'num', value: t.v, pos: t.pos };
+    }
+    if (t.t === 'op' && t.v === '(') {
+      this.next();
+      const e = this.expr();
+      this.expectOp(')', "')'");
+      return e;
+    }
+    if (t.t === 'id' && !RESERVED.has(t.v)) {
+      this.next();
+      if (this.isOp('(')) {
+        this.next();
+        const args: Expr[] = [];
+        if (!this.isOp(')')) {
+          for (;;) {
+            args.push(this.expr());
+            if (this.isOp(',')) {
+              this.next();
+              continue;
+            }
+            break;
+          }
+        }
+        this.expectOp(')', "',' or ')'");
+        const name = FUNCTION_ALIASES[t.v] ?? t.v;
+        const row = fn(name);
+        if (!row) this.fail(`unknown function '${t.v}'${suggest(t.v)}`, t);
+        if (row.args.length !== args.length)
+          this.fail(`${row.name} takes ${row.args.length} argument${row.args.length === 1 ? '' : 's'}, got ${args.length}`, t);
+        return { type: 'call', fn: name, args, pos: t.pos };
+      }
+      return { type: 'name', name: t.v, pos: t.pos };
+    }
+    this.fail(`expected an expression, found ${describe(t)}`);
+  }
+}
+
+function suggest(name: string): string {
+  const close = FUNCTIONS.map((r) => r.name).filter((n) => editDistance(n, name) <= 2);
+  return close.length ? ` (did you mean ${close.map((c) => `'${c}'`).join(' or ')}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}
+
+export interface ParseOptions {
+  /** File name for error messages. */
+  file?: string;
+}
+
+/** Parses program text. Throws `DslError` with the line and column of the first problem. */
+export function parse(source: string, options: ParseOptions = {}): Program {
+  const file = options.file;
+  if (typeof source !== 'string') throw new DslError('program source must be text', undefined, file);
+  const lines = source.replace(/^\uFEFF/, '').split(/\n/);
+  const header: string[] = [];
+  const hparams: HParam[] = [];
+  let fnName: string | undefined;
+  let params: Param[] = [];
+  const body: Assign[] = [];
+  let returns: Expr[] | undefined;
+  let returnPos: Pos | undefined;
+  let bodyIndent: string | undefined;
+  let seenCode = false;
+  let defPos: Pos | undefined;
+
+  for (let li = 0; li < lines.length; li++) {
+    const raw = lines[li]!.replace(/\r$/, '');
+    const lineNo = li + 1;
+    const trimmed = raw.trim();
+    if (trimmed === '') continue;
+    if (trimmed.startsWith('#')) {
+      if (!seenCode) header.push(trimmed.replace(/^#\s?/, ''));
+      continue;
+    }
+    seenCode = true;
+    const indent = /^[ \t]*/.exec(raw)![0];
+    const col = indent.length + 1;
+    const toks = tokenize(raw.slice(indent.length), lineNo, col, file);
+    const p = new LineParser(toks, file);
+    const first = toks[0]!;
+
+    if (indent === '') {
+      if (fnName !== undefined && returns === undefined) {
+        throw new DslError(`expected an indented statement or 'return' in '${fnName}'`, first.pos, file);
+      }
+      if (first.t === 'id' && first.v === 'def') {
+        if (fnName !== undefined) p.fail(`only one 'def' is allowed per program`, first);
+        p.next();
+        const id = p.expectId('a function name');
+        fnName = id.v;
+        defPos = first.pos;
+        p.expectOp('(', "'('");
+        params = [];
+        if (!p.isOp(')')) {
+          for (;;) {
+            const pn = p.expectId('a parameter name');
+            if (params.some((q) => q.name === pn.v)) throw new DslError(`duplicate parameter '${pn.v}'`, pn.pos, file);
+            let init: number | undefined;
+            if (p.isOp('=')) {
+              p.next();
+              init = p.signedNumber('a number (the initial value of the state slot)');
+            }
+            params.push(init === undefined ? { name: pn.v, pos: pn.pos } : { name: pn.v, init, pos: pn.pos });
+            if (p.isOp(',')) {
+              p.next();
+              if (p.isOp(')')) break;
+              continue;
+            }
+            break;
+          }
+        }
+        p.expectOp(')', "',' or ')'");
+        p.expectOp(':', "':'");
+        p.expectEnd();
+        continue;
+      }
+      // A top-level hyperparameter: `name = number`.
+      const id = p.expectId("a hyperparameter ('name = number') or 'def'");
+      p.expectOp('=', "'='");
+      const value = p.signedNumber('a number');
+      p.expectEnd();
+      if (hparams.some((h) => h.name === id.v)) throw new DslError(`duplicate hyperparameter '${id.v}'`, id.pos, file);
+      if (fn(id.v)) throw new DslError(`'${id.v}' is a function name and cannot be a hyperparameter`, id.pos, file);
+      hparams.push({ name: id.v, value, pos: id.pos });
+      continue;
+    }
+
+    // An indented line: part of the body.
+    if (fnName === undefined) throw new DslError(`unexpected indentation outside 'def'`, first.pos, file);
+    if (returns !== undefined) throw new DslError(`statement after 'return'`, first.pos, file);
+    if (bodyIndent === undefined) bodyIndent = indent;
+    else if (indent !== bodyIndent) throw new DslError(`inconsistent indentation`, { line: lineNo, column: 1 }, file);
+    if (first.t === 'id' && first.v === 'return') {
+      p.next();
+      returnPos = first.pos;
+      returns = [];
+      for (;;) {
+        returns.push(p.expr());
+        if (p.isOp(',')) {
+          p.next();
+          if (p.peek().t === 'end') break;
+          continue;
+        }
+        break;
+      }
+      p.expectEnd();
+      continue;
+    }
+    const target = p.expectId("an assignment ('name = expression') or 'return'");
+    p.expectOp('=', "'='");
+    const expr = p.expr();
+    p.expectEnd();
+    body.push({ target: target.v, expr, pos: target.pos });
+  }
+
+  const endPos = { line: Math.max(1, lines.length), column: 1 };
+  if (fnName === undefined) throw new DslError(`expected 'def train(w, g, ..., lr):'`, endPos, file);
+  if (returns === undefined) throw new DslError(`'${fnName}' has no 'return'`, defPos ? endPos : endPos, file);
+  const program: Program = { header, hparams, fnName, params, body, returns, ...(returnPos ? { returnPos } : {}) };
+  return program;
+}

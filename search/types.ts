@@ -1,0 +1,140 @@
+/**
+ * The vocabulary shared by the search, its executor, its store and whoever
+ * watches it (dashboard, plain reporter). `search/` defines these; `src/`
+ * implements the evaluation behind `Executor`.
+ */
+
+/** Suites of proxy tasks: `quick` is the hurdle, `standard` the full run, `metaval` held out. */
+export type SuiteName = 'quick' | 'standard' | 'metaval';
+
+/** What became of a child. */
+export type ChildStatus =
+  | 'ok' // trained on the quick suite and, above the hurdle, the standard suite
+  | 'pruned' // trained on the quick suite only: below the hurdle
+  | 'cached' // equivalent to an earlier child: its score is reused, nothing trained
+  | 'invalid' // failed the checker: never trained
+  | 'failed'; // NaN, infinity, divergence, exception, time-out or worker crash
+
+export type MutationKind = 'insert' | 'delete' | 'modify' | 'seed' | 'restart';
+
+/** One task's result for one program. */
+export interface TaskResult {
+  task: string;
+  /** The learning rate (multiplier of the program's `lr`) with the lowest validation loss. */
+  lr: number | null;
+  /** Validation loss at that rate; null when every rate failed. */
+  loss: number | null;
+  /** Task metric at that rate (accuracy for classifiers, else the loss). */
+  metric: number | null;
+  /** Normalised score against the reference optimizer: higher is better, 0 is as good as it. */
+  score: number | null;
+  /** Training loss, sampled, at the best rate. */
+  curve: number[];
+  /** Why this task failed at every rate (NaN, divergence, ...). */
+  failure?: string;
+  /** Wall-clock milliseconds spent on the task. */
+  ms: number;
+  /** Plateau detected during training at the best rate (step index), if any. */
+  plateauAt?: number;
+  /** True when the learning-rate sweep ran as stacked replicas. */
+  batched?: boolean;
+}
+
+/** A program's result on a suite. */
+export interface SuiteResult {
+  suite: SuiteName;
+  /** Mean of task scores; null when the program failed. */
+  fitness: number | null;
+  tasks: TaskResult[];
+  ms: number;
+  failure?: string;
+}
+
+/** One evaluation handed to an executor. */
+export interface EvalJob {
+  childId: number;
+  /** Program text (canonical print). Workers parse it; nothing in it is executed as JavaScript. */
+  source: string;
+  suite: SuiteName;
+  /** Seed of the task data and model initialisation. */
+  seed: number;
+  /** Learning-rate multipliers to sweep. */
+  lrs: number[];
+  /** Override of each task's default step count (tests use it). */
+  steps?: number;
+}
+
+export type EvalOutcome =
+  | { ok: true; result: SuiteResult }
+  | { ok: false; reason: string; crashed?: boolean; timedOut?: boolean };
+
+/**
+ * Runs evaluations. The local implementation is a piscina pool; a
+ * multi-machine executor can replace it without touching the evolution loop.
+ */
+export interface Executor {
+  readonly size: number;
+  /** Evaluations running right now. */
+  busy(): number;
+  evaluate(job: EvalJob): Promise<EvalOutcome>;
+  close(): Promise<void>;
+}
+
+/** Everything recorded about a judged child. */
+export interface ChildRecord {
+  id: number;
+  parent: number | null;
+  mutation: MutationKind;
+  /** A short description of the mutation (e.g. `modify s3: sqrt -> cbrt`). */
+  mutationDetail: string;
+  source: string;
+  simplified: string;
+  hash: string;
+  fingerprint: string;
+  status: ChildStatus;
+  /** The fitness that selection uses: standard-suite fitness if run, else quick. */
+  fitness: number | null;
+  quick: SuiteResult | null;
+  standard: SuiteResult | null;
+  /** Meta-validation fitness, once the child has been meta-validated. */
+  metaval: number | null;
+  /** Statements in the simplified program. */
+  size: number;
+  /** For cached children: the child whose score was reused. */
+  cachedFrom: number | null;
+  failure: string | null;
+  /** Milliseconds of evaluation (0 for cached and invalid). */
+  ms: number;
+  /** ISO time the child was committed. */
+  at: string;
+}
+
+export interface SearchStats {
+  judged: number;
+  budget: number;
+  cached: number;
+  invalid: number;
+  pruned: number;
+  failed: number;
+  trained: number;
+  bestId: number | null;
+  bestFitness: number | null;
+  elapsedMs: number;
+  workersBusy: number;
+  workers: number;
+  /** Children judged per second over the recent window. */
+  rate: number;
+}
+
+/** What the search tells its subscribers (dashboard, plain reporter, tests). */
+export type SearchEvent =
+  | { type: 'start'; run: string; resumed: boolean; budget: number; workers: number }
+  | { type: 'child'; child: ChildRecord; stats: SearchStats }
+  | { type: 'best'; child: ChildRecord }
+  | { type: 'metaval'; id: number; fitness: number | null }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; worker?: number }
+  | { type: 'paused' }
+  | { type: 'resumed' }
+  | { type: 'done'; stats: SearchStats; reason: 'budget' | 'stopped' };
+
+export type SearchListener = (e: SearchEvent) => void;
