@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { UserError } from './errors.js';
+
+// Placeholder until this command's issue lands; it is replaced, not extended.
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('(not built yet)')
+    .action(() => {
+      throw new UserError("'demo' is not built yet");
+    });
+}

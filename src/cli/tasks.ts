@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { UserError } from './errors.js';
+
+// Placeholder until this command's issue lands; it is replaced, not extended.
+export function register(program: Command): void {
+  program
+    .command('tasks')
+    .description('(not built yet)')
+    .action(() => {
+      throw new UserError("'tasks' is not built yet");
+    });
+}
