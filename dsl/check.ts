@@ -1,0 +1,141 @@
+/**
+ * The checker ("abstract execution"): everything that can be known about a
+ * program before it runs. Undefined names, arities, kinds (tensor or scalar),
+ * the return arity, finite constants, and that the update depends on the
+ * gradient, directly or through state carried from earlier steps.
+ */
+import { type Expr, type Program, type Pos, namesIn, roleOf, stateSlots } from './ast.js';
+import { DslError } from './errors.js';
+import { type Kind, fn } from './functions.js';
+
+export interface CheckOptions {
+  file?: string;
+}
+
+export interface CheckInfo {
+  /** Kind of every name after the last assignment to it. */
+  kinds: Map<string, Kind>;
+  /** Kinds of the returned values: update first, then each state slot. */
+  returnKinds: Kind[];
+}
+
+/** Throws `DslError` at the first problem; returns what it learnt otherwise. */
+export function check(p: Program, opts: CheckOptions = {}): CheckInfo {
+  const file = opts.file;
+  const fail = (msg: string, pos?: Pos): never => {
+    throw new DslError(msg, pos, file);
+  };
+
+  const kinds = new Map<string, Kind>();
+  const seenRoles = new Map<string, string>();
+  for (const h of p.hparams) {
+    if (!Number.isFinite(h.value)) fail(`hyperparameter '${h.name}' must be a finite number`, h.pos);
+    kinds.set(h.name, 'scalar');
+  }
+  for (const q of p.params) {
+    if (kinds.has(q.name)) fail(`parameter '${q.name}' has the name of a hyperparameter`, q.pos);
+    if (fn(q.name)) fail(`parameter '${q.name}' has the name of a function`, q.pos);
+    const role = roleOf(q.name);
+    if (role) {
+      const prev = seenRoles.get(role);
+      if (prev) fail(`'${q.name}' and '${prev}' are both the ${roleName(role)}`, q.pos);
+      seenRoles.set(role, q.name);
+      if (q.init !== undefined) fail(`'${q.name}' is the ${roleName(role)}, not a state slot, and takes no initial value`, q.pos);
+    } else if (q.init !== undefined && !Number.isFinite(q.init)) fail(`initial value of '${q.name}' must be finite`, q.pos);
+    kinds.set(q.name, role === 'lr' || role === 'step' ? 'scalar' : 'tensor');
+  }
+  if (!seenRoles.has('g')) fail(`'${p.fnName}' needs the gradient parameter 'g'`, p.params[0]?.pos);
+
+  const hparamNames = new Set(p.hparams.map((h) => h.name));
+  const kindOf = (e: Expr): Kind => {
+    switch (e.type) {
+      case 'num':
+        if (!Number.isFinite(e.value)) fail(`constants must be finite`, e.pos);
+        return 'scalar';
+      case 'name': {
+        const k = kinds.get(e.name);
+        if (!k) fail(`undefined name '${e.name}'`, e.pos);
+        return k!;
+      }
+      case 'call': {
+        const row = fn(e.fn);
+        if (!row) return fail(`unknown function '${e.fn}'`, e.pos);
+        if (row.args.length !== e.args.length)
+          fail(`${row.name} takes ${row.args.length} argument${row.args.length === 1 ? '' : 's'}, got ${e.args.length}`, e.pos);
+        const argKinds = e.args.map(kindOf);
+        row.args.forEach((want, i) => {
+          if (want === 'scalar' && argKinds[i] !== 'scalar')
+            fail(`argument ${i + 1} of ${row.name} must be a scalar, got a tensor`, e.args[i]!.pos ?? e.pos);
+        });
+        switch (row.form) {
+          case 'elementwise':
+            return argKinds.includes('tensor') ? 'tensor' : 'scalar';
+          case 'constant':
+            return 'scalar';
+          case 'reduction':
+            return row.result === 'tensor' && argKinds[0] === 'tensor' ? 'tensor' : row.result === 'tensor' ? 'scalar' : 'scalar';
+        }
+      }
+    }
+  };
+
+  for (const s of p.body) {
+    if (hparamNames.has(s.target)) fail(`cannot assign to hyperparameter '${s.target}'`, s.pos);
+    if (fn(s.target)) fail(`cannot assign to '${s.target}', a function name`, s.pos);
+    const role = roleOf(s.target);
+    if (role === 'step') fail(`cannot assign to '${s.target}', the step count`, s.pos);
+    kinds.set(s.target, kindOf(s.expr));
+  }
+
+  const slots = stateSlots(p);
+  const want = 1 + slots.length;
+  if (p.returns.length !== want) {
+    const names = ['update', ...slots.map((q) => q.name)].join(', ');
+    fail(`'${p.fnName}' must return ${want} value${want === 1 ? '' : 's'} (${names}), got ${p.returns.length}`, p.returnPos);
+  }
+  const returnKinds = p.returns.map(kindOf);
+
+  // The update must depend on g: directly, or through a state slot whose next
+  // value depends on g (state flows from one step to the next).
+  const deps = dependencies(p);
+  const gName = seenRoles.get('g')!;
+  const slotNames = slots.map((q) => q.name);
+  const gSlots = new Set<string>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    slotNames.forEach((n, i) => {
+      if (gSlots.has(n)) return;
+      const d = deps.returns[i + 1]!;
+      if (d.has(gName) || [...gSlots].some((s) => d.has(s))) {
+        gSlots.add(n);
+        changed = true;
+      }
+    });
+  }
+  const upd = deps.returns[0]!;
+  if (!upd.has(gName) && ![...gSlots].some((s) => upd.has(s)))
+    fail(`the update does not depend on the gradient '${gName}'`, p.returns[0]?.pos ?? p.returnPos);
+
+  return { kinds, returnKinds };
+}
+
+function roleName(role: string): string {
+  return { w: 'weight', g: 'gradient', lr: 'learning rate', step: 'step count' }[role] ?? role;
+}
+
+/**
+ * For each returned value, the parameters (inputs of this step) it depends on.
+ * Assignments are processed in order; a name's dependency set is replaced on
+ * reassignment.
+ */
+export function dependencies(p: Program): { returns: Set<string>[]; env: Map<string, Set<string>> } {
+  const env = new Map<string, Set<string>>();
+  for (const q of p.params) env.set(q.name, new Set([q.name]));
+  const depsOf = (e: Expr): Set<string> => {
+    const out = new Set<string>();
+    for (const n of namesIn(e)) for (const d of env.get(n) ?? []) out.add(d);
+    return out;
+  };
+  for (const s of p.body) env.set(s.target, depsOf(s.expr));
+  return { returns: p.returns.map(depsOf), env };
+}
