@@ -1,0 +1,603 @@
+/**
+ * The run store: one SQLite database per run (better-sqlite3), `DIR/NAME/run.db`.
+ *
+ * What it holds:
+ * - `meta`: the run's name, creation time, schema version, its search
+ *   configuration (fixed for the run's life except `budget`), the seed
+ *   programs' source as they were when the run started, and the run status.
+ * - `children`: every judged child, in id order, with its source, simplified
+ *   source, hashes, status, fitness, suite results (JSON, with per-task best
+ *   rates and curves) and timings; `scores` repeats the per-task scores as rows.
+ * - `members`: the population's history. A row is a stay in the population:
+ *   the child, the commit (child id) that added it and the commit that removed
+ *   it. The population after commit n is the rows with `added_at <= n` and no
+ *   removal up to n, oldest first. The search breeds child i from the state
+ *   after commit i - batch, so this history is what lets a resume rebuild it.
+ * - `counters`: committed id, per-status counts, best child, last improvement,
+ *   elapsed time. `metaval`: meta-validation requests and results. `log`:
+ *   warnings (worker crashes, time-outs) for the dashboard and `show`.
+ *
+ * Every commit (a child, its population change, the counters, metaval
+ * requests) is one transaction, so a run killed at any moment holds a prefix
+ * of the children, nothing half-written. WAL mode lets readers (dashboard,
+ * `optevo show` in another terminal) read while the search writes.
+ *
+ * The read API (for the dashboard, `runs`, `show`, `export`):
+ *   const store = RunStore.open(resolveRunPath('my-run'), { readonly: true });
+ *   store.info(); store.config(); store.stats(); store.counters();
+ *   store.child(17); store.children({ from: 1, limit: 100 }); store.iterateChildren();
+ *   store.leaderboard(10); store.leaderboard(10, 'metaval'); store.population();
+ *   store.lineage(17); store.bestHistory(); store.metavalResults(); store.logs();
+ *   store.close();
+ */
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ChildRecord, ChildStatus, MutationKind, SearchStats, SuiteResult } from './types.js';
+import { parseSearchConfig, type SearchConfig } from './config.js';
+
+export const SCHEMA_VERSION = 1;
+export const DB_FILE = 'run.db';
+export const DEFAULT_RUN_DIR = 'runs';
+
+/** A missing, corrupt or incompatible run: the CLI prints the message on one line. */
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export type RunStatus = 'running' | 'stopped' | 'done';
+
+export interface RunInfo {
+  name: string;
+  /** The run directory. */
+  dir: string;
+  /** The database file. */
+  file: string;
+  createdAt: string;
+  status: RunStatus;
+  version: number;
+}
+
+export interface SeedSource {
+  /** The name or path given in `--seeds`. */
+  name: string;
+  source: string;
+}
+
+/** The run's counters after the last commit. */
+export interface Counters {
+  /** Id of the last committed child (children 1..committed are stored). */
+  committed: number;
+  ok: number;
+  pruned: number;
+  cached: number;
+  invalid: number;
+  failed: number;
+  bestId: number | null;
+  bestFitness: number | null;
+  /** Id of the child that last improved the best fitness (0 before any). */
+  lastImprovement: number;
+  restarts: number;
+  /** Evaluation wall time summed over resumed sessions. */
+  elapsedMs: number;
+}
+
+export const ZERO_COUNTERS: Counters = {
+  committed: 0,
+  ok: 0,
+  pruned: 0,
+  cached: 0,
+  invalid: 0,
+  failed: 0,
+  bestId: null,
+  bestFitness: null,
+  lastImprovement: 0,
+  restarts: 0,
+  elapsedMs: 0,
+};
+
+export interface Member {
+  id: number;
+  fitness: number;
+  /** Commit (child id) that added this stay. */
+  addedAt: number;
+}
+
+/** What one commit writes, atomically. */
+export interface Commit {
+  child: ChildRecord;
+  /** Members added by this commit (the child itself, or the best program at a restart). */
+  add: { id: number; fitness: number }[];
+  /** Children whose stay ends at this commit (oldest removed, or everyone at a restart). */
+  remove: number[];
+  counters: Counters;
+  /** Children to meta-validate, requested at this commit. */
+  metaval: number[];
+}
+
+export interface MetavalRow {
+  id: number;
+  requestedAt: number;
+  status: 'pending' | 'done' | 'failed';
+  fitness: number | null;
+  result: SuiteResult | null;
+}
+
+export interface LogRow {
+  at: string;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS children (
+  id INTEGER PRIMARY KEY,
+  parent INTEGER,
+  mutation TEXT NOT NULL,
+  mutation_detail TEXT NOT NULL,
+  source TEXT NOT NULL,
+  simplified TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  fitness REAL,
+  quick_fitness REAL,
+  standard_fitness REAL,
+  quick TEXT,
+  standard TEXT,
+  metaval REAL,
+  size INTEGER NOT NULL,
+  cached_from INTEGER,
+  failure TEXT,
+  ms REAL NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS children_fitness ON children (fitness DESC, id);
+CREATE INDEX IF NOT EXISTS children_hash ON children (hash);
+CREATE INDEX IF NOT EXISTS children_fingerprint ON children (fingerprint);
+CREATE TABLE IF NOT EXISTS scores (
+  child_id INTEGER NOT NULL,
+  suite TEXT NOT NULL,
+  task TEXT NOT NULL,
+  score REAL,
+  loss REAL,
+  metric REAL,
+  lr REAL,
+  ms REAL NOT NULL,
+  failure TEXT,
+  PRIMARY KEY (child_id, suite, task)
+);
+CREATE TABLE IF NOT EXISTS members (
+  child_id INTEGER NOT NULL,
+  fitness REAL NOT NULL,
+  added_at INTEGER NOT NULL,
+  removed_at INTEGER,
+  PRIMARY KEY (child_id, added_at)
+);
+CREATE INDEX IF NOT EXISTS members_open ON members (removed_at);
+CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS metaval (
+  child_id INTEGER PRIMARY KEY,
+  requested_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  fitness REAL,
+  result TEXT
+);
+CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
+`;
+
+interface ChildRow {
+  id: number;
+  parent: number | null;
+  mutation: string;
+  mutation_detail: string;
+  source: string;
+  simplified: string;
+  hash: string;
+  fingerprint: string;
+  status: string;
+  fitness: number | null;
+  quick: string | null;
+  standard: string | null;
+  metaval: number | null;
+  size: number;
+  cached_from: number | null;
+  failure: string | null;
+  ms: number;
+  at: string;
+}
+
+function rowToChild(r: ChildRow): ChildRecord {
+  return {
+    id: r.id,
+    parent: r.parent,
+    mutation: r.mutation as MutationKind,
+    mutationDetail: r.mutation_detail,
+    source: r.source,
+    simplified: r.simplified,
+    hash: r.hash,
+    fingerprint: r.fingerprint,
+    status: r.status as ChildStatus,
+    fitness: r.fitness,
+    quick: r.quick ? (JSON.parse(r.quick) as SuiteResult) : null,
+    standard: r.standard ? (JSON.parse(r.standard) as SuiteResult) : null,
+    metaval: r.metaval,
+    size: r.size,
+    cachedFrom: r.cached_from,
+    failure: r.failure,
+    ms: r.ms,
+    at: r.at,
+  };
+}
+
+/** NaN and infinities are not JSON; a non-finite number is stored as null. */
+function finiteOrNull(x: number | null | undefined): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
+
+/**
+ * Where a run lives. `run` may be a run directory, its database file, or a
+ * name under `runDir` (default `runs/`).
+ */
+export function resolveRunPath(run: string, runDir: string = DEFAULT_RUN_DIR): { dir: string; file: string } {
+  const candidates = [run, path.join(runDir, run)];
+  for (const c of candidates) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(c);
+    } catch {
+      continue;
+    }
+    if (st.isFile()) return { dir: path.dirname(c), file: c };
+    if (st.isDirectory() && fs.existsSync(path.join(c, DB_FILE))) return { dir: c, file: path.join(c, DB_FILE) };
+  }
+  throw new StoreError(`no run '${run}' (looked for ${candidates.map((c) => `${c}/${DB_FILE}`).join(' and ')})`);
+}
+
+/** `2026-11-28-1527-a3f` style names: sortable, short, unlikely to collide. */
+export function generateRunName(now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `${stamp}-${Math.floor(Math.random() * 0xfff).toString(16).padStart(3, '0')}`;
+}
+
+export class RunStore {
+  private readonly db: Database.Database;
+  readonly dir: string;
+  readonly file: string;
+  readonly readonly: boolean;
+
+  private constructor(db: Database.Database, file: string, readonly: boolean) {
+    this.db = db;
+    this.file = file;
+    this.dir = path.dirname(file);
+    this.readonly = readonly;
+  }
+
+  /** Makes a new run at `dir` (which must not hold a run yet). */
+  static create(dir: string, init: { name?: string; config: SearchConfig; seeds: SeedSource[] }): RunStore {
+    const file = path.join(dir, DB_FILE);
+    if (fs.existsSync(file)) throw new StoreError(`a run already exists at ${dir} (use --resume to continue it)`);
+    fs.mkdirSync(dir, { recursive: true });
+    const db = new Database(file);
+    const store = new RunStore(db, file, false);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    db.transaction(() => {
+      put.run('version', JSON.stringify(SCHEMA_VERSION));
+      put.run('name', JSON.stringify(init.name ?? path.basename(path.resolve(dir))));
+      put.run('created', JSON.stringify(new Date().toISOString()));
+      put.run('status', JSON.stringify('running'));
+      put.run('config', JSON.stringify(init.config));
+      put.run('seeds', JSON.stringify(init.seeds));
+      store.writeCounters(ZERO_COUNTERS);
+    })();
+    return store;
+  }
+
+  /** Opens an existing run (a directory, its `run.db`, or a name under `runs/`: see `resolveRunPath`). */
+  static open(run: string, opts: { readonly?: boolean; runDir?: string } = {}): RunStore {
+    const { file } = resolveRunPath(run, opts.runDir);
+    const readonly = opts.readonly ?? false;
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly, fileMustExist: true });
+    } catch (e) {
+      throw new StoreError(`cannot open run ${file}: ${(e as Error).message}`);
+    }
+    const store = new RunStore(db, file, readonly);
+    try {
+      if (!readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      const tables = new Set(
+        (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name),
+      );
+      for (const t of ['meta', 'children', 'members', 'counters', 'metaval', 'scores', 'log'])
+        if (!tables.has(t)) throw new StoreError(`${file} is not an optevo run (no '${t}' table)`);
+      const version = store.meta<number>('version');
+      if (version !== SCHEMA_VERSION) throw new StoreError(`${file} has run format ${version}; this optevo reads format ${SCHEMA_VERSION}`);
+      store.config(); // validates
+    } catch (e) {
+      db.close();
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(`corrupt run ${file}: ${(e as Error).message}`);
+    }
+    return store;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- reading -------------------------------------------------------------
+
+  private meta<T>(key: string): T | undefined {
+    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return r ? (JSON.parse(r.value) as T) : undefined;
+  }
+
+  info(): RunInfo {
+    return {
+      name: this.meta<string>('name') ?? path.basename(this.dir),
+      dir: this.dir,
+      file: this.file,
+      createdAt: this.meta<string>('created') ?? '',
+      status: this.meta<RunStatus>('status') ?? 'running',
+      version: this.meta<number>('version') ?? 0,
+    };
+  }
+
+  /** The run's search configuration, validated. */
+  config(): SearchConfig {
+    return parseSearchConfig(this.meta<unknown>('config'), `configuration in ${this.file}`);
+  }
+
+  /** The seed programs' source as stored when the run began. */
+  seeds(): SeedSource[] {
+    return this.meta<SeedSource[]>('seeds') ?? [];
+  }
+
+  counters(): Counters {
+    const rows = this.db.prepare('SELECT key, value FROM counters').all() as { key: string; value: string }[];
+    const out: Record<string, unknown> = { ...ZERO_COUNTERS };
+    for (const r of rows) out[r.key] = JSON.parse(r.value);
+    return out as unknown as Counters;
+  }
+
+  /** The counters as the search reports them (rate and busy workers are live values: 0 here). */
+  stats(): SearchStats {
+    const c = this.counters();
+    return {
+      judged: c.committed,
+      budget: this.config().budget,
+      cached: c.cached,
+      invalid: c.invalid,
+      pruned: c.pruned,
+      failed: c.failed,
+      trained: c.ok + c.pruned,
+      bestId: c.bestId,
+      bestFitness: c.bestFitness,
+      elapsedMs: c.elapsedMs,
+      workersBusy: 0,
+      workers: 0,
+      rate: 0,
+    };
+  }
+
+  child(id: number): ChildRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM children WHERE id = ?').get(id) as ChildRow | undefined;
+    return r ? rowToChild(r) : undefined;
+  }
+
+  /** Children in id order, from id `from` (default 1), at most `limit`, optionally of one status. */
+  children(opts: { from?: number; limit?: number; status?: ChildStatus } = {}): ChildRecord[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM children WHERE id >= ? ${opts.status ? 'AND status = ?' : ''} ORDER BY id LIMIT ?`)
+      .all(...[opts.from ?? 1, ...(opts.status ? [opts.status] : []), opts.limit ?? -1]) as ChildRow[];
+    return rows.map(rowToChild);
+  }
+
+  /** Every child in id order, one at a time (for exports of large runs). */
+  *iterateChildren(): IterableIterator<ChildRecord> {
+    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate() as IterableIterator<ChildRow>) yield rowToChild(r);
+  }
+
+  /**
+   * The best distinct programs: trained children (`ok` and `pruned`, never
+   * `cached` copies), by fitness or by meta-validation fitness, best first,
+   * ties by id.
+   */
+  leaderboard(limit = 10, by: 'fitness' | 'metaval' = 'fitness'): ChildRecord[] {
+    const col = by === 'metaval' ? 'metaval' : 'fitness';
+    const rows = this.db
+      .prepare(`SELECT * FROM children WHERE status IN ('ok', 'pruned') AND ${col} IS NOT NULL ORDER BY ${col} DESC, id LIMIT ?`)
+      .all(limit) as ChildRow[];
+    return rows.map(rowToChild);
+  }
+
+  /** The population after commit `at` (default: the last), oldest first. */
+  population(at?: number): Member[] {
+    const n = at ?? this.counters().committed;
+    const rows = this.db
+      .prepare(
+        'SELECT child_id AS id, fitness, added_at AS addedAt FROM members WHERE added_at <= ? AND (removed_at IS NULL OR removed_at > ?) ORDER BY added_at, child_id',
+      )
+      .all(n, n) as Member[];
+    return rows;
+  }
+
+  /** The child, its parent, its parent's parent, ... back to a seed. */
+  lineage(id: number): ChildRecord[] {
+    const out: ChildRecord[] = [];
+    const seen = new Set<number>();
+    let c = this.child(id);
+    while (c && !seen.has(c.id)) {
+      out.push(c);
+      seen.add(c.id);
+      c = c.parent === null ? undefined : this.child(c.parent);
+    }
+    return out;
+  }
+
+  /** The ids and fitnesses at which the best fitness improved, in order. */
+  bestHistory(): { id: number; fitness: number }[] {
+    const out: { id: number; fitness: number }[] = [];
+    let best = -Infinity;
+    const rows = this.db.prepare("SELECT id, fitness FROM children WHERE fitness IS NOT NULL AND status IN ('ok', 'pruned', 'cached') ORDER BY id").iterate() as IterableIterator<{
+      id: number;
+      fitness: number;
+    }>;
+    for (const r of rows) {
+      if (r.fitness > best) {
+        best = r.fitness;
+        out.push({ id: r.id, fitness: r.fitness });
+      }
+    }
+    return out;
+  }
+
+  metavalResults(): MetavalRow[] {
+    const rows = this.db.prepare('SELECT * FROM metaval ORDER BY requested_at, child_id').all() as {
+      child_id: number;
+      requested_at: number;
+      status: string;
+      fitness: number | null;
+      result: string | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.child_id,
+      requestedAt: r.requested_at,
+      status: r.status as MetavalRow['status'],
+      fitness: r.fitness,
+      result: r.result ? (JSON.parse(r.result) as SuiteResult) : null,
+    }));
+  }
+
+  logs(limit = 100): LogRow[] {
+    const rows = this.db.prepare('SELECT at, level, message FROM log ORDER BY seq DESC LIMIT ?').all(limit) as LogRow[];
+    return rows.reverse();
+  }
+
+  // ---- writing (the search only) --------------------------------------------
+
+  private writeCounters(c: Counters): void {
+    const put = this.db.prepare('INSERT INTO counters (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    for (const [k, v] of Object.entries(c)) put.run(k, JSON.stringify(v));
+  }
+
+  private insertChild(c: ChildRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO children (id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
+           quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        c.id,
+        c.parent,
+        c.mutation,
+        c.mutationDetail,
+        c.source,
+        c.simplified,
+        c.hash,
+        c.fingerprint,
+        c.status,
+        finiteOrNull(c.fitness),
+        finiteOrNull(c.quick?.fitness),
+        finiteOrNull(c.standard?.fitness),
+        c.quick ? JSON.stringify(c.quick) : null,
+        c.standard ? JSON.stringify(c.standard) : null,
+        finiteOrNull(c.metaval),
+        c.size,
+        c.cachedFrom,
+        c.failure,
+        c.ms,
+        c.at,
+      );
+    const score = this.db.prepare(
+      'INSERT INTO scores (child_id, suite, task, score, loss, metric, lr, ms, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const s of [c.quick, c.standard]) {
+      if (!s) continue;
+      for (const t of s.tasks)
+        score.run(c.id, s.suite, t.task, finiteOrNull(t.score), finiteOrNull(t.loss), finiteOrNull(t.metric), finiteOrNull(t.lr), t.ms, t.failure ?? null);
+    }
+  }
+
+  /** Writes one child with everything it changes, atomically. Children must come in id order. */
+  commit(k: Commit): void {
+    this.db.transaction(() => {
+      const expected = (this.counters().committed ?? 0) + 1;
+      if (k.child.id !== expected) throw new StoreError(`commit out of order: child ${k.child.id}, expected ${expected}`);
+      this.insertChild(k.child);
+      const end = this.db.prepare('UPDATE members SET removed_at = ? WHERE child_id = ? AND removed_at IS NULL');
+      for (const id of k.remove) end.run(k.child.id, id);
+      const add = this.db.prepare('INSERT INTO members (child_id, fitness, added_at, removed_at) VALUES (?, ?, ?, NULL)');
+      for (const m of k.add) add.run(m.id, m.fitness, k.child.id);
+      const req = this.db.prepare("INSERT OR IGNORE INTO metaval (child_id, requested_at, status) VALUES (?, ?, 'pending')");
+      for (const id of k.metaval) req.run(id, k.child.id);
+      this.writeCounters(k.counters);
+    })();
+  }
+
+  /** Records a meta-validation result on the child and in `metaval`. */
+  setMetaval(id: number, result: SuiteResult | null, failure?: string): void {
+    const fitness = finiteOrNull(result?.fitness);
+    this.db.transaction(() => {
+      this.db
+        .prepare('UPDATE metaval SET status = ?, fitness = ?, result = ? WHERE child_id = ?')
+        .run(result && fitness !== null ? 'done' : 'failed', fitness, result ? JSON.stringify(result) : JSON.stringify({ failure }), id);
+      this.db.prepare('UPDATE children SET metaval = ? WHERE id = ?').run(fitness, id);
+    })();
+  }
+
+  /** Children requested for meta-validation and not yet scored. */
+  pendingMetaval(): number[] {
+    return (this.db.prepare("SELECT child_id FROM metaval WHERE status = 'pending' ORDER BY requested_at, child_id").all() as { child_id: number }[]).map(
+      (r) => r.child_id,
+    );
+  }
+
+  /** Ids already requested for meta-validation (done, failed or pending). */
+  metavalRequested(): Set<number> {
+    return new Set((this.db.prepare('SELECT child_id FROM metaval').all() as { child_id: number }[]).map((r) => r.child_id));
+  }
+
+  setStatus(status: RunStatus): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('status', JSON.stringify(status));
+  }
+
+  /** Changes the budget of a resumed run; the rest of the configuration is fixed. */
+  setBudget(budget: number): void {
+    const c = { ...this.config(), budget };
+    parseSearchConfig(c);
+    this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(JSON.stringify(c), 'config');
+  }
+
+  /** Adds time spent in this session to the stored total. */
+  addElapsed(ms: number): void {
+    const c = this.counters();
+    this.writeCounters({ ...c, elapsedMs: c.elapsedMs + ms });
+  }
+
+  log(level: LogRow['level'], message: string): void {
+    this.db.prepare('INSERT INTO log (at, level, message) VALUES (?, ?, ?)').run(new Date().toISOString(), level, message);
+  }
+
+  /** Hashes and fingerprints of committed children that were trained (the cache's contents). */
+  trainedKeys(): { id: number; hash: string; fingerprint: string }[] {
+    return this.db.prepare("SELECT id, hash, fingerprint FROM children WHERE status IN ('ok', 'pruned', 'failed') ORDER BY id").all() as {
+      id: number;
+      hash: string;
+      fingerprint: string;
+    }[];
+  }
+}

@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunStore, StoreError, ZERO_COUNTERS, resolveRunPath, type Counters } from '../../search/store.js';
+import type { ChildRecord, SuiteResult } from '../../search/types.js';
+import { SearchConfigSchema } from '../../search/config.js';
+
+const config = SearchConfigSchema.parse({
+  seed: 1,
+  budget: 10,
+  population: 3,
+  tournament: 2,
+  seeds: ['adamw'],
+  restartAfter: 0,
+  mutationWeights: {},
+  maxStatements: 30,
+  hurdle: 0.5,
+  suite: 'standard',
+  metavalEvery: 0,
+  metavalTop: 1,
+  batch: 4,
+  lrs: [],
+  evalSeed: 1,
+});
+
+const suite = (s: 'quick' | 'standard', fitness: number | null): SuiteResult => ({
+  suite: s,
+  fitness,
+  ms: 5,
+  tasks: [{ task: 'quadratic', lr: 0.1, loss: 1, metric: 1, score: fitness, curve: [3, 2, 1], ms: 5 }],
+});
+
+const child = (id: number, fitness: number | null, extra: Partial<ChildRecord> = {}): ChildRecord => ({
+  id,
+  parent: id === 1 ? null : id - 1,
+  mutation: id === 1 ? 'seed' : 'modify',
+  mutationDetail: '',
+  source: `src ${id}`,
+  simplified: `simp ${id}`,
+  hash: `h${id}`,
+  fingerprint: `f${id}`,
+  status: fitness === null ? 'failed' : 'ok',
+  fitness,
+  quick: suite('quick', fitness),
+  standard: suite('standard', fitness),
+  metaval: null,
+  size: 3,
+  cachedFrom: null,
+  failure: null,
+  ms: 10,
+  at: new Date(0).toISOString(),
+  ...extra,
+});
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-store-'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('RunStore', () => {
+  it('stores children, population history, counters, and reads them back', () => {
+    const runDir = path.join(dir, 'r1');
+    const s = RunStore.create(runDir, { config, seeds: [{ name: 'adamw', source: 'x' }] });
+    let counters: Counters = { ...ZERO_COUNTERS };
+    const fits = [0.1, 0.5, null, 0.3, 0.7];
+    fits.forEach((f, i) => {
+      const id = i + 1;
+      counters = { ...counters, committed: id };
+      const pop = s.population();
+      const add = f === null ? [] : [{ id, fitness: f }];
+      const remove = pop.length + add.length > 3 ? [pop[0]!.id] : [];
+      s.commit({ child: child(id, f), add, remove, counters, metaval: id === 4 ? [2] : [] });
+    });
+    expect(s.counters().committed).toBe(5);
+    expect(s.children().map((c) => c.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(s.population().map((m) => m.id)).toEqual([2, 4, 5]);
+    expect(s.population(2).map((m) => m.id)).toEqual([1, 2]);
+    expect(s.population(4).map((m) => m.id)).toEqual([1, 2, 4]);
+    expect(s.leaderboard(2).map((c) => c.id)).toEqual([5, 2]);
+    expect(s.lineage(3).map((c) => c.id)).toEqual([3, 2, 1]);
+    expect(s.bestHistory()).toEqual([
+      { id: 1, fitness: 0.1 },
+      { id: 2, fitness: 0.5 },
+      { id: 5, fitness: 0.7 },
+    ]);
+    expect(s.pendingMetaval()).toEqual([2]);
+    s.setMetaval(2, suite('metaval', 0.25));
+    expect(s.child(2)!.metaval).toBe(0.25);
+    expect(s.leaderboard(5, 'metaval').map((c) => c.id)).toEqual([2]);
+    expect(s.child(1)!.quick!.tasks[0]!.curve).toEqual([3, 2, 1]);
+    expect(() => s.commit({ child: child(7, 1), add: [], remove: [], counters, metaval: [] })).toThrow(/out of order/);
+    s.close();
+
+    const r = RunStore.open(runDir, { readonly: true });
+    expect(r.config()).toEqual(config);
+    expect(r.info().status).toBe('running');
+    expect([...r.iterateChildren()].length).toBe(5);
+    expect(r.stats().judged).toBe(5);
+    r.close();
+    expect(resolveRunPath('r1', dir).file).toBe(path.join(runDir, 'run.db'));
+  });
+
+  it('refuses a missing or corrupt run with a one-line error', () => {
+    expect(() => RunStore.open(path.join(dir, 'nope'))).toThrow(StoreError);
+    fs.mkdirSync(path.join(dir, 'bad'));
+    fs.writeFileSync(path.join(dir, 'bad', 'run.db'), 'this is not sqlite at all, not even close'.repeat(50));
+    expect(() => RunStore.open(path.join(dir, 'bad'))).toThrow(/corrupt run|not a database/);
+    const runDir = path.join(dir, 'r2');
+    RunStore.create(runDir, { config, seeds: [] }).close();
+    expect(() => RunStore.create(runDir, { config, seeds: [] })).toThrow(/already exists/);
+  });
+});
