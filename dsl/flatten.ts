@@ -1,7 +1,7 @@
 /**
  * The internal form: one function call per statement, as in the Lion paper's
- * listings. Nested calls become fresh temporaries, and returned expressions
- * that are not plain names get a statement of their own. Mutation edits this
+ * listings. Nested calls become fresh temporaries, and returned calls get a
+ * statement of their own. Mutation edits this
  * form.
  */
 import type { Assign, Expr, Program } from './ast.js';
@@ -13,7 +13,7 @@ export function isFlatExpr(e: Expr): boolean {
 }
 
 export function isFlat(p: Program): boolean {
-  return p.body.every((s) => isFlatExpr(s.expr)) && p.returns.every((r) => r.type === 'name');
+  return p.body.every((s) => isFlatExpr(s.expr)) && p.returns.every((r) => r.type !== 'call');
 }
 
 /** Names used anywhere in a program, to keep temporaries fresh. */
@@ -55,7 +55,7 @@ export function flatten(p: Program): Program {
   };
   for (const s of p.body) body.push({ ...s, expr: hoist(s.expr) });
   const returns = p.returns.map((r) => {
-    if (r.type === 'name') return r;
+    if (r.type !== 'call') return r;
     const t = fresh();
     body.push({ target: t, expr: hoist(r), ...(r.pos ? { pos: r.pos } : {}) });
     return { type: 'name', name: t } as Expr;

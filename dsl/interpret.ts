@@ -21,8 +21,8 @@ export interface Interpreter {
   step(ws: Float64Array[], gs: Float64Array[], state: RefState, lr: number): { updates: Float64Array[]; state: RefState };
 }
 
-export function interpreter(p: Program, hparams: Record<string, number> = {}): Interpreter {
-  return interpreterFor(lower(p, hparams));
+export function interpreter(p: Program, hparams: Record<string, number> = {}, opts: { checked?: boolean } = {}): Interpreter {
+  return interpreterFor(lower(p, hparams, opts));
 }
 
 export function interpreterFor(low: Lowered): Interpreter {

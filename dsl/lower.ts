@@ -44,8 +44,8 @@ export function hparamValues(p: Program, overrides: Record<string, number> = {})
   return values;
 }
 
-export function lower(program: Program, overrides: Record<string, number> = {}): Lowered {
-  check(program);
+export function lower(program: Program, overrides: Record<string, number> = {}, opts: { checked?: boolean } = {}): Lowered {
+  if (!opts.checked) check(program);
   const p = flatten(program);
   const hp = hparamValues(p, overrides);
   const regs = new Map<string, number>();

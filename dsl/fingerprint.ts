@@ -1,0 +1,90 @@
+/**
+ * Fingerprints, so that equivalent programs are trained once.
+ *
+ * - `structuralHash`: of the value graph (see simplify.ts): insensitive to
+ *   variable names, dead code and the order of commutative operands.
+ * - `functionalFingerprint`: of the updates a program makes over a few steps
+ *   on fixed pseudo-random inputs, rounded, as AutoML-Zero's functional
+ *   equivalence check does: `a + b` and `b + a`, or a program and its
+ *   simplified form, share it; different programs practically never do.
+ */
+import type { Program } from './ast.js';
+import { interpreter } from './interpret.js';
+import { structuralHashOf, valueGraph } from './simplify.js';
+
+export function structuralHash(p: Program): string {
+  return structuralHashOf(valueGraph(p));
+}
+
+// Fixed probe inputs: two parameters of different sizes (so per-tensor and
+// global reductions differ), a few steps, gradients of mixed scale.
+const SIZES = [3, 5];
+const STEPS = 4;
+const LR = 0.1;
+
+function probeStream(seed: number): () => number {
+  // A small deterministic generator (mulberry32): no dependency, same numbers everywhere.
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PROBE = (() => {
+  const r = probeStream(20230214);
+  const vec = (n: number, scale: number) => Float64Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+  const ws = SIZES.map((n) => vec(n, 1));
+  const gs = Array.from({ length: STEPS }, (_, s) => SIZES.map((n) => vec(n, 0.5 / (1 + s))));
+  return { ws, gs };
+})();
+
+// Rounds a double to its top 24 mantissa bits (about 7 significant digits)
+// and mixes its bits into two running 32-bit hashes: no strings, no garbage.
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+const HI = 1; // little-endian: word 1 holds sign, exponent and the top of the mantissa
+const LO = 0;
+
+class Mixer {
+  h1 = 0x811c9dc5;
+  h2 = 0x2545f491;
+  finite = true;
+  add(x: number): void {
+    if (!Number.isFinite(x)) this.finite = false;
+    if (x === 0) x = 0; // -0 and 0 alike
+    F64[0] = x;
+    // Keep 20 bits of the high word's mantissa and the top 4 of the low word.
+    let lo = U32[LO]!;
+    let hi = U32[HI]!;
+    lo = (lo + 0x08000000) >>> 0;
+    if (lo < 0x08000000) hi = (hi + 1) >>> 0; // carry
+    lo &= 0xf0000000;
+    this.h1 = Math.imul(this.h1 ^ hi, 0x01000193);
+    this.h1 = Math.imul(this.h1 ^ lo, 0x01000193);
+    this.h2 = Math.imul(this.h2 ^ hi, 0x5bd1e995) ^ (this.h2 >>> 15);
+    this.h2 = Math.imul(this.h2 ^ lo, 0x5bd1e995) ^ (this.h2 >>> 15);
+  }
+  digest(): string {
+    return (this.h1 >>> 0).toString(16).padStart(8, '0') + (this.h2 >>> 0).toString(16).padStart(8, '0');
+  }
+}
+
+export function functionalFingerprint(p: Program, opts: { checked?: boolean; structuralHash?: string } = {}): string {
+  const it = interpreter(p, {}, opts);
+  let ws = PROBE.ws;
+  let state = it.init(ws);
+  const mix = new Mixer();
+  for (let s = 0; s < STEPS; s++) {
+    const { updates, state: next } = it.step(ws, PROBE.gs[s]!, state, LR);
+    state = next;
+    for (const u of updates) for (let i = 0; i < u.length; i++) mix.add(u[i]!);
+    if (s + 1 < STEPS) ws = ws.map((w, k) => w.map((x, i) => x - updates[k]![i]!));
+  }
+  // Programs that blow up on the probe are told apart by structure instead.
+  if (!mix.finite) return 'nf' + (opts.structuralHash ?? structuralHash(p)).slice(0, 14);
+  return 'f' + mix.digest();
+}

@@ -1,0 +1,290 @@
+/**
+ * The simplifier. Two levels:
+ *
+ * - `removeDead`: drops statements whose results never reach the update,
+ *   minding that state flows between steps: a statement feeding a returned
+ *   state slot is live when that slot's incoming value is read by live code.
+ * - `simplify`: a value graph of the program (so names, reassignment and
+ *   statement order stop mattering), rewritten by exact rules (constant
+ *   folding, identities such as x * 1 and --x, copy propagation, common
+ *   subexpressions, canonical order of commutative operands), then printed
+ *   back as flat statements, reusing the original names where they are free.
+ *   Unused state slots are dropped.
+ *
+ * Both return a valid program with the same updates, step for step.
+ */
+import { type Assign, type Expr, type Program, type Param, namesIn, roleOf, stateSlots } from './ast.js';
+import { flatten, freshNamer, usedNames } from './flatten.js';
+import { type FnRow, fn } from './functions.js';
+import { hash106, hash53 } from './hash.js';
+
+/** Names of the state slots whose incoming value reaches the update. */
+export function liveSlots(p: Program): Set<string> {
+  return deadAnalysis(p).liveSlots;
+}
+
+function deadAnalysis(p: Program): { keep: boolean[]; liveSlots: Set<string> } {
+  const slots = stateSlots(p).map((q) => q.name);
+  let live = new Set<string>();
+  for (;;) {
+    const need = new Set<string>(namesIn(p.returns[0]!));
+    slots.forEach((s, i) => live.has(s) && namesIn(p.returns[i + 1]!).forEach((n) => need.add(n)));
+    const keep = new Array<boolean>(p.body.length).fill(false);
+    for (let i = p.body.length - 1; i >= 0; i--) {
+      const s = p.body[i]!;
+      if (!need.has(s.target)) continue;
+      keep[i] = true;
+      need.delete(s.target);
+      namesIn(s.expr).forEach((n) => need.add(n));
+    }
+    const next = new Set(slots.filter((s) => need.has(s)));
+    if (next.size === live.size) return { keep, liveSlots: live };
+    live = next;
+  }
+}
+
+export function removeDead(p: Program): Program {
+  const { keep, liveSlots: live } = deadAnalysis(p);
+  const slots = stateSlots(p);
+  // A dead slot may return anything: its own name needs no statement.
+  const returns = p.returns.map((r, i) => (i === 0 || live.has(slots[i - 1]!.name) ? r : ({ type: 'name', name: slots[i - 1]!.name } as Expr)));
+  return { ...p, body: p.body.filter((_, i) => keep[i]), returns };
+}
+
+// ---------------------------------------------------------------------------
+// The value graph.
+
+type Node =
+  | { kind: 'param'; name: string; hash: string }
+  | { kind: 'hparam'; name: string; value: number; hash: string }
+  | { kind: 'const'; value: number; hash: string }
+  | { kind: 'call'; row: FnRow; args: Node[]; hash: string; names: string[]; order: number };
+
+export interface ValueGraph {
+  program: Program;
+  /** Update first, then each live slot's next value (dead slots: null). */
+  returns: (Node | null)[];
+  slots: Param[];
+  live: Set<string>;
+}
+
+class Builder {
+  private readonly interned = new Map<string, Node>();
+  private order = 0;
+
+  param(name: string, index: number, init: number | undefined): Node {
+    const role = roleOf(name);
+    // Slots are identified by position and initial value, not by name.
+    const key = role ? `p:${role}` : `s:${index}:${init ?? 0}`;
+    return this.intern({ kind: 'param', name, hash: hash53(key) });
+  }
+  hparam(name: string, value: number): Node {
+    return this.intern({ kind: 'hparam', name, value, hash: hash53(`h:${value}`) }, `hp:${name}`);
+  }
+  constant(value: number): Node {
+    return this.intern({ kind: 'const', value, hash: hash53(`c:${Object.is(value, -0) ? '-0' : value}`) });
+  }
+  private intern(n: Node, key = n.hash): Node {
+    const got = this.interned.get(key);
+    if (got) return got;
+    this.interned.set(key, n);
+    return n;
+  }
+
+  call(row: FnRow, args0: Node[], name: string): Node {
+    let args = args0;
+    const v = (n: Node) => (n.kind === 'const' || n.kind === 'hparam' ? n.value : undefined);
+    const isConst = (n: Node, c: number) => n.kind === 'const' && n.value === c;
+    // Constant folding (when the result is finite: a literal must print).
+    if (row.form === 'constant') return this.constant(row.value);
+    if (args.every((a) => a.kind === 'const')) {
+      const xs = args.map((a) => v(a)!);
+      const r = row.form === 'elementwise' ? row.f(...xs) : (row.finish(row.terms(...xs), xs) as number);
+      if (Number.isFinite(r)) return this.constant(r);
+    }
+    // Exact identities.
+    const [a, b] = args;
+    const def = (n: Node | undefined, f: string) => (n && n.kind === 'call' && n.row.name === f ? n.args[0]! : undefined);
+    switch (row.name) {
+      case 'add':
+        if (isConst(b!, 0)) return a!;
+        if (isConst(a!, 0)) return b!;
+        break;
+      case 'sub':
+        if (isConst(b!, 0)) return a!;
+        break;
+      case 'mul':
+        if (isConst(b!, 1)) return a!;
+        if (isConst(a!, 1)) return b!;
+        break;
+      case 'div':
+      case 'power':
+        if (isConst(b!, 1)) return a!;
+        break;
+      case 'negative': {
+        const inner = def(a, 'negative');
+        if (inner) return inner;
+        break;
+      }
+      case 'abs':
+      case 'sqrt':
+      case 'square': {
+        const inner = def(a, 'negative');
+        if (inner) return this.call(row, [inner], name);
+        if (row.name === 'abs' && def(a, 'abs')) return a!;
+        break;
+      }
+      case 'sign':
+        if (def(a, 'sign')) return a!;
+        break;
+      case 'maximum':
+      case 'minimum':
+        if (a === b) return a!;
+        break;
+      case 'where':
+        if (args[1] === args[2]) return args[1]!;
+        break;
+    }
+    if (row.commutative) args = [...args].sort((x, y) => (x.hash < y.hash ? -1 : x.hash > y.hash ? 1 : 0));
+    const hash = hash53(`${row.name}(${args.map((x) => x.hash).join(',')})`);
+    const got = this.interned.get(hash);
+    if (got) {
+      if (got.kind === 'call' && !got.names.includes(name)) got.names.push(name);
+      return got;
+    }
+    const n: Node = { kind: 'call', row, args, hash, names: [name], order: this.order++ };
+    this.interned.set(hash, n);
+    return n;
+  }
+}
+
+export function valueGraph(program: Program): ValueGraph {
+  const p = flatten(program);
+  const b = new Builder();
+  const env = new Map<string, Node>();
+  const slots = stateSlots(p);
+  p.params.forEach((q) => env.set(q.name, b.param(q.name, slots.indexOf(q), q.init)));
+  const hp = new Map(p.hparams.map((h) => [h.name, h.value]));
+  const nodeOf = (e: Expr, target: string): Node => {
+    switch (e.type) {
+      case 'num':
+        return b.constant(e.value);
+      case 'name': {
+        const n = env.get(e.name);
+        if (n) return n;
+        const h = hp.get(e.name);
+        if (h === undefined) throw new Error(`undefined name '${e.name}'`);
+        return b.hparam(e.name, h);
+      }
+      case 'call':
+        return b.call(fn(e.fn)!, e.args.map((x) => nodeOf(x, target)), target);
+    }
+  };
+  for (const s of p.body) env.set(s.target, nodeOf(s.expr, s.target));
+  const rets = p.returns.map((r) => nodeOf(r, ''));
+
+  // Slots whose incoming value reaches the update, to a fixpoint.
+  const slotNode = new Map(slots.map((q, i) => [q.name, b.param(q.name, i, q.init)]));
+  let live = new Set<string>();
+  for (;;) {
+    const seen = new Set<Node>();
+    const visit = (n: Node) => {
+      if (seen.has(n)) return;
+      seen.add(n);
+      if (n.kind === 'call') n.args.forEach(visit);
+    };
+    visit(rets[0]!);
+    slots.forEach((q, i) => live.has(q.name) && visit(rets[i + 1]!));
+    const next = new Set(slots.filter((q) => seen.has(slotNode.get(q.name)!)).map((q) => q.name));
+    if (next.size === live.size) break;
+    live = next;
+  }
+  return { program: p, returns: rets.map((r, i) => (i === 0 || live.has(slots[i - 1]!.name) ? r : null)), slots, live };
+}
+
+/** Structural hash: the same for programs that differ in names, dead code or commutative order. */
+export function structuralHashOf(g: ValueGraph): string {
+  const liveSlots = g.slots.filter((q) => g.live.has(q.name));
+  return hash106(
+    `${g.returns.map((r) => r?.hash ?? '-').join('|')}#${liveSlots.map((q) => q.init ?? 0).join(',')}`,
+  );
+}
+
+export function simplify(program: Program): Program {
+  return simplifyGraph(valueGraph(program));
+}
+
+/** The simplified program of an already built value graph. */
+export function simplifyGraph(g: ValueGraph): Program {
+  const p = g.program;
+  const params = p.params.filter((q) => roleOf(q.name) !== undefined || g.live.has(q.name));
+  const roots: Node[] = [g.returns[0]!, ...g.returns.slice(1).filter((r): r is Node => r !== null)];
+
+  // Call nodes reachable from the roots, in their original order.
+  const reach = new Set<Node>();
+  const visit = (n: Node) => {
+    if (reach.has(n)) return;
+    reach.add(n);
+    if (n.kind === 'call') n.args.forEach(visit);
+  };
+  roots.forEach(visit);
+  const calls = [...reach].filter((n): n is Extract<Node, { kind: 'call' }> => n.kind === 'call').sort((a, b) => a.order - b.order);
+
+  // Last use of each node: the index of the last statement reading it, or
+  // Infinity when a return reads it.
+  const lastUse = new Map<Node, number>();
+  calls.forEach((c, i) => c.args.forEach((a) => lastUse.set(a, i)));
+  roots.forEach((r) => lastUse.set(r, Infinity));
+
+  const fresh = freshNamer(usedNames(p));
+  const holder = new Map<string, Node>(); // name -> node it holds now
+  const nameOf = new Map<Node, string>();
+  for (const n of reach) {
+    if (n.kind === 'param') {
+      holder.set(n.name, n);
+      nameOf.set(n, n.name);
+    }
+  }
+  const hparamsUsed = new Set<string>();
+  const operand = (n: Node): Expr => {
+    switch (n.kind) {
+      case 'const':
+        return { type: 'num', value: n.value };
+      case 'hparam':
+        hparamsUsed.add(n.name);
+        return { type: 'name', name: n.name };
+      default:
+        return { type: 'name', name: nameOf.get(n)! };
+    }
+  };
+  const body: Assign[] = [];
+  calls.forEach((c, i) => {
+    const free = (x: string) => {
+      const held = holder.get(x);
+      return held === undefined || (lastUse.get(held) ?? -1) <= i;
+    };
+    const target = c.names.find((x) => x !== '' && free(x)) ?? fresh();
+    body.push({ target, expr: { type: 'call', fn: c.row.name, args: c.args.map(operand) } });
+    holder.set(target, c);
+    nameOf.set(c, target);
+  });
+  const returns: Expr[] = [];
+  for (const r of [g.returns[0]!, ...g.returns.slice(1)]) {
+    if (r === null) continue;
+    if (r.kind === 'param' && holder.get(r.name) !== r) {
+      // The parameter's name was reused: keep a copy (rare).
+      const t = fresh();
+      body.unshift({ target: t, expr: { type: 'name', name: r.name } });
+      nameOf.set(r, t);
+    }
+    returns.push(operand(r));
+  }
+  return {
+    header: p.header,
+    hparams: p.hparams.filter((h) => hparamsUsed.has(h.name) || h.name === 'learning_rate'),
+    fnName: p.fnName,
+    params,
+    body,
+    returns,
+  };
+}
