@@ -343,7 +343,7 @@ export function parse(source: string, options: ParseOptions = {}): Program {
 
   const endPos = { line: Math.max(1, lines.length), column: 1 };
   if (fnName === undefined) throw new DslError(`expected 'def train(w, g, ..., lr):'`, endPos, file);
-  if (returns === undefined) throw new DslError(`'${fnName}' has no 'return'`, defPos ? endPos : endPos, file);
+  if (returns === undefined) throw new DslError(`'${fnName}' has no 'return'`, defPos, file);
   const program: Program = { header, hparams, fnName, params, body, returns, ...(returnPos ? { returnPos } : {}) };
   return program;
 }

@@ -20,12 +20,12 @@ import { hash106, hash53 } from './hash.js';
 
 /** Names of the state slots whose incoming value reaches the update. */
 export function liveSlots(p: Program): Set<string> {
-  return deadAnalysis(p).liveSlots;
+  return deadAnalysis(p, true).liveSlots;
 }
 
-function deadAnalysis(p: Program): { keep: boolean[]; liveSlots: Set<string> } {
+function deadAnalysis(p: Program, stateFlow: boolean): { keep: boolean[]; liveSlots: Set<string> } {
   const slots = stateSlots(p).map((q) => q.name);
-  let live = new Set<string>();
+  let live = new Set<string>(stateFlow ? [] : slots);
   for (;;) {
     const need = new Set<string>(namesIn(p.returns[0]!));
     slots.forEach((s, i) => live.has(s) && namesIn(p.returns[i + 1]!).forEach((n) => need.add(n)));
@@ -38,13 +38,23 @@ function deadAnalysis(p: Program): { keep: boolean[]; liveSlots: Set<string> } {
       namesIn(s.expr).forEach((n) => need.add(n));
     }
     const next = new Set(slots.filter((s) => need.has(s)));
-    if (next.size === live.size) return { keep, liveSlots: live };
+    if (!stateFlow || next.size === live.size) return { keep, liveSlots: live };
     live = next;
   }
 }
 
-export function removeDead(p: Program): Program {
-  const { keep, liveSlots: live } = deadAnalysis(p);
+export interface RemoveDeadOptions {
+  /**
+   * Follow state from one step to the next (the default): a slot whose
+   * incoming value no live statement reads is dead, and so is what feeds its
+   * next value. `false` treats every returned slot as live, as the Lion
+   * paper's tool did.
+   */
+  stateFlow?: boolean;
+}
+
+export function removeDead(p: Program, opts: RemoveDeadOptions = {}): Program {
+  const { keep, liveSlots: live } = deadAnalysis(p, opts.stateFlow ?? true);
   const slots = stateSlots(p);
   // A dead slot may return anything: its own name needs no statement.
   const returns = p.returns.map((r, i) => (i === 0 || live.has(slots[i - 1]!.name) ? r : ({ type: 'name', name: slots[i - 1]!.name } as Expr)));
