@@ -17,8 +17,10 @@ export function structuralHash(p: Program): string {
 }
 
 // Fixed probe inputs: two parameters of different sizes (so per-tensor and
-// global reductions differ), a few steps, gradients of mixed scale.
-const SIZES = [3, 5];
+// global reductions differ), a few steps, and values whose magnitudes span
+// 1e-3 to 5 with both signs, so that comparisons, clamps and saturating
+// functions take both branches.
+const SIZES = [4, 7];
 const STEPS = 4;
 const LR = 0.1;
 
@@ -36,9 +38,10 @@ function probeStream(seed: number): () => number {
 
 const PROBE = (() => {
   const r = probeStream(20230214);
-  const vec = (n: number, scale: number) => Float64Array.from({ length: n }, () => (r() * 2 - 1) * scale);
-  const ws = SIZES.map((n) => vec(n, 1));
-  const gs = Array.from({ length: STEPS }, (_, s) => SIZES.map((n) => vec(n, 0.5 / (1 + s))));
+  const value = () => (r() < 0.5 ? -1 : 1) * Math.pow(10, -3 + 3.7 * r());
+  const vec = (n: number) => Float64Array.from({ length: n }, value);
+  const ws = SIZES.map(vec);
+  const gs = Array.from({ length: STEPS }, () => SIZES.map(vec));
   return { ws, gs };
 })();
 

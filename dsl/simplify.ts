@@ -78,6 +78,8 @@ export interface ValueGraph {
   live: Set<string>;
 }
 
+const rank = (n: Node): number => (n.kind === 'const' ? 2 : n.kind === 'hparam' ? 1 : 0);
+
 class Builder {
   private readonly interned = new Map<string, Node>();
   private order = 0;
@@ -155,7 +157,9 @@ class Builder {
         if (args[1] === args[2]) return args[1]!;
         break;
     }
-    if (row.commutative) args = [...args].sort((x, y) => (x.hash < y.hash ? -1 : x.hash > y.hash ? 1 : 0));
+    // Canonical operand order: values before hyperparameters before literals
+    // (so `m * 0.9`, not `0.9 * m`), then by hash.
+    if (row.commutative) args = [...args].sort((x, y) => rank(x) - rank(y) || (x.hash < y.hash ? -1 : x.hash > y.hash ? 1 : 0));
     const hash = hash53(`${row.name}(${args.map((x) => x.hash).join(',')})`);
     const got = this.interned.get(hash);
     if (got) {

@@ -1,0 +1,157 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Program } from '../../dsl/ast.js';
+import { check } from '../../dsl/check.js';
+import { interpreter } from '../../dsl/interpret.js';
+import { parse } from '../../dsl/parse.js';
+import { print } from '../../dsl/print.js';
+import { flatten } from '../../dsl/flatten.js';
+import { removeDead, simplify } from '../../dsl/simplify.js';
+import { functionalFingerprint, structuralHash } from '../../dsl/fingerprint.js';
+import { ADAMW, arbProgram } from './programs.js';
+
+/** Updates of `steps` steps on seeded random inputs (weights follow the updates). */
+function trace(p: Program, steps = 12, seed = 1): number[] {
+  let s = seed;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const it = interpreter(p);
+  let ws = [Float64Array.from({ length: 4 }, rnd), Float64Array.from({ length: 3 }, rnd)];
+  let st = it.init(ws);
+  const out: number[] = [];
+  for (let k = 0; k < steps; k++) {
+    const gs = ws.map((w) => w.map(() => rnd()));
+    const r = it.step(ws, gs, st, 0.05);
+    st = r.state;
+    r.updates.forEach((u) => out.push(...u));
+    ws = ws.map((w, j) => w.map((x, i) => x - r.updates[j]![i]!));
+  }
+  return out;
+}
+
+function sameTrace(a: number[], b: number[]) {
+  expect(a.length).toBe(b.length);
+  a.forEach((x, i) => {
+    const y = b[i]!;
+    if (Number.isNaN(x)) expect(y).toBeNaN();
+    else if (!Number.isFinite(x)) expect(y).toBe(x);
+    else expect(Math.abs(x - y)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(x)));
+  });
+}
+
+const valid = arbProgram(14).filter((p) => {
+  try {
+    check(p);
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+describe('simplify', () => {
+  it('keeps behaviour over many steps on random inputs, for random programs', () => {
+    fc.assert(
+      fc.property(valid, (p) => {
+        const s = simplify(p);
+        check(s);
+        expect(s.body.length).toBeLessThanOrEqual(flatten(p).body.length);
+        sameTrace(trace(p), trace(s));
+        // Printing is part of the contract: the simplified text reads back the same.
+        sameTrace(trace(parse(print(s))), trace(s));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('removeDead keeps behaviour and never adds statements', () => {
+    fc.assert(
+      fc.property(valid, (p) => {
+        const d = removeDead(p);
+        check(d);
+        sameTrace(trace(p), trace(d));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('folds constants, applies exact identities and orders commutative operands', () => {
+    const p = parse(`def train(w, g, m, lr):
+  a = 2 * 3
+  b = g * 1
+  c = -(-b)
+  d = c + 0
+  e = a * d
+  f = lr + w
+  u = e * f
+  m = abs(negative(m)) + g
+  return u, m
+`);
+    // m's incoming value is never read by the update: the slot goes too.
+    expect(print(simplify(p))).toBe(`def train(w, g, lr):
+  e = g * 6
+  f = w + lr
+  u = f * e
+  return u
+`);
+  });
+
+  it('drops a state slot that nothing reads, with the statements feeding it', () => {
+    const p = parse(`def train(w, g, m, v, lr):
+  v = v * 0.9 + g
+  m = cosh(g)
+  u = v * lr
+  return u, m, v
+`);
+    expect(print(simplify(p))).toBe(`def train(w, g, v, lr):
+  v1 = v * 0.9
+  v = g + v1
+  u = lr * v
+  return u, v
+`);
+  });
+
+  it('merges common subexpressions', () => {
+    const s = simplify(parse(ADAMW.replace('g2 = square(g)', 'g2 = square(g)\n  g3 = square(g)').replace('v = interp(g2', 'v = interp(g3')));
+    expect(print(s)).toBe(print(simplify(parse(ADAMW))));
+  });
+});
+
+describe('fingerprints', () => {
+  const a = parse('def train(w, g, m, lr):\n  m = m * 0.9 + g\n  u = m * lr + w * 0.01\n  return u, m\n');
+  const b = parse('def train(w, g, mom, lr):\n  junk = sin(g)\n  mom = g + 0.9 * mom\n  update = 0.01 * w + lr * mom\n  return update, mom\n');
+  const c = parse('def train(w, g, m, lr):\n  m = m * 0.9 + g\n  u = m * lr + w * 0.02\n  return u, m\n');
+
+  it('the structural hash ignores names, dead code and commutative order', () => {
+    expect(structuralHash(a)).toBe(structuralHash(b));
+    expect(structuralHash(a)).not.toBe(structuralHash(c));
+  });
+
+  it('the functional fingerprint equates a program and its simplified form, and a + b with b + a', () => {
+    expect(functionalFingerprint(a)).toBe(functionalFingerprint(b));
+    expect(functionalFingerprint(a)).toBe(functionalFingerprint(simplify(a)));
+    const x = parse('def train(w, g, lr):\n  u = g * lr\n  u = u + w * 0.1\n  return u\n');
+    const y = parse('def train(w, g, lr):\n  u = 0.1 * w\n  u = lr * g + u\n  return u\n');
+    expect(structuralHash(x)).toBe(structuralHash(y));
+    expect(functionalFingerprint(x)).toBe(functionalFingerprint(y));
+    // Different structure, same function: only the fingerprint sees it.
+    const sq = parse('def train(w, g, lr):\n  u = square(g) * lr\n  return u\n');
+    const gg = parse('def train(w, g, lr):\n  u = g * g * lr\n  return u\n');
+    expect(structuralHash(sq)).not.toBe(structuralHash(gg));
+    expect(functionalFingerprint(sq)).toBe(functionalFingerprint(gg));
+  });
+
+  it('different programs practically never share a fingerprint', () => {
+    const byFp = new Map<string, string>();
+    let collisions = 0;
+    fc.assert(
+      fc.property(valid, (p) => {
+        const fp = functionalFingerprint(p);
+        const t = trace(simplify(p), 6, 7).map((x) => (Number.isFinite(x) ? x.toPrecision(6) : String(x))).join(',');
+        const seen = byFp.get(fp);
+        if (seen !== undefined && seen !== t && !fp.startsWith('nf')) collisions++;
+        byFp.set(fp, t);
+      }),
+      { numRuns: 500 },
+    );
+    expect(collisions).toBe(0);
+  });
+});
