@@ -1,0 +1,95 @@
+/**
+ * Small pure formatters shared by the dashboard, the plain reporter and the
+ * inspection commands. Every function returns a string of a known width when
+ * asked to, so that table rows never wrap.
+ */
+
+/** `1:02:03` for an hour or more, else `2:03`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** Fitness and scores: 4 significant decimals, `-` when missing, `fail` for a failed score. */
+export function formatFitness(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '-';
+  if (!Number.isFinite(v)) return 'fail';
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e4 || a < 1e-3)) return v.toExponential(1);
+  return v.toFixed(a >= 100 ? 1 : a >= 10 ? 2 : 3);
+}
+
+/** A learning-rate multiplier, compact: `0.003`, `1e-4`, `3`. */
+export function formatLr(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  if (v !== 0 && (Math.abs(v) < 1e-2 || Math.abs(v) >= 1e4)) {
+    const [m, e] = v.toExponential().split('e');
+    const mm = Number(m);
+    return `${Number.isInteger(mm) ? mm : mm.toFixed(1)}e${Number(e)}`;
+  }
+  return String(Number(v.toPrecision(3)));
+}
+
+/** Rates: `12.3/s`, `0.42/s`. */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond) || perSecond <= 0) return '0/s';
+  return `${perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(perSecond >= 1 ? 1 : 2)}/s`;
+}
+
+/** Time left at the current rate; `-` when unknown. */
+export function eta(judged: number, budget: number, perSecond: number): number | null {
+  const left = budget - judged;
+  if (left <= 0) return 0;
+  if (!Number.isFinite(perSecond) || perSecond <= 0) return null;
+  return (left / perSecond) * 1000;
+}
+
+/** A progress bar of exactly `width` cells. */
+export function progressBar(fraction: number, width: number): string {
+  if (width <= 0) return '';
+  const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const eighths = Math.round(f * width * 8);
+  const full = Math.floor(eighths / 8);
+  const part = eighths % 8;
+  const partial = part > 0 ? PARTIAL_BLOCKS[part] : '';
+  return ('█'.repeat(full) + partial).padEnd(width, '░');
+}
+
+/** Left blocks by eighths: index n is n/8 of a cell. */
+const PARTIAL_BLOCKS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** Cut to `width` characters with an ellipsis; never longer than asked. */
+export function truncate(s: string, width: number): string {
+  if (width <= 0) return '';
+  if (s.length <= width) return s;
+  if (width === 1) return '…';
+  return s.slice(0, width - 1) + '…';
+}
+
+export function padRight(s: string, width: number): string {
+  return truncate(s, width).padEnd(width);
+}
+
+export function padLeft(s: string, width: number): string {
+  return truncate(s, width).padStart(width);
+}
+
+/** `12s`, `4m`, `3h`, `2d`: how long ago. */
+export function formatAgo(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** A short column label for a task name: `mnist_mlp` -> `mnist_m`. */
+export function abbreviate(name: string, width: number): string {
+  return name.length <= width ? name : name.slice(0, width);
+}

@@ -1,0 +1,249 @@
+/**
+ * How `optevo search` watches a run: the Ink dashboard on an interactive
+ * terminal, plain progress lines anywhere else (a pipe, CI, `--no-tui`).
+ *
+ *   const stats = await watchSearch(handle, { tui: opts.tui });
+ *
+ * Both stop the search cleanly on `q` / Ctrl-C (the run is checkpointed and
+ * resumable); a second Ctrl-C while it stops exits at once with status 130.
+ */
+import { createElement } from 'react';
+import { render } from 'ink';
+import type { SearchHandle } from '../../search/handle.js';
+import { RunStore } from '../../search/store.js';
+import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
+import { Dashboard } from './Dashboard.js';
+import { createPlainReporter } from './plain.js';
+import type { SearchSource } from './source.js';
+import { LEADER_CAP, type InitialState } from './state.js';
+
+/** What the dashboard needs of a handle: `SearchHandle` fits. */
+export type WatchedSearch = Pick<SearchHandle, 'run' | 'subscribe' | 'pause' | 'resume' | 'stop' | 'stats' | 'done'> & {
+  readonly dir?: string;
+};
+
+export type DashboardExit = 'quit' | 'done' | 'forced';
+
+export interface DashboardOptions {
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  stderr?: NodeJS.WriteStream;
+  /** What to show before the first event; by default read from the run's store (a resumed run's leaderboard). */
+  initial?: InitialState;
+  /** Batch interval of events (ms): the dashboard renders at most 1000/flushMs times a second. */
+  flushMs?: number;
+  /** After the search ends on its own, keep the final screen until the user quits (interactive terminals only). */
+  holdOnDone?: boolean;
+  /** Listen for SIGINT (default true). */
+  handleSignals?: boolean;
+  /** Route the main thread's console output above the dashboard (default true). */
+  patchConsole?: boolean;
+}
+
+/**
+ * A source that starts listening at once and replays what arrived before the
+ * dashboard subscribed (the search starts on the next turn of the event loop;
+ * React's effects may run later than that).
+ */
+export function bufferedSource(handle: WatchedSearch): SearchSource & { close(): void } {
+  let early: SearchEvent[] | null = [];
+  let target: SearchListener | null = null;
+  const off = handle.subscribe((e) => {
+    if (target) target(e);
+    else early?.push(e);
+  });
+  return {
+    subscribe(listener) {
+      target = listener;
+      for (const e of early ?? []) listener(e);
+      early = null;
+      return () => {
+        target = null;
+      };
+    },
+    pause: () => handle.pause(),
+    resume: () => handle.resume(),
+    stop: () => {
+      Promise.resolve(handle.stop()).catch(() => {
+        // A failing stop also rejects `done`, which the caller sees.
+      });
+    },
+    close: () => off(),
+  };
+}
+
+/** The dashboard's starting state from the run's store: a resumed run shows its leaderboard at once. */
+export function initialFromStore(handle: WatchedSearch): InitialState {
+  const stats = safe(() => handle.stats());
+  const base: InitialState = { run: handle.run, ...(stats ? { stats, budget: stats.budget, workers: stats.workers } : {}) };
+  if (!handle.dir) return base;
+  let store: RunStore | undefined;
+  try {
+    store = RunStore.open(handle.dir, { readonly: true });
+    const children = store.leaderboard(LEADER_CAP);
+    const history = store.bestHistory().map((h) => ({ judged: h.id, fitness: h.fitness }));
+    return { ...base, children, history };
+  } catch {
+    return base;
+  } finally {
+    store?.close();
+  }
+}
+
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Renders the dashboard for a running search. Resolves when the user quits
+ * (`q`, Ctrl-C: the search is stopped and checkpointed first) or, when
+ * nobody can press a key, when the search ends. Rejects if the search fails.
+ */
+export async function runDashboard(
+  handle: WatchedSearch,
+  options: DashboardOptions = {},
+): Promise<{ reason: DashboardExit; stats: SearchStats | null }> {
+  const stdin = options.stdin ?? process.stdin;
+  const interactive = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+  const flushMs = options.flushMs ?? 100;
+  const source = bufferedSource(handle);
+  const initial = options.initial ?? initialFromStore(handle);
+
+  let settle!: (r: { reason: DashboardExit; stats: SearchStats | null }) => void;
+  let fail!: (e: unknown) => void;
+  const result = new Promise<{ reason: DashboardExit; stats: SearchStats | null }>((res, rej) => {
+    settle = res;
+    fail = rej;
+  });
+
+  let finalStats: SearchStats | null = null;
+  let searchEnded = false;
+  let userQuit = false;
+  let stopRequested = false;
+  let finished = false;
+
+  const finish = (reason: DashboardExit, wait: number) => {
+    if (finished) return;
+    finished = true;
+    // Let the last batch of events reach the screen before unmounting.
+    setTimeout(() => {
+      instance.unmount();
+      cleanup();
+      settle({ reason, stats: finalStats });
+    }, wait);
+  };
+
+  const onQuit = () => {
+    userQuit = true;
+    stopRequested = true;
+    if (searchEnded) finish('quit', flushMs * 2);
+  };
+  const onForceQuit = () => finish('forced', 0);
+  const onSigint = () => {
+    if (!stopRequested) {
+      stopRequested = true;
+      userQuit = true;
+      source.stop();
+    } else onForceQuit();
+  };
+
+  const instance = render(
+    createElement(Dashboard, { source, initial, flushMs, onQuit, onForceQuit, interactive }),
+    {
+      stdout: options.stdout ?? process.stdout,
+      stdin,
+      stderr: options.stderr ?? process.stderr,
+      exitOnCtrlC: false,
+      patchConsole: options.patchConsole ?? true,
+      maxFps: Math.max(1, Math.round(1000 / flushMs)),
+      incrementalRendering: true,
+    },
+  );
+  const handleSignals = options.handleSignals ?? true;
+  if (handleSignals) process.on('SIGINT', onSigint);
+  const cleanup = () => {
+    if (handleSignals) process.off('SIGINT', onSigint);
+    source.close();
+  };
+
+  handle.done.then(
+    (stats) => {
+      finalStats = stats;
+      searchEnded = true;
+      const hold = (options.holdOnDone ?? true) && interactive && !userQuit;
+      if (!hold) finish(userQuit ? 'quit' : 'done', flushMs * 2);
+    },
+    (err: unknown) => {
+      if (finished) return;
+      finished = true;
+      instance.unmount();
+      cleanup();
+      fail(err);
+    },
+  );
+  return result;
+}
+
+export interface WatchOptions extends DashboardOptions {
+  /** false: plain lines even on a terminal (`--no-tui`). */
+  tui?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Plain mode: least time between progress lines. */
+  everyMs?: number;
+}
+
+/** CI sets `CI`; Ink then prints only the last frame, so plain lines serve better there. */
+export function shouldUseDashboard(opts: { tui?: boolean; stdout?: NodeJS.WriteStream; env?: NodeJS.ProcessEnv } = {}): boolean {
+  const env = opts.env ?? process.env;
+  const stdout = opts.stdout ?? process.stdout;
+  if (opts.tui === false) return false;
+  if (stdout.isTTY !== true) return false;
+  if (env['TERM'] === 'dumb') return false;
+  const ci = (k: string) => k in env && env[k] !== '0' && env[k] !== 'false';
+  return !(ci('CI') || ci('CONTINUOUS_INTEGRATION'));
+}
+
+/** Plain progress lines until the search ends; SIGINT stops it cleanly, a second one exits. */
+export async function reportPlain(
+  handle: WatchedSearch,
+  options: { write?: (line: string) => void; everyMs?: number; handleSignals?: boolean } = {},
+): Promise<SearchStats> {
+  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const off = handle.subscribe(createPlainReporter({ write, everyMs: options.everyMs }));
+  let stopping = false;
+  const onSigint = () => {
+    if (stopping) {
+      write('interrupted');
+      process.exit(130);
+    }
+    stopping = true;
+    write('stopping: finishing and checkpointing (Ctrl-C again to quit at once)');
+    Promise.resolve(handle.stop()).catch(() => {});
+  };
+  const handleSignals = options.handleSignals ?? true;
+  if (handleSignals) process.on('SIGINT', onSigint);
+  try {
+    return await handle.done;
+  } finally {
+    if (handleSignals) process.off('SIGINT', onSigint);
+    off();
+  }
+}
+
+/**
+ * Watches a search the way the CLI should: the dashboard where it works,
+ * plain lines elsewhere. Resolves with the final counters once the search has
+ * ended and the screen is restored; a forced quit exits with status 130.
+ */
+export async function watchSearch(handle: WatchedSearch, options: WatchOptions = {}): Promise<SearchStats> {
+  if (!shouldUseDashboard({ tui: options.tui, stdout: options.stdout, env: options.env })) {
+    return reportPlain(handle, { everyMs: options.everyMs, handleSignals: options.handleSignals });
+  }
+  const { reason, stats } = await runDashboard(handle, options);
+  if (reason === 'forced') process.exit(130);
+  return stats ?? (await handle.done);
+}
