@@ -1,0 +1,600 @@
+/**
+ * Regularized evolution (Real et al. 2019), as in the Lion search.
+ *
+ * Children get ids 1, 2, 3, ... The first ids are the seed programs. Child i
+ * (after the seeds) is bred from the state committed after child
+ * max(i - batch, seeds): its parent is the winner of a tournament in that
+ * population, its mutation comes from streams derived from (run seed, i), its
+ * hurdle from that population. Children are evaluated in parallel, as fast as
+ * the executor allows, and committed strictly in id order; committing child c
+ * breeds child c + batch. So the run is a function of the seed and the
+ * settings alone, whatever the number of workers or the order in which
+ * evaluations finish, and a resumed run rebuilds the bred-but-uncommitted
+ * children exactly from the stored population history.
+ *
+ * Dependencies are passed in (style: AutoML-Zero): the store, the executor,
+ * the mutator and the preparer (check + simplify + hashes), so tests run exact
+ * counts with a fake executor.
+ */
+import type { Program } from '../dsl/ast.js';
+import { parse } from '../dsl/parse.js';
+import { flatten } from '../dsl/flatten.js';
+import { print } from '../dsl/print.js';
+import { ProgramCache } from './cache.js';
+import type { SearchConfig } from './config.js';
+import type { SearchHandle } from './handle.js';
+import { hurdleFor, passes, type Hurdle } from './hurdle.js';
+import { makeMutator, type Mutator } from './mutate.js';
+import { addMember, tournament } from './population.js';
+import { prepare as defaultPrepare, type Prepared, type Preparer } from './prepare.js';
+import { Rng } from './rng.js';
+import type { Counters, Member, RunStore } from './store.js';
+import type {
+  ChildRecord,
+  ChildStatus,
+  EvalJob,
+  EvalOutcome,
+  Executor,
+  MutationKind,
+  SearchEvent,
+  SearchListener,
+  SearchStats,
+  SuiteName,
+  SuiteResult,
+} from './types.js';
+
+export interface SearchDeps {
+  store: RunStore;
+  executor: Executor;
+  mutator?: Mutator;
+  prepare?: Preparer;
+  /** Milliseconds clock (tests may pass a fake). */
+  now?: () => number;
+}
+
+/** A child bred and waiting for (or under) evaluation. */
+interface Bred {
+  id: number;
+  parent: number | null;
+  mutation: MutationKind;
+  detail: string;
+  source: string;
+  prepared: Prepared;
+  cachedFrom: number | null;
+  /** Seeds run every stage; other children face the hurdle. */
+  hurdle: Hurdle | null;
+}
+
+/** What the search keeps in memory about each committed child. */
+interface Known {
+  status: ChildStatus;
+  fitness: number | null;
+  quick: number | null;
+  standard: number | null;
+}
+
+const STOP = Symbol('stop');
+
+export function startSearch(deps: SearchDeps): SearchHandle {
+  const engine = new Engine(deps);
+  return engine.handle();
+}
+
+class Engine {
+  private readonly store: RunStore;
+  private readonly executor: Executor;
+  private readonly config: SearchConfig;
+  private readonly mutate: Mutator;
+  private readonly prepare: Preparer;
+  private readonly now: () => number;
+  private readonly seeds: { name: string; source: string }[];
+  private readonly nSeeds: number;
+
+  private listeners = new Set<SearchListener>();
+  private counters: Counters;
+  private pop: Member[] = [];
+  private known = new Map<number, Known>();
+  private cache = new ProgramCache();
+  private bred = new Map<number, Bred>();
+  private results = new Map<number, Promise<ChildRecord>>();
+  private settled = new Map<number, ChildRecord>();
+  private nextBreed: number;
+  private metavalRequested = new Set<number>();
+  private metavalRunning = new Set<Promise<void>>();
+
+  private isPaused = false;
+  private gate: Promise<void> = Promise.resolve();
+  private openGate: () => void = () => {};
+  private stopping = false;
+  private signalStop: (v: typeof STOP) => void = () => {};
+  private readonly stopped: Promise<typeof STOP>;
+  private readonly sessionStart: number;
+  private readonly baseElapsed: number;
+  private commitTimes: number[] = [];
+  readonly done: Promise<SearchStats>;
+
+  constructor(deps: SearchDeps) {
+    this.store = deps.store;
+    this.executor = deps.executor;
+    this.config = this.store.config();
+    this.mutate = deps.mutator ?? makeMutator({ weights: this.config.mutationWeights, maxStatements: this.config.maxStatements });
+    this.prepare = deps.prepare ?? defaultPrepare;
+    this.now = deps.now ?? (() => Date.now());
+    this.seeds = this.store.seeds();
+    if (this.seeds.length === 0) throw new Error('the run has no seed programs');
+    this.nSeeds = this.seeds.length;
+    this.counters = this.store.counters();
+    this.nextBreed = this.counters.committed + 1;
+    this.sessionStart = this.now();
+    this.baseElapsed = this.counters.elapsedMs;
+    this.stopped = new Promise((r) => (this.signalStop = r));
+    this.done = new Promise<void>((r) => setImmediate(r)).then(() => this.run());
+  }
+
+  handle(): SearchHandle {
+    const info = this.store.info();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return {
+      run: info.name,
+      dir: info.dir,
+      subscribe: (l) => {
+        self.listeners.add(l);
+        return () => self.listeners.delete(l);
+      },
+      pause: () => self.pause(),
+      resume: () => self.resume(),
+      get paused() {
+        return self.isPaused;
+      },
+      stop: () => self.stop(),
+      stats: () => self.stats(),
+      done: this.done,
+    };
+  }
+
+  // ---- control ---------------------------------------------------------------
+
+  private emit(e: SearchEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // A faulty watcher must not stop the search.
+      }
+    }
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string, persist = true): void {
+    if (persist && !this.stopping) {
+      try {
+        this.store.log(level, message);
+      } catch {
+        // The store may be closing; the event still goes out.
+      }
+    }
+    this.emit({ type: 'log', level, message });
+  }
+
+  private pause(): void {
+    if (this.isPaused || this.stopping) return;
+    this.isPaused = true;
+    this.gate = new Promise((r) => (this.openGate = r));
+    this.emit({ type: 'paused' });
+  }
+
+  private resume(): void {
+    if (!this.isPaused) return;
+    this.isPaused = false;
+    this.openGate();
+    this.emit({ type: 'resumed' });
+  }
+
+  private async stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.signalStop(STOP);
+      this.openGate();
+    }
+    await this.done.catch(() => undefined);
+  }
+
+  stats(): SearchStats {
+    const c = this.counters;
+    const t = this.now();
+    const windowMs = 60_000;
+    const recent = this.commitTimes.filter((x) => t - x <= windowMs);
+    const span = Math.min(windowMs, Math.max(1, t - this.sessionStart));
+    return {
+      judged: c.committed,
+      budget: this.config.budget,
+      cached: c.cached,
+      invalid: c.invalid,
+      pruned: c.pruned,
+      failed: c.failed,
+      trained: c.ok + c.pruned,
+      bestId: c.bestId,
+      bestFitness: c.bestFitness,
+      elapsedMs: this.baseElapsed + (t - this.sessionStart),
+      workersBusy: this.executor.busy(),
+      workers: this.executor.size,
+      rate: (recent.length * 1000) / span,
+    };
+  }
+
+  // ---- the run ---------------------------------------------------------------
+
+  private async run(): Promise<SearchStats> {
+    const resumed = this.counters.committed > 0;
+    this.load();
+    this.emit({ type: 'start', run: this.store.info().name, resumed, budget: this.config.budget, workers: this.executor.size });
+    this.store.setStatus('running');
+
+    for (const id of this.store.pendingMetaval()) this.runMetaval(id);
+    this.breedReady();
+
+    const budget = this.config.budget;
+    while (this.counters.committed < budget && !this.stopping) {
+      const next = this.counters.committed + 1;
+      const pending = this.results.get(next);
+      if (!pending) throw new Error(`internal: child ${next} was never bred`);
+      const rec = await Promise.race([pending, this.stopped]);
+      if (rec === STOP) break;
+      this.commit(rec);
+    }
+    if (this.stopping) {
+      // Keep every finished child that can be committed in order; the rest is redone on resume.
+      for (let id = this.counters.committed + 1; this.settled.has(id) && id <= budget; id++) this.commit(this.settled.get(id)!);
+    } else {
+      await this.drainMetaval();
+    }
+    const finished = this.counters.committed >= budget && !this.stopping;
+    this.store.setStatus(finished ? 'done' : 'stopped');
+    const stats = this.stats();
+    this.emit({ type: 'done', stats, reason: finished ? 'budget' : 'stopped' });
+    return stats;
+  }
+
+  /** Rebuilds the in-memory state from the store (empty for a new run). */
+  private load(): void {
+    for (const c of this.store.iterateChildren()) {
+      const src = c.cachedFrom !== null ? this.known.get(c.cachedFrom) : undefined;
+      this.known.set(c.id, {
+        status: c.status,
+        fitness: c.fitness,
+        quick: src ? src.quick : (c.quick?.fitness ?? null),
+        standard: src ? src.standard : (c.standard?.fitness ?? null),
+      });
+      if (c.status === 'ok' || c.status === 'pruned' || c.status === 'failed') this.cache.add(c.id, c.hash, c.fingerprint);
+    }
+    this.pop = this.store.population();
+    for (const m of this.store.metavalResults()) this.metavalRequested.add(m.id);
+  }
+
+  /** The population after commit n: the live one, or rebuilt from the store's history. */
+  private popAt(n: number): Member[] {
+    return n === this.counters.committed ? this.pop : this.store.population(n);
+  }
+
+  /** Breeds every child whose breeding state is committed, in id order. */
+  private breedReady(): void {
+    const c = this.counters.committed;
+    const limit = Math.min(this.config.budget, c < this.nSeeds ? this.nSeeds : c + this.config.batch);
+    while (this.nextBreed <= limit && !this.stopping) {
+      const id = this.nextBreed++;
+      const b = id <= this.nSeeds ? this.breedSeed(id) : this.breedChild(id, this.popAt(Math.max(id - this.config.batch, this.nSeeds)));
+      this.bred.set(id, b);
+      const p = this.evaluateChild(b).catch((e: unknown) => this.internalFailure(b, e)).then((rec) => {
+        this.settled.set(id, rec);
+        return rec;
+      });
+      this.results.set(id, p);
+    }
+  }
+
+  private breedSeed(id: number): Bred {
+    const seed = this.seeds[id - 1]!;
+    const program = flatten(parse(seed.source, { file: seed.name }));
+    const source = print(program);
+    return this.finishBreeding({ id, parent: null, mutation: 'seed', detail: `seed ${seed.name}`, source, program, hurdle: null });
+  }
+
+  private breedChild(id: number, pop: Member[]): Bred {
+    if (pop.length === 0) throw new SearchFault('no program could be trained: every seed failed (see the run log)');
+    const seed = this.config.seed;
+    const parent = tournament(pop, this.config.tournament, Rng.derive(seed, 'child', id, 'select'));
+    const parentSource = this.sourceOf(parent.id);
+    const parentProgram = parse(parentSource);
+    const m = this.mutate(parentProgram, Rng.derive(seed, 'child', id, 'mutate'));
+    const source = print(m.program);
+    const hurdle = hurdleFor(
+      pop.map((x) => this.known.get(x.id) ?? { quick: null, standard: null }),
+      this.config.hurdle,
+    );
+    return this.finishBreeding({ id, parent: parent.id, mutation: m.kind, detail: m.detail, source, program: m.program, hurdle });
+  }
+
+  private finishBreeding(b: Omit<Bred, 'prepared' | 'cachedFrom'> & { program: Program }): Bred {
+    const prepared = this.prepare(b.program);
+    let cachedFrom: number | null = null;
+    if (prepared.ok) {
+      const hit = this.cache.lookup(prepared.hash, prepared.fingerprint);
+      if (hit !== undefined) cachedFrom = hit;
+      else this.cache.add(b.id, prepared.hash, prepared.fingerprint);
+    }
+    const { program: _program, ...rest } = b;
+    return { ...rest, prepared, cachedFrom };
+  }
+
+  private sourceOf(id: number): string {
+    const b = this.bred.get(id);
+    if (b) return b.source;
+    const c = this.store.child(id);
+    if (!c) throw new Error(`internal: no child ${id}`);
+    return c.source;
+  }
+
+  // ---- evaluation ------------------------------------------------------------
+
+  private job(childId: number, source: string, suite: SuiteName): EvalJob {
+    return {
+      childId,
+      source,
+      suite,
+      seed: this.config.evalSeed,
+      lrs: this.config.lrs,
+      ...(this.config.steps !== undefined ? { steps: this.config.steps } : {}),
+    };
+  }
+
+  /** Runs a job, once more if its worker crashed or hung. Never rejects. */
+  private async runJob(job: EvalJob): Promise<EvalOutcome | typeof STOP> {
+    for (let attempt = 1; ; attempt++) {
+      await this.gate;
+      if (this.stopping) return STOP;
+      let out: EvalOutcome;
+      try {
+        out = await this.executor.evaluate(job);
+      } catch (e) {
+        out = { ok: false, reason: `executor fault: ${(e as Error)?.message ?? String(e)}`, crashed: true };
+      }
+      if (this.stopping) return STOP;
+      if (out.ok || !(out.crashed || out.timedOut) || attempt >= 2) return out;
+      this.log('warn', `child ${job.childId} (${job.suite}): ${out.reason}; retrying once`);
+    }
+  }
+
+  private async evaluateChild(b: Bred): Promise<ChildRecord> {
+    const base = {
+      id: b.id,
+      parent: b.parent,
+      mutation: b.mutation,
+      mutationDetail: b.detail,
+      source: b.source,
+      simplified: b.prepared.ok ? b.prepared.simplified : '',
+      hash: b.prepared.ok ? b.prepared.hash : '',
+      fingerprint: b.prepared.ok ? b.prepared.fingerprint : '',
+      size: b.prepared.ok ? b.prepared.size : 0,
+      metaval: null,
+      cachedFrom: b.cachedFrom,
+    };
+    const rec = (r: Pick<ChildRecord, 'status' | 'fitness' | 'quick' | 'standard' | 'failure' | 'ms'>): ChildRecord => ({
+      ...base,
+      ...r,
+      at: '',
+    });
+    if (!b.prepared.ok) return rec({ status: 'invalid', fitness: null, quick: null, standard: null, failure: b.prepared.reason, ms: 0 });
+    if (b.cachedFrom !== null) {
+      const from = await this.scoreOf(b.cachedFrom);
+      return rec({ status: 'cached', fitness: from.fitness, quick: null, standard: null, failure: from.fitness === null ? 'cached failure' : null, ms: 0 });
+    }
+    const t0 = this.now();
+    const source = b.prepared.simplified;
+    const q = await this.runJob(this.job(b.id, source, 'quick'));
+    if (q === STOP) return new Promise<ChildRecord>(() => {}); // abandoned: never committed
+    if (!q.ok) return rec({ status: 'failed', fitness: null, quick: null, standard: null, failure: q.reason, ms: this.now() - t0 });
+    const quick = q.result;
+    if (!isScore(quick.fitness))
+      return rec({ status: 'failed', fitness: null, quick, standard: null, failure: quick.failure ?? 'no finite fitness', ms: this.now() - t0 });
+    if (this.config.suite === 'quick') return rec({ status: 'ok', fitness: quick.fitness, quick, standard: null, failure: null, ms: this.now() - t0 });
+    if (b.hurdle !== null && !passes(quick.fitness, b.hurdle))
+      return rec({ status: 'pruned', fitness: quick.fitness + b.hurdle.offset, quick, standard: null, failure: null, ms: this.now() - t0 });
+    const s = await this.runJob(this.job(b.id, source, 'standard'));
+    if (s === STOP) return new Promise<ChildRecord>(() => {});
+    if (!s.ok) return rec({ status: 'failed', fitness: null, quick, standard: null, failure: s.reason, ms: this.now() - t0 });
+    const standard: SuiteResult = s.result;
+    if (!isScore(standard.fitness))
+      return rec({ status: 'failed', fitness: null, quick, standard, failure: standard.failure ?? 'no finite fitness', ms: this.now() - t0 });
+    return rec({ status: 'ok', fitness: standard.fitness, quick, standard, failure: null, ms: this.now() - t0 });
+  }
+
+  /** A bug while judging a child ends that child as `failed`, not the run. */
+  private internalFailure(b: Bred, e: unknown): ChildRecord {
+    const reason = `internal fault: ${(e as Error)?.message ?? String(e)}`;
+    this.log('error', `child ${b.id}: ${reason}`);
+    return {
+      id: b.id,
+      parent: b.parent,
+      mutation: b.mutation,
+      mutationDetail: b.detail,
+      source: b.source,
+      simplified: b.prepared.ok ? b.prepared.simplified : '',
+      hash: b.prepared.ok ? b.prepared.hash : '',
+      fingerprint: b.prepared.ok ? b.prepared.fingerprint : '',
+      status: 'failed',
+      fitness: null,
+      quick: null,
+      standard: null,
+      metaval: null,
+      size: b.prepared.ok ? b.prepared.size : 0,
+      cachedFrom: null,
+      failure: reason,
+      ms: 0,
+      at: '',
+    };
+  }
+
+  /** The score of an earlier child: committed, or waited for. */
+  private async scoreOf(id: number): Promise<{ fitness: number | null }> {
+    const k = this.known.get(id);
+    if (k) return k;
+    const p = this.results.get(id);
+    if (!p) throw new Error(`internal: child ${id} is neither committed nor bred`);
+    return p;
+  }
+
+  // ---- commit ----------------------------------------------------------------
+
+  private commit(r: ChildRecord): void {
+    const rec: ChildRecord = { ...r, at: new Date().toISOString() };
+    const id = rec.id;
+    const cfg = this.config;
+    const c: Counters = { ...this.counters, committed: id };
+    switch (rec.status) {
+      case 'ok':
+        c.ok++;
+        break;
+      case 'pruned':
+        c.pruned++;
+        break;
+      case 'cached':
+        c.cached++;
+        break;
+      case 'invalid':
+        c.invalid++;
+        break;
+      case 'failed':
+        c.failed++;
+        break;
+      default: {
+        const never: never = rec.status;
+        throw new Error(`unknown status ${String(never)}`);
+      }
+    }
+
+    // Population: every child with a fitness joins; the oldest leaves.
+    let pop = this.pop;
+    const removed: Member[] = [];
+    const added: Member[] = [];
+    if (rec.fitness !== null && rec.status !== 'invalid' && rec.status !== 'failed') {
+      const m = { id, fitness: rec.fitness, addedAt: id };
+      const r2 = addMember(pop, m, cfg.population);
+      pop = r2.pop;
+      removed.push(...r2.removed);
+      added.push(m);
+    }
+    let improved = false;
+    if (rec.fitness !== null && rec.status !== 'cached' && (c.bestFitness === null || rec.fitness > c.bestFitness)) {
+      c.bestFitness = rec.fitness;
+      c.bestId = id;
+      c.lastImprovement = id;
+      improved = true;
+    }
+    let restartFrom: number | null = null;
+    if (cfg.restartAfter > 0 && id > this.nSeeds && c.bestId !== null && id - c.lastImprovement >= cfg.restartAfter) {
+      // Restart: the population becomes the best program alone, and grows again from it.
+      restartFrom = c.bestId;
+      for (const m of pop) if (!added.includes(m)) removed.push(m);
+      added.length = 0;
+      const m = { id: c.bestId, fitness: c.bestFitness!, addedAt: id };
+      pop = [m];
+      added.push(m);
+      c.lastImprovement = id;
+      c.restarts++;
+    }
+
+    const known: Known = {
+      status: rec.status,
+      fitness: rec.fitness,
+      quick: rec.quick?.fitness ?? null,
+      standard: rec.standard?.fitness ?? null,
+    };
+    if (rec.status === 'cached' && rec.cachedFrom !== null) {
+      const src = this.known.get(rec.cachedFrom);
+      if (src) {
+        known.quick = src.quick;
+        known.standard = src.standard;
+      }
+    }
+    this.known.set(id, known);
+
+    const metaval: number[] = [];
+    if (cfg.metavalEvery > 0 && id % cfg.metavalEvery === 0) {
+      const top = [...this.known]
+        .filter(([, k]) => k.status === 'ok' && k.fitness !== null)
+        .sort((a, b) => b[1].fitness! - a[1].fitness! || a[0] - b[0])
+        .slice(0, cfg.metavalTop)
+        .map(([i]) => i);
+      for (const i of top) if (!this.metavalRequested.has(i)) metaval.push(i);
+    }
+
+    c.elapsedMs = this.baseElapsed + (this.now() - this.sessionStart);
+    this.store.commit({
+      child: rec,
+      add: added.map((m) => ({ id: m.id, fitness: m.fitness })),
+      remove: removed.map((m) => m.id),
+      counters: c,
+      metaval,
+    });
+    this.counters = c;
+    this.pop = pop;
+    this.settled.delete(id);
+    this.results.delete(id);
+    this.bred.delete(id);
+    const t = this.now();
+    this.commitTimes.push(t);
+    if (this.commitTimes.length > 1000) this.commitTimes.splice(0, this.commitTimes.length - 1000);
+
+    this.emit({ type: 'child', child: rec, stats: this.stats() });
+    if (improved) this.emit({ type: 'best', child: rec });
+    if (restartFrom !== null) this.log('info', `restart from child ${restartFrom} after ${cfg.restartAfter} children without improvement`);
+    for (const i of metaval) {
+      this.metavalRequested.add(i);
+      this.runMetaval(i);
+    }
+    this.breedReady();
+  }
+
+  // ---- meta-validation -------------------------------------------------------
+
+  private runMetaval(id: number): void {
+    const task = (async () => {
+      try {
+        const c = this.store.child(id);
+        if (!c) return;
+        const out = await this.runJob(this.job(id, c.simplified || c.source, 'metaval'));
+        if (out === STOP) return;
+        if (out.ok) {
+          this.store.setMetaval(id, out.result);
+          this.emit({ type: 'metaval', id, fitness: isScore(out.result.fitness) ? out.result.fitness : null });
+        } else {
+          this.store.setMetaval(id, null, out.reason);
+          this.emit({ type: 'metaval', id, fitness: null });
+          this.log('warn', `meta-validation of child ${id} failed: ${out.reason}`);
+        }
+      } catch (e) {
+        if (!this.stopping) this.log('error', `meta-validation of child ${id}: ${(e as Error)?.message ?? String(e)}`, false);
+      }
+    })();
+    this.metavalRunning.add(task);
+    void task.finally(() => this.metavalRunning.delete(task));
+  }
+
+  private async drainMetaval(): Promise<void> {
+    while (this.metavalRunning.size > 0 && !this.stopping) {
+      await Promise.race([Promise.all([...this.metavalRunning]), this.stopped]);
+    }
+  }
+}
+
+/** A fault that ends the run with a one-line message (no seed could be trained, ...). */
+export class SearchFault extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SearchFault';
+  }
+}
+
+function isScore(x: number | null | undefined): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}

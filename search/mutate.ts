@@ -1,0 +1,262 @@
+/**
+ * Mutation, as in the Lion paper: insert a random statement, delete one, or
+ * modify one (its function, one argument, or a constant). Constants are
+ * multiplied by 2^N(0,1); new constants are drawn from N(0,1).
+ *
+ * Mutation works on the flat form (one function call per statement) and never
+ * changes the parent: it builds a new program. It may produce an invalid
+ * program (an undefined name after a deletion, a tensor where a scalar is
+ * needed); the checker catches that and the child is recorded as `invalid`,
+ * exactly as in the paper, but it prefers arguments of the right kind so that
+ * most children are valid.
+ */
+import { type Assign, type Expr, type Program, namesIn, roleOf, stateSlots, stripPositions } from '../dsl/ast.js';
+import { FUNCTIONS, fn, type FnRow, type Kind } from '../dsl/functions.js';
+import { formatNumber, printExpr } from '../dsl/print.js';
+import type { MutationOp, MutationWeights } from './config.js';
+import type { Rng } from './rng.js';
+
+export interface Mutation {
+  program: Program;
+  kind: MutationOp;
+  /** What changed, e.g. `modify 3: sqrt -> cbrt`. */
+  detail: string;
+}
+
+export type Mutator = (parent: Program, rng: Rng) => Mutation;
+
+export interface MutatorOptions {
+  weights: MutationWeights;
+  /** Longest body an insertion may make. */
+  maxStatements: number;
+  /** Probability that an argument of a new or modified statement is a new constant. */
+  constantRate?: number;
+  /** Probability that a new statement assigns a fresh temporary rather than an existing name. */
+  freshTargetRate?: number;
+}
+
+/** What a `modify` changes. */
+type ModifyPart = 'function' | 'argument' | 'constant';
+
+/** Significant digits kept in mutated constants: the source stays readable. */
+const DIGITS = 4;
+const round = (x: number): number => (Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(DIGITS)) : x);
+
+const ROWS = FUNCTIONS.filter((r) => r.weight > 0);
+const ROW_WEIGHTS = ROWS.map((r) => r.weight);
+
+export function makeMutator(opts: MutatorOptions): Mutator {
+  const constantRate = opts.constantRate ?? 0.2;
+  const freshRate = opts.freshTargetRate ?? 0.5;
+
+  return (parent, rng) => {
+    const p = copy(parent);
+    const ops: MutationOp[] = ['insert', 'delete', 'modify'];
+    let op = ops[rng.weighted(ops.map((o) => opts.weights[o]))]!;
+    // At the size limit an insertion becomes a modification; an empty body can only grow.
+    if (op === 'insert' && p.body.length >= opts.maxStatements) op = 'modify';
+    if (p.body.length === 0) op = 'insert';
+
+    switch (op) {
+      case 'insert': {
+        const at = rng.int(p.body.length + 1);
+        const scope = scopeAt(p, at);
+        const row = ROWS[rng.weighted(ROW_WEIGHTS)]!;
+        const args = row.args.map((k) => randomArg(rng, scope, k, constantRate));
+        const expr: Expr = { type: 'call', fn: row.name, args };
+        const assignable = [...assignableNames(p, at)];
+        const target = assignable.length === 0 || rng.next() < freshRate ? freshName(p) : rng.pick(assignable);
+        const body = [...p.body];
+        body.splice(at, 0, { target, expr });
+        return { program: { ...p, body }, kind: op, detail: `insert ${at + 1}: ${target} = ${printExpr(expr)}` };
+      }
+      case 'delete': {
+        const at = rng.int(p.body.length);
+        const gone = p.body[at]!;
+        const body = p.body.filter((_, i) => i !== at);
+        return { program: { ...p, body }, kind: op, detail: `delete ${at + 1}: ${gone.target} = ${printExpr(gone.expr)}` };
+      }
+      case 'modify':
+        return modify(p, rng, constantRate);
+      default: {
+        const never: never = op;
+        throw new Error(`unknown mutation ${String(never)}`);
+      }
+    }
+  };
+}
+
+function modify(p: Program, rng: Rng, constantRate: number): Mutation {
+  const calls = p.body.map((s, i) => [s, i] as const).filter(([s]) => s.expr.type === 'call' && fn(s.expr.fn)?.form !== 'constant');
+  const sites = constantSites(p);
+  const parts: ModifyPart[] = [];
+  if (calls.length > 0) parts.push('function');
+  if (p.body.length > 0) parts.push('argument');
+  if (sites.length > 0) parts.push('constant');
+  const part = rng.pick(parts);
+
+  switch (part) {
+    case 'function': {
+      const [s, at] = rng.pick(calls);
+      const old = s.expr as Extract<Expr, { type: 'call' }>;
+      const choices = ROWS.filter((r) => r.name !== old.fn && r.form !== 'constant');
+      const row = choices[rng.weighted(choices.map((r) => r.weight))]!;
+      const scope = scopeAt(p, at);
+      // Keep the arguments that still fit; draw the others.
+      const args = row.args.map((k, i) => {
+        const a = old.args[i];
+        return a !== undefined && fits(a, k, scope) ? a : randomArg(rng, scope, k, constantRate);
+      });
+      const expr: Expr = { type: 'call', fn: row.name, args };
+      return {
+        program: replaceStatement(p, at, { target: s.target, expr }),
+        kind: 'modify',
+        detail: `modify ${at + 1} function: ${old.fn} -> ${row.name}`,
+      };
+    }
+    case 'argument': {
+      const at = rng.int(p.body.length);
+      const s = p.body[at]!;
+      const scope = scopeAt(p, at);
+      let expr: Expr;
+      let what: string;
+      if (s.expr.type === 'call' && s.expr.args.length > 0) {
+        const i = rng.int(s.expr.args.length);
+        const kind = fn(s.expr.fn)?.args[i] ?? 'any';
+        const old = s.expr.args[i]!;
+        const arg = randomArg(rng, scope, kind, constantRate, old);
+        expr = { ...s.expr, args: s.expr.args.map((a, j) => (j === i ? arg : a)) };
+        what = `argument ${i + 1}: ${printExpr(old)} -> ${printExpr(arg)}`;
+      } else {
+        // A copy or a constant (`x = y`, `x = 2`), or a call with no arguments.
+        const arg = randomArg(rng, scope, 'any', constantRate, s.expr);
+        expr = arg;
+        what = `value: ${printExpr(s.expr)} -> ${printExpr(arg)}`;
+      }
+      return { program: replaceStatement(p, at, { target: s.target, expr }), kind: 'modify', detail: `modify ${at + 1} ${what}` };
+    }
+    case 'constant': {
+      const site = rng.pick(sites);
+      const old = site.value;
+      // 0 times anything stays 0: a zero constant is redrawn instead.
+      const value = round(old === 0 ? rng.normal() : old * Math.pow(2, rng.normal()));
+      switch (site.where) {
+        case 'hparam': {
+          const hparams = p.hparams.map((h, i) => (i === site.index ? { name: h.name, value } : h));
+          return {
+            program: { ...p, hparams },
+            kind: 'modify',
+            detail: `modify ${p.hparams[site.index]!.name}: ${formatNumber(old)} -> ${formatNumber(value)}`,
+          };
+        }
+        case 'body': {
+          const s = p.body[site.index]!;
+          const expr = s.expr.type === 'call' ? { ...s.expr, args: s.expr.args.map((a, j) => (j === site.arg ? num(value) : a)) } : num(value);
+          return {
+            program: replaceStatement(p, site.index, { target: s.target, expr }),
+            kind: 'modify',
+            detail: `modify ${site.index + 1} constant: ${formatNumber(old)} -> ${formatNumber(value)}`,
+          };
+        }
+        default: {
+          const never: never = site;
+          throw new Error(`unknown constant site ${String(never)}`);
+        }
+      }
+    }
+    default: {
+      const never: never = part;
+      throw new Error(`unknown modification ${String(never)}`);
+    }
+  }
+}
+
+const num = (value: number): Expr => ({ type: 'num', value });
+
+/** A deep copy without positions or header: the child is a new program, not an edit of the parent. */
+function copy(p: Program): Program {
+  const q = stripPositions(p);
+  return { ...q, header: [] };
+}
+
+function replaceStatement(p: Program, at: number, s: Assign): Program {
+  return { ...p, body: p.body.map((x, i) => (i === at ? s : x)) };
+}
+
+type ConstantSite = { where: 'hparam'; index: number; value: number } | { where: 'body'; index: number; arg: number; value: number };
+
+function constantSites(p: Program): ConstantSite[] {
+  // A hyperparameter the body never reads (`learning_rate`, the API's default) changes nothing.
+  const used = new Set<string>(p.body.flatMap((s) => namesIn(s.expr)));
+  const out: ConstantSite[] = [];
+  p.hparams.forEach((h, index) => {
+    if (used.has(h.name)) out.push({ where: 'hparam', index, value: h.value });
+  });
+  p.body.forEach((s, index) => {
+    if (s.expr.type === 'num') out.push({ where: 'body', index, arg: -1, value: s.expr.value });
+    else if (s.expr.type === 'call')
+      s.expr.args.forEach((a, arg) => {
+        if (a.type === 'num') out.push({ where: 'body', index, arg, value: a.value });
+      });
+  });
+  return out;
+}
+
+/** Names readable before statement `at`, with their kinds. */
+export function scopeAt(p: Program, at: number): Map<string, Kind> {
+  const kinds = new Map<string, Kind>();
+  for (const h of p.hparams) kinds.set(h.name, 'scalar');
+  for (const q of p.params) {
+    const r = roleOf(q.name);
+    kinds.set(q.name, r === 'lr' || r === 'step' ? 'scalar' : 'tensor');
+  }
+  const kindOf = (e: Expr): Kind => {
+    switch (e.type) {
+      case 'num':
+        return 'scalar';
+      case 'name':
+        return kinds.get(e.name) ?? 'tensor';
+      case 'call': {
+        const row: FnRow | undefined = fn(e.fn);
+        if (!row) return 'tensor';
+        switch (row.form) {
+          case 'constant':
+            return 'scalar';
+          case 'reduction':
+            return row.result === 'tensor' && kindOf(e.args[0]!) === 'tensor' ? 'tensor' : 'scalar';
+          case 'elementwise':
+            return e.args.some((a) => kindOf(a) === 'tensor') ? 'tensor' : 'scalar';
+        }
+      }
+    }
+  };
+  for (const s of p.body.slice(0, at)) kinds.set(s.target, kindOf(s.expr));
+  return kinds;
+}
+
+/** Names a new statement at `at` may assign: state slots and temporaries, never hyperparameters or `step`. */
+function assignableNames(p: Program, at: number): Set<string> {
+  const out = new Set<string>(stateSlots(p).map((q) => q.name));
+  const hp = new Set(p.hparams.map((h) => h.name));
+  for (const s of p.body.slice(0, at)) if (!hp.has(s.target) && roleOf(s.target) === undefined) out.add(s.target);
+  return out;
+}
+
+function freshName(p: Program): string {
+  const used = new Set<string>([...p.hparams.map((h) => h.name), ...p.params.map((q) => q.name), ...p.body.map((s) => s.target)]);
+  let i = 1;
+  while (used.has(`v${i}`)) i++;
+  return `v${i}`;
+}
+
+function fits(a: Expr, want: 'any' | 'scalar', scope: Map<string, Kind>): boolean {
+  if (want === 'any') return a.type !== 'name' || scope.has(a.name);
+  return a.type === 'num' || (a.type === 'name' && scope.get(a.name) === 'scalar');
+}
+
+/** A name in scope of the wanted kind, or a new constant from N(0,1). Avoids `avoid` when it can. */
+function randomArg(rng: Rng, scope: Map<string, Kind>, want: 'any' | 'scalar', constantRate: number, avoid?: Expr): Expr {
+  const names = [...scope].filter(([n, k]) => (want === 'any' || k === 'scalar') && !(avoid?.type === 'name' && avoid.name === n)).map(([n]) => n);
+  if (names.length === 0 || rng.next() < constantRate) return num(round(rng.normal()));
+  return { type: 'name', name: rng.pick(names) };
+}

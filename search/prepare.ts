@@ -1,0 +1,25 @@
+/**
+ * What happens to a child before any training: check it, simplify it, and
+ * compute its structural hash and functional fingerprint (dsl/analyze.ts does
+ * all four in one pass). An invalid program is never trained.
+ */
+import type { Program } from '../dsl/ast.js';
+import { analyze } from '../dsl/analyze.js';
+import { DslError } from '../dsl/errors.js';
+import { print } from '../dsl/print.js';
+
+export type Prepared =
+  | { ok: true; simplified: string; hash: string; fingerprint: string; size: number }
+  | { ok: false; reason: string };
+
+export type Preparer = (p: Program) => Prepared;
+
+export const prepare: Preparer = (p) => {
+  try {
+    const a = analyze(p);
+    return { ok: true, simplified: print(a.simplified, { noHeader: true }), hash: a.hash, fingerprint: a.fingerprint, size: a.size };
+  } catch (e) {
+    if (e instanceof DslError) return { ok: false, reason: e.message };
+    return { ok: false, reason: `checker fault: ${(e as Error)?.message ?? String(e)}` };
+  }
+};

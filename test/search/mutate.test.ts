@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { parse } from '../../dsl/parse.js';
+import { print } from '../../dsl/print.js';
+import { flatten } from '../../dsl/flatten.js';
+import { makeMutator } from '../../search/mutate.js';
+import { Rng } from '../../search/rng.js';
+import { seedNames, seedProgram } from '../../seeds/index.js';
+
+const all = { insert: 1, delete: 1, modify: 1 };
+const flat = (name: string) => flatten(seedProgram(name));
+
+function deepFreeze<T>(x: T): T {
+  if (x && typeof x === 'object') {
+    Object.values(x).forEach(deepFreeze);
+    Object.freeze(x);
+  }
+  return x;
+}
+
+describe('mutate', () => {
+  it('copies the parent: the parent is never changed, the child prints and parses back', () => {
+    const mutate = makeMutator({ weights: all, maxStatements: 30 });
+    fc.assert(
+      fc.property(fc.constantFrom(...seedNames), fc.integer({ min: 0, max: 1e6 }), (name, seed) => {
+        const parent = deepFreeze(flat(name));
+        const before = print(parent);
+        const m = mutate(parent, Rng.derive('t', seed));
+        expect(print(parent)).toBe(before);
+        const text = print(m.program);
+        expect(print(parse(text))).toBe(text);
+        expect(m.program.header).toEqual([]);
+        expect(m.detail.startsWith(m.kind)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is a function of the stream: the same seed gives the same child', () => {
+    const mutate = makeMutator({ weights: all, maxStatements: 30 });
+    for (let i = 0; i < 50; i++) {
+      const a = mutate(flat('adamw'), Rng.derive('same', i));
+      const b = mutate(flat('adamw'), Rng.derive('same', i));
+      expect(print(a.program)).toBe(print(b.program));
+      expect(a.detail).toBe(b.detail);
+    }
+  });
+
+  it('follows the weights: insert only adds one statement, delete only removes one', () => {
+    const ins = makeMutator({ weights: { insert: 1, delete: 0, modify: 0 }, maxStatements: 100 });
+    const del = makeMutator({ weights: { insert: 0, delete: 1, modify: 0 }, maxStatements: 100 });
+    const p = flat('adamw');
+    for (let i = 0; i < 40; i++) {
+      const a = ins(p, Rng.derive('w', i));
+      expect([a.kind, a.program.body.length]).toEqual(['insert', p.body.length + 1]);
+      const d = del(p, Rng.derive('w', i));
+      expect([d.kind, d.program.body.length]).toEqual(['delete', p.body.length - 1]);
+    }
+  });
+
+  it('never grows a body past maxStatements', () => {
+    const ins = makeMutator({ weights: { insert: 1, delete: 0, modify: 0 }, maxStatements: 3 });
+    let p = flat('sgd');
+    for (let i = 0; i < 10; i++) p = ins(p, Rng.derive('max', i)).program;
+    expect(p.body.length).toBe(3);
+  });
+
+  it('scales constants by 2^N(0,1) and draws new ones from N(0,1)', () => {
+    const mod = makeMutator({ weights: { insert: 0, delete: 0, modify: 1 }, maxStatements: 30 });
+    const p = parse('beta = 0.5\n\ndef train(w, g, m, lr):\n  m = interp(g, m, beta)\n  update = lr * m\n  return update, m\n');
+    const ratios: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const m = mod(p, Rng.derive('c', i));
+      if (/^modify beta:/.test(m.detail)) ratios.push(Math.log2(m.program.hparams[0]!.value / 0.5));
+    }
+    expect(ratios.length).toBeGreaterThan(40);
+    const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
+    const sd = Math.sqrt(ratios.reduce((a, b) => a + (b - mean) ** 2, 0) / ratios.length);
+    expect(Math.abs(mean)).toBeLessThan(0.3);
+    expect(sd).toBeGreaterThan(0.75);
+    expect(sd).toBeLessThan(1.25);
+  });
+
+  it('prefers arguments of the right kind: most children of adamw pass the checker', async () => {
+    const { check } = await import('../../dsl/check.js');
+    const mutate = makeMutator({ weights: { insert: 1, delete: 0, modify: 1 }, maxStatements: 30 });
+    let valid = 0;
+    for (let i = 0; i < 300; i++) {
+      try {
+        check(mutate(flat('adamw'), Rng.derive('k', i)).program);
+        valid++;
+      } catch {
+        // invalid child
+      }
+    }
+    expect(valid).toBeGreaterThan(240);
+  });
+});
