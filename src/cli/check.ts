@@ -1,12 +1,29 @@
 import type { Command } from 'commander';
+import { DslError } from '../../dsl/errors.js';
+import { readProgram } from './program-file.js';
 import { UserError } from './errors.js';
 
-// Placeholder until this command's issue lands; it is replaced, not extended.
 export function register(program: Command): void {
   program
     .command('check')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UserError("'check' is not built yet");
+    .description('check optimizer programs: exit 0 when all are valid, else print FILE:LINE:COL: message for each error')
+    .argument('<files...>', 'program files (.opt)')
+    .option('--json', 'print one JSON object per file')
+    .action((files: string[], opts: { json?: boolean }) => {
+      let bad = 0;
+      for (const file of files) {
+        try {
+          readProgram(file);
+          if (opts.json) process.stdout.write(JSON.stringify({ file, ok: true }) + '\n');
+        } catch (e) {
+          if (!(e instanceof DslError) && !(e instanceof UserError)) throw e;
+          bad++;
+          if (opts.json) {
+            const err = e instanceof DslError ? { line: e.line, column: e.column, message: e.message } : { message: e.message };
+            process.stdout.write(JSON.stringify({ file, ok: false, ...err }) + '\n');
+          } else process.stderr.write((e instanceof DslError ? e.toString() : `optevo: ${e.message}`) + '\n');
+        }
+      }
+      if (bad) process.exitCode = 1;
     });
 }
