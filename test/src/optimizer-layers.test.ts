@@ -1,0 +1,61 @@
+/**
+ * The adapter inside tfjs-layers: `model.compile({ optimizer })` then `fit`
+ * trains a small classifier, and the optimizer's state follows the model's
+ * weights by name.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { optimizers } from '../../src/optimizers.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** Two Gaussian blobs per class, from a fixed linear-congruential stream (no Math.random). */
+function blobs(n: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  let s = 12345;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const centres = [[2, 2], [-2, -2], [2, -2], [-2, 2]];
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = i % 4;
+    xs.push(centres[k]![0]! + 0.7 * normal(), centres[k]![1]! + 0.7 * normal());
+    ys.push(k < 2 ? 1 : 0, k < 2 ? 0 : 1); // XOR-like: not linearly separable
+  }
+  return { x: tf.tensor2d(xs, [n, 2]), y: tf.tensor2d(ys, [n, 2]) };
+}
+
+function model(): tf.Sequential {
+  const m = tf.sequential();
+  m.add(tf.layers.dense({ units: 16, activation: 'tanh', inputShape: [2], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  return m;
+}
+
+describe('tfjs-layers', () => {
+  it.each([
+    ['lion', () => optimizers.lion({ learningRate: 0.01 })],
+    ['adam', () => optimizers.adam({ learningRate: 0.05 })],
+  ] as const)('model.fit with %s lowers the loss of a small classifier', async (_, make) => {
+    const { x, y } = blobs(200);
+    const m = model();
+    const opt = make();
+    m.compile({ optimizer: opt, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const before = (m.evaluate(x, y) as tf.Scalar[]).map((t) => t.dataSync()[0]!);
+    const history = await m.fit(x, y, { epochs: 15, batchSize: 50, shuffle: false, verbose: 0 });
+    const after = (m.evaluate(x, y) as tf.Scalar[]).map((t) => t.dataSync()[0]!);
+    expect(after[0]!).toBeLessThan(before[0]! / 3);
+    expect(after[1]!).toBeGreaterThan(0.95);
+    const losses = history.history['loss'] as number[];
+    expect(losses[losses.length - 1]!).toBeLessThan(losses[0]!);
+    expect(opt.iterations).toBe(15 * 4);
+    const names = (await opt.getWeights()).map((w) => w.name);
+    expect(names[0]).toBe('iter');
+    for (const w of m.trainableWeights) expect(names).toContain(`${w.name}/m`);
+    m.dispose();
+    opt.dispose();
+    tf.dispose([x, y]);
+  });
+});
