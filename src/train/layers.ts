@@ -1,0 +1,126 @@
+/**
+ * Model building blocks as pure functions of parameter tensors, each working
+ * on one model (replicas null) or on K replicas stacked on a leading axis.
+ *
+ * Two wasm facts shape them (docs/field-notes.md):
+ *  - `matMul` with transposeA/transposeB, which tfjs's own matmul gradient
+ *    uses, is several times slower on wasm than an explicit transpose
+ *    followed by a plain matMul, so the dense layers carry their own
+ *    gradients (tf.customGrad) written with explicit transposes;
+ *  - the first layer of K replicas reads the same input, so it is one GEMM
+ *    over the replicas' weights side by side: x[B, in] @ W[in, K*out].
+ */
+import type { Tensor, Tfjs } from '../tasks/types.js';
+import type { ParamSpec } from '../tasks/types.js';
+import type { InitRule } from './init.js';
+
+type T2 = import('@tensorflow/tfjs').Tensor2D;
+type T3 = import('@tensorflow/tfjs').Tensor3D;
+
+type Save = (ts: Tensor[]) => void;
+
+/**
+ * Dense layer on data (no gradient for x): x [B, in] -> [B, out] or [K, B, out].
+ * Tensors the gradient needs are either from outside the forward pass (x) or
+ * saved with `save`: tfjs disposes the rest when the forward pass ends.
+ */
+export function denseInput(tf: Tfjs, x: Tensor, w: Tensor, b: Tensor, replicas: number | null): Tensor {
+  const x2 = x as T2;
+  if (replicas === null) {
+    const f = tf.customGrad(((wt: Tensor, bt: Tensor) => ({
+      value: tf.add(tf.matMul(x2, wt as T2), bt),
+      gradFunc: (dy: Tensor) => [tf.matMul(tf.transpose(x2), dy as T2), tf.sum(dy, 0)],
+    })) as never) as (w: Tensor, b: Tensor) => Tensor;
+    return f(w, b);
+  }
+  const K = replicas;
+  const [, inW, outW] = w.shape as [number, number, number];
+  const B = x.shape[0]!;
+  const f = tf.customGrad(((wt: Tensor, bt: Tensor) => {
+    const wc = tf.reshape(tf.transpose(wt, [1, 0, 2]), [inW, K * outW]) as T2;
+    const z = tf.transpose(tf.reshape(tf.matMul(x2, wc), [B, K, outW]), [1, 0, 2]);
+    return {
+      value: tf.add(z, tf.expandDims(bt, 1)),
+      gradFunc: (dy: Tensor) => {
+        const dyc = tf.reshape(tf.transpose(dy, [1, 0, 2]), [B, K * outW]) as T2;
+        const dw = tf.transpose(tf.reshape(tf.matMul(tf.transpose(x2), dyc), [inW, K, outW]), [1, 0, 2]);
+        return [dw, tf.sum(dy, 1)];
+      },
+    };
+  }) as never) as (w: Tensor, b: Tensor) => Tensor;
+  return f(w, b);
+}
+
+/** Dense layer on a hidden activation h: [B, in] -> [B, out], or [K, B, in] -> [K, B, out]. */
+export function dense(tf: Tfjs, h: Tensor, w: Tensor, b: Tensor, replicas: number | null): Tensor {
+  if (replicas === null) {
+    const f = tf.customGrad(((ht: Tensor, wt: Tensor, bt: Tensor, save: Save) => {
+      save([ht, wt]);
+      return {
+        value: tf.add(tf.matMul(ht as T2, wt as T2), bt),
+        gradFunc: (dy: Tensor, saved: Tensor[]) => {
+          const [hs, ws] = saved as [T2, T2];
+          return [tf.matMul(dy as T2, tf.transpose(ws)), tf.matMul(tf.transpose(hs), dy as T2), tf.sum(dy, 0)];
+        },
+      };
+    }) as never) as (h: Tensor, w: Tensor, b: Tensor) => Tensor;
+    return f(h, w, b);
+  }
+  const f = tf.customGrad(((ht: Tensor, wt: Tensor, bt: Tensor, save: Save) => {
+    save([ht, wt]);
+    return {
+      value: tf.add(tf.matMul(ht as T3, wt as T3), tf.expandDims(bt, 1)),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [hs, ws] = saved as [T3, T3];
+        return [
+          tf.matMul(dy as T3, tf.transpose(ws, [0, 2, 1]) as T3),
+          tf.matMul(tf.transpose(hs, [0, 2, 1]) as T3, dy as T3),
+          tf.sum(dy, 1),
+        ];
+      },
+    };
+  }) as never) as (h: Tensor, w: Tensor, b: Tensor) => Tensor;
+  return f(h, w, b);
+}
+
+export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'linear';
+
+export function activate(tf: Tfjs, x: Tensor, a: Activation): Tensor {
+  switch (a) {
+    case 'relu':
+      return tf.relu(x);
+    case 'tanh':
+      return tf.tanh(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'linear':
+      return x;
+    default: {
+      const never: never = a;
+      throw new Error(`unknown activation ${String(never)}`);
+    }
+  }
+}
+
+/** Parameter specs of an MLP with the given layer widths. */
+export function mlpParams(widths: readonly number[], init: InitRule, prefix = ''): ParamSpec[] {
+  const out: ParamSpec[] = [];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    out.push({ name: `${prefix}w${l + 1}`, shape: [widths[l]!, widths[l + 1]!], init });
+    out.push({ name: `${prefix}b${l + 1}`, shape: [widths[l + 1]!], init: { kind: 'zeros' } });
+  }
+  return out;
+}
+
+/** An MLP over parameters [w1, b1, w2, b2, ...]: hidden layers use `act`, the last is linear. */
+export function mlpForward(tf: Tfjs, ps: Tensor[], x: Tensor, replicas: number | null, act: Activation, first: 'input' | 'hidden' = 'input'): Tensor {
+  let h = x;
+  const layers = ps.length / 2;
+  for (let l = 0; l < layers; l++) {
+    const w = ps[2 * l]!;
+    const b = ps[2 * l + 1]!;
+    const z = l === 0 && first === 'input' ? denseInput(tf, h, w, b, replicas) : dense(tf, h, w, b, replicas);
+    h = l + 1 < layers ? activate(tf, z, act) : z;
+  }
+  return h;
+}

@@ -1,0 +1,30 @@
+/** Settings of one training run (or sweep) and what a run gives back. */
+import type { Batching } from '../tasks/types.js';
+import type { InitRule } from './init.js';
+import type { MonitorOptions } from './monitor.js';
+import type { Schedule } from './schedule.js';
+
+export interface TrainSettings {
+  seed: number;
+  steps: number;
+  batchSize: number;
+  batching: Batching;
+  schedule: Schedule;
+  /** Replaces the random initialisation rule of every weight (biases stay as declared). */
+  init?: InitRule;
+  /** Program hyperparameters by snake_case name. */
+  hparams?: Record<string, number>;
+  monitor: Omit<MonitorOptions, 'steps'>;
+}
+
+/** One learning rate's run. */
+export interface RunResult {
+  lr: number;
+  /** Validation loss at the end; null when the run failed. */
+  loss: number | null;
+  metric: number | null;
+  /** Training loss, sampled. */
+  curve: number[];
+  failure?: string;
+  plateauAt?: number;
+}
