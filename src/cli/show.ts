@@ -1,12 +1,60 @@
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from './errors.js';
+import { formatRunReport, runReport } from '../inspect/leaderboard.js';
+import { DEFAULT_RUN_DIR, parseProgramId, withRun } from '../inspect/open.js';
+import { renderLossCurvesSvg } from '../inspect/plot.js';
+import { curveSeries, formatProgramDetail, programDetail } from '../inspect/program.js';
 
-// Placeholder until this command's issue lands; it is replaced, not extended.
+interface ShowOptions {
+  dir: string;
+  top: string;
+  json?: boolean;
+  program?: string;
+  plot?: string;
+}
+
+function parseTop(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--top expects a whole number of at least 1, not '${value}'`);
+  return n;
+}
+
 export function register(program: Command): void {
   program
     .command('show')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UserError("'show' is not built yet");
+    .description("a run's leaderboard, or one program: source, simplified form, lineage, per-task scores, loss curves")
+    .argument('<run>', 'run name (under --dir), run directory or run.db file')
+    .option('--dir <dir>', 'where runs live', DEFAULT_RUN_DIR)
+    .option('--top <n>', 'programs on the leaderboard', '10')
+    .option('--program <id>', 'show this program instead of the leaderboard')
+    .option('--plot <file.svg>', "write the program's loss curves against the seeds' (the best program without --program)")
+    .option('--json', 'print data as JSON')
+    .action(async (run: string, opts: ShowOptions) => {
+      const top = parseTop(opts.top);
+      if (opts.plot !== undefined && !opts.plot.toLowerCase().endsWith('.svg')) throw new UserError(`--plot writes SVG: give a file name ending in .svg, not '${opts.plot}'`);
+      const dirFlag = opts.dir === DEFAULT_RUN_DIR ? '' : ` --dir ${opts.dir}`;
+      const { text, series, plotted } = withRun(run, opts.dir, (store) => {
+        const id = opts.program !== undefined ? parseProgramId(opts.program) : null;
+        const plotted = id ?? store.stats().bestId;
+        if (opts.plot !== undefined && plotted === null) throw new UserError(`run '${store.info().name}' has no program to plot yet`);
+        const series = opts.plot !== undefined && plotted !== null ? curveSeries(store, plotted) : null;
+        if (id !== null) {
+          const d = programDetail(store, id);
+          return { text: opts.json ? JSON.stringify(d, null, 2) : formatProgramDetail(d), series, plotted };
+        }
+        const r = runReport(store, top);
+        return { text: opts.json ? JSON.stringify(r, null, 2) : formatRunReport(r, dirFlag), series, plotted };
+      });
+      if (series && opts.plot) {
+        const svg = await renderLossCurvesSvg(series, { title: `run ${run}: program #${plotted} against the seeds` });
+        try {
+          fs.writeFileSync(opts.plot, svg);
+        } catch (e) {
+          throw new UserError(`cannot write ${opts.plot}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      }
+      process.stdout.write(text + '\n');
+      if (series && opts.plot && !opts.json) process.stdout.write(`wrote loss curves of #${plotted} to ${opts.plot}\n`);
     });
 }

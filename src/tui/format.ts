@@ -93,3 +93,11 @@ export function formatAgo(ms: number): string {
 export function abbreviate(name: string, width: number): string {
   return name.length <= width ? name : name.slice(0, width);
 }
+
+/** How a program was made, for people: `seed adamw`, `modify s3: sqrt -> cbrt`, `restart`. */
+export function describeMutation(mutation: string, detail: string): string {
+  const d = detail.trim();
+  if (!d) return mutation;
+  if (d.startsWith(mutation)) return d;
+  return mutation === 'seed' || mutation === 'restart' ? `${mutation} ${d.replace(/^[:\s]+/, '')}` : d;
+}

@@ -1,0 +1,170 @@
+/**
+ * One program of a run: its detail for `optevo show RUN --program ID`, the
+ * program file that `optevo export RUN --program ID` writes, and its loss
+ * curves against the seeds' for `--plot`.
+ */
+import { check } from '../../dsl/check.js';
+import { parse } from '../../dsl/parse.js';
+import type { MetavalRow, RunStore } from '../../search/store.js';
+import type { ChildRecord, SuiteResult, TaskResult } from '../../search/types.js';
+import { UserError } from '../cli/errors.js';
+import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
+import { rankedTasks } from '../tui/state.js';
+import { childOrFail, parseProgramId, withRun } from './open.js';
+import type { CurveSeries } from './plot.js';
+
+export interface LineageStep {
+  id: number;
+  parent: number | null;
+  mutation: ChildRecord['mutation'];
+  mutationDetail: string;
+  fitness: number | null;
+  status: ChildRecord['status'];
+}
+
+export interface ProgramDetail {
+  run: string;
+  child: ChildRecord;
+  /** The program, its parent, ... back to a seed. */
+  lineage: LineageStep[];
+  metaval: MetavalRow | null;
+}
+
+export function programDetail(store: RunStore, id: number): ProgramDetail {
+  const child = childOrFail(store, id);
+  const lineage = store.lineage(id).map((c) => ({
+    id: c.id,
+    parent: c.parent,
+    mutation: c.mutation,
+    mutationDetail: c.mutationDetail,
+    fitness: c.fitness,
+    status: c.status,
+  }));
+  const metaval = store.metavalResults().find((m) => m.id === id) ?? null;
+  return { run: store.info().name, child, lineage, metaval };
+}
+
+function indent(text: string): string[] {
+  return text
+    .replace(/\s+$/, '')
+    .split('\n')
+    .map((l) => `  ${l}`);
+}
+
+function suiteTable(s: SuiteResult): string[] {
+  const nameWidth = Math.max(4, ...s.tasks.map((t) => t.task.length));
+  const head = `  ${padRight('task', nameWidth)}  ${padLeft('score', 8)}  ${padLeft('loss', 9)}  ${padLeft('metric', 8)}  ${padLeft('best lr', 8)}  ${padLeft('time', 7)}`;
+  const rows = s.tasks.map(
+    (t: TaskResult) =>
+      `  ${t.task.padEnd(nameWidth)}  ${padLeft(formatFitness(t.score), 8)}  ${padLeft(formatFitness(t.loss), 9)}  ${padLeft(formatFitness(t.metric), 8)}  ${padLeft(formatLr(t.lr), 8)}  ${padLeft(`${(t.ms / 1000).toFixed(1)}s`, 7)}${t.failure ? `  failed: ${t.failure}` : ''}`,
+  );
+  return [head, ...rows];
+}
+
+/** A lineage step on one line: `#17  0.290  modify s3: sqrt -> cbrt`. */
+function lineageLine(step: LineageStep, idWidth: number): string {
+  const how = describeMutation(step.mutation, step.mutationDetail);
+  return `  ${padLeft(`#${step.id}`, idWidth)}  ${padLeft(formatFitness(step.fitness), 8)}  ${padRight(step.status, 7)}  ${how}`;
+}
+
+/** What `optevo show RUN --program ID` prints. */
+export function formatProgramDetail(d: ProgramDetail): string {
+  const c = d.child;
+  const suite = c.standard ? 'standard suite' : c.quick ? 'quick suite' : 'no suite';
+  const out: string[] = [];
+  out.push(`program #${c.id} of run ${d.run}`);
+  out.push(
+    `  fitness ${formatFitness(c.fitness)} (${suite}), meta-validation ${formatFitness(c.metaval)}, size ${c.size}, status ${c.status}` +
+      (c.cachedFrom !== null ? ` (score reused from #${c.cachedFrom})` : ''),
+  );
+  out.push(`  made by ${describeMutation(c.mutation, c.mutationDetail)}${c.parent === null ? '' : ` from #${c.parent}`}`);
+  if (c.failure) out.push(`  failure: ${c.failure}`);
+  out.push('', 'simplified:', ...indent(c.simplified || c.source));
+  out.push('', 'source (as trained):', ...indent(c.source));
+  for (const s of [c.standard, c.quick]) {
+    if (!s) continue;
+    out.push('', `${s.suite} suite: fitness ${formatFitness(s.fitness)}`, ...suiteTable(s));
+  }
+  if (d.metaval?.result && d.metaval.result.tasks.length > 0) {
+    out.push('', `meta-validation: fitness ${formatFitness(d.metaval.fitness)}`, ...suiteTable(d.metaval.result));
+  } else if (d.metaval) {
+    out.push('', `meta-validation: ${d.metaval.status}`);
+  }
+  const idWidth = Math.max(...d.lineage.map((s) => String(s.id).length)) + 1;
+  const root = d.lineage[d.lineage.length - 1];
+  const reachesSeed = root?.mutation === 'seed';
+  out.push('', `lineage (${d.lineage.length} program${d.lineage.length === 1 ? '' : 's'}, newest first${reachesSeed ? ', back to a seed' : ''}):`);
+  for (const s of d.lineage) out.push(lineageLine(s, idWidth));
+  return out.join('\n');
+}
+
+/** The lineage as one comment-friendly line: `#42 <- #17 (modify ...) <- #1 (seed adamw)`. */
+function lineageSummary(d: ProgramDetail): string {
+  return d.lineage
+    .map((s) => `#${s.id}${s.mutation === 'seed' || s.mutation === 'restart' ? ` (${describeMutation(s.mutation, s.mutationDetail)})` : ''}`)
+    .join(' <- ');
+}
+
+export interface ExportOptions {
+  /** Write the simplified program instead of the source exactly as trained. */
+  simplified?: boolean;
+}
+
+/**
+ * The program file for `optevo export RUN --program ID > found.opt`: a
+ * comment saying where it came from and how it scored, then the program.
+ * Parsed before it is returned, so what is written is a valid program.
+ */
+export function exportProgram(store: RunStore, id: number, opts: ExportOptions = {}): string {
+  const d = programDetail(store, id);
+  const c = d.child;
+  if (c.status === 'invalid') throw new UserError(`program #${id} of run '${d.run}' is invalid (it failed the checker): there is nothing to export`);
+  const body = (opts.simplified && c.simplified ? c.simplified : c.source).replace(/\s+$/, '') + '\n';
+  const tasks = rankedTasks(c);
+  const header = [
+    `Found by optevo: run ${d.run}, program #${c.id}, fitness ${formatFitness(c.fitness)}` +
+      (c.metaval === null ? '' : `, meta-validation ${formatFitness(c.metaval)}`) +
+      `, status ${c.status}.`,
+    ...(tasks.length > 0 ? [`Best learning-rate multipliers: ${tasks.map((t) => `${t.task} ${formatLr(t.lr)}`).join(', ')}.`] : []),
+    `Lineage: ${lineageSummary(d)}.`,
+    ...(opts.simplified ? ['This is the simplified form of the program that was trained.'] : []),
+  ];
+  const text = header.map((l) => `# ${l}`).join('\n') + '\n\n' + body;
+  try {
+    check(parse(text, { file: `program #${c.id}` }), { file: `program #${c.id}` });
+  } catch (e) {
+    throw new Error(`program #${c.id} of run '${d.run}' is not a valid program after export: ${(e as Error).message}`);
+  }
+  return text;
+}
+
+/**
+ * The program's training-loss curves and the seeds', task by task, on the
+ * suite the program was ranked on.
+ */
+export function curveSeries(store: RunStore, id: number): CurveSeries[] {
+  const c = childOrFail(store, id);
+  const suite = c.standard ? 'standard' : 'quick';
+  const pick = (x: ChildRecord) => (suite === 'standard' ? x.standard : x.quick);
+  const own = pick(c);
+  if (!own || own.tasks.length === 0) throw new UserError(`program #${id} has no training curves to plot (status ${c.status})`);
+  const tasks = new Set(own.tasks.map((t) => t.task));
+  const series: CurveSeries[] = own.tasks.map((t) => ({ label: `#${c.id}`, task: t.task, curve: t.curve }));
+  const seeds = store.children({ from: 1, limit: store.seeds().length + 16 }).filter((x) => x.mutation === 'seed' && x.id !== c.id);
+  for (const s of seeds) {
+    const name = describeMutation(s.mutation, s.mutationDetail);
+    for (const t of pick(s)?.tasks ?? []) {
+      if (tasks.has(t.task)) series.push({ label: `${name} (#${s.id})`, task: t.task, curve: t.curve });
+    }
+  }
+  return series;
+}
+
+/**
+ * `optevo export RUN --program ID [--simplified]`: the program file's text.
+ * `dir` is where runs live (`--dir`, default `runs/`).
+ */
+export function programFileFor(run: string, opts: { program: string; dir?: string; simplified?: boolean }): string {
+  const id = parseProgramId(opts.program);
+  return withRun(run, opts.dir, (store) => exportProgram(store, id, { simplified: opts.simplified }));
+}
