@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UserError } from './errors.js';
 import { formatRunReport, runReport } from '../inspect/leaderboard.js';
 import { DEFAULT_RUN_DIR, parseProgramId, withRun } from '../inspect/open.js';
-import { renderLossCurvesSvg } from '../inspect/plot.js';
+import { lossCurvesSvg, type CurveSeries } from './plot.js';
 import { curveSeries, formatProgramDetail, programDetail } from '../inspect/program.js';
 
 interface ShowOptions {
@@ -20,6 +20,15 @@ function parseTop(value: string): number {
   return n;
 }
 
+async function taskSteps(): Promise<(task: string) => number | undefined> {
+  try {
+    const { builtinTask } = await import('../tasks/registry.js');
+    return (task) => builtinTask(task)?.steps;
+  } catch {
+    return () => undefined;
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('show')
@@ -34,11 +43,13 @@ export function register(program: Command): void {
       const top = parseTop(opts.top);
       if (opts.plot !== undefined && !opts.plot.toLowerCase().endsWith('.svg')) throw new UserError(`--plot writes SVG: give a file name ending in .svg, not '${opts.plot}'`);
       const dirFlag = opts.dir === DEFAULT_RUN_DIR ? '' : ` --dir ${opts.dir}`;
+      // Each task's default step count, for the x axis (the task table loads only when plotting).
+      const steps = opts.plot === undefined ? undefined : await taskSteps();
       const { text, series, plotted } = withRun(run, opts.dir, (store) => {
         const id = opts.program !== undefined ? parseProgramId(opts.program) : null;
         const plotted = id ?? store.stats().bestId;
         if (opts.plot !== undefined && plotted === null) throw new UserError(`run '${store.info().name}' has no program to plot yet`);
-        const series = opts.plot !== undefined && plotted !== null ? curveSeries(store, plotted) : null;
+        const series: CurveSeries[] | null = opts.plot !== undefined && plotted !== null ? curveSeries(store, plotted, steps) : null;
         if (id !== null) {
           const d = programDetail(store, id);
           return { text: opts.json ? JSON.stringify(d, null, 2) : formatProgramDetail(d), series, plotted };
@@ -47,7 +58,7 @@ export function register(program: Command): void {
         return { text: opts.json ? JSON.stringify(r, null, 2) : formatRunReport(r, dirFlag), series, plotted };
       });
       if (series && opts.plot) {
-        const svg = await renderLossCurvesSvg(series, { title: `run ${run}: program #${plotted} against the seeds` });
+        const svg = await lossCurvesSvg(series, `run ${run}: program #${plotted} against the seeds`);
         try {
           fs.writeFileSync(opts.plot, svg);
         } catch (e) {

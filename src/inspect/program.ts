@@ -11,7 +11,7 @@ import { UserError } from '../cli/errors.js';
 import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
 import { rankedTasks } from '../tui/state.js';
 import { childOrFail, parseProgramId, withRun } from './open.js';
-import type { CurveSeries } from './plot.js';
+import type { CurveSeries } from '../cli/plot.js';
 
 export interface LineageStep {
   id: number;
@@ -140,24 +140,30 @@ export function exportProgram(store: RunStore, id: number, opts: ExportOptions =
 
 /**
  * The program's training-loss curves and the seeds', task by task, on the
- * suite the program was ranked on.
+ * suite the program was ranked on. `stepsOf` gives a task's step count (the
+ * run's `--steps`, else the task's default) so curves are drawn against steps.
  */
-export function curveSeries(store: RunStore, id: number): CurveSeries[] {
+export function curveSeries(store: RunStore, id: number, stepsOf: (task: string) => number | undefined = () => undefined): CurveSeries[] {
   const c = childOrFail(store, id);
   const suite = c.standard ? 'standard' : 'quick';
   const pick = (x: ChildRecord) => (suite === 'standard' ? x.standard : x.quick);
   const own = pick(c);
   if (!own || own.tasks.length === 0) throw new UserError(`program #${id} has no training curves to plot (status ${c.status})`);
+  const configured = store.config().steps;
+  const series = (label: string, t: TaskResult): CurveSeries => ({
+    program: label,
+    task: t.task,
+    steps: configured ?? stepsOf(t.task) ?? Math.max(1, t.curve.length),
+    curve: [...t.curve],
+  });
   const tasks = new Set(own.tasks.map((t) => t.task));
-  const series: CurveSeries[] = own.tasks.map((t) => ({ label: `#${c.id}`, task: t.task, curve: t.curve }));
+  const out = own.tasks.map((t) => series(`#${c.id}`, t));
   const seeds = store.children({ from: 1, limit: store.seeds().length + 16 }).filter((x) => x.mutation === 'seed' && x.id !== c.id);
   for (const s of seeds) {
-    const name = describeMutation(s.mutation, s.mutationDetail);
-    for (const t of pick(s)?.tasks ?? []) {
-      if (tasks.has(t.task)) series.push({ label: `${name} (#${s.id})`, task: t.task, curve: t.curve });
-    }
+    const name = `${describeMutation(s.mutation, s.mutationDetail)} (#${s.id})`;
+    for (const t of pick(s)?.tasks ?? []) if (tasks.has(t.task)) out.push(series(name, t));
   }
-  return series;
+  return out;
 }
 
 /**
