@@ -160,7 +160,10 @@ export async function runDashboard(
       exitOnCtrlC: false,
       patchConsole: options.patchConsole ?? true,
       maxFps: Math.max(1, Math.round(1000 / flushMs)),
-      incrementalRendering: true,
+      // Ink 6.8's incremental mode misplaces lines after <Static> output
+      // (seen in tmux); the standard mode redraws the live area whole, inside
+      // synchronized-output markers, at most maxFps times a second.
+      incrementalRendering: false,
     },
   );
   const handleSignals = options.handleSignals ?? true;
