@@ -7,7 +7,7 @@ import type { SuiteName } from '../../search/types.js';
 import { type Dataset, split } from '../data/dataset.js';
 import { mnistImages, loadMnist } from '../data/mnist.js';
 import { rng } from '../data/rng.js';
-import { activate, dense, mlpForward, mlpParams, type Activation } from '../train/layers.js';
+import { activate, convPatches, dense, mlpForward, mlpParams, type Activation } from '../train/layers.js';
 import type { InitRule } from '../train/init.js';
 import type { Batching, ParamSpec, Tensor, Tfjs, TfTask } from './types.js';
 import { CONSTANT, DIVERGENCE, GLOROT } from './defaults.js';
@@ -93,8 +93,8 @@ export interface MnistCnnConfig {
 
 /**
  * conv (kernel x kernel, `filters`, valid) -> relu -> 2x2 max-pool -> [dense -> relu] -> dense 10.
- * K replicas share the input, so their filters sit side by side as one
- * convolution with K * filters output channels.
+ * The convolution runs as a matmul over image patches (layers.convPatches);
+ * K replicas share the input, so their filters sit side by side in one matmul.
  */
 export function mnistCnnTask(c: MnistCnnConfig): TfTask {
   const out = 28 - c.kernel + 1;
@@ -109,17 +109,10 @@ export function mnistCnnTask(c: MnistCnnConfig): TfTask {
     const [cw, cb, ...rest] = ps as [Tensor, Tensor, ...Tensor[]];
     const x4 = x as import('@tensorflow/tfjs').Tensor4D;
     const B = x.shape[0]!;
-    let h: Tensor;
-    if (K === null) {
-      const z = tf.add(tf.conv2d(x4, cw as import('@tensorflow/tfjs').Tensor4D, 1, 'valid'), cb);
-      h = tf.reshape(tf.maxPool(tf.relu(z) as import('@tensorflow/tfjs').Tensor4D, 2, 2, 'valid'), [B, flatW]);
-    } else {
-      const f = c.filters;
-      const wcat = tf.reshape(tf.transpose(cw, [1, 2, 3, 0, 4]), [c.kernel, c.kernel, 1, K * f]) as import('@tensorflow/tfjs').Tensor4D;
-      const z = tf.add(tf.conv2d(x4, wcat, 1, 'valid'), tf.reshape(cb, [K * f]));
-      const p = tf.maxPool(tf.relu(z) as import('@tensorflow/tfjs').Tensor4D, 2, 2, 'valid');
-      h = tf.reshape(tf.transpose(tf.reshape(p, [B, pooled, pooled, K, f]), [3, 0, 1, 2, 4]), [K, B, flatW]);
-    }
+    const f = c.filters;
+    const p = tf.maxPool(tf.relu(convPatches(tf, x4, cw, cb, K)) as import('@tensorflow/tfjs').Tensor4D, 2, 2, 'valid');
+    let h =
+      K === null ? tf.reshape(p, [B, flatW]) : tf.reshape(tf.transpose(tf.reshape(p, [B, pooled, pooled, K, f]), [3, 0, 1, 2, 4]), [K, B, flatW]);
     if (rest.length === 4) {
       h = activate(tf, dense(tf, h, rest[0]!, rest[1]!, K), 'relu');
       return dense(tf, h, rest[2]!, rest[3]!, K);

