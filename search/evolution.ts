@@ -148,6 +148,7 @@ class Engine {
         return self.isPaused;
       },
       stop: () => self.stop(),
+      log: (level, message, worker) => self.log(level, message, level !== 'info', worker),
       stats: () => self.stats(),
       done: this.done,
     };
@@ -165,15 +166,15 @@ class Engine {
     }
   }
 
-  private log(level: 'info' | 'warn' | 'error', message: string, persist = true): void {
+  private log(level: 'info' | 'warn' | 'error', message: string, persist = true, worker?: number): void {
     if (persist && !this.stopping) {
       try {
-        this.store.log(level, message);
+        this.store.log(level, worker === undefined ? message : `[worker ${worker}] ${message}`);
       } catch {
         // The store may be closing; the event still goes out.
       }
     }
-    this.emit({ type: 'log', level, message });
+    this.emit({ type: 'log', level, message, ...(worker === undefined ? {} : { worker }) });
   }
 
   private pause(): void {

@@ -29,6 +29,11 @@ export interface SearchHandle {
    * and `done` resolves. Resolves once everything is written.
    */
   stop(): Promise<void>;
+  /**
+   * Reports a line from outside the loop (the executor's workers): subscribers
+   * get a `log` event; warnings and errors are also kept in the run's log.
+   */
+  log(level: 'info' | 'warn' | 'error', message: string, worker?: number): void;
   /** The counters right now. */
   stats(): SearchStats;
   /** Resolves with the final counters when the run ends (budget reached or stopped); rejects on an internal fault. */

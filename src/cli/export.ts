@@ -1,12 +1,72 @@
+/**
+ * `optevo export RUN`: every child of a run, one JSON object a line (JSONL),
+ * in id order, to stdout or `--output FILE`. The objects are the store's
+ * ChildRecord (search/types.ts): id, parent, mutation, source, simplified
+ * source, hash, fingerprint, status, fitness, quick and standard suite results
+ * (per-task scores, best rates, curves), meta-validation fitness, timings.
+ */
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
+import { RunStore, StoreError } from '../../search/store.js';
 import { UserError } from './errors.js';
 
-// Placeholder until this command's issue lands; it is replaced, not extended.
+export interface ExportOptions {
+  format?: string;
+  output?: string;
+  runDir?: string;
+}
+
+/** Writes the run's children as JSONL; returns how many. */
+export function exportRun(run: string, write: (line: string) => void, opts: { runDir?: string } = {}): number {
+  let store: RunStore;
+  try {
+    store = RunStore.open(run, { readonly: true, ...(opts.runDir ? { runDir: opts.runDir } : {}) });
+  } catch (e) {
+    if (e instanceof StoreError) throw new UserError(e.message);
+    throw e;
+  }
+  try {
+    let n = 0;
+    for (const c of store.iterateChildren()) {
+      write(JSON.stringify(c) + '\n');
+      n++;
+    }
+    return n;
+  } finally {
+    store.close();
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('export')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UserError("'export' is not built yet");
+    .description('write every child of a run, one JSON object a line')
+    .argument('<run>', 'a run name under --run-dir, a run folder, or its run.db')
+    .option('--format <format>', 'output format: jsonl', 'jsonl')
+    .option('--output <file>', 'write to FILE instead of stdout (written whole, then renamed into place)')
+    .option('--run-dir <dir>', 'folder of runs (default runs)')
+    .action((run: string, opts: ExportOptions) => {
+      if (opts.format !== 'jsonl') throw new UserError(`--format: '${opts.format}' is not a format (formats: jsonl)`);
+      const runDir = opts.runDir ? { runDir: opts.runDir } : {};
+      if (!opts.output) {
+        exportRun(run, (l) => process.stdout.write(l), runDir);
+        return;
+      }
+      // Write beside the target and rename, so a failed export leaves nothing half-written.
+      const tmp = `${opts.output}.${process.pid}.tmp`;
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        exportRun(run, (l) => fs.writeSync(fd, l), runDir);
+        fs.closeSync(fd);
+        fs.renameSync(tmp, opts.output);
+      } catch (e) {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // closed already
+        }
+        fs.rmSync(tmp, { force: true });
+        throw e;
+      }
     });
 }

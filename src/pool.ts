@@ -1,0 +1,125 @@
+/**
+ * The local executor: a piscina pool of worker threads (src/worker.ts, built
+ * to dist/src/worker.js), each with its own tfjs engine, started once.
+ *
+ * - `minThreads = maxThreads = workers` and a long idle time-out: workers are
+ *   never re-initialised between jobs.
+ * - Jobs wait in this pool's own queue until a thread is free, so the time
+ *   limit counts evaluation time only; at the limit the job is aborted, which
+ *   terminates its worker, and piscina starts a fresh one.
+ * - A worker that dies (a crash, `process.exit`, out of memory) fails its job
+ *   with `crashed: true`; the search retries such a job once.
+ * - Workers' console output arrives as messages and goes to `onLog`.
+ */
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { EvalJob, EvalOutcome, Executor, SuiteResult } from '../search/types.js';
+import type { BackendName } from './backend.js';
+import type { WorkerData, WorkerLog } from './worker.js';
+
+export interface PoolOptions {
+  workers: number;
+  /** Milliseconds an evaluation may run. */
+  timeoutMs: number;
+  backend?: BackendName;
+  /** The worker file (default: the built src/worker.js); tests pass their own. */
+  filename?: string;
+  onLog?: (level: 'info' | 'warn' | 'error', message: string, worker?: number) => void;
+}
+
+/** The built worker file, whether this module runs from dist/ or from source (vitest). */
+export function defaultWorkerFile(): string {
+  const candidates = [new URL('./worker.js', import.meta.url), new URL('../dist/src/worker.js', import.meta.url)];
+  for (const c of candidates) {
+    const p = fileURLToPath(c);
+    if (fs.existsSync(p)) return p;
+  }
+  throw new Error(`the worker file is missing (${candidates.map((c) => fileURLToPath(c)).join(' or ')}); run 'npm run build'`);
+}
+
+export class WorkerPool implements Executor {
+  readonly size: number;
+  private readonly pool: Piscina;
+  private readonly timeoutMs: number;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private closed = false;
+
+  constructor(opts: PoolOptions) {
+    if (!(opts.workers >= 1)) throw new Error('a pool needs at least one worker');
+    this.size = opts.workers;
+    this.timeoutMs = opts.timeoutMs;
+    const workerData: WorkerData = { backend: opts.backend ?? 'auto' };
+    this.pool = new Piscina({
+      filename: opts.filename ?? defaultWorkerFile(),
+      minThreads: opts.workers,
+      maxThreads: opts.workers,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 24 * 3600 * 1000,
+      workerData,
+    });
+    const onLog = opts.onLog ?? (() => {});
+    this.pool.on('message', (m: unknown) => {
+      const w = m as Partial<WorkerLog>;
+      if (w && w.type === 'log' && typeof w.message === 'string') onLog(w.level ?? 'info', w.message, w.worker);
+    });
+    // A worker fault outside any job: report it, never let it crash the process.
+    this.pool.on('error', (e: unknown) => onLog('error', `worker fault: ${(e as Error)?.message ?? String(e)}`));
+  }
+
+  busy(): number {
+    return this.running;
+  }
+
+  private async slot(): Promise<void> {
+    if (this.running < this.size) {
+      this.running++;
+      return;
+    }
+    await new Promise<void>((r) => this.waiting.push(r));
+    // The releasing job handed its slot over: `running` is unchanged.
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
+  }
+
+  async evaluate(job: EvalJob): Promise<EvalOutcome> {
+    if (this.closed) return { ok: false, reason: 'the pool is closed', crashed: true };
+    await this.slot();
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, this.timeoutMs);
+    try {
+      const result = (await this.pool.run(job, { signal: ac.signal })) as SuiteResult;
+      return { ok: true, result };
+    } catch (e) {
+      const msg = String((e as Error)?.message ?? e).split('\n')[0]!;
+      if (timedOut) return { ok: false, reason: `timed out after ${fmtSeconds(this.timeoutMs)}`, timedOut: true };
+      if (this.closed) return { ok: false, reason: 'the pool is closed', crashed: true };
+      if (/worker exited|terminated|ERR_WORKER/i.test(msg)) return { ok: false, reason: msg, crashed: true };
+      return { ok: false, reason: msg };
+    } finally {
+      clearTimeout(timer);
+      this.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w();
+    await this.pool.destroy();
+  }
+}
+
+function fmtSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}

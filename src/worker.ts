@@ -1,0 +1,68 @@
+/**
+ * The piscina worker: one per thread. It initialises tfjs once (the backend
+ * named in workerData), then evaluates one job at a time: parse the source,
+ * train on the suite, return a SuiteResult. Nothing in a job's source is run
+ * as JavaScript.
+ *
+ * Workers never write to the console: the dashboard owns the screen. Anything
+ * printed here (tfjs notices included) goes to the main thread as a
+ * `{ type: 'log' }` message, which the pool hands to its listener.
+ */
+import { parentPort, threadId } from 'node:worker_threads';
+import { workerData } from 'piscina';
+import type { EvalJob, SuiteResult } from '../search/types.js';
+import { initBackend, isBackendName, type BackendName } from './backend.js';
+import { DEFAULT_LRS, evaluateJob } from './evaluate.js';
+
+export interface WorkerData {
+  backend: BackendName;
+}
+
+export interface WorkerLog {
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  worker: number;
+}
+
+function send(level: WorkerLog['level'], args: unknown[]): void {
+  const message = args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : safeString(a))).join(' ');
+  const m: WorkerLog = { type: 'log', level, message, worker: threadId };
+  parentPort?.postMessage(m);
+}
+
+function safeString(a: unknown): string {
+  try {
+    return typeof a === 'object' ? JSON.stringify(a) : String(a);
+  } catch {
+    return String(a);
+  }
+}
+
+console.log = (...a: unknown[]) => send('info', a);
+console.info = (...a: unknown[]) => send('info', a);
+console.debug = () => {};
+console.warn = (...a: unknown[]) => send('warn', a);
+console.error = (...a: unknown[]) => send('error', a);
+for (const [stream, level] of [
+  [process.stdout, 'info'],
+  [process.stderr, 'warn'],
+] as const) {
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+    if (text.trim()) send(level, [text.trimEnd()]);
+    const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    cb?.();
+    return true;
+  }) as typeof stream.write;
+}
+
+const data = (workerData ?? {}) as Partial<WorkerData>;
+const backend: BackendName = data.backend && isBackendName(data.backend) ? data.backend : 'auto';
+
+/** piscina awaits this: the tfjs engine starts once, before the first job. */
+export default (async () => {
+  await initBackend(backend);
+  return async (job: EvalJob): Promise<SuiteResult> =>
+    evaluateJob({ ...job, lrs: job.lrs.length ? job.lrs : [...DEFAULT_LRS] }, backend);
+})();

@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { RunStore } from '../../search/store.js';
+import { essence, tempDir } from './helpers.js';
+
+const script = fileURLToPath(new URL('./fixtures/search-process.mjs', import.meta.url));
+const dir = tempDir();
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function runToEnd(mode: 'new' | 'resume', name: string, budget: number, workers: number): void {
+  const r = spawnSync(process.execPath, [script, mode, dir, name, String(budget), String(workers)], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`search process failed (${r.status}): ${r.stderr}`);
+}
+
+function committed(name: string): number {
+  try {
+    const db = new Database(path.join(dir, name, 'run.db'), { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare("SELECT value FROM counters WHERE key = 'committed'").get() as { value: string } | undefined;
+      return row ? Number(JSON.parse(row.value)) : 0;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+function snapshot(name: string) {
+  const s = RunStore.open(path.join(dir, name), { readonly: true });
+  try {
+    return {
+      children: s.children().map(essence),
+      population: s.population(),
+      counters: { ...s.counters(), elapsedMs: 0 },
+      metaval: s.metavalResults().map((m) => [m.id, m.requestedAt, m.status, m.fitness]),
+    };
+  } finally {
+    s.close();
+  }
+}
+
+describe('a search process killed with SIGKILL', () => {
+  it('resumes with nothing lost or doubled and ends exactly as an uninterrupted run', async () => {
+    const budget = 120;
+    runToEnd('new', 'whole', budget, 2);
+    const want = snapshot('whole');
+    expect(want.children.map((c) => c.id)).toEqual(Array.from({ length: budget }, (_, i) => i + 1));
+
+    // Kill twice at different points, resume with another worker count each time.
+    const child = spawn(process.execPath, [script, 'new', dir, 'killed', String(budget), '2'], { stdio: 'ignore' });
+    const deadline = Date.now() + 30_000;
+    while (committed('killed') < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const at = committed('killed');
+    expect(at).toBeGreaterThanOrEqual(30);
+    expect(at).toBeLessThan(budget);
+
+    const again = spawn(process.execPath, [script, 'resume', dir, 'killed', String(budget), '3'], { stdio: 'ignore' });
+    while (committed('killed') < at + 25 && Date.now() < deadline + 30_000) await new Promise((r) => setTimeout(r, 20));
+    again.kill('SIGKILL');
+    await new Promise((r) => again.once('exit', r));
+
+    runToEnd('resume', 'killed', budget, 1);
+    expect(snapshot('killed')).toEqual(want);
+  });
+});

@@ -1,0 +1,59 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WorkerPool } from '../../src/pool.js';
+import type { EvalJob } from '../../search/types.js';
+
+const faultWorker = fileURLToPath(new URL('./fixtures/fault-worker.mjs', import.meta.url));
+const job = (childId: number, source: string): EvalJob => ({ childId, source, suite: 'quick', seed: 1, lrs: [] });
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-pool-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('WorkerPool (real worker threads)', () => {
+  it('survives a crash, a hang, a throw and a NaN: each yields a failed outcome and a fresh worker', async () => {
+    const logs: string[] = [];
+    const pool = new WorkerPool({ workers: 2, timeoutMs: 1500, filename: faultWorker, onLog: (_l, m) => logs.push(m) });
+    try {
+      const [crash, hang, thrown, nan, fine] = await Promise.all([
+        pool.evaluate(job(1, '# crash')),
+        pool.evaluate(job(2, '# hang')),
+        pool.evaluate(job(3, '# throw')),
+        pool.evaluate(job(4, '# nan')),
+        pool.evaluate(job(5, 'abc')),
+      ]);
+      expect(crash).toMatchObject({ ok: false, crashed: true });
+      expect(hang).toMatchObject({ ok: false, timedOut: true, reason: 'timed out after 1.5 s' });
+      expect(thrown).toMatchObject({ ok: false, reason: 'program exploded' });
+      expect(thrown).not.toHaveProperty('crashed');
+      expect(nan).toEqual({ ok: true, result: { suite: 'quick', fitness: null, tasks: [], ms: 1, failure: 'NaN loss at step 1' } });
+      expect(fine).toEqual({ ok: true, result: { suite: 'quick', fitness: 3, tasks: [], ms: 1 } });
+      // The pool still works after losing two workers.
+      const after = await Promise.all([pool.evaluate(job(6, 'abcd')), pool.evaluate(job(7, 'ab'))]);
+      expect(after.map((o) => (o.ok ? o.result.fitness : null))).toEqual([4, 2]);
+      expect(pool.busy()).toBe(0);
+      expect(logs.filter((l) => /ready/.test(l)).length).toBeGreaterThanOrEqual(4);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('runs at most `workers` jobs at once, and the time limit counts running time only', async () => {
+    const pool = new WorkerPool({ workers: 2, timeoutMs: 700, filename: faultWorker });
+    try {
+      let peak = 0;
+      const jobs = Array.from({ length: 6 }, (_, i) => {
+        const p = pool.evaluate(job(i + 1, '# sleep'));
+        peak = Math.max(peak, pool.busy());
+        return p;
+      });
+      const out = await Promise.all(jobs);
+      // Six 200 ms jobs on two threads take 600+ ms: queued ones did not time out.
+      expect(out.every((o) => o.ok)).toBe(true);
+      expect(peak).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+});
