@@ -102,7 +102,7 @@ export function formatRunReport(r: RunReport, dirFlag = ''): string {
   const best = r.leaderboard[0] as LeaderRow;
   const lrs = best.tasks.map((t) => `${t.task} ${formatLr(t.lr)}`).join(', ');
   out.push('');
-  if (lrs) out.push(`best learning-rate multipliers of #${best.id}: ${lrs}`);
+  if (lrs) out.push(`best learning rates (learningRate) of #${best.id}: ${lrs}`);
   out.push(`see a program with: optevo show ${r.run.name}${dirFlag} --program ${best.id}`);
   return out.join('\n');
 }

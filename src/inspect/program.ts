@@ -125,7 +125,7 @@ export function exportProgram(store: RunStore, id: number, opts: ExportOptions =
     `Found by optevo: run ${d.run}, program #${c.id}, fitness ${formatFitness(c.fitness)}` +
       (c.metaval === null ? '' : `, meta-validation ${formatFitness(c.metaval)}`) +
       `, status ${c.status}.`,
-    ...(tasks.length > 0 ? [`Best learning-rate multipliers: ${tasks.map((t) => `${t.task} ${formatLr(t.lr)}`).join(', ')}.`] : []),
+    ...(tasks.length > 0 ? [`Best learning rates (learningRate) per task: ${tasks.map((t) => `${t.task} ${formatLr(t.lr)}`).join(', ')}.`] : []),
     `Lineage: ${lineageSummary(d)}.`,
     ...(opts.simplified ? ['This is the simplified form of the program that was trained.'] : []),
   ];

@@ -3,7 +3,7 @@
  * little UI state (selection, expansion, what the user asked for), maps keys
  * to the search's pause/resume/stop, and lays out the pure leaf components.
  */
-import { useReducer, useRef } from 'react';
+import { useEffect, useReducer, useRef } from 'react';
 import { Box, Static, Text, useInput, useStdin } from 'ink';
 import type { Key } from 'ink';
 import type { ChildRecord } from '../../search/types.js';
@@ -32,6 +32,8 @@ export interface DashboardProps {
   onForceQuit?: () => void;
   /** Keys work only with raw mode; `undefined` asks the terminal. */
   interactive?: boolean;
+  /** The end of the search (its `done` event) has been drawn. */
+  onFinishedShown?: (reason: 'budget' | 'stopped') => void;
 }
 
 export interface UiState {
@@ -108,6 +110,10 @@ export function Dashboard(props: DashboardProps) {
   const size = useTerminalSize({ columns: props.columns, rows: props.rows });
   const layout = computeLayout(size.columns, size.rows);
   const { isRawModeSupported } = useStdin();
+  const { onFinishedShown } = props;
+  useEffect(() => {
+    if (state.finished) onFinishedShown?.(state.finished);
+  }, [state.finished, onFinishedShown]);
   const interactive = props.interactive ?? isRawModeSupported === true;
 
   // Key handlers read the latest values through a ref: a key can arrive

@@ -33,8 +33,10 @@ export function computeLayout(columns: number | undefined, rows: number | undefi
   const body = height - HEADER_ROWS - FOOTER_ROWS;
   const expanded = { width, height: Math.max(1, body - 1) };
   if (width >= WIDE_COLUMNS) {
-    const left = Math.floor(width * 0.6);
-    const right = width - left - 1;
+    // The right column (chart, events) takes about a third; the leaderboard
+    // keeps the rest, room for four task columns at 120.
+    const right = Math.min(64, Math.max(36, Math.floor(width * 0.32)));
+    const left = width - right - 1;
     const rem = Math.max(4, body - 2);
     const leaderRows = Math.ceil(rem * 0.55);
     const chartRows = Math.max(3, Math.floor(rem * 0.4));

@@ -125,24 +125,30 @@ export async function runDashboard(
   let userQuit = false;
   let stopRequested = false;
   let finished = false;
+  // Resolves once the dashboard has drawn the end of the search, so that the
+  // last screen left on the terminal says how the run ended.
+  let markShown!: () => void;
+  const endShown = new Promise<void>((r) => (markShown = r));
 
-  const finish = (reason: DashboardExit, wait: number) => {
+  const finish = (reason: DashboardExit) => {
     if (finished) return;
     finished = true;
-    // Let the last batch of events reach the screen before unmounting.
-    setTimeout(() => {
+    const close = () => {
       instance.unmount();
       cleanup();
       settle({ reason, stats: finalStats });
-    }, wait);
+    };
+    if (reason === 'forced') return close();
+    const fallback = new Promise<void>((r) => setTimeout(r, Math.max(1000, flushMs * 20)));
+    void Promise.race([endShown, fallback]).then(close);
   };
 
   const onQuit = () => {
     userQuit = true;
     stopRequested = true;
-    if (searchEnded) finish('quit', flushMs * 2);
+    if (searchEnded) finish('quit');
   };
-  const onForceQuit = () => finish('forced', 0);
+  const onForceQuit = () => finish('forced');
   const onSigint = () => {
     if (!stopRequested) {
       stopRequested = true;
@@ -152,7 +158,7 @@ export async function runDashboard(
   };
 
   const instance = render(
-    createElement(Dashboard, { source, initial, flushMs, onQuit, onForceQuit, interactive }),
+    createElement(Dashboard, { source, initial, flushMs, onQuit, onForceQuit, interactive, onFinishedShown: () => markShown() }),
     {
       stdout: options.stdout ?? process.stdout,
       stdin,
@@ -178,7 +184,7 @@ export async function runDashboard(
       finalStats = stats;
       searchEnded = true;
       const hold = (options.holdOnDone ?? true) && interactive && !userQuit;
-      if (!hold) finish(userQuit ? 'quit' : 'done', flushMs * 2);
+      if (!hold) finish(userQuit ? 'quit' : 'done');
     },
     (err: unknown) => {
       if (finished) return;

@@ -5,7 +5,7 @@
  * each batch is passed in.
  */
 import type { ChildRecord, SearchEvent, SearchStats } from '../../search/types.js';
-import { formatFitness } from './format.js';
+import { describeMutation, formatFitness } from './format.js';
 
 /** How many leaders, event lines and best points the dashboard keeps. */
 export const LEADER_CAP = 200;
@@ -139,8 +139,7 @@ function pushEvent(s: DashboardState, now: number, level: EventLevel, text: stri
 
 /** One line describing a child: `#42 0.123 (modify s3: sqrt -> cbrt)`. */
 export function describeChild(c: ChildRecord): string {
-  const detail = c.mutationDetail || c.mutation;
-  return `#${c.id} ${formatFitness(c.fitness)} (${detail})`;
+  return `#${c.id} ${formatFitness(c.fitness)} (${describeMutation(c.mutation, c.mutationDetail)})`;
 }
 
 export function reduce(s: DashboardState, e: SearchEvent, now: number): DashboardState {
