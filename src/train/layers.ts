@@ -149,8 +149,8 @@ export function mlpParams(widths: readonly number[], init: InitRule, prefix = ''
 
 /** An MLP over parameters [w1, b1, w2, b2, ...]: hidden layers use `act`, the last is linear. */
 export function mlpForward(tf: Tfjs, ps: Tensor[], x: Tensor, replicas: number | null, act: Activation, first: 'input' | 'hidden' = 'input'): Tensor {
-  let h = x;
   const layers = ps.length / 2;
+  let h = x;
   for (let l = 0; l < layers; l++) {
     const w = ps[2 * l]!;
     const b = ps[2 * l + 1]!;

@@ -15,6 +15,8 @@ export interface TrainSettings {
   /** Program hyperparameters by snake_case name. */
   hparams?: Record<string, number>;
   monitor: Omit<MonitorOptions, 'steps'>;
+  /** Benchmarks only: skip the validation pass (losses and metrics come back null). */
+  skipValidation?: boolean;
 }
 
 /** One learning rate's run. */

@@ -197,13 +197,14 @@ function runGroupInner(
     if (alive === 0) break;
   }
 
+  if (s.skipValidation) return lrs.map((lr, k) => ({ lr, loss: null, metric: null, curve: monitors[k]!.curve }));
   // Validation: every replica still standing, over the whole validation split.
   const n = ds.val.n;
   const R = K ?? 1;
   const lossSum = new Float64Array(R);
   const metricFn = task.metric;
   const correct = new Float64Array(R);
-  const preds: Float32Array[] | null = typeof metricFn === 'function' ? lrs.map(() => new Float32Array(0)) : null;
+  const keepPreds = typeof metricFn === 'function';
   const predChunks: Float32Array[][] = lrs.map(() => []);
   for (let at = 0; at < n; at += VAL_CHUNK) {
     const m = Math.min(VAL_CHUNK, n - at);
@@ -216,12 +217,12 @@ function runGroupInner(
       const per = perExample(tf, task, pred, y, K);
       const sums = tf.sum(per, -1).dataSync();
       for (let k = 0; k < R; k++) lossSum[k]! += K === null ? sums[0]! : sums[k]!;
-      if (metricFn === 'accuracy' || preds) {
+      if (metricFn === 'accuracy' || keepPreds) {
         const pd = pred.dataSync() as Float32Array;
         const per1 = pd.length / R;
         for (let k = 0; k < R; k++) {
           const slice = pd.subarray(k * per1, (k + 1) * per1);
-          if (preds) predChunks[k]!.push(Float32Array.from(slice));
+          if (keepPreds) predChunks[k]!.push(Float32Array.from(slice));
           if (metricFn === 'accuracy') correct[k]! += countCorrect(slice, yv as Int32Array, m);
         }
       }

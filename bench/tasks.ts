@@ -1,0 +1,185 @@
+/**
+ * Figures for proxy tasks, training and evaluation (issue 4), each measured
+ * side by side in one run (the machine is shared: ratios, not absolutes):
+ *
+ *  1. learning-rate sweep: 8 rates as stacked replicas against 8 separate
+ *     runs (quick-suite MLP and standard MLP), alternated, median of repeats;
+ *  2. the standard MLP (784-128-10, batch 128, Adam) on wasm against PyTorch's
+ *     CPU build on the same model, batch and optimizer (bench/torch_mlp.py
+ *     with /usr/bin/python3, skipped when torch is missing);
+ *  3. one candidate's 8-rate sweep on the whole quick suite (and the standard
+ *     suite): CPU seconds and wall seconds, reference cached, data loaded;
+ *  4. training steps per second for each task on wasm and cpu, and the share
+ *     of the machine's peak (a large matmul, same run) the standard MLP reaches.
+ *
+ * Run: npm run build && node dist/bench/tasks.js [--quick] [--json]
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { seedProgram } from '../seeds/index.js';
+import { initBackend } from '../src/backend.js';
+import { DEFAULT_LRS, evaluate } from '../src/evaluate.js';
+import { BUILTIN_TASKS, builtinTask } from '../src/tasks/registry.js';
+import type { Task, TfTask } from '../src/tasks/types.js';
+import { trainArrayTask } from '../src/train/array-trainer.js';
+import { DEFAULT_MONITOR } from '../src/train/monitor.js';
+import type { TrainSettings } from '../src/train/settings.js';
+import { trainTfTask } from '../src/train/tf-trainer.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+function settings(task: Task, steps: number, skipValidation = false): TrainSettings {
+  return { seed: 0, steps, batchSize: task.batchSize, batching: task.batching, schedule: task.schedule, monitor: DEFAULT_MONITOR, ...(skipValidation ? { skipValidation } : {}) };
+}
+
+async function use(backend: 'wasm' | 'cpu') {
+  await initBackend(backend);
+  if (tf.getBackend() !== backend) await tf.setBackend(backend);
+}
+
+/** 1. Batched sweep against separate runs: median ms of each, alternated. */
+export async function sweepFigure(taskName: string, steps: number, repeats: number) {
+  await use('wasm');
+  const task = builtinTask(taskName) as TfTask;
+  const ds = task.data(0);
+  const p = seedProgram('adam');
+  const s = settings(task, steps);
+  trainTfTask(tf, task, ds, p, DEFAULT_LRS.slice(0, 2), settings(task, 3), 'batched');
+  trainTfTask(tf, task, ds, p, DEFAULT_LRS.slice(0, 1), settings(task, 3), 'separate');
+  const batched: number[] = [];
+  const separate: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    let t = performance.now();
+    trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'batched');
+    batched.push(performance.now() - t);
+    t = performance.now();
+    trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'separate');
+    separate.push(performance.now() - t);
+  }
+  return { task: taskName, steps, rates: DEFAULT_LRS.length, batchedMs: median(batched), separateMs: median(separate), speedup: median(separate) / median(batched) };
+}
+
+/** Steps per second of one training run (one rate, no validation). */
+export function stepsPerSecond(task: Task, steps: number): number {
+  const p = seedProgram('adam');
+  if (task.kind === 'array') {
+    trainArrayTask(task, p, [1e-3], settings(task, 3));
+    const t = performance.now();
+    trainArrayTask(task, p, [1e-3], settings(task, steps));
+    return steps / ((performance.now() - t) / 1000);
+  }
+  const ds = task.data(0);
+  trainTfTask(tf, task, ds, p, [1e-3], settings(task, 3, true), 'separate');
+  const t = performance.now();
+  trainTfTask(tf, task, ds, p, [1e-3], settings(task, steps, true), 'separate');
+  return steps / ((performance.now() - t) / 1000);
+}
+
+/** 2. The standard MLP on wasm against PyTorch CPU, alternated. */
+export async function torchFigure(steps: number, repeats: number) {
+  await use('wasm');
+  const task = builtinTask('mnist-mlp')!;
+  const script = fileURLToPath(new URL('../../bench/torch_mlp.py', import.meta.url));
+  const tfjs: number[] = [];
+  const torch1: number[] = [];
+  let torchError: string | undefined;
+  for (let r = 0; r < repeats; r++) {
+    tfjs.push(stepsPerSecond(task, steps));
+    const out = spawnSync('/usr/bin/python3', [script, String(steps), '1'], { encoding: 'utf8' });
+    if (out.status !== 0) {
+      torchError = (out.stderr || out.error?.message || 'failed').trim().split('\n').pop();
+      break;
+    }
+    torch1.push((JSON.parse(out.stdout.trim()) as { steps_per_second: number }).steps_per_second);
+  }
+  return {
+    model: 'MLP 784-128-10, batch 128, Adam',
+    tfjsWasmStepsPerSecond: median(tfjs),
+    torchCpuStepsPerSecond: torch1.length ? median(torch1) : null,
+    ratio: torch1.length ? median(tfjs) / median(torch1) : null,
+    ...(torchError ? { torchError } : {}),
+  };
+}
+
+/** 3. One candidate, 8 rates, a whole suite: CPU and wall seconds once data and reference are warm. */
+export async function candidateFigure(suite: 'quick' | 'standard', steps?: number) {
+  const opts = { suite, backend: 'wasm' as const, ...(steps ? { steps } : {}) };
+  await evaluate(seedProgram('adamw'), opts); // loads data, computes the reference
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  const e = await evaluate(seedProgram('lion'), opts);
+  return {
+    suite,
+    steps: steps ?? 'task defaults',
+    rates: DEFAULT_LRS.length,
+    cpuSeconds: cpuSeconds() - c0,
+    wallSeconds: (performance.now() - t0) / 1000,
+    perTaskMs: Object.fromEntries(e.tasks.map((t) => [t.task, Math.round(t.ms)])),
+  };
+}
+
+/** 4. Steps/s per task on wasm and cpu, and the standard MLP's share of a large matmul's FLOP rate. */
+export async function throughputFigure(steps: number) {
+  const rows: { task: string; wasm: number; cpu: number }[] = [];
+  const tasks = BUILTIN_TASKS.filter((t) => t.suite !== 'metaval');
+  const at: Record<string, Record<string, number>> = {};
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await use(backend);
+    for (const t of tasks) (at[t.name] ??= {})[backend] = stepsPerSecond(t, backend === 'cpu' && t.kind === 'tf' ? Math.max(5, Math.floor(steps / 5)) : steps);
+  }
+  for (const t of tasks) rows.push({ task: t.name, wasm: at[t.name]!.wasm!, cpu: at[t.name]!.cpu! });
+  await use('wasm');
+  const n = 1024;
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  tf.tidy(() => tf.matMul(a, b).dataSync());
+  const t = performance.now();
+  const reps = 5;
+  for (let i = 0; i < reps; i++) tf.tidy(() => tf.matMul(a, b).dataSync());
+  const peak = (2 * n * n * n * reps) / ((performance.now() - t) / 1000);
+  tf.dispose([a, b]);
+  // Forward 2 B P, backward 4 B P floating-point operations per step (P weights, B examples).
+  const mlpFlops = 6 * 128 * (784 * 128 + 128 * 10);
+  const mlp = rows.find((r) => r.task === 'mnist-mlp')!.wasm;
+  return { rows, peakGflops: peak / 1e9, mnistMlpGflops: (mlp * mlpFlops) / 1e9, shareOfPeak: (mlp * mlpFlops) / peak };
+}
+
+async function main() {
+  const quick = process.argv.includes('--quick');
+  const json = process.argv.includes('--json');
+  const report = {
+    sweepQuickMlp: await sweepFigure('mnist8-mlp', quick ? 50 : 150, quick ? 2 : 3),
+    sweepStandardMlp: await sweepFigure('mnist-mlp', quick ? 20 : 100, quick ? 1 : 3),
+    torch: await torchFigure(quick ? 50 : 200, quick ? 1 : 3),
+    quickSuite: await candidateFigure('quick'),
+    standardSuite: quick ? null : await candidateFigure('standard'),
+    throughput: await throughputFigure(quick ? 30 : 100),
+  };
+  if (json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return;
+  }
+  const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : x.toFixed(d));
+  const lines = [
+    `sweep of ${report.sweepQuickMlp.rates} rates, stacked vs separate (wasm):`,
+    ...[report.sweepQuickMlp, report.sweepStandardMlp].map((s) => `  ${s.task.padEnd(10)} ${s.steps} steps: stacked ${f(s.batchedMs, 0)} ms, separate ${f(s.separateMs, 0)} ms, ${f(s.speedup, 2)}x`),
+    `standard MLP (784-128-10, batch 128, Adam): tfjs wasm ${f(report.torch.tfjsWasmStepsPerSecond)} steps/s, PyTorch CPU (1 thread) ${f(report.torch.torchCpuStepsPerSecond)} steps/s, ${f(report.torch.ratio, 2)}x${report.torch.torchError ? ` (torch: ${report.torch.torchError})` : ''}`,
+    ...[report.quickSuite, report.standardSuite].filter((s) => s !== null).map((s) => `one candidate, ${s!.rates} rates, ${s!.suite} suite: ${f(s!.cpuSeconds, 2)} s CPU, ${f(s!.wallSeconds, 2)} s wall (${Object.entries(s!.perTaskMs).map(([k, v]) => `${k} ${v} ms`).join(', ')})`),
+    'training steps/s (one rate, no validation):',
+    ...report.throughput.rows.map((r) => `  ${r.task.padEnd(16)} wasm ${f(r.wasm).padStart(8)}  cpu ${f(r.cpu).padStart(8)}`),
+    `large matmul (1024^3) on wasm: ${f(report.throughput.peakGflops, 2)} GFLOP/s; the standard MLP reaches ${f(report.throughput.mnistMlpGflops, 2)} GFLOP/s, ${f(100 * report.throughput.shareOfPeak)}% of it`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((e) => {
+    process.stderr.write(String((e as Error)?.stack ?? e) + '\n');
+    process.exitCode = 1;
+  });
+}
