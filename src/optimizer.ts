@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Program } from '../dsl/ast.js';
 import { type CompiledProgram, compile } from '../dsl/compile.js';
+import type { Lowered } from '../dsl/lower.js';
 import { parse } from '../dsl/parse.js';
 import { print } from '../dsl/print.js';
 import { camelCase } from '../seeds/index.js';
@@ -77,6 +78,34 @@ export function resolveHparams(p: Program, given: Readonly<Record<string, unknow
   return { learningRate, api, program };
 }
 
+/**
+ * Whether the compiled program does arithmetic on the learning rate with
+ * plain numbers (`lr / (1 - beta1 ** step)`): the compiler folds that in
+ * JavaScript when lr is a number. When lr only ever meets tensors
+ * (`lr * g`), handing it over as one kept scalar tensor saves making a new
+ * scalar tensor per parameter per step, which is most of the cost of SGD on a
+ * small model.
+ */
+export function foldsLearningRate(low: Lowered): boolean {
+  if (low.lr === null) return false;
+  // Registers holding plain numbers when lr and step are numbers, and those derived from lr.
+  const numeric = new Set<number>([low.lr, ...(low.step === null ? [] : [low.step])]);
+  const fromLr = new Set<number>([low.lr]);
+  const isNum = (o: Lowered['instrs'][number]['args'][number]) => 'value' in o || numeric.has(o.reg);
+  for (const ins of low.instrs) {
+    const allNumbers = ins.args.every(isNum) && (ins.row === null || ins.row.form !== 'reduction');
+    const readsLr = ins.args.some((o) => 'reg' in o && fromLr.has(o.reg));
+    numeric.delete(ins.dst);
+    fromLr.delete(ins.dst);
+    if (allNumbers) numeric.add(ins.dst);
+    if (readsLr) {
+      if (allNumbers && ins.row !== null) return true;
+      if (ins.row === null) fromLr.add(ins.dst);
+    }
+  }
+  return false;
+}
+
 interface VariableState {
   readonly shape: readonly number[];
   readonly slots: tf.Variable[];
@@ -100,6 +129,9 @@ export class ProgramOptimizer extends tf.Optimizer {
   private readonly compiled: CompiledProgram;
   private readonly slotNames: readonly string[];
   private readonly state = new Map<string, VariableState>();
+  /** The learning rate as a kept scalar tensor, when the program takes it so (see `foldsLearningRate`). */
+  private readonly lrAsTensor: boolean;
+  private lrTensor: { value: number; tensor: tf.Scalar } | undefined;
 
   constructor(options: ProgramOptimizerOptions) {
     super();
@@ -115,6 +147,16 @@ export class ProgramOptimizer extends tf.Optimizer {
     this.schedule = options.schedule;
     this.compiled = compile(options.program, { tf, hparams: r.program });
     this.slotNames = this.compiled.slots.map((s) => s.name);
+    this.lrAsTensor = this.compiled.lowered.lr !== null && !foldsLearningRate(this.compiled.lowered);
+  }
+
+  private lrOperand(lr: number): number | tf.Scalar {
+    if (!this.lrAsTensor) return lr;
+    if (this.lrTensor?.value !== lr) {
+      this.lrTensor?.tensor.dispose();
+      this.lrTensor = { value: lr, tensor: tf.keep(tf.scalar(lr)) };
+    }
+    return this.lrTensor.tensor;
   }
 
   /** The base learning rate (before the schedule). Settable, e.g. by a callback. */
@@ -155,8 +197,9 @@ export class ProgramOptimizer extends tf.Optimizer {
     const lr = this.learningRateAt(step);
     if (vars.length > 0) {
       const states = vars.map((v, i) => this.stateOf(names[i]!, v).slots);
+      const lrIn = this.lrOperand(lr);
       tf.tidy(() => {
-        const out = this.compiled.step(vars, grads, states, lr, step);
+        const out = this.compiled.step(vars, grads, states, lrIn, step);
         // Everything is computed before anything is assigned. A returned input
         // variable is pinned to its current value first, because assigning
         // another variable may re-point it.
@@ -244,6 +287,8 @@ export class ProgramOptimizer extends tf.Optimizer {
 
   override dispose(): void {
     this.disposeState();
+    this.lrTensor?.tensor.dispose();
+    this.lrTensor = undefined;
     this.compiled.dispose();
     super.dispose();
   }

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DslError } from '../../dsl/errors.js';
 import { SEEDS, seedHparams, seedSource } from '../../seeds/index.js';
-import { ProgramOptimizer } from '../../src/optimizer.js';
+import type { Lowered } from '../../dsl/lower.js';
+import { ProgramOptimizer, foldsLearningRate } from '../../src/optimizer.js';
 import { createOptimizer, optimizers } from '../../src/optimizers.js';
 import * as api from '../../src/index.js';
 
@@ -198,6 +199,40 @@ describe('applyGradients', () => {
   });
 });
 
+describe('foldsLearningRate', () => {
+  it('tells programs that do number arithmetic on lr from those that only scale tensors by it', () => {
+    const folds = (name: (typeof SEEDS)[number]['name']) => {
+      const o = optimizers[name]();
+      const r = foldsLearningRate((o as unknown as { compiled: { lowered: Lowered } }).compiled.lowered);
+      o.dispose();
+      return r;
+    };
+    expect(SEEDS.map((s) => s.name).filter(folds)).toEqual(['adam', 'adamw', 'amsgrad', 'adabelief']);
+  });
+
+  it('gives the same values either way', () => {
+    // lr reaches the update through a copy and a multiply by a number: folded.
+    const folded = `def train(w, g, lr):
+  a = lr
+  b = a * 2
+  return b * g
+`;
+    const scaled = `def train(w, g, lr):
+  return 2 * (lr * g)
+`;
+    const [a, b] = [variable([1, 2]), variable([1, 2])];
+    const o1 = own(createOptimizer(folded, { learningRate: 0.1 }));
+    const o2 = own(createOptimizer(scaled, { learningRate: 0.1 }));
+    expect(foldsLearningRate((o1 as unknown as { compiled: { lowered: Lowered } }).compiled.lowered)).toBe(true);
+    expect(foldsLearningRate((o2 as unknown as { compiled: { lowered: Lowered } }).compiled.lowered)).toBe(false);
+    const g = own(tf.tensor([1, -4]));
+    o1.applyGradients({ [a.name]: g });
+    o2.applyGradients({ [b.name]: g });
+    expect(values(a)).toEqual([f(1 - f(0.2)), f(2 + f(0.8))]);
+    expect(values(b)).toEqual([f(1 - f(2 * f(f(0.1) * 1))), f(2 - f(2 * f(f(0.1) * -4)))]);
+  });
+});
+
 describe('minimize', () => {
   it('lowers a quadratic and counts iterations', () => {
     const w = variable([3, -2]);
@@ -239,6 +274,20 @@ describe('schedule', () => {
     expect(values(w)).toEqual([f(f(f(-0.5) - f(0.25)) - f(0.5 / 3))]);
     expect(opt.learningRateAt(4)).toBe(0.125);
     g.dispose();
+  });
+
+  it('leaks nothing when the learning rate changes every step', () => {
+    for (const name of ['sgd', 'adam'] as const) {
+      const w = variable([1, 2]);
+      const g = own(tf.ones([2]));
+      const opt = own(optimizers[name]({ learningRate: 0.1 }, { schedule: (s) => 1 / s }));
+      opt.applyGradients({ [w.name]: g });
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) opt.applyGradients({ [w.name]: g });
+      opt.learningRate = 0.2;
+      opt.applyGradients({ [w.name]: g });
+      expect(tf.memory().numTensors, name).toBe(before);
+    }
   });
 
   it('rejects a schedule that is not a function or gives a non-finite factor', () => {
