@@ -129,6 +129,8 @@ export class ProgramOptimizer extends tf.Optimizer {
   private readonly compiled: CompiledProgram;
   private readonly slotNames: readonly string[];
   private readonly state = new Map<string, VariableState>();
+  /** Names restored by the last `setWeights`, in order, until the next step (see `adoptRestored`). */
+  private restored: string[] | undefined;
   /** The learning rate as a kept scalar tensor, when the program takes it so (see `foldsLearningRate`). */
   private readonly lrAsTensor: boolean;
   private lrTensor: { value: number; tensor: tf.Scalar } | undefined;
@@ -196,6 +198,7 @@ export class ProgramOptimizer extends tf.Optimizer {
     const step = this.iterations + 1;
     const lr = this.learningRateAt(step);
     if (vars.length > 0) {
+      if (this.restored) this.adoptRestored(names, vars);
       const states = vars.map((v, i) => this.stateOf(names[i]!, v).slots);
       const lrIn = this.lrOperand(lr);
       tf.tidy(() => {
@@ -211,6 +214,30 @@ export class ProgramOptimizer extends tf.Optimizer {
       });
     }
     this.incrementIterations();
+  }
+
+  /**
+   * State restored by `setWeights` is found by variable name. A model loaded
+   * again in the same process has renamed variables (tfjs-layers appends
+   * `_1`), so when none of the restored names is among the first step's
+   * variables, and the variables without state match the restored entries one
+   * for one, in order and shape (the order `getWeights` saved them in), they
+   * take that state, as tfjs's own optimizers would by position. Otherwise
+   * unmatched variables start afresh. Only the first step after `setWeights`
+   * does this.
+   */
+  private adoptRestored(names: string[], vars: tf.Variable[]): void {
+    const restored = this.restored!;
+    this.restored = undefined;
+    if (names.some((n) => restored.includes(n))) return;
+    const fresh = names.map((n, i) => [n, vars[i]!] as const).filter(([n]) => !this.state.has(n));
+    if (fresh.length !== restored.length) return;
+    const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+    if (!fresh.every(([, v], i) => same(v.shape, this.state.get(restored[i]!)!.shape))) return;
+    fresh.forEach(([n], i) => {
+      this.state.set(n, this.state.get(restored[i]!)!);
+      this.state.delete(restored[i]!);
+    });
   }
 
   private stateOf(name: string, v: tf.Variable): VariableState {
@@ -233,7 +260,7 @@ export class ProgramOptimizer extends tf.Optimizer {
     return out;
   }
 
-  /** Restores what `getWeights` gave, by variable name; state not given starts afresh. */
+  /** Restores what `getWeights` gave, by variable name (see `adoptRestored`); state not given starts afresh. */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
     const index = new Map(this.slotNames.map((n, i) => [n, i]));
@@ -255,13 +282,23 @@ export class ProgramOptimizer extends tf.Optimizer {
         throw new Error(`${this.label}: setWeights: the states of '${key}' differ in shape`);
     }
     this.disposeState();
+    this.restored = [...grouped.keys()];
     for (const [key, slots] of grouped) {
       this.state.set(key, { shape: slots[0]!.shape.slice(), slots: slots.map((t) => tf.tidy(() => tf.variable(t!.dtype === 'float32' ? t! : tf.cast(t!, 'float32'), false))) });
     }
   }
 
+  /**
+   * `program` is the program's text in base64: tfjs-layers camel-cases every
+   * string that contains an underscore when it loads a saved training config,
+   * which would rename `weight_decay` in the text. `fromConfig` also takes
+   * plain text as `source`.
+   */
   override getConfig(): tf.serialization.ConfigDict {
-    const config: tf.serialization.ConfigDict = { source: print(this.program), hparams: { learningRate: this.lr, ...this.hparams } };
+    const config: tf.serialization.ConfigDict = {
+      program: Buffer.from(print(this.program), 'utf8').toString('base64'),
+      hparams: { learningRate: this.lr, ...this.hparams },
+    };
     if (this.seed !== undefined) config['seed'] = this.seed;
     return config;
   }
@@ -270,8 +307,9 @@ export class ProgramOptimizer extends tf.Optimizer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const { source, hparams, seed } = config;
-    if (typeof source !== 'string') throw new Error(`${ProgramOptimizer.className}.fromConfig: 'source' must be program text`);
+    const { program, hparams, seed } = config;
+    const source = typeof program === 'string' ? Buffer.from(program, 'base64').toString('utf8') : config['source'];
+    if (typeof source !== 'string') throw new Error(`${ProgramOptimizer.className}.fromConfig: needs 'program' (base64) or 'source' (program text)`);
     if (hparams === null || typeof hparams !== 'object' || Array.isArray(hparams))
       throw new Error(`${ProgramOptimizer.className}.fromConfig: 'hparams' must be an object`);
     if (seed !== undefined && typeof seed !== 'string') throw new Error(`${ProgramOptimizer.className}.fromConfig: 'seed' must be a name`);

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ProgramOptimizer } from '../../src/optimizer.js';
 import { optimizers } from '../../src/optimizers.js';
 
 beforeAll(async () => {
@@ -56,6 +57,44 @@ describe('tfjs-layers', () => {
     for (const w of m.trainableWeights) expect(names).toContain(`${w.name}/m`);
     m.dispose();
     opt.dispose();
+    tf.dispose([x, y]);
+  });
+});
+
+describe('model.save / tf.loadLayersModel with includeOptimizer', () => {
+  it('restores the optimizer and its state, and training resumes exactly', async () => {
+    const { x, y } = blobs(100);
+    const m = model();
+    const opt = optimizers.adamw({ learningRate: 0.01, weightDecay: 0.05 });
+    m.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+    await m.fit(x, y, { epochs: 2, batchSize: 50, shuffle: false, verbose: 0 });
+    let saved: tf.io.ModelArtifacts | undefined;
+    const handler = tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }));
+    await m.save(handler, { includeOptimizer: true });
+    const state = new Map((await opt.getWeights()).map((s) => [s.name, Array.from(s.tensor.dataSync())]));
+
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const o2 = loaded.optimizer as ProgramOptimizer;
+    expect(o2).toBeInstanceOf(ProgramOptimizer);
+    expect(o2.getConfig()).toEqual(opt.getConfig());
+    expect(o2.iterations).toBe(4);
+    const restored = await o2.getWeights();
+    expect(restored.map((s) => s.name)).toEqual([...state.keys()]);
+    for (const s of restored.slice(1)) expect(Array.from(s.tensor.dataSync())).toEqual(state.get(s.name));
+
+    // In this process the loaded model's variables are renamed (`..._1`): the
+    // first step hands them the restored state in order, so both continue alike.
+    expect(loaded.trainableWeights.map((w) => w.name)).not.toEqual(m.trainableWeights.map((w) => w.name));
+    loaded.compile({ optimizer: o2, loss: 'categoricalCrossentropy' });
+    await m.fit(x, y, { epochs: 1, batchSize: 50, shuffle: false, verbose: 0 });
+    await loaded.fit(x, y, { epochs: 1, batchSize: 50, shuffle: false, verbose: 0 });
+    expect(o2.iterations).toBe(6);
+    expect((await o2.getWeights()).map((s) => s.name)).toEqual(['iter', ...loaded.trainableWeights.flatMap((w) => [`${w.name}/m`, `${w.name}/v`])]);
+    loaded.trainableWeights.forEach((w, i) => expect(Array.from(w.read().dataSync())).toEqual(Array.from(m.trainableWeights[i]!.read().dataSync())));
+    m.dispose();
+    opt.dispose();
+    loaded.dispose();
+    o2.dispose();
     tf.dispose([x, y]);
   });
 });

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DslError } from '../../dsl/errors.js';
-import { SEEDS, seedHparams, seedSource } from '../../seeds/index.js';
+import { print as printProgram } from '../../dsl/print.js';
+import { SEEDS, seedHparams, seedProgram, seedSource } from '../../seeds/index.js';
 import type { Lowered } from '../../dsl/lower.js';
 import { ProgramOptimizer, foldsLearningRate } from '../../src/optimizer.js';
 import { createOptimizer, optimizers } from '../../src/optimizers.js';
@@ -380,10 +381,17 @@ describe('serialization', () => {
     expect(copy).toBeInstanceOf(ProgramOptimizer);
     expect(copy.getConfig()).toEqual(config);
     expect(copy.seed).toBe('lion');
+    expect(Buffer.from(config['program'] as string, 'base64').toString('utf8')).toBe(printProgram(seedProgram('lion')));
+  });
+
+  it('takes plain program text as source', () => {
+    const o = own(ProgramOptimizer.fromConfig(ProgramOptimizer, { source: seedSource('sgd'), hparams: { learningRate: 0.5 } }) as ProgramOptimizer);
+    expect(o.learningRate).toBe(0.5);
+    expect(o.seed).toBeUndefined();
   });
 
   it('rejects a malformed config', () => {
-    expect(() => ProgramOptimizer.fromConfig(ProgramOptimizer, { hparams: {} })).toThrow(/'source' must be program text/);
+    expect(() => ProgramOptimizer.fromConfig(ProgramOptimizer, { hparams: {} })).toThrow(/needs 'program' \(base64\) or 'source' \(program text\)/);
     expect(() => ProgramOptimizer.fromConfig(ProgramOptimizer, { source: seedSource('sgd'), hparams: { nope: 1 } })).toThrow(/unknown hyperparameter 'nope'/);
   });
 
@@ -417,6 +425,38 @@ describe('serialization', () => {
       expect(values(b2), name).toEqual(values(b));
       expect(second.iterations).toBe(6);
     }
+  });
+
+  it('hands restored state to renamed variables only when they match in order and shape', async () => {
+    const a = variable([1, 2]);
+    const b = variable([3]);
+    const src = own(optimizers.momentum({ learningRate: 0.1 }));
+    src.applyGradients({ [a.name]: own(tf.tensor([1, 1])), [b.name]: own(tf.tensor([2])) });
+    const saved = await src.getWeights();
+    const state = (o: ProgramOptimizer) => o.getWeights().then((ws) => ws.slice(1).map((w) => [w.name, values(w.tensor)]));
+
+    // Renamed, same order and shapes: adopted.
+    const [a2, b2] = [variable([1, 2]), variable([3])];
+    const o1 = own(optimizers.momentum({ learningRate: 0.1 }));
+    await o1.setWeights(saved);
+    o1.applyGradients([
+      { name: a2.name, tensor: own(tf.zeros([2])) },
+      { name: b2.name, tensor: own(tf.zeros([1])) },
+    ]);
+    expect(await state(o1)).toEqual([
+      [`${a2.name}/p`, [f(0.9), f(0.9)]],
+      [`${b2.name}/p`, [f(f(0.9) * 2)]],
+    ]);
+
+    // Shapes in another order: nothing adopted, fresh state, the restored kept by name.
+    const o2 = own(optimizers.momentum({ learningRate: 0.1 }));
+    await o2.setWeights(saved);
+    o2.applyGradients([
+      { name: b2.name, tensor: own(tf.zeros([1])) },
+      { name: a2.name, tensor: own(tf.zeros([2])) },
+    ]);
+    expect((await state(o2)).map(([n]) => n)).toEqual([`${a.name}/p`, `${b.name}/p`, `${b2.name}/p`, `${a2.name}/p`]);
+    expect((await state(o2)).slice(2).map(([, v]) => v)).toEqual([[0], [0, 0]]);
   });
 
   it('rejects weights that are not its state', async () => {
