@@ -52,20 +52,21 @@ export interface Program {
 /** Parameter names with a fixed meaning; every other parameter is a state slot. */
 export type Role = 'w' | 'g' | 'lr' | 'step';
 
-const ROLE_ALIASES: Record<string, Role> = {
-  w: 'w',
-  weight: 'w',
-  weights: 'w',
-  g: 'g',
-  grad: 'g',
-  gradient: 'g',
-  lr: 'lr',
-  learning_rate: 'lr',
-  step: 'step',
-};
+// `learning_rate` is not an alias of `lr`: seeds use it as the name of their
+// default learning rate, a hyperparameter.
+const ROLE_ALIASES = new Map<string, Role>([
+  ['w', 'w'],
+  ['weight', 'w'],
+  ['weights', 'w'],
+  ['g', 'g'],
+  ['grad', 'g'],
+  ['gradient', 'g'],
+  ['lr', 'lr'],
+  ['step', 'step'],
+]);
 
 export function roleOf(name: string): Role | undefined {
-  return Object.prototype.hasOwnProperty.call(ROLE_ALIASES, name) ? ROLE_ALIASES[name] : undefined;
+  return ROLE_ALIASES.get(name);
 }
 
 /** The state slots of a program: every parameter without a role, in order. */

@@ -4,7 +4,7 @@
  * the return arity, finite constants, and that the update depends on the
  * gradient, directly or through state carried from earlier steps.
  */
-import { type Expr, type Program, type Pos, namesIn, roleOf, stateSlots } from './ast.js';
+import { type Expr, type Program, type Pos, roleOf, stateSlots } from './ast.js';
 import { DslError } from './errors.js';
 import { type Kind, fn } from './functions.js';
 
@@ -44,6 +44,7 @@ export function check(p: Program, opts: CheckOptions = {}): CheckInfo {
     } else if (q.init !== undefined && !Number.isFinite(q.init)) fail(`initial value of '${q.name}' must be finite`, q.pos);
     kinds.set(q.name, role === 'lr' || role === 'step' ? 'scalar' : 'tensor');
   }
+  if (p.params.length > MAX_PARAMS) fail(`at most ${MAX_PARAMS} parameters are allowed`, p.params[MAX_PARAMS]?.pos);
   if (!seenRoles.has('g')) fail(`'${p.fnName}' needs the gradient parameter 'g'`, p.params[0]?.pos);
 
   const hparamNames = new Set(p.hparams.map((h) => h.name));
@@ -99,22 +100,19 @@ export function check(p: Program, opts: CheckOptions = {}): CheckInfo {
   // value depends on g (state flows from one step to the next).
   const deps = dependencies(p);
   const gName = seenRoles.get('g')!;
-  const slotNames = slots.map((q) => q.name);
-  const gSlots = new Set<string>();
+  const bit = (name: string) => 1 << p.params.findIndex((q) => q.name === name);
+  let gMask = bit(gName);
   for (let changed = true; changed; ) {
     changed = false;
-    slotNames.forEach((n, i) => {
-      if (gSlots.has(n)) return;
-      const d = deps.returns[i + 1]!;
-      if (d.has(gName) || [...gSlots].some((s) => d.has(s))) {
-        gSlots.add(n);
+    slots.forEach((q, i) => {
+      const b = bit(q.name);
+      if (!(gMask & b) && deps[i + 1]! & gMask) {
+        gMask |= b;
         changed = true;
       }
     });
   }
-  const upd = deps.returns[0]!;
-  if (!upd.has(gName) && ![...gSlots].some((s) => upd.has(s)))
-    fail(`the update does not depend on the gradient '${gName}'`, p.returns[0]?.pos ?? p.returnPos);
+  if (!(deps[0]! & gMask)) fail(`the update does not depend on the gradient '${gName}'`, p.returns[0]?.pos ?? p.returnPos);
 
   return { kinds, returnKinds };
 }
@@ -123,19 +121,30 @@ function roleName(role: string): string {
   return { w: 'weight', g: 'gradient', lr: 'learning rate', step: 'step count' }[role] ?? role;
 }
 
+/** Most parameters a program may have: dependencies are bit masks. */
+export const MAX_PARAMS = 30;
+
 /**
- * For each returned value, the parameters (inputs of this step) it depends on.
- * Assignments are processed in order; a name's dependency set is replaced on
- * reassignment.
+ * For each returned value, the parameters (inputs of this step) it depends
+ * on, as a bit mask over parameter positions. Assignments are processed in
+ * order; a name's dependencies are replaced on reassignment.
  */
-export function dependencies(p: Program): { returns: Set<string>[]; env: Map<string, Set<string>> } {
-  const env = new Map<string, Set<string>>();
-  for (const q of p.params) env.set(q.name, new Set([q.name]));
-  const depsOf = (e: Expr): Set<string> => {
-    const out = new Set<string>();
-    for (const n of namesIn(e)) for (const d of env.get(n) ?? []) out.add(d);
-    return out;
+export function dependencies(p: Program): number[] {
+  const env = new Map<string, number>();
+  p.params.forEach((q, i) => env.set(q.name, 1 << i));
+  const depsOf = (e: Expr): number => {
+    switch (e.type) {
+      case 'num':
+        return 0;
+      case 'name':
+        return env.get(e.name) ?? 0;
+      case 'call': {
+        let m = 0;
+        for (const a of e.args) m |= depsOf(a);
+        return m;
+      }
+    }
   };
   for (const s of p.body) env.set(s.target, depsOf(s.expr));
-  return { returns: p.returns.map(depsOf), env };
+  return p.returns.map(depsOf);
 }

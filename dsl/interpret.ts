@@ -42,6 +42,7 @@ export function interpreterFor(low: Lowered): Interpreter {
       if (low.step !== null) regs[low.step] = new Array<number>(np).fill(stepNo);
       low.slotRegs.forEach((r, i) => (regs[r] = state.slots[i]!));
       const val = (o: Operand, k: number): RefValue => ('value' in o ? o.value : regs[o.reg]![k]!);
+      const argv: RefValue[][] = [[], [], [], []];
 
       for (const ins of low.instrs) {
         const out: RefValue[] = new Array(np);
@@ -49,7 +50,11 @@ export function interpreterFor(low: Lowered): Interpreter {
         if (row === null) {
           for (let k = 0; k < np; k++) out[k] = val(ins.args[0]!, k);
         } else if (row.form === 'elementwise') {
-          for (let k = 0; k < np; k++) out[k] = applyElementwise(row, ins.args.map((a) => val(a, k)));
+          const a = argv[ins.args.length] ?? [];
+          for (let k = 0; k < np; k++) {
+            for (let j = 0; j < ins.args.length; j++) a[j] = val(ins.args[j]!, k);
+            out[k] = applyElementwise(row, a);
+          }
         } else if (row.form === 'constant') {
           out.fill(row.value);
         } else if (row.scope === 'tensor') {
@@ -98,9 +103,24 @@ export function applyElementwise(row: ElementwiseRow, args: RefValue[]): RefValu
       else for (let i = 0; i < n; i++) out[i] = f(a![i]!, b![i]!);
       break;
     }
+    case 3: {
+      const [a, b, c] = args;
+      const A = typeof a === 'number' ? null : a!;
+      const B = typeof b === 'number' ? null : b!;
+      const C = typeof c === 'number' ? null : c!;
+      const a0 = a as number;
+      const b0 = b as number;
+      const c0 = c as number;
+      for (let i = 0; i < n; i++) out[i] = f(A ? A[i]! : a0, B ? B[i]! : b0, C ? C[i]! : c0);
+      break;
+    }
     default: {
       const get = args.map((a) => (typeof a === 'number' ? () => a : (i: number) => a[i]!));
-      for (let i = 0; i < n; i++) out[i] = f(...get.map((gf) => gf(i)));
+      const xs = new Array<number>(args.length);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < get.length; j++) xs[j] = get[j]!(i);
+        out[i] = f(...xs);
+      }
     }
   }
   return out;

@@ -15,8 +15,8 @@
  */
 import { type Assign, type Expr, type Program, type Param, namesIn, roleOf, stateSlots } from './ast.js';
 import { flatten, freshNamer, usedNames } from './flatten.js';
-import { type FnRow, fn } from './functions.js';
-import { hash106, hash53 } from './hash.js';
+import { type FnRow, FUNCTIONS, fn } from './functions.js';
+import { hashList, hashListHex, hashNumbers } from './hash.js';
 
 /** Names of the state slots whose incoming value reaches the update. */
 export function liveSlots(p: Program): Set<string> {
@@ -65,10 +65,17 @@ export function removeDead(p: Program, opts: RemoveDeadOptions = {}): Program {
 // The value graph.
 
 type Node =
-  | { kind: 'param'; name: string; hash: string }
-  | { kind: 'hparam'; name: string; value: number; hash: string }
-  | { kind: 'const'; value: number; hash: string }
-  | { kind: 'call'; row: FnRow; args: Node[]; hash: string; names: string[]; order: number };
+  | { kind: 'param'; name: string; hash: number }
+  | { kind: 'hparam'; name: string; value: number; hash: number }
+  | { kind: 'const'; value: number; hash: number }
+  | { kind: 'call'; row: FnRow; args: Node[]; hash: number; names: string[]; order: number };
+
+// Hash tags of the node kinds; call nodes are tagged by their row's index.
+const ROLE_TAG: Record<string, number> = { w: -1, g: -2, lr: -3, step: -4 };
+const SLOT = -5;
+const HPARAM = -6;
+const CONST = -7;
+const ROW_INDEX = new Map(FUNCTIONS.map((r, i) => [r.name, i]));
 
 export interface ValueGraph {
   program: Program;
@@ -81,22 +88,22 @@ export interface ValueGraph {
 const rank = (n: Node): number => (n.kind === 'const' ? 2 : n.kind === 'hparam' ? 1 : 0);
 
 class Builder {
-  private readonly interned = new Map<string, Node>();
+  private readonly interned = new Map<number | string, Node>();
   private order = 0;
 
   param(name: string, index: number, init: number | undefined): Node {
     const role = roleOf(name);
     // Slots are identified by position and initial value, not by name.
-    const key = role ? `p:${role}` : `s:${index}:${init ?? 0}`;
-    return this.intern({ kind: 'param', name, hash: hash53(key) });
+    const hash = role ? hashNumbers(ROLE_TAG[role]!) : hashNumbers(SLOT, index, init ?? 0);
+    return this.intern({ kind: 'param', name, hash });
   }
   hparam(name: string, value: number): Node {
-    return this.intern({ kind: 'hparam', name, value, hash: hash53(`h:${value}`) }, `hp:${name}`);
+    return this.intern({ kind: 'hparam', name, value, hash: hashNumbers(HPARAM, value) }, `hp:${name}`);
   }
   constant(value: number): Node {
-    return this.intern({ kind: 'const', value, hash: hash53(`c:${Object.is(value, -0) ? '-0' : value}`) });
+    return this.intern({ kind: 'const', value, hash: hashNumbers(CONST, value) });
   }
-  private intern(n: Node, key = n.hash): Node {
+  private intern(n: Node, key: number | string = n.hash): Node {
     const got = this.interned.get(key);
     if (got) return got;
     this.interned.set(key, n);
@@ -159,8 +166,10 @@ class Builder {
     }
     // Canonical operand order: values before hyperparameters before literals
     // (so `m * 0.9`, not `0.9 * m`), then by hash.
-    if (row.commutative) args = [...args].sort((x, y) => rank(x) - rank(y) || (x.hash < y.hash ? -1 : x.hash > y.hash ? 1 : 0));
-    const hash = hash53(`${row.name}(${args.map((x) => x.hash).join(',')})`);
+    if (row.commutative) args = [...args].sort((x, y) => rank(x) - rank(y) || x.hash - y.hash);
+    const id = ROW_INDEX.get(row.name)!;
+    const hash =
+      args.length <= 3 ? hashNumbers(id, args[0]?.hash ?? -1, args[1]?.hash ?? -1, args[2]?.hash ?? -1) : hashList([id, ...args.map((x) => x.hash)]);
     const got = this.interned.get(hash);
     if (got) {
       if (got.kind === 'call' && !got.names.includes(name)) got.names.push(name);
@@ -219,9 +228,7 @@ export function valueGraph(program: Program): ValueGraph {
 /** Structural hash: the same for programs that differ in names, dead code or commutative order. */
 export function structuralHashOf(g: ValueGraph): string {
   const liveSlots = g.slots.filter((q) => g.live.has(q.name));
-  return hash106(
-    `${g.returns.map((r) => r?.hash ?? '-').join('|')}#${liveSlots.map((q) => q.init ?? 0).join(',')}`,
-  );
+  return hashListHex([...g.returns.map((r) => r?.hash ?? -1), -2, ...liveSlots.map((q) => q.init ?? 0)]);
 }
 
 export function simplify(program: Program): Program {
@@ -250,7 +257,8 @@ export function simplifyGraph(g: ValueGraph): Program {
   calls.forEach((c, i) => c.args.forEach((a) => lastUse.set(a, i)));
   roots.forEach((r) => lastUse.set(r, Infinity));
 
-  const fresh = freshNamer(usedNames(p));
+  let namer: (() => string) | undefined;
+  const fresh = () => (namer ??= freshNamer(usedNames(p)))();
   const holder = new Map<string, Node>(); // name -> node it holds now
   const nameOf = new Map<Node, string>();
   for (const n of reach) {
