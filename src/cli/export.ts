@@ -9,11 +9,19 @@ import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { RunStore, StoreError } from '../../search/store.js';
 import { UserError } from './errors.js';
+import { programFileFor } from '../inspect/program.js';
+
+function writeOut(text: string, output: string | undefined): void {
+  if (output) fs.writeFileSync(output, text);
+  else process.stdout.write(text);
+}
 
 export interface ExportOptions {
   format?: string;
   output?: string;
   runDir?: string;
+  program?: string;
+  simplified?: boolean;
 }
 
 /** Writes the run's children as JSONL; returns how many. */
@@ -40,12 +48,15 @@ export function exportRun(run: string, write: (line: string) => void, opts: { ru
 export function register(program: Command): void {
   program
     .command('export')
-    .description('write every child of a run, one JSON object a line')
+    .description('write every child of a run, one JSON object a line; or one program as a .opt file (--program ID)')
     .argument('<run>', 'a run name under --run-dir, a run folder, or its run.db')
     .option('--format <format>', 'output format: jsonl', 'jsonl')
     .option('--output <file>', 'write to FILE instead of stdout (written whole, then renamed into place)')
     .option('--run-dir <dir>', 'folder of runs (default runs)')
+    .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read)')
+    .option('--simplified', 'with --program: the simplified form instead of the source as trained')
     .action((run: string, opts: ExportOptions) => {
+      if (opts.program !== undefined) return void writeOut(programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: opts.simplified }), opts.output);
       if (opts.format !== 'jsonl') throw new UserError(`--format: '${opts.format}' is not a format (formats: jsonl)`);
       const runDir = opts.runDir ? { runDir: opts.runDir } : {};
       if (!opts.output) {

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { UserError } from './errors.js';
 import { formatRunReport, runReport } from '../inspect/leaderboard.js';
 import { DEFAULT_RUN_DIR, parseProgramId, withRun } from '../inspect/open.js';
@@ -7,7 +7,8 @@ import { lossCurvesSvg, type CurveSeries } from './plot.js';
 import { curveSeries, formatProgramDetail, programDetail } from '../inspect/program.js';
 
 interface ShowOptions {
-  dir: string;
+  dir?: string;
+  runDir?: string;
   top: string;
   json?: boolean;
   program?: string;
@@ -34,18 +35,20 @@ export function register(program: Command): void {
     .command('show')
     .description("a run's leaderboard, or one program: source, simplified form, lineage, per-task scores, loss curves")
     .argument('<run>', 'run name (under --dir), run directory or run.db file')
-    .option('--dir <dir>', 'where runs live', DEFAULT_RUN_DIR)
+    .option('--dir <dir>', `where runs live (default ${DEFAULT_RUN_DIR})`)
+    .addOption(new Option('--run-dir <dir>', 'the same as --dir, as search and export spell it').hideHelp())
     .option('--top <n>', 'programs on the leaderboard', '10')
     .option('--program <id>', 'show this program instead of the leaderboard')
     .option('--plot <file.svg>', "write the program's loss curves against the seeds' (the best program without --program)")
     .option('--json', 'print data as JSON')
     .action(async (run: string, opts: ShowOptions) => {
+      const dir = opts.dir ?? opts.runDir ?? DEFAULT_RUN_DIR;
       const top = parseTop(opts.top);
       if (opts.plot !== undefined && !opts.plot.toLowerCase().endsWith('.svg')) throw new UserError(`--plot writes SVG: give a file name ending in .svg, not '${opts.plot}'`);
-      const dirFlag = opts.dir === DEFAULT_RUN_DIR ? '' : ` --dir ${opts.dir}`;
+      const dirFlag = dir === DEFAULT_RUN_DIR ? '' : ` --dir ${dir}`;
       // Each task's default step count, for the x axis (the task table loads only when plotting).
       const steps = opts.plot === undefined ? undefined : await taskSteps();
-      const { text, series, plotted } = withRun(run, opts.dir, (store) => {
+      const { text, series, plotted } = withRun(run, dir, (store) => {
         const id = opts.program !== undefined ? parseProgramId(opts.program) : null;
         const plotted = id ?? store.stats().bestId;
         if (opts.plot !== undefined && plotted === null) throw new UserError(`run '${store.info().name}' has no program to plot yet`);

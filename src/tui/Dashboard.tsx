@@ -6,7 +6,7 @@
 import { useEffect, useReducer, useRef } from 'react';
 import { Box, Static, Text, useInput, useStdin } from 'ink';
 import type { Key } from 'ink';
-import type { ChildRecord } from '../../search/types.js';
+import type { ChildRecord, SearchStats } from '../../search/types.js';
 import { EventLog } from './EventLog.js';
 import { FitnessChart } from './FitnessChart.js';
 import { Header, type RunPhase } from './Header.js';
@@ -32,6 +32,8 @@ export interface DashboardProps {
   onForceQuit?: () => void;
   /** Keys work only with raw mode; `undefined` asks the terminal. */
   interactive?: boolean;
+  /** Reads the search's counters between events (busy workers, rate), once a second. */
+  pollStats?: () => SearchStats;
   /** The end of the search (its `done` event) has been drawn. */
   onFinishedShown?: (reason: 'budget' | 'stopped') => void;
 }
@@ -103,7 +105,7 @@ const defaultNow = () => Date.now();
 
 export function Dashboard(props: DashboardProps) {
   const now = props.now ?? defaultNow;
-  const state = useSearchState(props.source, props.initial, props.flushMs ?? 100, now);
+  const state = useSearchState(props.source, props.initial, props.flushMs ?? 100, now, props.pollStats);
   const [ui, dispatch] = useReducer(uiReducer, { selectedId: null, expanded: false, requested: null });
   const phase = phaseOf(state, ui.requested);
   const t = useClock(now, 1000, phase === 'running' || phase === 'starting' || phase === 'stopping');

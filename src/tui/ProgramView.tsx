@@ -14,6 +14,28 @@ export interface ProgramViewProps {
   height: number;
 }
 
+const HPARAM = /^([A-Za-z_]\w*)\s*=\s*([-+0-9.eE]+)\s*(#.*)?$/;
+
+/**
+ * The program in few lines: comments and blank lines dropped, and the
+ * hyperparameter lines before `def` joined into one, so that the `train`
+ * body fits a small panel.
+ */
+export function compactSource(source: readonly string[]): string[] {
+  const hparams: string[] = [];
+  const rest: string[] = [];
+  let inBody = false;
+  for (const line of source) {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#')) continue;
+    if (t.startsWith('def ')) inBody = true;
+    const m = inBody ? null : HPARAM.exec(t);
+    if (m) hparams.push(`${m[1]}=${m[2]}`);
+    else rest.push(line);
+  }
+  return hparams.length > 0 ? [hparams.join(' '), ...rest] : rest;
+}
+
 /** The lines the view shows, cut to `height` with a note of how many were left out. */
 export function programLines(child: ChildRecord, expanded: boolean, width: number, height: number): string[] {
   const lines: string[] = [];
@@ -26,7 +48,7 @@ export function programLines(child: ChildRecord, expanded: boolean, width: numbe
     lines.push('');
   }
   const source = (child.simplified || child.source).replace(/\s+$/, '').split('\n');
-  lines.push(...source);
+  lines.push(...(expanded ? source : compactSource(source)));
   if (lines.length > height) {
     const kept = lines.slice(0, Math.max(0, height - 1));
     kept.push(`… ${lines.length - kept.length} more lines${expanded ? '' : ' (enter to expand)'}`);

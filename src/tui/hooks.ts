@@ -3,9 +3,9 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { useStdout } from 'ink';
-import type { SearchEvent } from '../../search/types.js';
+import type { SearchEvent, SearchStats } from '../../search/types.js';
 import type { SearchSource } from './source.js';
-import { initialState, reduceAll, type DashboardState, type InitialState } from './state.js';
+import { initialState, reduceAll, refreshStats, type DashboardState, type InitialState } from './state.js';
 
 /**
  * The dashboard state from the search's events. Events are queued as they
@@ -17,6 +17,8 @@ export function useSearchState(
   init: InitialState | undefined,
   flushMs: number,
   now: () => number,
+  poll?: () => SearchStats,
+  pollMs = 1000,
 ): DashboardState {
   const [state, setState] = useState<DashboardState>(() => initialState(init, now()));
   const queue = useRef<SearchEvent[]>([]);
@@ -35,6 +37,19 @@ export function useSearchState(
       if (typeof unsubscribe === 'function') unsubscribe();
     };
   }, [source, flushMs, now]);
+  useEffect(() => {
+    if (!poll) return;
+    const timer = setInterval(() => {
+      let stats: SearchStats;
+      try {
+        stats = poll();
+      } catch {
+        return;
+      }
+      setState((s) => refreshStats(s, stats, now()));
+    }, pollMs);
+    return () => clearInterval(timer);
+  }, [poll, pollMs, now]);
   return state;
 }
 

@@ -158,7 +158,16 @@ export async function runDashboard(
   };
 
   const instance = render(
-    createElement(Dashboard, { source, initial, flushMs, onQuit, onForceQuit, interactive, onFinishedShown: () => markShown() }),
+    createElement(Dashboard, {
+      source,
+      initial,
+      flushMs,
+      onQuit,
+      onForceQuit,
+      interactive,
+      pollStats: () => handle.stats(),
+      onFinishedShown: () => markShown(),
+    }),
     {
       stdout: options.stdout ?? process.stdout,
       stdin,

@@ -155,7 +155,9 @@ export function reduce(s: DashboardState, e: SearchEvent, now: number): Dashboar
     }
     case 'child': {
       let next = addChild(s, e.child);
-      next = { ...next, stats: e.stats, statsAt: now, budget: e.stats.budget, workers: e.stats.workers };
+      // A polled snapshot (refreshStats) may be newer than a queued event's.
+      const stats = s.stats && s.stats.judged > e.stats.judged ? s.stats : e.stats;
+      next = { ...next, stats, statsAt: now, budget: stats.budget, workers: stats.workers };
       if (e.child.status === 'failed') {
         next = pushEvent(next, now, 'warn', `#${e.child.id} failed: ${e.child.failure ?? 'unknown reason'}`);
       }
@@ -196,6 +198,16 @@ export function reduce(s: DashboardState, e: SearchEvent, now: number): Dashboar
       return never;
     }
   }
+}
+
+/**
+ * The counters read from the search between events (busy workers, rate and
+ * elapsed time move while a long evaluation runs). Never goes back.
+ */
+export function refreshStats(s: DashboardState, stats: SearchStats, now: number): DashboardState {
+  if (s.finished || s.paused) return s;
+  if (s.stats && stats.judged < s.stats.judged) return s;
+  return { ...s, stats, statsAt: now, budget: stats.budget, workers: stats.workers };
 }
 
 export function reduceAll(s: DashboardState, events: readonly SearchEvent[], now: number): DashboardState {

@@ -51,6 +51,10 @@ describe('optevo runs', () => {
     expect(runs[0]).toMatchObject({ name: 'test-run', status: 'stopped', judged: 6, budget: 10, bestFitness: 0.5, bestId: 3 });
     expect(Number.isNaN(Date.parse(runs[0].started))).toBe(false);
   });
+  it('takes --run-dir as search and export spell it', async () => {
+    expect(await cli('runs', '--run-dir', run.dir)).toContain('test-run');
+    expect(await cli('show', 'test-run', '--run-dir', run.dir)).toContain('run test-run (stopped)');
+  });
   it('says where it looked when there is no run', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-empty-'));
     expect(await cli('runs', '--dir', empty)).toBe(`no runs in ${empty} (start one with: optevo search)\n`);

@@ -2,25 +2,28 @@
  * `optevo search` as a user runs it: on a real pseudo-terminal (node-pty),
  * with a small budget. The leaderboard appears, `q` stops the run and exits
  * with status 0, the run then resumes, and `runs`, `show` and `export` read
- * it. Skipped, with the reason in its name, while the built `search` command
+ * it (`export --program` through the built command, the others in-process). Skipped, with the reason in its name, while the built `search` command
  * is still the placeholder.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { check } from '../../../dsl/check.js';
 import { parse } from '../../../dsl/parse.js';
-import { programFileFor } from '../../../src/inspect/program.js';
+import { formatRunReport, runReport } from '../../../src/inspect/leaderboard.js';
+import { withRun } from '../../../src/inspect/open.js';
+import { formatProgramDetail, programDetail, programFileFor } from '../../../src/inspect/program.js';
+import { listRuns, type RunSummary } from '../../../src/inspect/runs.js';
 
 const main = path.resolve('dist/src/cli/main.js');
 const searchJs = path.resolve('dist/src/cli/search.js');
 const placeholder = !fs.existsSync(searchJs) || fs.readFileSync(searchJs, 'utf8').includes("'search' is not built yet");
 
 const RUN = 'e2e';
-/** A small, quick search (flag names from search/config.ts). */
-const SEARCH_FLAGS = ['--budget', '80', '--population', '8', '--tournament', '2', '--workers', '1', '--steps', '5', '--suite', 'quick', '--batch', '2'];
+/** A small, quick search on the quick suite. */
+const SEARCH_FLAGS = ['--budget', '60', '--population', '8', '--tournament', '2', '--workers', '2', '--steps', '20', '--suite', 'quick', '--hurdle', '0', '--metaval-every', '0', '--batch', '4', '--lrs', '0.01,0.1', '--seeds', 'sgd,momentum', '--seed', '7'];
 
 // eslint-disable-next-line no-control-regex
 const strip = (s: string) => s.replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '').replace(/\u001B[()][A-Z0-9]/g, '');
@@ -60,15 +63,16 @@ async function dashboard(args: string[], waitFor: (screen: string) => boolean, w
   return { code, screen: strip(out) };
 }
 
-function runsJson(): { name: string; status: string; judged: number; budget: number; bestId: number | null }[] {
-  return JSON.parse(execFileSync(process.execPath, [main, 'runs', '--dir', dir, '--json'], { encoding: 'utf8' }));
+/** `optevo runs` (in-process: the commands' own tests run them as subprocesses). */
+function runsJson(): RunSummary[] {
+  return listRuns(dir);
 }
 
 describe.skipIf(placeholder)(
   `optevo search on a pseudo-terminal${placeholder ? " (skipped: dist/src/cli/search.js is still the placeholder that throws \"'search' is not built yet\")" : ''}`,
   () => {
     it('shows the leaderboard, stops on q with status 0, resumes, and can be inspected and exported', { timeout: 400_000 }, async () => {
-      const first = await dashboard(['search', '--dir', dir, '--name', RUN, ...SEARCH_FLAGS], (s) => /#\s+id\s+fitness/.test(s) && LEADER_ROW.test(s), 'leaderboard');
+      const first = await dashboard(['search', '--run-dir', dir, '--name', RUN, ...SEARCH_FLAGS], (s) => /#\s+id\s+fitness/.test(s) && LEADER_ROW.test(s), 'leaderboard');
       expect(first.code).toBe(0);
       expect(first.screen).toContain(RUN);
       const [stopped] = runsJson();
@@ -77,29 +81,27 @@ describe.skipIf(placeholder)(
       expect(stopped!.judged).toBeLessThan(stopped!.budget);
 
       const second = await dashboard(
-        ['search', '--dir', dir, '--resume', RUN],
-        (s) => s.includes('(resumed)') && LEADER_ROW.test(s) && /\d+\/80/.test(s),
+        ['search', '--run-dir', dir, '--resume', RUN],
+        (s) => s.includes('(resumed)') && LEADER_ROW.test(s) && /\d+\/60/.test(s),
         'resumed leaderboard',
       );
       expect(second.code).toBe(0);
       const [resumed] = runsJson();
       expect(resumed!.judged).toBeGreaterThanOrEqual(stopped!.judged);
 
-      const shown = execFileSync(process.execPath, [main, 'show', RUN, '--dir', dir], { encoding: 'utf8' });
+      const shown = withRun(RUN, dir, (store) => formatRunReport(runReport(store, 10)));
       expect(shown).toMatch(/#\s+id\s+fitness\s+metaval/);
       const best = resumed!.bestId as number;
-      const detail = execFileSync(process.execPath, [main, 'show', RUN, '--dir', dir, '--program', String(best)], { encoding: 'utf8' });
+      const detail = withRun(RUN, dir, (store) => formatProgramDetail(programDetail(store, best)));
       expect(detail).toContain(`program #${best} of run ${RUN}`);
       expect(detail).toMatch(/lineage \(\d+ programs?, newest first, back to a seed\)/);
 
-      // `optevo export RUN --program ID` once export.ts has the hook; the same text either way.
-      const viaCli = spawnSync(process.execPath, [main, 'export', RUN, '--dir', dir, '--program', String(best)], { encoding: 'utf8' });
-      const text = viaCli.status === 0 ? viaCli.stdout : programFileFor(RUN, { dir, program: String(best) });
-      check(parse(text));
-      const file = path.join(dir, 'found.opt');
-      fs.writeFileSync(file, text);
-      const checked = spawnSync(process.execPath, [main, 'check', file], { encoding: 'utf8' });
-      expect(checked.status).toBe(0);
+      // The command as a user runs it: `optevo export RUN --program ID > found.opt`.
+      const exported = spawnSync(process.execPath, [main, 'export', RUN, '--run-dir', dir, '--program', String(best)], { encoding: 'utf8' });
+      expect(exported.stderr).toBe('');
+      expect(exported.status).toBe(0);
+      expect(exported.stdout).toBe(programFileFor(RUN, { dir, program: String(best) }));
+      check(parse(exported.stdout));
     });
   },
 );

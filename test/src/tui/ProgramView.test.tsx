@@ -19,6 +19,11 @@ describe('ProgramView', () => {
     expect(lines[0]).toBe('quadratic 0.750 @lr 0.01  rosenbrock 0.750 @lr 0.01  logreg 0.750 @lr 0.01  mnist_mlp 0.750 @lr 0.01');
     expect(lines[1]).toBe('mutation: modify s1: sqrt -> cbrt');
   });
+  it('joins hyperparameter lines and drops comments when compact', () => {
+    const c = makeChild({ id: 1, simplified: '# found\nlearning_rate = 0.01\nmomentum = 0.5\n\ndef train(w, g, m, lr):\n  m = m * momentum + g\n  return m * lr, m\n' });
+    expect(programLines(c, false, 80, 10)).toEqual(['learning_rate=0.01 momentum=0.5', 'def train(w, g, m, lr):', '  m = m * momentum + g', '  return m * lr, m']);
+    expect(programLines(c, true, 80, 20).slice(3)).toEqual(['# found', 'learning_rate = 0.01', 'momentum = 0.5', '', 'def train(w, g, m, lr):', '  m = m * momentum + g', '  return m * lr, m']);
+  });
   it('says when nothing is selected', () => {
     expect(render(<ProgramView child={null} rank={null} following expanded={false} width={40} height={3} />).lastFrame()).toContain('nothing selected yet');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_CAP, elapsedNow, initialState, LEADER_CAP, reduce, reduceAll } from '../../../src/tui/state.js';
+import { EVENT_CAP, elapsedNow, initialState, LEADER_CAP, reduce, reduceAll, refreshStats } from '../../../src/tui/state.js';
 import { makeChild, makeStats } from './fixtures.js';
 
 describe('dashboard state', () => {
@@ -73,6 +73,17 @@ describe('dashboard state', () => {
     const s = reduce(initialState(), { type: 'child', child: makeChild({ id: 1 }), stats: makeStats({ elapsedMs: 10_000 }) }, 1000);
     expect(elapsedNow(s, 4000)).toBe(13_000);
     expect(elapsedNow(reduce(s, { type: 'paused' }, 4000), 9000)).toBe(10_000);
+  });
+
+  it('takes polled counters between events, never going back', () => {
+    let s = reduce(initialState(), { type: 'child', child: makeChild({ id: 1 }), stats: makeStats({ judged: 5, workersBusy: 0 }) }, 0);
+    s = refreshStats(s, makeStats({ judged: 6, workersBusy: 2 }), 10);
+    expect(s.stats).toMatchObject({ judged: 6, workersBusy: 2 });
+    expect(s.statsAt).toBe(10);
+    // A queued event older than the poll keeps the newer counters.
+    s = reduce(s, { type: 'child', child: makeChild({ id: 2 }), stats: makeStats({ judged: 5 }) }, 20);
+    expect(s.stats?.judged).toBe(6);
+    expect(refreshStats(s, makeStats({ judged: 3 }), 30).stats?.judged).toBe(6);
   });
 
   it('starts from a stored run', () => {
