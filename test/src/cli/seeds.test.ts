@@ -1,14 +1,27 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { seedNames, seedSource } from '../../../seeds/index.js';
+import { main } from '../../../src/cli/main.js';
 
-// The built CLI (`npm test` builds first), run as a user would.
-const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
-const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+/** Runs the command in this process, capturing what it writes. */
+async function run(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  try {
+    const status = await main(args);
+    return { status, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
+  }
+}
 
 describe('optevo seeds', () => {
-  it('lists every seed with its hyperparameters and defaults', () => {
-    const r = run('seeds');
+  it('lists every seed with its hyperparameters and defaults', async () => {
+    const r = await run('seeds');
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^seed\s+hyperparameters \(defaults\)$/);
@@ -17,28 +30,30 @@ describe('optevo seeds', () => {
     expect(lines).toContain('rprop              learningRate=0.01 etaPlus=1.2 etaMinus=0.5 stepMin=1e-6 stepMax=50');
   });
 
-  it('--json gives the list as data', () => {
-    const list = JSON.parse(run('seeds', '--json').stdout) as { name: string; hparams: Record<string, number>; summary: string }[];
+  it('--json gives the list as data', async () => {
+    const list = JSON.parse((await run('seeds', '--json')).stdout) as { name: string; hparams: Record<string, number>; summary: string }[];
     expect(list.map((s) => s.name)).toEqual(seedNames);
     expect(list.find((s) => s.name === 'lion')!.hparams).toEqual({ learningRate: 1e-4, beta1: 0.9, beta2: 0.99, weightDecay: 0 });
     expect(list.every((s) => s.summary.length > 0)).toBe(true);
   });
 
-  it('prints one program as it ships', () => {
-    const r = run('seeds', 'adamw');
+  it('prints one program as it ships', async () => {
+    const r = await run('seeds', 'adamw');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(seedSource('adamw'));
   });
 
-  it('NAME --json gives the seed with its source', () => {
-    const s = JSON.parse(run('seeds', 'rprop', '--json').stdout);
+  it('NAME --json gives the seed with its source', async () => {
+    const s = JSON.parse((await run('seeds', 'rprop', '--json')).stdout);
     expect(s.name).toBe('rprop');
     expect(s.source).toBe(seedSource('rprop'));
     expect(s.hparams.stepMin).toBe(1e-6);
   });
 
-  it('an unknown name is one line, exit 1', () => {
-    const r = run('seeds', 'Adam');
+  it('an unknown name is one line, exit 1, from the built command too', () => {
+    // The built CLI (`npm test` builds first), run as a user would.
+    const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [CLI, 'seeds', 'Adam'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`optevo: unknown seed 'Adam' (did you mean 'adam'?); seeds: ${seedNames.join(', ')}\n`);
