@@ -86,6 +86,9 @@ export interface ValueGraph {
 }
 
 const rank = (n: Node): number => (n.kind === 'const' ? 2 : n.kind === 'hparam' ? 1 : 0);
+const byRank = (x: Node, y: Node): number => rank(x) - rank(y) || x.hash - y.hash;
+const isConst = (n: Node, c: number): boolean => n.kind === 'const' && n.value === c;
+const def = (n: Node | undefined, f: string): Node | undefined => (n && n.kind === 'call' && n.row.name === f ? n.args[0]! : undefined);
 
 class Builder {
   private readonly interned = new Map<number | string, Node>();
@@ -112,18 +115,18 @@ class Builder {
 
   call(row: FnRow, args0: Node[], name: string): Node {
     let args = args0;
-    const v = (n: Node) => (n.kind === 'const' || n.kind === 'hparam' ? n.value : undefined);
-    const isConst = (n: Node, c: number) => n.kind === 'const' && n.value === c;
     // Constant folding (when the result is finite: a literal must print).
     if (row.form === 'constant') return this.constant(row.value);
-    if (args.every((a) => a.kind === 'const')) {
-      const xs = args.map((a) => v(a)!);
+    let allConst = true;
+    for (const x of args) if (x.kind !== 'const') allConst = false;
+    if (allConst) {
+      const xs = args.map((x) => (x as { value: number }).value);
       const r = row.form === 'elementwise' ? row.f(...xs) : (row.finish(row.terms(...xs), xs) as number);
       if (Number.isFinite(r)) return this.constant(r);
     }
     // Exact identities.
-    const [a, b] = args;
-    const def = (n: Node | undefined, f: string) => (n && n.kind === 'call' && n.row.name === f ? n.args[0]! : undefined);
+    const a = args[0];
+    const b = args[1];
     switch (row.name) {
       case 'add':
         if (isConst(b!, 0)) return a!;
@@ -166,7 +169,8 @@ class Builder {
     }
     // Canonical operand order: values before hyperparameters before literals
     // (so `m * 0.9`, not `0.9 * m`), then by hash.
-    if (row.commutative) args = [...args].sort((x, y) => rank(x) - rank(y) || x.hash - y.hash);
+    if (row.commutative && args.length === 2 && byRank(args[0]!, args[1]!) > 0) args = [args[1]!, args[0]!];
+    else if (row.commutative && args.length > 2) args = [...args].sort(byRank);
     const id = ROW_INDEX.get(row.name)!;
     const hash =
       args.length <= 3 ? hashNumbers(id, args[0]?.hash ?? -1, args[1]?.hash ?? -1, args[2]?.hash ?? -1) : hashList([id, ...args.map((x) => x.hash)]);
