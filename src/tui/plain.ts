@@ -12,6 +12,8 @@ export interface PlainReporterOptions {
   /** Least time between two progress lines. */
   everyMs?: number;
   now?: () => number;
+  /** How to name the run in the resume and inspect hints (default: its name). */
+  runRef?: string;
 }
 
 export function progressLine(s: SearchStats): string {
@@ -65,8 +67,9 @@ export function createPlainReporter(opts: PlainReporterOptions): SearchListener 
         const best = e.stats.bestId === null ? 'no best program' : `best #${e.stats.bestId} fitness ${formatFitness(e.stats.bestFitness)}`;
         const how = e.reason === 'budget' ? 'done' : 'stopped (checkpointed)';
         opts.write(`${how}: ${e.stats.judged}/${e.stats.budget} judged in ${formatDuration(e.stats.elapsedMs)}, ${best}`);
-        if (e.reason === 'stopped' && run) opts.write(`resume with: optevo search --resume ${run}`);
-        if (e.stats.bestId !== null && run) opts.write(`inspect with: optevo show ${run} --program ${e.stats.bestId}`);
+        const ref = opts.runRef ?? run;
+        if (e.reason === 'stopped' && ref) opts.write(`resume with: optevo search --resume ${ref}`);
+        if (e.stats.bestId !== null && ref) opts.write(`inspect with: optevo show ${ref} --program ${e.stats.bestId}`);
         return;
       }
       default: {

@@ -10,7 +10,8 @@
 import { createElement } from 'react';
 import { render } from 'ink';
 import type { SearchHandle } from '../../search/handle.js';
-import { RunStore } from '../../search/store.js';
+import * as path from 'node:path';
+import { DEFAULT_RUN_DIR, RunStore } from '../../search/store.js';
 import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
 import { Dashboard } from './Dashboard.js';
 import { createPlainReporter } from './plain.js';
@@ -231,7 +232,10 @@ export async function reportPlain(
   options: { write?: (line: string) => void; everyMs?: number; handleSignals?: boolean } = {},
 ): Promise<SearchStats> {
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
-  const off = handle.subscribe(createPlainReporter({ write, everyMs: options.everyMs }));
+  // Name the run as `--resume` and `show` will find it: by name under runs/, else by its directory.
+  const underDefault = handle.dir !== undefined && path.resolve(handle.dir) === path.resolve(DEFAULT_RUN_DIR, handle.run);
+  const runRef = handle.dir === undefined || underDefault ? handle.run : handle.dir;
+  const off = handle.subscribe(createPlainReporter({ write, everyMs: options.everyMs, runRef }));
   let stopping = false;
   const onSigint = () => {
     if (stopping) {

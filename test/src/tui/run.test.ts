@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bufferedSource, runDashboard, shouldUseDashboard, type WatchedSearch } from '../../../src/tui/run.js';
+import { bufferedSource, reportPlain, runDashboard, shouldUseDashboard, type WatchedSearch } from '../../../src/tui/run.js';
 import type { SearchStats } from '../../../search/types.js';
 import { makeChild, makeStats } from './fixtures.js';
 import { FakeSource, until } from './fake-source.js';
@@ -101,6 +101,20 @@ describe('runDashboard', () => {
     });
     h.finish('budget');
     expect((await running).reason).toBe('done');
+  });
+});
+
+describe('reportPlain', () => {
+  it('prints lines until the search ends, naming a run outside runs/ by its directory', async () => {
+    const h = { ...fakeHandle(), dir: '/tmp/elsewhere/fake-run' };
+    const lines: string[] = [];
+    const watching = reportPlain(h, { write: (l) => lines.push(l), handleSignals: false });
+    h.source.emit({ type: 'start', run: 'fake-run', resumed: false, budget: 10, workers: 1 });
+    h.finish('stopped');
+    expect((await watching).judged).toBe(3);
+    expect(lines[0]).toBe('started run fake-run: budget 10, 1 worker');
+    expect(lines).toContain('resume with: optevo search --resume /tmp/elsewhere/fake-run');
+    expect(h.source.listeners.size).toBe(0);
   });
 });
 
