@@ -32,6 +32,12 @@ const cpuSeconds = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+/** CPU milliseconds of f. */
+const cpuMs = (f: () => void): number => {
+  const c = cpuSeconds();
+  f();
+  return (cpuSeconds() - c) * 1000;
+};
 
 function settings(task: Task, steps: number, skipValidation = false): TrainSettings {
   return { seed: 0, steps, batchSize: task.batchSize, batching: task.batching, schedule: task.schedule, monitor: DEFAULT_MONITOR, ...(skipValidation ? { skipValidation } : {}) };
@@ -54,12 +60,8 @@ export async function sweepFigure(taskName: string, steps: number, repeats: numb
   const batched: number[] = [];
   const separate: number[] = [];
   for (let r = 0; r < repeats; r++) {
-    let t = performance.now();
-    trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'batched');
-    batched.push(performance.now() - t);
-    t = performance.now();
-    trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'separate');
-    separate.push(performance.now() - t);
+    batched.push(cpuMs(() => trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'batched')));
+    separate.push(cpuMs(() => trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'separate')));
   }
   return { task: taskName, steps, rates: DEFAULT_LRS.length, batchedMs: median(batched), separateMs: median(separate), speedup: median(separate) / median(batched) };
 }
@@ -69,15 +71,11 @@ export function stepsPerSecond(task: Task, steps: number): number {
   const p = seedProgram('adam');
   if (task.kind === 'array') {
     trainArrayTask(task, p, [1e-3], settings(task, 3));
-    const t = performance.now();
-    trainArrayTask(task, p, [1e-3], settings(task, steps));
-    return steps / ((performance.now() - t) / 1000);
+    return steps / (cpuMs(() => trainArrayTask(task, p, [1e-3], settings(task, steps))) / 1000);
   }
   const ds = task.data(0);
   trainTfTask(tf, task, ds, p, [1e-3], settings(task, 3, true), 'separate');
-  const t = performance.now();
-  trainTfTask(tf, task, ds, p, [1e-3], settings(task, steps, true), 'separate');
-  return steps / ((performance.now() - t) / 1000);
+  return steps / (cpuMs(() => trainTfTask(tf, task, ds, p, [1e-3], settings(task, steps, true), 'separate')) / 1000);
 }
 
 /** 2. The standard MLP on wasm against PyTorch CPU, alternated. */
@@ -138,10 +136,11 @@ export async function throughputFigure(steps: number) {
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
   tf.tidy(() => tf.matMul(a, b).dataSync());
-  const t = performance.now();
   const reps = 5;
-  for (let i = 0; i < reps; i++) tf.tidy(() => tf.matMul(a, b).dataSync());
-  const peak = (2 * n * n * n * reps) / ((performance.now() - t) / 1000);
+  const ms = cpuMs(() => {
+    for (let i = 0; i < reps; i++) tf.tidy(() => tf.matMul(a, b).dataSync());
+  });
+  const peak = (2 * n * n * n * reps) / (ms / 1000);
   tf.dispose([a, b]);
   // Forward 2 B P, backward 4 B P floating-point operations per step (P weights, B examples).
   const mlpFlops = 6 * 128 * (784 * 128 + 128 * 10);
@@ -166,11 +165,12 @@ async function main() {
   }
   const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : x.toFixed(d));
   const lines = [
+    'times are CPU time of the process (see the header of bench/tasks.ts)',
     `sweep of ${report.sweepQuickMlp.rates} rates, stacked vs separate (wasm):`,
     ...[report.sweepQuickMlp, report.sweepStandardMlp].map((s) => `  ${s.task.padEnd(10)} ${s.steps} steps: stacked ${f(s.batchedMs, 0)} ms, separate ${f(s.separateMs, 0)} ms, ${f(s.speedup, 2)}x`),
     `standard MLP (784-128-10, batch 128, Adam): tfjs wasm ${f(report.torch.tfjsWasmStepsPerSecond)} steps/s, PyTorch CPU (1 thread) ${f(report.torch.torchCpuStepsPerSecond)} steps/s, ${f(report.torch.ratio, 2)}x${report.torch.torchError ? ` (torch: ${report.torch.torchError})` : ''}`,
     ...[report.quickSuite, report.standardSuite].filter((s) => s !== null).map((s) => `one candidate, ${s!.rates} rates, ${s!.suite} suite: ${f(s!.cpuSeconds, 2)} s CPU, ${f(s!.wallSeconds, 2)} s wall (${Object.entries(s!.perTaskMs).map(([k, v]) => `${k} ${v} ms`).join(', ')})`),
-    'training steps/s (one rate, no validation):',
+    'training steps per CPU second (one rate, no validation):',
     ...report.throughput.rows.map((r) => `  ${r.task.padEnd(16)} wasm ${f(r.wasm).padStart(8)}  cpu ${f(r.cpu).padStart(8)}`),
     `large matmul (1024^3) on wasm: ${f(report.throughput.peakGflops, 2)} GFLOP/s; the standard MLP reaches ${f(report.throughput.mnistMlpGflops, 2)} GFLOP/s, ${f(100 * report.throughput.shareOfPeak)}% of it`,
   ];

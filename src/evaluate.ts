@@ -28,7 +28,7 @@ import type { EvalJob, SuiteName, SuiteResult, TaskResult } from '../search/type
 import { seedProgram } from '../seeds/index.js';
 import { initBackend, type BackendName } from './backend.js';
 import type { Dataset } from './data/dataset.js';
-import { applyWhitening, fitWhitening } from './data/whiten.js';
+import { MAX_WHITEN_WIDTH, applyWhitening, fitWhitening } from './data/whiten.js';
 import { BUILTIN_TASKS, TaskRegistry } from './tasks/registry.js';
 import type { Batching, Task, TfTask } from './tasks/types.js';
 import { trainArrayTask } from './train/array-trainer.js';
@@ -195,17 +195,19 @@ function settingsFor(task: Task, opts: EvaluateOptions): TrainSettings {
   };
 }
 
-function prepareData(task: TfTask, seed: number, whiten: boolean): Dataset {
+function prepareData(task: TfTask, seed: number, whiten: boolean): { ds: Dataset; note?: string } {
   const ds = task.data(seed);
-  if (!whiten) return ds;
+  if (!whiten) return { ds };
+  if (task.noWhitening) return { ds, note: `not whitened: ${task.noWhitening}` };
+  const d = ds.xShape.reduce((a, b) => a * b, 1);
+  if (d > MAX_WHITEN_WIDTH) return { ds, note: `not whitened: ${d} inputs, more than ${MAX_WHITEN_WIDTH}` };
   let w = whitened.get(ds);
   if (!w) {
-    const d = ds.xShape.reduce((a, b) => a * b, 1);
     const fit = fitWhitening(ds.train.x, d);
     w = { ...ds, train: { ...ds.train, x: applyWhitening(fit, ds.train.x) }, val: { ...ds.val, x: applyWhitening(fit, ds.val.x) }, source: `${ds.source}, PCA-whitened` };
     whitened.set(ds, w);
   }
-  return w;
+  return { ds: w, note: 'inputs PCA-whitened' };
 }
 
 interface Sweep {
@@ -223,10 +225,11 @@ function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program
     return { runs: r.runs, setupMs: r.setupMs, trainMs: r.trainMs, stepsPerSecond: (s.steps * lrs.length) / (r.trainMs / 1000), note: 'float64 interpreter: rates run one after another' };
   }
   const t0 = performance.now();
-  const ds = prepareData(task, s.seed, opts.whiten ?? task.whiten);
+  const { ds, note: dataNote } = prepareData(task, s.seed, opts.whiten ?? task.whiten);
   const setupMs = performance.now() - t0;
   const r = trainTfTask(tf, task, ds, program, lrs, s, opts.batch === false ? 'separate' : 'batched');
-  return { runs: r.runs, batched: r.batched, ...(r.note ? { note: r.note } : {}), setupMs, trainMs: r.trainMs, stepsPerSecond: r.stepsPerSecond };
+  const note = [r.note, dataNote].filter((x) => x).join('; ');
+  return { runs: r.runs, batched: r.batched, ...(note ? { note } : {}), setupMs, trainMs: r.trainMs, stepsPerSecond: r.stepsPerSecond };
 }
 
 function bestRun(runs: RunResult[]): RunResult | null {

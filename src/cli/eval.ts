@@ -14,6 +14,9 @@ import { isSeedName, seedProgram } from '../../seeds/index.js';
 import { isBackendName, type BackendName } from '../backend.js';
 import { DEFAULT_LRS, evaluate, type Evaluation } from '../evaluate.js';
 import { SUITES } from '../tasks/registry.js';
+import type { Batching } from '../tasks/types.js';
+import { parseInit } from '../train/init.js';
+import { parseSchedule } from '../train/schedule.js';
 import { UserError } from './errors.js';
 import { lossCurvesSvg } from './plot.js';
 import { taskRegistry } from './task-options.js';
@@ -29,6 +32,11 @@ interface EvalOptions {
   json?: boolean;
   plot?: string;
   tasksModule?: string;
+  batchSize?: string;
+  batching?: string;
+  schedule?: string;
+  init?: string;
+  whiten?: boolean;
 }
 
 export function loadProgram(arg: string): { label: string; program: Program } {
@@ -36,6 +44,14 @@ export function loadProgram(arg: string): { label: string; program: Program } {
   if (existsSync(arg)) return { label: basename(arg).replace(/\.opt$/, ''), program: parse(readFileSync(arg, 'utf8'), { file: arg }) };
   if (arg.endsWith('.opt')) throw new UserError(`no such file: ${arg}`);
   throw new UserError(`'${arg}' is neither a seed name nor a program file`);
+}
+
+function userParse<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
 }
 
 function positiveInt(s: string, what: string): number {
@@ -73,6 +89,11 @@ export function register(program: Command): void {
     .option('--no-batch', 'run each rate separately instead of as stacked replicas')
     .option('--seed <n>', 'seed of the data and initialisation', '0')
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
+    .option('--batch-size <n>', "examples per mini-batch (default: each task's own)")
+    .option('--batching <kind>', "full, mini or online (default: each task's own)")
+    .option('--schedule <s>', 'learning-rate schedule: constant, step:EVERY:FACTOR or cosine[:FINAL], with optional +warmup:N')
+    .option('--init <rule>', 'weight initialisation: glorot-uniform, glorot-normal or fan-in, optionally :GAIN')
+    .option('--whiten', 'decorrelate inputs by PCA whitening (tfjs tasks up to 256 inputs wide)')
     .option('--tasks-module <file>', 'a module exporting tasks made with defineTask')
     .option('--json', 'print data')
     .option('--plot <file.svg>', 'write the loss curves (best rate) as an SVG')
@@ -84,6 +105,10 @@ export function register(program: Command): void {
       const steps = opts.steps === undefined ? undefined : positiveInt(opts.steps, '--steps');
       const lrs = opts.lrs === undefined ? undefined : parseLrs(opts.lrs);
       if (opts.plot !== undefined && !opts.plot.endsWith('.svg')) throw new UserError(`--plot writes an SVG: give a file ending in .svg, got '${opts.plot}'`);
+      const batchSize = opts.batchSize === undefined ? undefined : positiveInt(opts.batchSize, '--batch-size');
+      if (opts.batching !== undefined && !['full', 'mini', 'online'].includes(opts.batching)) throw new UserError(`--batching takes full, mini or online, got '${opts.batching}'`);
+      const schedule = opts.schedule === undefined ? undefined : userParse(() => parseSchedule(opts.schedule!));
+      const init = opts.init === undefined ? undefined : userParse(() => parseInit(opts.init!));
       const loaded = programs.map(loadProgram);
       const seen = new Map<string, number>();
       for (const l of loaded) {
@@ -102,13 +127,18 @@ export function register(program: Command): void {
             ...(steps !== undefined ? { steps } : {}),
             ...(lrs ? { lrs } : {}),
             batch: opts.batch,
+            ...(batchSize !== undefined ? { batchSize } : {}),
+            ...(opts.batching ? { batching: opts.batching as Batching } : {}),
+            ...(schedule ? { schedule } : {}),
+            ...(init ? { init } : {}),
+            ...(opts.whiten ? { whiten: true } : {}),
             seed,
             backend: opts.backend as BackendName,
             registry,
           });
         } catch (e) {
           const msg = String((e as Error)?.message ?? e);
-          if (/backend is not available/.test(msg)) throw new UserError(msg);
+          if (/backend is not available/.test(msg)) throw new UserError(msg.split('\n')[0]!);
           throw e;
         }
         results.push({ label: l.label, evaluation });
@@ -135,7 +165,7 @@ export function register(program: Command): void {
         '',
         ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()),
       ];
-      const notes = first.tasks.filter((t) => t.note && t.batched === false && !t.note.startsWith('float64')).map((t) => `note: ${t.task}: ${t.note}`);
+      const notes = first.tasks.filter((t) => t.note && !t.note.startsWith('float64')).map((t) => `note: ${t.task}: ${t.note}`);
       process.stdout.write([...lines, ...(notes.length ? ['', ...notes] : []), ...(opts.plot ? ['', `wrote ${opts.plot}`] : [])].join('\n') + '\n');
     });
 }

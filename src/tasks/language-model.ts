@@ -44,6 +44,7 @@ export function languageModelTask(c: LanguageModelConfig): TfTask {
     lossFloor: 0,
     divergence: DIVERGENCE,
     whiten: false,
+    noWhitening: 'inputs are token ids',
     data: (seed) => {
       const key = `${c.name}:${seed}`;
       let ds = datasets.get(key);

@@ -133,6 +133,7 @@ export function mnistCnnTask(c: MnistCnnConfig): TfTask {
     lossFloor: 0,
     divergence: DIVERGENCE,
     whiten: false,
+    noWhitening: 'the convolution reads the image layout',
     data: (seed) => mnistDataset(28, c.nTrain, c.nVal, seed, false),
     model: { params, batchable: true, forward },
     loss: 'cross-entropy',

@@ -26,7 +26,7 @@ export const BUILTIN_TASKS: readonly Task[] = [
   mnistMlpTask({ name: 'mnist8-mlp', suite: 'quick', side: 8, hidden: [32], activation: 'relu', nTrain: 2000, nVal: 500, steps: 150, batchSize: 32 }),
   // standard
   mnistMlpTask({ name: 'mnist-mlp', suite: 'standard', side: 28, hidden: [128], activation: 'relu', nTrain: 8000, nVal: 2000, steps: 300, batchSize: 128 }),
-  mnistCnnTask({ name: 'mnist-cnn', suite: 'standard', filters: 8, kernel: 5, hidden: 0, nTrain: 8000, nVal: 2000, steps: 200, batchSize: 64 }),
+  mnistCnnTask({ name: 'mnist-cnn', suite: 'standard', filters: 8, kernel: 5, hidden: 0, nTrain: 8000, nVal: 1000, steps: 200, batchSize: 64 }),
   teacherStudentTask({ name: 'teacher-student', suite: 'standard', inputs: 16, teacherHidden: 32, studentHidden: 64, outputs: 4, condition: 100, nTrain: 4000, nVal: 1000, steps: 300, batchSize: 64 }),
   languageModelTask({ name: 'tiny-lm', suite: 'standard', vocab: 16, branching: 3, context: 4, embedding: 8, hidden: 64, nTrain: 8000, nVal: 2000, steps: 300, batchSize: 64 }),
   // metaval: larger versions

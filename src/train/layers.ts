@@ -99,17 +99,19 @@ export function convPatches(tf: Tfjs, x: Tensor, w: Tensor, b: Tensor, replicas:
   const P = kh * kw * c;
   const oh = H - kh + 1;
   const ow = W - kw + 1;
-  const eye = new Float32Array(P * P);
-  for (let i = 0; i < P; i++) eye[i * P + i] = 1;
-  const bank = tf.tensor4d(eye, [kh, kw, c, P]);
-  const patches = tf.reshape(tf.conv2d(x as import('@tensorflow/tfjs').Tensor4D, bank, 1, 'valid'), [B * oh * ow, P]) as T2;
   const K = replicas ?? 1;
-  const op = tf.customGrad(((wt: Tensor, bt: Tensor) => {
+  const op = tf.customGrad(((wt: Tensor, bt: Tensor, save: Save) => {
+    const eye = new Float32Array(P * P);
+    for (let i = 0; i < P; i++) eye[i * P + i] = 1;
+    const bank = tf.tensor4d(eye, [kh, kw, c, P]);
+    const patches = tf.reshape(tf.conv2d(x as import('@tensorflow/tfjs').Tensor4D, bank, 1, 'valid'), [B * oh * ow, P]) as T2;
+    // Kept for the gradient: tensors made in the forward pass are freed when it ends.
+    save([patches]);
     const wc = replicas === null ? (tf.reshape(wt, [P, f]) as T2) : (tf.reshape(tf.transpose(tf.reshape(wt, [K, P, f]), [1, 0, 2]), [P, K * f]) as T2);
     return {
       value: tf.add(tf.matMul(patches, wc), tf.reshape(bt, [K * f])),
-      gradFunc: (dy: Tensor) => {
-        const dwc = tf.matMul(tf.transpose(patches), dy as T2);
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const dwc = tf.matMul(tf.transpose(saved[0] as T2), dy as T2);
         const dw = replicas === null ? tf.reshape(dwc, wt.shape) : tf.reshape(tf.transpose(tf.reshape(dwc, [P, K, f]), [1, 0, 2]), wt.shape);
         return [dw, tf.reshape(tf.sum(dy, 0), bt.shape)];
       },

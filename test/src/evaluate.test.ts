@@ -73,6 +73,23 @@ describe('evaluate', () => {
     expect(e.fitness).toBeCloseTo((e.tasks[0]!.score! + FAILED_SCORE) / 2, 12);
   });
 
+  it('trainer options: PCA whitening where it applies, schedules, initialisation, batching', async () => {
+    const base = { tasks: ['teacher-student', 'tiny-lm'], steps: 10, lrs: [1e-2], backend: 'wasm' as const, reference: false };
+    const plain = await evaluate(seedProgram('adam'), base);
+    const white = await evaluate(seedProgram('adam'), { ...base, whiten: true });
+    expect(white.tasks[0]!.note).toBe('inputs PCA-whitened');
+    expect(white.tasks[0]!.loss).not.toBe(plain.tasks[0]!.loss);
+    expect(white.tasks[1]!.note).toBe('not whitened: inputs are token ids');
+    expect(white.tasks[1]!.loss).toBe(plain.tasks[1]!.loss);
+    const other = await evaluate(seedProgram('adam'), {
+      ...base,
+      schedule: { kind: 'cosine', warmup: 3 },
+      init: { kind: 'fan-in', gain: 2 },
+      batching: 'online',
+    });
+    for (const t of other.tasks) expect(t.loss).not.toBe(plain.tasks.find((p) => p.task === t.task)!.loss);
+  });
+
   it('serves the search executor: evaluateJob returns a SuiteResult', async () => {
     const r = await evaluateJob({ childId: 1, source: seedSource('sgd'), suite: 'quick', seed: 0, lrs: [1e-2, 1e-1], steps: 10 }, 'wasm');
     expect(r.suite).toBe('quick');

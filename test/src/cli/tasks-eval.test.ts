@@ -88,6 +88,9 @@ describe('optevo eval', () => {
       [['adam', '--steps', '0'], "optevo: --steps must be a positive integer, got '0'\n"],
       [['adam', '--backend', 'gpu'], "optevo: unknown backend 'gpu' (auto, tensorflow, wasm, cpu)\n"],
       [['adam', '--backend', 'tensorflow'], /^optevo: the tensorflow backend is not available: @tensorflow\/tfjs-node-gpu not installed; @tensorflow\/tfjs-node not installed\n$/],
+      [['adam', '--schedule', 'linear'], "optevo: unknown schedule 'linear' (expected constant, step:EVERY:FACTOR or cosine[:FINAL], with optional +warmup:N)\n"],
+      [['adam', '--batching', 'some'], "optevo: --batching takes full, mini or online, got 'some'\n"],
+      [['adam', '--init', 'he'], "optevo: unknown initialisation 'he' (expected glorot-uniform, glorot-normal, fan-in, zeros, constant, normal, optionally :GAIN)\n"],
       [['adam', '--plot', 'x.png'], "optevo: --plot writes an SVG: give a file ending in .svg, got 'x.png'\n"],
     ] as const) {
       const r = await runHere('eval', ...args);
