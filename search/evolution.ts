@@ -101,6 +101,7 @@ class Engine {
   private nextBreed: number;
   private metavalRequested = new Set<number>();
   private metavalRunning = new Set<Promise<void>>();
+  private metavalChain: Promise<void> = Promise.resolve();
 
   private isPaused = false;
   private gate: Promise<void> = Promise.resolve();
@@ -360,7 +361,11 @@ class Engine {
         out = { ok: false, reason: `executor fault: ${(e as Error)?.message ?? String(e)}`, crashed: true };
       }
       if (this.stopping) return STOP;
-      if (out.ok || !(out.crashed || out.timedOut) || attempt >= 2) return out;
+      // A crash is retried once; so is a time-out, except in meta-validation, whose big
+      // tasks would only time out again.
+      if (out.ok || attempt >= 2) return out;
+      const retry = out.crashed === true || (out.timedOut === true && job.suite !== 'metaval');
+      if (!retry) return out;
       this.log('warn', `child ${job.childId} (${job.suite}): ${out.reason}; retrying once`);
     }
   }
@@ -389,24 +394,27 @@ class Engine {
       const from = await this.scoreOf(b.cachedFrom);
       return rec({ status: 'cached', fitness: from.fitness, quick: null, standard: null, failure: from.fitness === null ? 'cached failure' : null, ms: 0 });
     }
+    // Timings: evaluation time as the workers report it, not time spent queued.
     const t0 = this.now();
+    const wall = () => this.now() - t0;
     const source = b.prepared.simplified;
     const q = await this.runJob(this.job(b.id, source, 'quick'));
     if (q === STOP) return new Promise<ChildRecord>(() => {}); // abandoned: never committed
-    if (!q.ok) return rec({ status: 'failed', fitness: null, quick: null, standard: null, failure: q.reason, ms: this.now() - t0 });
+    if (!q.ok) return rec({ status: 'failed', fitness: null, quick: null, standard: null, failure: q.reason, ms: wall() });
     const quick = q.result;
     if (!isScore(quick.fitness))
-      return rec({ status: 'failed', fitness: null, quick, standard: null, failure: quick.failure ?? 'no finite fitness', ms: this.now() - t0 });
-    if (this.config.suite === 'quick') return rec({ status: 'ok', fitness: quick.fitness, quick, standard: null, failure: null, ms: this.now() - t0 });
+      return rec({ status: 'failed', fitness: null, quick, standard: null, failure: quick.failure ?? 'no finite fitness', ms: quick.ms });
+    if (this.config.suite === 'quick') return rec({ status: 'ok', fitness: quick.fitness, quick, standard: null, failure: null, ms: quick.ms });
     if (b.hurdle !== null && !passes(quick.fitness, b.hurdle))
-      return rec({ status: 'pruned', fitness: quick.fitness + b.hurdle.offset, quick, standard: null, failure: null, ms: this.now() - t0 });
+      return rec({ status: 'pruned', fitness: quick.fitness + b.hurdle.offset, quick, standard: null, failure: null, ms: quick.ms });
     const s = await this.runJob(this.job(b.id, source, 'standard'));
     if (s === STOP) return new Promise<ChildRecord>(() => {});
-    if (!s.ok) return rec({ status: 'failed', fitness: null, quick, standard: null, failure: s.reason, ms: this.now() - t0 });
+    if (!s.ok) return rec({ status: 'failed', fitness: null, quick, standard: null, failure: s.reason, ms: wall() });
     const standard: SuiteResult = s.result;
+    const ms = quick.ms + standard.ms;
     if (!isScore(standard.fitness))
-      return rec({ status: 'failed', fitness: null, quick, standard, failure: standard.failure ?? 'no finite fitness', ms: this.now() - t0 });
-    return rec({ status: 'ok', fitness: standard.fitness, quick, standard, failure: null, ms: this.now() - t0 });
+      return rec({ status: 'failed', fitness: null, quick, standard, failure: standard.failure ?? 'no finite fitness', ms });
+    return rec({ status: 'ok', fitness: standard.fitness, quick, standard, failure: null, ms });
   }
 
   /** A bug while judging a child ends that child as `failed`, not the run. */
@@ -558,8 +566,14 @@ class Engine {
 
   // ---- meta-validation -------------------------------------------------------
 
+  /**
+   * Meta-validations run one at a time, behind each other, so that with two
+   * or more workers the search keeps evaluating children meanwhile.
+   */
   private runMetaval(id: number): void {
+    const previous = this.metavalChain;
     const task = (async () => {
+      await previous;
       try {
         const c = this.store.child(id);
         if (!c) return;
@@ -577,6 +591,7 @@ class Engine {
         if (!this.stopping) this.log('error', `meta-validation of child ${id}: ${(e as Error)?.message ?? String(e)}`, false);
       }
     })();
+    this.metavalChain = task;
     this.metavalRunning.add(task);
     void task.finally(() => this.metavalRunning.delete(task));
   }

@@ -4,9 +4,10 @@
  *
  * - `minThreads = maxThreads = workers` and a long idle time-out: workers are
  *   never re-initialised between jobs.
- * - Jobs wait in this pool's own queue until a thread is free, so the time
- *   limit counts evaluation time only; at the limit the job is aborted, which
- *   terminates its worker, and piscina starts a fresh one.
+ * - Jobs wait in this pool's own queue until a thread is free, and the time
+ *   limit starts when the worker reports that it began the job (a worker
+ *   still starting up does not eat into it); at the limit the job is
+ *   aborted, which terminates its worker, and piscina starts a fresh one.
  * - A worker that dies (a crash, `process.exit`, out of memory) fails its job
  *   with `crashed: true`; the search retries such a job once.
  * - Workers' console output arrives as messages and goes to `onLog`.
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { EvalJob, EvalOutcome, Executor, SuiteResult } from '../search/types.js';
 import type { BackendName } from './backend.js';
-import type { WorkerData, WorkerLog } from './worker.js';
+import type { WorkerData, WorkerLog, WorkerStarted } from './worker.js';
 
 export interface PoolOptions {
   workers: number;
@@ -26,6 +27,10 @@ export interface PoolOptions {
   /** The worker file (default: the built src/worker.js); tests pass their own. */
   filename?: string;
   onLog?: (level: 'info' | 'warn' | 'error', message: string, worker?: number) => void;
+  /** Extra time a job may wait for a worker to start up and take it (default 120 s). */
+  startupMs?: number;
+  /** Time limit of meta-validation jobs, whose tasks are larger (default 4 x timeoutMs). */
+  metavalTimeoutMs?: number;
 }
 
 /** The built worker file, whether this module runs from dist/ or from source (vitest). */
@@ -45,11 +50,18 @@ export class WorkerPool implements Executor {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private closed = false;
+  private seq = 0;
+  /** Jobs submitted and not yet started by a worker: token -> start of their time limit. */
+  private readonly started = new Map<number, () => void>();
+  private readonly startupMs: number;
+  private readonly metavalTimeoutMs: number;
 
   constructor(opts: PoolOptions) {
     if (!(opts.workers >= 1)) throw new Error('a pool needs at least one worker');
     this.size = opts.workers;
     this.timeoutMs = opts.timeoutMs;
+    this.startupMs = opts.startupMs ?? 120_000;
+    this.metavalTimeoutMs = opts.metavalTimeoutMs ?? 4 * opts.timeoutMs;
     const workerData: WorkerData = { backend: opts.backend ?? 'auto' };
     this.pool = new Piscina({
       filename: opts.filename ?? defaultWorkerFile(),
@@ -61,8 +73,9 @@ export class WorkerPool implements Executor {
     });
     const onLog = opts.onLog ?? (() => {});
     this.pool.on('message', (m: unknown) => {
-      const w = m as Partial<WorkerLog>;
-      if (w && w.type === 'log' && typeof w.message === 'string') onLog(w.level ?? 'info', w.message, w.worker);
+      const w = m as Partial<WorkerLog | WorkerStarted>;
+      if (w?.type === 'log' && typeof w.message === 'string') onLog(w.level ?? 'info', w.message, w.worker);
+      else if (w?.type === 'started' && typeof w.token === 'number') this.started.get(w.token)?.();
     });
     // A worker fault outside any job: report it, never let it crash the process.
     this.pool.on('error', (e: unknown) => onLog('error', `worker fault: ${(e as Error)?.message ?? String(e)}`));
@@ -91,22 +104,36 @@ export class WorkerPool implements Executor {
     if (this.closed) return { ok: false, reason: 'the pool is closed', crashed: true };
     await this.slot();
     const ac = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const token = ++this.seq;
+    const limit = job.suite === 'metaval' ? this.metavalTimeoutMs : this.timeoutMs;
+    let timedOut: 'start' | 'run' | null = null;
+    // Until the worker says it started the job, only the (long) start-up allowance runs:
+    // a worker still booting, after a crash or on a loaded machine, is not the job's fault.
+    let timer = setTimeout(() => {
+      timedOut = 'start';
       ac.abort();
-    }, this.timeoutMs);
+    }, this.startupMs + limit);
+    this.started.set(token, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = 'run';
+        ac.abort();
+      }, limit);
+    });
     try {
-      const result = (await this.pool.run(job, { signal: ac.signal })) as SuiteResult;
+      const task: EvalJob & { token: number } = { ...job, token };
+      const result = (await this.pool.run(task, { signal: ac.signal })) as SuiteResult;
       return { ok: true, result };
     } catch (e) {
       const msg = String((e as Error)?.message ?? e).split('\n')[0]!;
-      if (timedOut) return { ok: false, reason: `timed out after ${fmtSeconds(this.timeoutMs)}`, timedOut: true };
+      if (timedOut === 'run') return { ok: false, reason: `timed out after ${fmtSeconds(limit)}`, timedOut: true };
+      if (timedOut === 'start') return { ok: false, reason: `no worker started the job within ${fmtSeconds(this.startupMs + limit)}`, timedOut: true };
       if (this.closed) return { ok: false, reason: 'the pool is closed', crashed: true };
       if (/worker exited|terminated|ERR_WORKER/i.test(msg)) return { ok: false, reason: msg, crashed: true };
       return { ok: false, reason: msg };
     } finally {
       clearTimeout(timer);
+      this.started.delete(token);
       this.release();
     }
   }

@@ -18,6 +18,12 @@ export interface WorkerData {
   backend: BackendName;
 }
 
+/** Sent when a job begins: the pool starts its time limit then. */
+export interface WorkerStarted {
+  type: 'started';
+  token: number;
+}
+
 export interface WorkerLog {
   type: 'log';
   level: 'info' | 'warn' | 'error';
@@ -63,6 +69,9 @@ const backend: BackendName = data.backend && isBackendName(data.backend) ? data.
 /** piscina awaits this: the tfjs engine starts once, before the first job. */
 export default (async () => {
   await initBackend(backend);
-  return async (job: EvalJob): Promise<SuiteResult> =>
-    evaluateJob({ ...job, lrs: job.lrs.length ? job.lrs : [...DEFAULT_LRS] }, backend);
+  return async (task: EvalJob & { token?: number }): Promise<SuiteResult> => {
+    const { token, ...job } = task;
+    if (token !== undefined) parentPort?.postMessage({ type: 'started', token } satisfies WorkerStarted);
+    return evaluateJob({ ...job, lrs: job.lrs.length ? job.lrs : [...DEFAULT_LRS] }, backend);
+  };
 })();
