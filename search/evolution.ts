@@ -227,6 +227,24 @@ class Engine {
   // ---- the run ---------------------------------------------------------------
 
   private async run(): Promise<SearchStats> {
+    try {
+      return await this.loop();
+    } catch (e) {
+      // The run ends on a fault (every seed failed, the disk is full...): what is committed stays, resumable.
+      this.stopping = true;
+      this.signalStop(STOP);
+      try {
+        this.store.setStatus('stopped');
+        this.store.log('error', (e as Error)?.message ?? String(e));
+      } catch {
+        // the store itself failed
+      }
+      this.emit({ type: 'log', level: 'error', message: (e as Error)?.message ?? String(e) });
+      throw e;
+    }
+  }
+
+  private async loop(): Promise<SearchStats> {
     const resumed = this.counters.committed > 0;
     this.load();
     this.emit({ type: 'start', run: this.store.info().name, resumed, budget: this.config.budget, workers: this.executor.size });

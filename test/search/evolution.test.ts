@@ -187,3 +187,17 @@ describe('evolution', () => {
     store.close();
   });
 });
+
+describe('evolution faults', () => {
+  it('ends with a one-line fault when no seed can be trained, and leaves the run resumable', async () => {
+    const d = tempDir();
+    const store = createRun(d, testConfig({ budget: 10, seeds: ['sgd'] }));
+    const ex = fakeExecutor({ intercept: () => ({ ok: true, result: { suite: 'quick', fitness: null, tasks: [], ms: 1, failure: 'NaN loss' } }) });
+    await expect(startSearch({ store, executor: ex }).done).rejects.toThrow('no program could be trained: every seed failed (see the run log)');
+    expect(store.counters().committed).toBe(1);
+    expect(store.child(1)!.status).toBe('failed');
+    expect(store.info().status).toBe('stopped');
+    store.close();
+    fs.rmSync(d, { recursive: true, force: true });
+  });
+});
