@@ -48,7 +48,7 @@ function indent(text: string): string[] {
   return text
     .replace(/\s+$/, '')
     .split('\n')
-    .map((l) => `  ${l}`);
+    .map((l) => (l.trim() === '' ? '' : `  ${l}`));
 }
 
 function suiteTable(s: SuiteResult): string[] {

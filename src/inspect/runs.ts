@@ -83,7 +83,7 @@ export function formatStart(iso: string): string {
 export function formatRunsTable(runs: readonly RunSummary[], dir: string): string {
   if (runs.length === 0) return `no runs in ${dir} (start one with: optevo search)`;
   const nameWidth = Math.max(4, ...runs.map((r) => r.name.length));
-  const judgedWidth = Math.max(12, ...runs.map((r) => `${r.judged}/${r.budget}`.length));
+  const judgedWidth = Math.max(6, ...runs.map((r) => `${r.judged}/${r.budget}`.length));
   const header = `${padRight('NAME', nameWidth)}  ${padRight('STARTED', 16)}  ${padRight('STATUS', 10)}  ${padLeft('JUDGED', judgedWidth)}  ${padLeft('BEST', 8)}  ${padLeft('PROGRAM', 7)}`;
   const lines = runs.map((r) => {
     const row = `${r.name.padEnd(nameWidth)}  ${padRight(formatStart(r.started), 16)}  ${padRight(r.status, 10)}  ${padLeft(`${r.judged}/${r.budget}`, judgedWidth)}  ${padLeft(formatFitness(r.bestFitness), 8)}  ${padLeft(r.bestId === null ? '-' : `#${r.bestId}`, 7)}`;
