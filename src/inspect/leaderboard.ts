@@ -5,7 +5,7 @@ import type { RunInfo, RunStore } from '../../search/store.js';
 import type { ChildRecord, SearchStats } from '../../search/types.js';
 import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
 import { rankedTasks } from '../tui/state.js';
-import { formatStart } from './runs.js';
+import { formatStart, heldByLiveProcess, type RunSummary } from './runs.js';
 
 export interface LeaderRow {
   rank: number;
@@ -22,15 +22,16 @@ export interface LeaderRow {
 }
 
 export interface RunReport {
-  run: RunInfo;
+  run: Omit<RunInfo, 'status'> & { status: RunSummary['status'] };
   stats: SearchStats;
   leaderboard: LeaderRow[];
 }
 
 export function runReport(store: RunStore, top: number): RunReport {
   const leaders = store.leaderboard(top);
+  const info = store.info();
   return {
-    run: store.info(),
+    run: { ...info, status: info.status === 'running' && !heldByLiveProcess(info.dir) ? 'interrupted' : info.status },
     stats: store.stats(),
     leaderboard: leaders.map((c, i) => ({
       rank: i + 1,

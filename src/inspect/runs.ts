@@ -11,7 +11,8 @@ export interface RunSummary {
   dir: string;
   /** ISO time the run was created. */
   started: string;
-  status: 'running' | 'stopped' | 'done' | 'unreadable';
+  /** `interrupted`: stored as running, but no live process holds the run (killed, crashed): resume it. */
+  status: 'running' | 'stopped' | 'done' | 'interrupted' | 'unreadable';
   judged: number;
   budget: number;
   bestFitness: number | null;
@@ -48,7 +49,7 @@ function summarize(runDir: string, fallbackName: string): RunSummary {
       name: info.name,
       dir: runDir,
       started: info.createdAt,
-      status: info.status,
+      status: info.status === 'running' && !heldByLiveProcess(runDir) ? 'interrupted' : info.status,
       judged: stats.judged,
       budget: stats.budget,
       bestFitness: stats.bestFitness,
@@ -71,6 +72,23 @@ function summarize(runDir: string, fallbackName: string): RunSummary {
   }
 }
 
+/** Whether the run's lock file names a process that is still alive (the search writes one while it runs). */
+export function heldByLiveProcess(runDir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(runDir, 'lock'), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** `2026-11-28 15:27` in local time. */
 export function formatStart(iso: string): string {
   const d = new Date(iso);
@@ -84,9 +102,9 @@ export function formatRunsTable(runs: readonly RunSummary[], dir: string): strin
   if (runs.length === 0) return `no runs in ${dir} (start one with: optevo search)`;
   const nameWidth = Math.max(4, ...runs.map((r) => r.name.length));
   const judgedWidth = Math.max(6, ...runs.map((r) => `${r.judged}/${r.budget}`.length));
-  const header = `${padRight('NAME', nameWidth)}  ${padRight('STARTED', 16)}  ${padRight('STATUS', 10)}  ${padLeft('JUDGED', judgedWidth)}  ${padLeft('BEST', 8)}  ${padLeft('PROGRAM', 7)}`;
+  const header = `${padRight('NAME', nameWidth)}  ${padRight('STARTED', 16)}  ${padRight('STATUS', 11)}  ${padLeft('JUDGED', judgedWidth)}  ${padLeft('BEST', 8)}  ${padLeft('PROGRAM', 7)}`;
   const lines = runs.map((r) => {
-    const row = `${r.name.padEnd(nameWidth)}  ${padRight(formatStart(r.started), 16)}  ${padRight(r.status, 10)}  ${padLeft(`${r.judged}/${r.budget}`, judgedWidth)}  ${padLeft(formatFitness(r.bestFitness), 8)}  ${padLeft(r.bestId === null ? '-' : `#${r.bestId}`, 7)}`;
+    const row = `${r.name.padEnd(nameWidth)}  ${padRight(formatStart(r.started), 16)}  ${padRight(r.status, 11)}  ${padLeft(`${r.judged}/${r.budget}`, judgedWidth)}  ${padLeft(formatFitness(r.bestFitness), 8)}  ${padLeft(r.bestId === null ? '-' : `#${r.bestId}`, 7)}`;
     return r.error ? `${row}  (${r.error})` : row;
   });
   return [header, ...lines].join('\n');

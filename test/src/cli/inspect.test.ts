@@ -51,6 +51,18 @@ describe('optevo runs', () => {
     expect(runs[0]).toMatchObject({ name: 'test-run', status: 'stopped', judged: 6, budget: 10, bestFitness: 0.5, bestId: 3 });
     expect(Number.isNaN(Date.parse(runs[0].started))).toBe(false);
   });
+  it('tells a live run from one whose process died', async () => {
+    const other = makeRun('killed');
+    const db = path.join(other.runDir, 'run.db');
+    const { RunStore } = await import('../../../search/store.js');
+    const store = RunStore.open(db);
+    store.setStatus('running');
+    store.close();
+    expect(JSON.parse(await cli('runs', '--dir', other.dir, '--json'))[0].status).toBe('interrupted');
+    fs.writeFileSync(path.join(other.runDir, 'lock'), String(process.pid));
+    expect(JSON.parse(await cli('runs', '--dir', other.dir, '--json'))[0].status).toBe('running');
+    fs.rmSync(other.dir, { recursive: true, force: true });
+  });
   it('takes --run-dir as search and export spell it', async () => {
     expect(await cli('runs', '--run-dir', run.dir)).toContain('test-run');
     expect(await cli('show', 'test-run', '--run-dir', run.dir)).toContain('run test-run (stopped)');
