@@ -13,7 +13,7 @@ import { planSearch } from './search-options.js';
 /** The demo's settings: small, fast, and starting from plain SGD so that improvements show. */
 export const DEMO_FLAGS = {
   seeds: 'sgd,momentum',
-  budget: '120',
+  budget: '400',
   population: '20',
   tournament: '4',
   suite: 'quick',
