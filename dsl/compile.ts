@@ -37,9 +37,34 @@ export function compile(p: Program, opts: CompileOptions): CompiledProgram {
   return compileLowered(lower(p, opts.hparams ?? {}), opts);
 }
 
+/**
+ * For each instruction, whether each operand is known to be >= 0 (or NaN),
+ * by the table's sign rules. State slots count as non-negative when they
+ * start so and every step keeps them so (a fixpoint).
+ */
+export function nonNegativeOperands(low: Lowered): boolean[][] {
+  let slotOk = low.slotInits.map((v) => v >= 0);
+  for (;;) {
+    const nn = new Array<boolean>(low.nregs).fill(false);
+    if (low.step !== null) nn[low.step] = true;
+    low.slotRegs.forEach((r, i) => (nn[r] = slotOk[i]!));
+    const isNN = (o: Operand) => ('value' in o ? o.value >= 0 : nn[o.reg]!);
+    const perInstr = low.instrs.map((ins) => {
+      const a = ins.args.map(isNN);
+      const lit = ins.args.map((o) => ('value' in o ? o.value : undefined));
+      nn[ins.dst] = ins.row === null ? a[0]! : (ins.row.nonneg?.(a, lit) ?? false);
+      return a;
+    });
+    const next = slotOk.map((ok, i) => ok && isNN(low.returns[i + 1]!));
+    if (next.every((v, i) => v === slotOk[i])) return perInstr;
+    slotOk = next;
+  }
+}
+
 export function compileLowered(low: Lowered, opts: CompileOptions): CompiledProgram {
   const tf = opts.tf;
   const K = opts.replicas;
+  const argNonneg = nonNegativeOperands(low);
   const constants = new Map<number, Tensor>();
   const constTensor = (v: number): Tensor => {
     const key = Object.is(v, -0) ? -0 : v;
@@ -85,26 +110,40 @@ export function compileLowered(low: Lowered, opts: CompileOptions): CompiledProg
       if (low.step !== null) regs[low.step] = new Array<V>(np).fill(stepNo);
       low.slotRegs.forEach((r, i) => (regs[r] = states.map((s) => s[i]!)));
       const val = (o: Operand, k: number): V => ('value' in o ? o.value : regs[o.reg]![k]!);
-      // Numbers made this step (from lr or step) become tensors inside the caller's tidy.
-      const tensorOf = (v: V): Tensor => (typeof v === 'number' ? (constants.get(v) ?? tf.scalar(v)) : v);
+      // Numbers made this step (from lr or step) become tensors inside the
+      // caller's tidy, once each per step.
+      const stepScalars = new Map<number, Tensor>();
+      const k = (v: number): Tensor => {
+        let t = constants.get(v) ?? stepScalars.get(v);
+        if (!t) stepScalars.set(v, (t = tf.scalar(v)));
+        return t;
+      };
+      const tensorOf = (v: V): Tensor => (typeof v === 'number' ? k(v) : v);
 
-      for (const ins of low.instrs) {
+      low.instrs.forEach((ins, n) => {
         const row = ins.row;
         const out: V[] = new Array(np);
         if (row === null) {
-          for (let k = 0; k < np; k++) out[k] = val(ins.args[0]!, k);
+          for (let p = 0; p < np; p++) out[p] = val(ins.args[0]!, p);
         } else if (row.form === 'constant') {
           out.fill(row.value);
         } else if (row.form === 'elementwise') {
-          for (let k = 0; k < np; k++) {
-            const args = ins.args.map((a) => val(a, k));
-            out[k] = args.every((a) => typeof a === 'number') ? row.f(...(args as number[])) : row.tf(tf, args.map(tensorOf));
+          const impl = row.tfNonneg && argNonneg[n]!.every(Boolean) ? row.tfNonneg : row.tf;
+          for (let p = 0; p < np; p++) {
+            const args = ins.args.map((a) => val(a, p));
+            if (args.every((a) => typeof a === 'number')) out[p] = row.f(...(args as number[]));
+            else if (row.tfMixed && args.some((a) => typeof a === 'number')) {
+              // Numbers from literals only: what they make is constant too, so keep it.
+              const fromLiterals = args.every((a, j) => typeof a !== 'number' || 'value' in ins.args[j]!);
+              out[p] = row.tfMixed(tf, args, fromLiterals ? constTensor : k);
+            }
+            else out[p] = impl(tf, args.map(tensorOf));
           }
         } else {
           reduce(row, ins.args, out);
         }
         regs[ins.dst] = out;
-      }
+      });
 
       function reduce(row: Extract<FnRow, { form: 'reduction' }>, argOps: readonly Operand[], out: V[]): void {
         const perParam = gs.map((_, k) => argOps.map((a) => val(a, k)));

@@ -36,13 +36,31 @@ interface BaseRow {
   readonly infix?: Infix;
   readonly commutative?: boolean;
   readonly doc: string;
+  /**
+   * Whether the result is known to be >= 0 (or NaN), given which arguments
+   * are and the values of literal arguments. The compiler uses it to skip
+   * the `abs` of `sqrt` and the logs on values that cannot be negative.
+   */
+  readonly nonneg?: (argNonneg: readonly boolean[], literals: readonly (number | undefined)[]) => boolean;
 }
+
+/** Sign rules for `nonneg`. */
+const ALWAYS = () => true;
+const ALL = (nn: readonly boolean[]) => nn.every(Boolean);
+const ANY = (nn: readonly boolean[]) => nn.some(Boolean);
 
 /** Elementwise: the result is a tensor when any argument is. */
 export interface ElementwiseRow extends BaseRow {
   readonly form: 'elementwise';
   readonly f: (...x: number[]) => number;
   readonly tf: (tf: Tfjs, args: Tensor[]) => Tensor;
+  /** A cheaper form for arguments known to be >= 0 (`sqrt` without its `abs`). */
+  readonly tfNonneg?: (tf: Tfjs, args: Tensor[]) => Tensor;
+  /**
+   * A form for when some arguments are plain numbers (`k` makes a number a
+   * tensor, reusing constants), so scalar arithmetic stays in JavaScript.
+   */
+  readonly tfMixed?: (tf: Tfjs, args: (Tensor | number)[], k: (v: number) => Tensor) => Tensor;
 }
 
 /** A constant: no arguments, a scalar. */
@@ -79,15 +97,26 @@ const unary = (
   f: (x: number) => number,
   tf: (tf: Tfjs, x: Tensor) => Tensor,
   doc: string,
-  weight = 1,
-): ElementwiseRow => ({ name, form: 'elementwise', args: ['any'], f, tf: (t, a) => tf(t, a[0]!), weight, doc });
+  nonneg?: BaseRow['nonneg'],
+  tfNonneg?: (tf: Tfjs, x: Tensor) => Tensor,
+): ElementwiseRow => ({
+  name,
+  form: 'elementwise',
+  args: ['any'],
+  f,
+  tf: (t, a) => tf(t, a[0]!),
+  weight: 1,
+  doc,
+  ...(nonneg ? { nonneg } : {}),
+  ...(tfNonneg ? { tfNonneg: (t: Tfjs, a: Tensor[]) => tfNonneg(t, a[0]!) } : {}),
+});
 
 const binary = (
   name: string,
   f: (x: number, y: number) => number,
   tf: (tf: Tfjs, x: Tensor, y: Tensor) => Tensor,
   doc: string,
-  extra: Partial<Pick<BaseRow, 'infix' | 'commutative' | 'weight'>> = {},
+  extra: Partial<Pick<BaseRow, 'infix' | 'commutative' | 'weight' | 'nonneg'>> = {},
 ): ElementwiseRow => ({
   name,
   form: 'elementwise',
@@ -98,6 +127,7 @@ const binary = (
   doc,
   ...(extra.infix ? { infix: extra.infix } : {}),
   ...(extra.commutative ? { commutative: true } : {}),
+  ...(extra.nonneg ? { nonneg: extra.nonneg } : {}),
 });
 
 const cmp = (name: string, symbol: string, f: (x: number, y: number) => boolean, tf: (t: Tfjs, x: Tensor, y: Tensor) => Tensor, commutative = false) =>
@@ -105,49 +135,50 @@ const cmp = (name: string, symbol: string, f: (x: number, y: number) => boolean,
     infix: { symbol, prec: 1, assoc: 'none' },
     commutative,
     weight: 0.25,
+    nonneg: ALWAYS,
   });
 
 const sumsq = (t: Tfjs, x: Tensor) => t.square(x);
 
 export const FUNCTIONS: readonly FnRow[] = [
   // Elementwise, unary (the Lion paper's appendix H). sqrt and the logs act on |x|.
-  unary('abs', Math.abs, (t, x) => t.abs(x), '|x|'),
-  unary('sign', Math.sign, (t, x) => t.sign(x), 'sign of x (0 at 0)'),
-  unary('sqrt', (x) => Math.sqrt(Math.abs(x)), (t, x) => t.sqrt(t.abs(x)), 'sqrt(|x|)'),
-  unary('square', (x) => x * x, (t, x) => t.square(x), 'x^2'),
-  unary('cube', (x) => x * x * x, (t, x) => t.mul(t.square(x), x), 'x^3'),
-  unary('cbrt', Math.cbrt, (t, x) => t.mul(t.sign(x), t.pow(t.abs(x), 1 / 3)), 'cube root'),
-  unary('exp', Math.exp, (t, x) => t.exp(x), 'e^x'),
-  unary('exp2', (x) => Math.pow(2, x), (t, x) => t.exp(t.mul(x, LN2)), '2^x'),
-  unary('exp10', (x) => Math.pow(10, x), (t, x) => t.exp(t.mul(x, LN10)), '10^x'),
-  unary('expm1', Math.expm1, (t, x) => t.expm1(x), 'e^x - 1'),
-  unary('log', (x) => Math.log(Math.abs(x)), (t, x) => t.log(t.abs(x)), 'ln|x|'),
-  unary('log2', (x) => Math.log2(Math.abs(x)), (t, x) => t.div(t.log(t.abs(x)), LN2), 'log2|x|'),
-  unary('log10', (x) => Math.log10(Math.abs(x)), (t, x) => t.div(t.log(t.abs(x)), LN10), 'log10|x|'),
+  unary('abs', Math.abs, (t, x) => t.abs(x), '|x|', ALWAYS),
+  unary('sign', Math.sign, (t, x) => t.sign(x), 'sign of x (0 at 0)', ALL),
+  unary('sqrt', (x) => Math.sqrt(Math.abs(x)), (t, x) => t.sqrt(t.abs(x)), 'sqrt(|x|)', ALWAYS, (t, x) => t.sqrt(x)),
+  unary('square', (x) => x * x, (t, x) => t.square(x), 'x^2', ALWAYS),
+  unary('cube', (x) => x * x * x, (t, x) => t.mul(t.square(x), x), 'x^3', ALL),
+  unary('cbrt', Math.cbrt, (t, x) => t.mul(t.sign(x), t.pow(t.abs(x), 1 / 3)), 'cube root', ALL),
+  unary('exp', Math.exp, (t, x) => t.exp(x), 'e^x', ALWAYS),
+  unary('exp2', (x) => Math.pow(2, x), (t, x) => t.exp(t.mul(x, LN2)), '2^x', ALWAYS),
+  unary('exp10', (x) => Math.pow(10, x), (t, x) => t.exp(t.mul(x, LN10)), '10^x', ALWAYS),
+  unary('expm1', Math.expm1, (t, x) => t.expm1(x), 'e^x - 1', ALL),
+  unary('log', (x) => Math.log(Math.abs(x)), (t, x) => t.log(t.abs(x)), 'ln|x|', undefined, (t, x) => t.log(x)),
+  unary('log2', (x) => Math.log2(Math.abs(x)), (t, x) => t.div(t.log(t.abs(x)), LN2), 'log2|x|', undefined, (t, x) => t.div(t.log(x), LN2)),
+  unary('log10', (x) => Math.log10(Math.abs(x)), (t, x) => t.div(t.log(t.abs(x)), LN10), 'log10|x|', undefined, (t, x) => t.div(t.log(x), LN10)),
   unary('log1p', (x) => Math.log(Math.abs(1 + x)), (t, x) => t.log(t.abs(t.add(x, 1))), 'ln|1 + x|'),
   unary('sin', Math.sin, (t, x) => t.sin(x), 'sine'),
   unary('cos', Math.cos, (t, x) => t.cos(x), 'cosine'),
   unary('tan', Math.tan, (t, x) => t.tan(x), 'tangent'),
-  unary('arcsin', Math.asin, (t, x) => t.asin(x), 'inverse sine (NaN outside [-1, 1])'),
-  unary('arccos', Math.acos, (t, x) => t.acos(x), 'inverse cosine (NaN outside [-1, 1])'),
-  unary('arctan', Math.atan, (t, x) => t.atan(x), 'inverse tangent'),
-  unary('sinh', Math.sinh, (t, x) => t.sinh(x), 'hyperbolic sine'),
-  unary('cosh', Math.cosh, (t, x) => t.cosh(x), 'hyperbolic cosine'),
-  unary('tanh', Math.tanh, (t, x) => t.tanh(x), 'hyperbolic tangent'),
-  unary('arcsinh', Math.asinh, (t, x) => t.asinh(x), 'inverse hyperbolic sine'),
-  unary('arccosh', Math.acosh, (t, x) => t.acosh(x), 'inverse hyperbolic cosine (NaN below 1)'),
-  unary('arctanh', Math.atanh, (t, x) => t.atanh(x), 'inverse hyperbolic tangent'),
-  unary('reciprocal', (x) => 1 / x, (t, x) => t.reciprocal(x), '1 / x'),
+  unary('arcsin', Math.asin, (t, x) => t.asin(x), 'inverse sine (NaN outside [-1, 1])', ALL),
+  unary('arccos', Math.acos, (t, x) => t.acos(x), 'inverse cosine (NaN outside [-1, 1])', ALWAYS),
+  unary('arctan', Math.atan, (t, x) => t.atan(x), 'inverse tangent', ALL),
+  unary('sinh', Math.sinh, (t, x) => t.sinh(x), 'hyperbolic sine', ALL),
+  unary('cosh', Math.cosh, (t, x) => t.cosh(x), 'hyperbolic cosine', ALWAYS),
+  unary('tanh', Math.tanh, (t, x) => t.tanh(x), 'hyperbolic tangent', ALL),
+  unary('arcsinh', Math.asinh, (t, x) => t.asinh(x), 'inverse hyperbolic sine', ALL),
+  unary('arccosh', Math.acosh, (t, x) => t.acosh(x), 'inverse hyperbolic cosine (NaN below 1)', ALWAYS),
+  unary('arctanh', Math.atanh, (t, x) => t.atanh(x), 'inverse hyperbolic tangent', ALL),
+  unary('reciprocal', (x) => 1 / x, (t, x) => t.reciprocal(x), '1 / x', ALL),
   unary('negative', (x) => -x, (t, x) => t.neg(x), '-x'),
 
   // Elementwise, binary.
-  binary('add', (x, y) => x + y, (t, x, y) => t.add(x, y), 'x + y', { infix: { symbol: '+', prec: 2, assoc: 'left' }, commutative: true, weight: 2 }),
+  binary('add', (x, y) => x + y, (t, x, y) => t.add(x, y), 'x + y', { infix: { symbol: '+', prec: 2, assoc: 'left' }, commutative: true, weight: 2, nonneg: ALL }),
   binary('sub', (x, y) => x - y, (t, x, y) => t.sub(x, y), 'x - y', { infix: { symbol: '-', prec: 2, assoc: 'left' }, weight: 2 }),
-  binary('mul', (x, y) => x * y, (t, x, y) => t.mul(x, y), 'x * y', { infix: { symbol: '*', prec: 3, assoc: 'left' }, commutative: true, weight: 2 }),
-  binary('div', (x, y) => x / y, (t, x, y) => t.div(x, y), 'x / y', { infix: { symbol: '/', prec: 3, assoc: 'left' }, weight: 2 }),
-  binary('power', Math.pow, (t, x, y) => t.pow(x, y), 'x ** y', { infix: { symbol: '**', prec: 5, assoc: 'right' } }),
-  binary('maximum', Math.max, (t, x, y) => t.maximum(x, y), 'larger of x and y', { commutative: true }),
-  binary('minimum', Math.min, (t, x, y) => t.minimum(x, y), 'smaller of x and y', { commutative: true }),
+  binary('mul', (x, y) => x * y, (t, x, y) => t.mul(x, y), 'x * y', { infix: { symbol: '*', prec: 3, assoc: 'left' }, commutative: true, weight: 2, nonneg: ALL }),
+  binary('div', (x, y) => x / y, (t, x, y) => t.div(x, y), 'x / y', { infix: { symbol: '/', prec: 3, assoc: 'left' }, weight: 2, nonneg: ALL }),
+  binary('power', Math.pow, (t, x, y) => t.pow(x, y), 'x ** y', { infix: { symbol: '**', prec: 5, assoc: 'right' }, nonneg: (nn) => nn[0]! }),
+  binary('maximum', Math.max, (t, x, y) => t.maximum(x, y), 'larger of x and y', { commutative: true, nonneg: ANY }),
+  binary('minimum', Math.min, (t, x, y) => t.minimum(x, y), 'smaller of x and y', { commutative: true, nonneg: ALL }),
 
   // Comparisons, beyond the paper: they give 1 or 0, for `where`.
   cmp('less', '<', (x, y) => x < y, (t, x, y) => t.less(x, y)),
@@ -164,11 +195,12 @@ export const FUNCTIONS: readonly FnRow[] = [
     f: (c, a, b) => (c !== 0 ? a : b),
     tf: (t, [c, a, b]) => {
       const shape = broadcastShape(c!.shape, broadcastShape(a!.shape, b!.shape));
-      const cond = t.notEqual(c!, 0);
-      return t.where(shape.length === cond.shape.length ? cond : t.broadcastTo(cond, shape), t.broadcastTo(a!, shape), t.broadcastTo(b!, shape));
+      const fit = (x: Tensor) => (sameShape(x.shape, shape) ? x : t.broadcastTo(x, shape));
+      return t.where(fit(t.notEqual(c!, 0)), fit(a!), fit(b!));
     },
     weight: 0.5,
     doc: 'a where c is non-zero, else b',
+    nonneg: (nn) => nn[1]! && nn[2]!,
   },
   {
     name: 'clamp',
@@ -178,6 +210,7 @@ export const FUNCTIONS: readonly FnRow[] = [
     tf: (t, [x, lo, hi]) => t.minimum(t.maximum(x!, lo!), hi!),
     weight: 0.5,
     doc: 'x limited to [lo, hi], elementwise',
+    nonneg: (nn) => nn[1]! && nn[2]!,
   },
   {
     name: 'interp',
@@ -187,8 +220,15 @@ export const FUNCTIONS: readonly FnRow[] = [
     // x + a (y - x) would be one op cheaper but rounds differently from the
     // published formula; the seeds' reference trajectories use this form.
     tf: (t, [x, y, a]) => t.add(t.mul(t.sub(1, a!), x!), t.mul(a!, y!)),
+    // A number weight: 1 - a is computed here, not as a kernel.
+    tfMixed: (t, [x, y, a], k) => {
+      const T = (v: Tensor | number) => (typeof v === 'number' ? k(v) : v);
+      const w1 = typeof a === 'number' ? k(1 - a) : t.sub(1, a!);
+      return t.add(t.mul(w1, T(x!)), t.mul(T(a!), T(y!)));
+    },
     weight: 2,
     doc: '(1 - a) x + a y, with a scalar weight a',
+    nonneg: (nn, lit) => nn[0]! && nn[1]! && lit[2] !== undefined && lit[2] >= 0 && lit[2] <= 1,
   },
 
   // Constants.
@@ -209,6 +249,7 @@ export const FUNCTIONS: readonly FnRow[] = [
     tfFinish: (t, [s]) => t.sqrt(s!),
     weight: 0.5,
     doc: 'L2 norm of this tensor',
+    nonneg: ALWAYS,
   },
   {
     name: 'dot',
@@ -250,6 +291,7 @@ export const FUNCTIONS: readonly FnRow[] = [
     tfFinish: (t, [s]) => t.sqrt(s!),
     weight: 0.5,
     doc: 'L2 norm over every parameter of the model',
+    nonneg: ALWAYS,
   },
   {
     name: 'clip',
@@ -266,8 +308,13 @@ export const FUNCTIONS: readonly FnRow[] = [
     tfFinish: (t, [s], [x, c]) => t.mul(x!, t.minimum(1, t.div(c!, t.maximum(t.sqrt(s!), TINY)))),
     weight: 0.5,
     doc: 'x scaled so that its global norm is at most c',
+    nonneg: (nn) => nn[0]!,
   },
 ];
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
 
 function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
   const n = Math.max(a.length, b.length);
