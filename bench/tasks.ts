@@ -55,12 +55,12 @@ export async function sweepFigure(taskName: string, steps: number, repeats: numb
   const ds = task.data(0);
   const p = seedProgram('adam');
   const s = settings(task, steps);
-  trainTfTask(tf, task, ds, p, DEFAULT_LRS.slice(0, 2), settings(task, 3), 'batched');
+  trainTfTask(tf, task, ds, p, DEFAULT_LRS.slice(0, 2), settings(task, 3), 'batched', true);
   trainTfTask(tf, task, ds, p, DEFAULT_LRS.slice(0, 1), settings(task, 3), 'separate');
   const batched: number[] = [];
   const separate: number[] = [];
   for (let r = 0; r < repeats; r++) {
-    batched.push(cpuMs(() => trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'batched')));
+    batched.push(cpuMs(() => trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'batched', true)));
     separate.push(cpuMs(() => trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'separate')));
   }
   return { task: taskName, steps, rates: DEFAULT_LRS.length, batchedMs: median(batched), separateMs: median(separate), speedup: median(separate) / median(batched) };
@@ -154,6 +154,7 @@ async function main() {
   const report = {
     sweepQuickMlp: await sweepFigure('mnist8-mlp', quick ? 50 : 150, quick ? 2 : 3),
     sweepStandardMlp: await sweepFigure('mnist-mlp', quick ? 20 : 100, quick ? 1 : 3),
+    sweepOthers: quick ? [] : [await sweepFigure('mnist-cnn', 20, 1), await sweepFigure('teacher-student', 100, 1), await sweepFigure('tiny-lm', 100, 1)],
     torch: await torchFigure(quick ? 50 : 200, quick ? 1 : 3),
     quickSuite: await candidateFigure('quick'),
     standardSuite: quick ? null : await candidateFigure('standard'),
@@ -167,7 +168,7 @@ async function main() {
   const lines = [
     'times are CPU time of the process (see the header of bench/tasks.ts)',
     `sweep of ${report.sweepQuickMlp.rates} rates, stacked vs separate (wasm):`,
-    ...[report.sweepQuickMlp, report.sweepStandardMlp].map((s) => `  ${s.task.padEnd(10)} ${s.steps} steps: stacked ${f(s.batchedMs, 0)} ms, separate ${f(s.separateMs, 0)} ms, ${f(s.speedup, 2)}x`),
+    ...[report.sweepQuickMlp, report.sweepStandardMlp, ...report.sweepOthers].map((s) => `  ${s.task.padEnd(15)} ${s.steps} steps: stacked ${f(s.batchedMs, 0)} ms, separate ${f(s.separateMs, 0)} ms, ${f(s.speedup, 2)}x`),
     `standard MLP (784-128-10, batch 128, Adam): tfjs wasm ${f(report.torch.tfjsWasmStepsPerSecond)} steps/s, PyTorch CPU (1 thread) ${f(report.torch.torchCpuStepsPerSecond)} steps/s, ${f(report.torch.ratio, 2)}x${report.torch.torchError ? ` (torch: ${report.torch.torchError})` : ''}`,
     ...[report.quickSuite, report.standardSuite].filter((s) => s !== null).map((s) => `one candidate, ${s!.rates} rates, ${s!.suite} suite: ${f(s!.cpuSeconds, 2)} s CPU, ${f(s!.wallSeconds, 2)} s wall (${Object.entries(s!.perTaskMs).map(([k, v]) => `${k} ${v} ms`).join(', ')})`),
     'training steps per CPU second (one rate, no validation):',

@@ -2,13 +2,14 @@
  * A small language model on a seeded synthetic language (a second-order
  * Markov chain with few choices per context): token embeddings of the last
  * `context` tokens, concatenated, a tanh hidden layer and a softmax over the
- * vocabulary. The embedding is a gather, whose gradient (UnsortedSegmentSum)
- * wasm lacks: the backend module delegates it to cpu.
+ * vocabulary. The embedding is a matmul with one-hot rows (layers.embed):
+ * the gradient of a gather is UnsortedSegmentSum, which wasm lacks (the
+ * backend delegates it to cpu, slowly).
  */
 import type { SuiteName } from '../../search/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeLanguage, sample, windows } from '../data/language.js';
-import { activate, dense } from '../train/layers.js';
+import { activate, dense, embed } from '../train/layers.js';
 import type { Tensor, TfTask } from './types.js';
 import { CONSTANT, DIVERGENCE, GLOROT } from './defaults.js';
 
@@ -70,7 +71,11 @@ export function languageModelTask(c: LanguageModelConfig): TfTask {
         const [e, w1, b1, w2, b2] = ps as [Tensor, Tensor, Tensor, Tensor, Tensor];
         const B = x.shape[0]!;
         const tokens = tf.reshape(tf.cast(x, 'int32'), [B * c.context]);
-        const emb = K === null ? tf.reshape(tf.gather(e, tokens), [B, cd]) : tf.reshape(tf.gather(e, tokens, 1), [K, B, cd]);
+        const looked = embed(tf, tokens, e, K);
+        const emb =
+          K === null
+            ? tf.reshape(looked, [B, cd])
+            : tf.reshape(tf.transpose(tf.reshape(looked, [B, c.context, K, c.embedding]), [2, 0, 1, 3]), [K, B, cd]);
         const h = activate(tf, dense(tf, emb, w1, b1, K), 'tanh');
         return dense(tf, h, w2, b2, K);
       },

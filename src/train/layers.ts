@@ -29,7 +29,7 @@ export function denseInput(tf: Tfjs, x: Tensor, w: Tensor, b: Tensor, replicas: 
   if (replicas === null) {
     const f = tf.customGrad(((wt: Tensor, bt: Tensor) => ({
       value: tf.add(tf.matMul(x2, wt as T2), bt),
-      gradFunc: (dy: Tensor) => [tf.matMul(tf.transpose(x2), dy as T2), tf.sum(dy, 0)],
+      gradFunc: (dy: Tensor) => [tf.matMul(tf.transpose(x2), dy as T2), tf.reshape(columnSums(tf, dy as T2), bt.shape)],
     })) as never) as (w: Tensor, b: Tensor) => Tensor;
     return f(w, b);
   }
@@ -84,6 +84,39 @@ export function dense(tf: Tfjs, h: Tensor, w: Tensor, b: Tensor, replicas: numbe
 }
 
 /**
+ * Sums of the rows of a tall matrix [N, C] as a matmul with a row of ones: on
+ * wasm a reduction over the first axis transposes first and is many times slower.
+ */
+export function columnSums(tf: Tfjs, m: T2): Tensor {
+  return tf.matMul(tf.ones([1, m.shape[0]]) as T2, m);
+}
+
+/**
+ * An embedding lookup as a matmul with one-hot rows: tokens [N] (int32), table
+ * [V, d] or [K, V, d] -> [N, d] or [K, N, d]... returned as [N, K*d] for K
+ * replicas (replica-major columns). Its gradient is onehot^T @ dy, where
+ * gather's would be UnsortedSegmentSum (which wasm lacks).
+ */
+export function embed(tf: Tfjs, tokens: Tensor, table: Tensor, replicas: number | null): Tensor {
+  const lead = replicas === null ? 0 : 1;
+  const [V, d] = table.shape.slice(lead) as [number, number];
+  const K = replicas ?? 1;
+  const oh = tf.oneHot(tokens as import('@tensorflow/tfjs').Tensor1D, V).toFloat() as T2;
+  const op = tf.customGrad(((tt: Tensor, save: Save) => {
+    save([oh]);
+    const tc = replicas === null ? (tt as T2) : (tf.reshape(tf.transpose(tt, [1, 0, 2]), [V, K * d]) as T2);
+    return {
+      value: tf.matMul(oh, tc),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const dtc = tf.matMul(tf.transpose(saved[0] as T2), dy as T2);
+        return [replicas === null ? dtc : tf.transpose(tf.reshape(dtc, [V, K, d]), [1, 0, 2])];
+      },
+    };
+  }) as never) as (t: Tensor) => Tensor;
+  return op(table);
+}
+
+/**
  * A convolution as one matmul over image patches (im2col): the patches of
  * the input come from a convolution with a constant one-hot filter bank (no
  * gradient flows there: x is data), then patches [N, P] @ W [P, F]. K
@@ -113,7 +146,7 @@ export function convPatches(tf: Tfjs, x: Tensor, w: Tensor, b: Tensor, replicas:
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const dwc = tf.matMul(tf.transpose(saved[0] as T2), dy as T2);
         const dw = replicas === null ? tf.reshape(dwc, wt.shape) : tf.reshape(tf.transpose(tf.reshape(dwc, [P, K, f]), [1, 0, 2]), wt.shape);
-        return [dw, tf.reshape(tf.sum(dy, 0), bt.shape)];
+        return [dw, tf.reshape(columnSums(tf, dy as T2), bt.shape)];
       },
     };
   }) as never) as (w: Tensor, b: Tensor) => Tensor;

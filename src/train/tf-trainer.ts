@@ -44,11 +44,14 @@ export function trainTfTask(
   lrs: readonly number[],
   s: TrainSettings,
   mode: 'batched' | 'separate',
+  /** Stack replicas even where the task prefers separate runs (tests, benchmarks). */
+  force = false,
 ): SweepResult {
   const t0 = performance.now();
   let note: string | undefined;
   if (mode === 'batched' && lrs.length > 1) {
     if (!task.model.batchable) note = 'model cannot stack replicas: rates ran separately';
+    else if (task.preferSeparate && !force) note = `${task.preferSeparate}: rates ran separately`;
     else {
       try {
         const runs = runGroup(tf, task, ds, program, lrs, lrs.length, s);
