@@ -1,0 +1,43 @@
+/**
+ * `npm run bench`: every figure the issues ask for, each benchmark in its own
+ * process (a fresh tfjs engine, no interference), one after the other.
+ * `npm run bench -- NAME...` runs only those; `--quick` asks each for a
+ * shorter run where it has one.
+ *
+ * Every figure is a ratio measured side by side in one run, or a rate in CPU
+ * time: the machine is shared and noisy.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+
+const BENCHES: Record<string, { script: string; args: string[]; quickArgs?: string[]; what: string }> = {
+  dsl: { script: 'dsl.js', args: [], what: 'language: check + simplify + fingerprints per second (issue 2)' },
+  'optimizer-step': { script: 'optimizer-step.js', args: [], quickArgs: ['--quick'], what: 'compiled seeds vs tfjs built-ins, per step (issues 2 and 3)' },
+  tasks: { script: 'tasks.js', args: [], quickArgs: ['--quick'], what: 'proxy tasks: batched sweep, PyTorch, per-candidate cost, throughput (issue 4)' },
+  'search-scaling': { script: 'search.js', args: ['scaling'], what: 'search: 2 workers vs 1 (issue 5)' },
+  'search-cache': { script: 'search.js', args: ['cache'], what: 'search: never-trained share and cache hits in 1,000 children (issue 5)' },
+  'search-defaults': { script: 'search.js', args: ['defaults'], what: 'search: children per hour with the defaults (issue 5)' },
+  'search-discovery': { script: 'search.js', args: ['discovery'], what: 'search: from sgd on the quick suite, 2,000 children (issue 5; long)' },
+};
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const names = argv.filter((a) => !a.startsWith('--'));
+const unknown = names.filter((n) => !(n in BENCHES));
+if (unknown.length) {
+  process.stderr.write(`optevo bench: unknown benchmark ${unknown.map((u) => `'${u}'`).join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}\n`);
+  process.exit(1);
+}
+let failed = 0;
+for (const name of names.length ? names : Object.keys(BENCHES).filter((n) => n !== 'search-discovery')) {
+  const b = BENCHES[name]!;
+  process.stdout.write(`\n== ${name}: ${b.what}\n`);
+  const r = spawnSync(process.execPath, [here(b.script), ...b.args, ...(quick ? (b.quickArgs ?? []) : [])], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    failed++;
+    process.stdout.write(`== ${name} failed (exit ${r.status ?? r.signal})\n`);
+  }
+}
+process.exitCode = failed ? 1 : 0;
