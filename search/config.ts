@@ -68,7 +68,7 @@ export const MachineConfigSchema = z
     workers: int(1),
     /** Seconds one evaluation may take before its worker is killed. */
     evalTimeout: z.number().positive(),
-    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']),
+    backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']),
   })
   .strict();
 

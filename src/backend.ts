@@ -1,6 +1,7 @@
 /**
  * Backend selection. `auto` takes `tensorflow` (tfjs-node-gpu, then
- * tfjs-node) where one is installed and loads, else `wasm`, else `cpu`, and
+ * tfjs-node) where one is installed and loads, else `webgpu` where Dawn finds
+ * a GPU adapter (src/webgpu.ts), else `wasm`, else `cpu`, and
  * says which it took and why. tfjs-node(-gpu) are optional: they are loaded
  * with a dynamic import inside try/catch and never required.
  *
@@ -14,14 +15,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { loadWebgpu } from './webgpu.js';
 
-export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   /** What was asked for. */
   requested: BackendName;
-  /** What runs: 'tensorflow' (libtensorflow through tfjs-node or tfjs-node-gpu), 'wasm' or 'cpu'. */
+  /** What runs: 'tensorflow' (libtensorflow through tfjs-node or tfjs-node-gpu), 'webgpu' (Dawn), 'wasm' or 'cpu'. */
   name: Exclude<BackendName, 'auto'>;
   /** tfjs's own backend name ('tensorflow', 'wasm', 'cpu'). */
   tfBackend: string;
@@ -71,6 +73,11 @@ async function select(requested: BackendName): Promise<BackendInfo> {
       if (!r) throw new Error(`the tensorflow backend is not available: ${skipped.join('; ')}`);
       return done('tensorflow', r);
     }
+    case 'webgpu': {
+      const r = await loadWebgpu();
+      if (!r.ok) throw new Error(`the webgpu backend is not available: ${r.detail}`);
+      return done('webgpu', r.detail);
+    }
     case 'wasm': {
       const r = await loadWasm();
       if (r !== true) throw new Error(`the wasm backend is not available: ${r}`);
@@ -81,6 +88,9 @@ async function select(requested: BackendName): Promise<BackendInfo> {
     case 'auto': {
       const node = await loadNode(skipped);
       if (node) return done('tensorflow', node);
+      const gpu = await loadWebgpu();
+      if (gpu.ok) return done('webgpu', gpu.detail);
+      skipped.push(gpu.detail);
       const w = await loadWasm();
       if (w === true) return done('wasm', 'wasm: @tensorflow/tfjs-backend-wasm');
       skipped.push(`wasm: ${w}`);

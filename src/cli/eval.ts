@@ -88,7 +88,7 @@ export function register(program: Command): void {
     .option('--lrs <list>', `learning rates to sweep, comma-separated (default ${DEFAULT_LRS.join(',')})`)
     .option('--no-batch', 'run each rate separately instead of as stacked replicas')
     .option('--seed <n>', 'seed of the data and initialisation', '0')
-    .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
+    .option('--backend <name>', 'auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--batch-size <n>', "examples per mini-batch (default: each task's own)")
     .option('--batching <kind>', "full, mini or online (default: each task's own)")
     .option('--schedule <s>', 'learning-rate schedule: constant, step:EVERY:FACTOR or cosine[:FINAL], with optional +warmup:N')
@@ -98,7 +98,7 @@ export function register(program: Command): void {
     .option('--json', 'print data')
     .option('--plot <file.svg>', 'write the loss curves (best rate) as an SVG')
     .action(async (programs: string[], opts: EvalOptions) => {
-      if (!isBackendName(opts.backend)) throw new UserError(`unknown backend '${opts.backend}' (auto, tensorflow, wasm, cpu)`);
+      if (!isBackendName(opts.backend)) throw new UserError(`unknown backend '${opts.backend}' (auto, tensorflow, webgpu, wasm, cpu)`);
       if (!SUITES.includes(opts.suite as SuiteName)) throw new UserError(`unknown suite '${opts.suite}' (suites: ${SUITES.join(', ')})`);
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a non-negative integer, got '${opts.seed}'`);

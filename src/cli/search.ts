@@ -202,7 +202,7 @@ export function register(program: Command): void {
     .option('--eval-seed <n>', 'seed of task data and initialisation (default: the run seed)')
     .option('--workers <n>', 'worker threads (default: the number of cores)')
     .option('--eval-timeout <s>', 'seconds one evaluation may take (default 300)')
-    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm, cpu (default auto)')
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm, cpu (default auto)')
     .option('--run-dir <dir>', 'folder of runs (default runs)')
     .option('--name <name>', 'name of the run (default: generated); the run is at DIR/NAME')
     .option('--resume <run>', 'continue a stopped or killed run (a name under --run-dir, or its path)')
