@@ -25,7 +25,7 @@ import { mlpForward, mlpParams, type Activation } from '../train/layers.js';
 import type { InitRule } from '../train/init.js';
 import type { Schedule } from '../train/schedule.js';
 import { CONSTANT, DIVERGENCE, GLOROT } from './defaults.js';
-import { SUITES } from './registry.js';
+import { BUILTIN_TASKS, SUITES, TaskRegistry } from './registry.js';
 import type { Batching, LossFn, MetricFn, Model, Task, TfTask } from './types.js';
 
 type Numbers = ArrayLike<number>;
@@ -200,4 +200,11 @@ export async function loadTasksModule(file: string): Promise<Task[]> {
   }
   if (tasks.length === 0) throw new TaskDefinitionError(`tasks module ${file} exports no tasks (export the results of defineTask)`);
   return tasks;
+}
+
+/** The built-in tasks plus those of a tasks module (for workers and the CLI). */
+export async function registryWithModule(file?: string): Promise<TaskRegistry> {
+  const reg = new TaskRegistry(BUILTIN_TASKS);
+  if (file) for (const t of await loadTasksModule(file)) reg.add(t);
+  return reg;
 }
