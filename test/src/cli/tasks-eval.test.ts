@@ -86,7 +86,7 @@ describe('optevo eval', () => {
       [['adam', '--task', 'nope'], /^optevo: unknown task 'nope' \(tasks: quadratic, /],
       [['adam', '--lrs', '0.1,x'], "optevo: --lrs takes positive numbers separated by commas, got '0.1,x'\n"],
       [['adam', '--steps', '0'], "optevo: --steps must be a positive integer, got '0'\n"],
-      [['adam', '--backend', 'gpu'], "optevo: unknown backend 'gpu' (auto, tensorflow, wasm, cpu)\n"],
+      [['adam', '--backend', 'gpu'], "optevo: unknown backend 'gpu' (auto, tensorflow, webgpu, wasm, cpu)\n"],
       [['adam', '--backend', 'tensorflow'], /^optevo: the tensorflow backend is not available: @tensorflow\/tfjs-node-gpu not installed; @tensorflow\/tfjs-node not installed\n$/],
       [['adam', '--schedule', 'linear'], "optevo: unknown schedule 'linear' (expected constant, step:EVERY:FACTOR or cosine[:FINAL], with optional +warmup:N)\n"],
       [['adam', '--batching', 'some'], "optevo: --batching takes full, mini or online, got 'some'\n"],
