@@ -4,7 +4,7 @@
  * .bench/runs/ for inspection with `optevo show`:
  *
  *  scaling    the same run with 1 and with 2 workers: children judged per hour
- *             after the seeds (workers started, references cached), and the ratio;
+ *             after a warm-up (workers started, data built, references cached), and the ratio;
  *  cache      a 1,000-child run warm-started from AdamW: the share of children
  *             never trained (invalid or cached) and the cache hit rate;
  *  defaults   children judged per hour with the default settings (standard
@@ -44,7 +44,7 @@ interface Measured {
   perHour: number;
 }
 
-async function search(name: string, flags: SearchFlags, opts: { stopAfterMs?: number; quiet?: boolean } = {}): Promise<Measured> {
+async function search(name: string, flags: SearchFlags, opts: { stopAfterMs?: number; quiet?: boolean; warmup?: number } = {}): Promise<Measured> {
   fs.rmSync(path.join(RUNS, name), { recursive: true, force: true });
   const plan = planSearch({ seed: '1', ...flags, runDir: RUNS, name, tui: false });
   const t0 = Date.now();
@@ -57,7 +57,7 @@ async function search(name: string, flags: SearchFlags, opts: { stopAfterMs?: nu
   session.handle.subscribe((e: SearchEvent) => {
     if (e.type === 'child') {
       lastT = Date.now();
-      if (e.child.id === nSeeds) {
+      if (e.child.id === Math.max(nSeeds, opts.warmup ?? 0)) {
         steadyT0 = lastT;
         steadyJ0 = e.stats.judged;
       }
@@ -111,10 +111,12 @@ function write(figure: string, data: unknown): void {
 }
 
 async function scaling(): Promise<void> {
-  const budget = arg('budget', '80')!;
+  const budget = arg('budget', '240')!;
+  // Measured after the first 60 children: by then every worker has built its data and its reference scores.
+  const warmup = Number(arg('warmup', '60'));
   const flags: SearchFlags = { seeds: 'adamw', suite: 'quick', budget, population: '50', tournament: '5', batch: '16', metavalEvery: '0' };
-  const one = await search('scaling-1', { ...flags, workers: '1' });
-  const two = await search('scaling-2', { ...flags, workers: '2' });
+  const one = await search('scaling-1', { ...flags, workers: '1' }, { warmup });
+  const two = await search('scaling-2', { ...flags, workers: '2' }, { warmup });
   // Same seed and settings: the two runs must be the same, child for child.
   const a = RunStore.open(one.dir, { readonly: true });
   const b = RunStore.open(two.dir, { readonly: true });
@@ -122,7 +124,7 @@ async function scaling(): Promise<void> {
   a.close();
   b.close();
   write('scaling', {
-    settings: flags,
+    settings: { ...flags, warmup },
     workers1: { perHour: one.perHour, steadyJudged: one.steadyJudged, steadyS: one.steadyS, wallS: one.wallS, ...shares(one.stats) },
     workers2: { perHour: two.perHour, steadyJudged: two.steadyJudged, steadyS: two.steadyS, wallS: two.wallS, ...shares(two.stats) },
     speedup: two.perHour / one.perHour,

@@ -58,7 +58,7 @@ export interface EvalJob {
   suite: SuiteName;
   /** Seed of the task data and model initialisation. */
   seed: number;
-  /** Learning-rate multipliers to sweep. */
+  /** Learning-rate multipliers to sweep (empty: the evaluator's default sweep). */
   lrs: number[];
   /** Override of each task's default step count (tests use it). */
   steps?: number;
