@@ -48,7 +48,7 @@ async function search(name: string, flags: SearchFlags, opts: { stopAfterMs?: nu
   fs.rmSync(path.join(RUNS, name), { recursive: true, force: true });
   const plan = planSearch({ seed: '1', ...flags, runDir: RUNS, name, tui: false });
   const t0 = Date.now();
-  const session = openSearch({ plan });
+  const session = await openSearch({ plan });
   const nSeeds = plan.config.seeds.length;
   let steadyT0: number | null = null;
   let steadyJ0 = 0;

@@ -56,6 +56,8 @@ export const SearchConfigSchema = z
     steps: int(1).optional(),
     /** Seed of the task data and model initialisation; every child sees the same data. */
     evalSeed: int(0),
+    /** A user's tasks module (absolute path, `defineTask` exports) whose tasks join the suites. */
+    tasksModule: z.string().min(1).optional(),
   })
   .strict()
   .refine((c) => c.tournament <= c.population, { message: 'tournament must not exceed population', path: ['tournament'] });

@@ -24,6 +24,8 @@ export interface PoolOptions {
   /** Milliseconds an evaluation may run. */
   timeoutMs: number;
   backend?: BackendName;
+  /** A user's tasks module each worker loads (defineTask exports). */
+  tasksModule?: string;
   /** The worker file (default: the built src/worker.js); tests pass their own. */
   filename?: string;
   onLog?: (level: 'info' | 'warn' | 'error', message: string, worker?: number) => void;
@@ -62,7 +64,7 @@ export class WorkerPool implements Executor {
     this.timeoutMs = opts.timeoutMs;
     this.startupMs = opts.startupMs ?? 120_000;
     this.metavalTimeoutMs = opts.metavalTimeoutMs ?? 4 * opts.timeoutMs;
-    const workerData: WorkerData = { backend: opts.backend ?? 'auto' };
+    const workerData: WorkerData = { backend: opts.backend ?? 'auto', ...(opts.tasksModule ? { tasksModule: opts.tasksModule } : {}) };
     this.pool = new Piscina({
       filename: opts.filename ?? defaultWorkerFile(),
       minThreads: opts.workers,

@@ -13,9 +13,12 @@ import { workerData } from 'piscina';
 import type { EvalJob, SuiteResult } from '../search/types.js';
 import { initBackend, isBackendName, type BackendName } from './backend.js';
 import { DEFAULT_LRS, evaluateJob } from './evaluate.js';
+import { registryWithModule } from './tasks/define.js';
 
 export interface WorkerData {
   backend: BackendName;
+  /** A user's tasks module, loaded once per worker. */
+  tasksModule?: string;
 }
 
 /** Sent when a job begins: the pool starts its time limit then. */
@@ -69,9 +72,10 @@ const backend: BackendName = data.backend && isBackendName(data.backend) ? data.
 /** piscina awaits this: the tfjs engine starts once, before the first job. */
 export default (async () => {
   await initBackend(backend);
+  const registry = data.tasksModule ? await registryWithModule(data.tasksModule) : undefined;
   return async (task: EvalJob & { token?: number }): Promise<SuiteResult> => {
     const { token, ...job } = task;
     if (token !== undefined) parentPort?.postMessage({ type: 'started', token } satisfies WorkerStarted);
-    return evaluateJob({ ...job, lrs: job.lrs.length ? job.lrs : [...DEFAULT_LRS] }, backend);
+    return evaluateJob({ ...job, lrs: job.lrs.length ? job.lrs : [...DEFAULT_LRS] }, backend, registry);
   };
 })();

@@ -45,7 +45,7 @@ export function register(program: Command): void {
         plan.machine.workers = n;
       }
       const { watchSearch, shouldUseDashboard } = await import('../tui/run.js');
-      const session = openSearch({ plan });
+      const session = await openSearch({ plan });
       const { handle } = session;
       try {
             const stats = await watchSearch(handle, { tui: plan.tui });

@@ -5,6 +5,7 @@
  * one-line UserError naming the flag or the file's key.
  */
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import {
@@ -37,6 +38,7 @@ export const SearchFileSchema = z
     steps: z.number(),
     seed: z.number(),
     evalSeed: z.number(),
+    tasksModule: z.string(),
     workers: z.number(),
     evalTimeout: z.number(),
     backend: z.string(),
@@ -67,6 +69,7 @@ export interface SearchFlags {
   steps?: string;
   seed?: string;
   evalSeed?: string;
+  tasksModule?: string;
   workers?: string;
   evalTimeout?: string;
   backend?: string;
@@ -99,6 +102,7 @@ const SEARCH_KEYS = [
   'steps',
   'seed',
   'evalSeed',
+  'tasksModule',
 ] as const;
 const MACHINE_KEYS = ['workers', 'evalTimeout', 'backend'] as const;
 
@@ -152,6 +156,8 @@ function coerce(key: string, raw: unknown, from: string): unknown {
       return list(raw).map((s) => num(key, s, from));
     case 'mutationWeights':
       return weights(raw, where);
+    case 'tasksModule':
+      return path.resolve(String(raw));
     case 'suite':
     case 'backend':
     case 'runDir':
@@ -223,6 +229,7 @@ export function planSearch(flags: SearchFlags, opts: { cores?: number; randomSee
     lrs: raw['lrs'] ?? [...DEFAULTS.lrs],
     ...(raw['steps'] !== undefined ? { steps: raw['steps'] } : {}),
     evalSeed: raw['evalSeed'] ?? seed,
+    ...(raw['tasksModule'] !== undefined ? { tasksModule: raw['tasksModule'] } : {}),
   };
   const sr = SearchConfigSchema.safeParse(search);
   if (!sr.success) throw new UserError(describeIssues(sr.error, sources, fileLabel));

@@ -20,6 +20,7 @@ import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
 import { WorkerPool } from '../pool.js';
 import { UserError } from './errors.js';
 import { readText } from './program-file.js';
+import { taskRegistry } from './task-options.js';
 import { MACHINE_KEYS, SEARCH_KEYS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
 
 /** Seed names or `.opt` files, read, parsed and checked now: a bad seed stops the command before anything is written. */
@@ -102,7 +103,7 @@ function openForResume(run: string, plan: SearchPlan): RunStore {
 }
 
 /** Creates or reopens the run, starts the workers and the search. */
-export function openSearch(req: SearchRequest, deps: { executor?: Executor } = {}): SearchSession {
+export async function openSearch(req: SearchRequest, deps: { executor?: Executor } = {}): Promise<SearchSession> {
   const { plan } = req;
   let store: RunStore;
   if (req.resume !== undefined) {
@@ -112,7 +113,18 @@ export function openSearch(req: SearchRequest, deps: { executor?: Executor } = {
     const dir = path.join(plan.runDir, plan.name ?? generateRunName());
     if (fs.existsSync(path.join(dir, DB_FILE)))
       throw new UserError(`a run already exists at ${dir} (resume it with --resume ${dir}, or choose another --name)`);
+    // A tasks module that does not load stops the command here, before anything is written.
+    if (plan.config.tasksModule) await taskRegistry(plan.config.tasksModule);
     store = RunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
+  }
+  const tasksModule = store.config().tasksModule;
+  if (tasksModule && req.resume !== undefined) {
+    try {
+      await taskRegistry(tasksModule);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
   }
   let unlock: () => void;
   try {
@@ -129,6 +141,7 @@ export function openSearch(req: SearchRequest, deps: { executor?: Executor } = {
       workers: plan.machine.workers,
       timeoutMs: plan.machine.evalTimeout * 1000,
       backend: plan.machine.backend,
+      ...(tasksModule ? { tasksModule } : {}),
       onLog: (level, message, worker) => (handle ? handle.log(level, message, worker) : early.push([level, message, worker])),
     });
   handle = startSearch({ store, executor });
@@ -151,7 +164,7 @@ async function searchAction(flags: SearchCommandOptions): Promise<void> {
   const plan = planSearch(flags);
   // Loaded before the search starts, so that the watcher sees its first event.
   const { watchSearch, shouldUseDashboard } = await import('../tui/run.js');
-  const session = openSearch(flags.resume !== undefined ? { plan, resume: flags.resume } : { plan });
+  const session = await openSearch(flags.resume !== undefined ? { plan, resume: flags.resume } : { plan });
   const { handle } = session;
   const onTerm = () => void handle.stop();
   process.on('SIGTERM', onTerm);
@@ -198,6 +211,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'children bred ahead of the committed state; fixed per run so results do not depend on --workers (default 16)')
     .option('--lrs <list>', 'learning-rate multipliers swept per task (default: the evaluator\'s sweep)')
     .option('--steps <n>', "steps per task instead of each task's default")
+    .option('--tasks-module <file>', 'a module of your own tasks (defineTask exports) that join the suites')
     .option('--seed <n>', 'seed of the run (default: random, recorded)')
     .option('--eval-seed <n>', 'seed of task data and initialisation (default: the run seed)')
     .option('--workers <n>', 'worker threads (default: the number of cores)')

@@ -54,6 +54,7 @@ describe('optevo search: bad input is one line and exit 1, nothing written', () 
     await refuses(['search', '--mutation-weights', 'insert=1,grow=2', '--run-dir', runs], /--mutation-weights: .*grow/);
     await refuses(['search', '--seeds', 'adamz', '--run-dir', runs], /--seeds: 'adamz' is neither a seed \(sgd, .*\) nor a file/);
     await refuses(['search', '--name', 'a/b', '--run-dir', runs], /--name: 'a\/b' is not a plain name/);
+    await refuses(['search', '--tasks-module', path.join(dir, 'none.mjs'), '--run-dir', runs], /tasks module .*none.mjs/);
     expect(fs.existsSync(runs)).toBe(false);
   });
 
@@ -87,7 +88,8 @@ describe('optevo search: bad input is one line and exit 1, nothing written', () 
 describe('optevo search, for real (worker threads, tfjs, the quick suite)', () => {
   it('runs, resumes with a larger budget, refuses changed settings, and exports every child', async () => {
     const base = ['--run-dir', runs, '--no-tui'];
-    const settings = ['--seeds', 'sgd,adam', '--suite', 'quick', '--steps', '15', '--lrs', '0.01,0.1', '--population', '6', '--tournament', '2', '--workers', '2', '--seed', '5'];
+    const tasksModule = new URL('../fixtures/tasks/good.mjs', import.meta.url).pathname;
+    const settings = ['--seeds', 'sgd,adam', '--suite', 'quick', '--tasks-module', tasksModule, '--steps', '15', '--lrs', '0.01,0.1', '--population', '6', '--tournament', '2', '--workers', '2', '--seed', '5'];
     const r1 = optevo('search', ...settings, '--budget', '8', '--name', 'real', ...base);
     expect(r1.status, r1.stderr).toBe(0);
     expect(r1.stdout).toMatch(/^started run real: budget 8, 2 workers$/m);
@@ -108,7 +110,8 @@ describe('optevo search, for real (worker threads, tfjs, the quick suite)', () =
       ['seed', 'ok'],
       ['seed', 'ok'],
     ]);
-    expect(kids[0]!.quick!.tasks.map((t) => t.task)).toEqual(['quadratic', 'rosenbrock', 'sparse-logistic', 'mnist8-mlp']);
+    // The built-in quick suite and the tasks module's quick task.
+    expect(kids[0]!.quick!.tasks.map((t) => t.task)).toEqual(['quadratic', 'rosenbrock', 'sparse-logistic', 'mnist8-mlp', 'fixture-js']);
     expect(store.config().budget).toBe(12);
     store.close();
 
