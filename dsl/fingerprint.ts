@@ -21,7 +21,7 @@ export function structuralHash(p: Program): string {
 // 1e-3 to 5 with both signs, so that comparisons, clamps and saturating
 // functions take both branches.
 const SIZES = [4, 7];
-const STEPS = 4;
+const STEPS = 3;
 const LR = 0.1;
 
 function probeStream(seed: number): () => number {

@@ -25,7 +25,22 @@ export function interpreter(p: Program, hparams: Record<string, number> = {}, op
   return interpreterFor(lower(p, hparams, opts));
 }
 
+interface Step {
+  row: Lowered['instrs'][number]['row'];
+  dst: number;
+  /** Register of each argument, or -1 for a literal (then in `lits`). */
+  regs: number[];
+  lits: number[];
+}
+
 export function interpreterFor(low: Lowered): Interpreter {
+  // Operands resolved once: the step loop reads arrays, not operand objects.
+  const plan: Step[] = low.instrs.map((ins) => ({
+    row: ins.row,
+    dst: ins.dst,
+    regs: ins.args.map((o) => ('reg' in o ? o.reg : -1)),
+    lits: ins.args.map((o) => ('value' in o ? o.value : 0)),
+  }));
   return {
     lowered: low,
     init(ws) {
@@ -44,15 +59,22 @@ export function interpreterFor(low: Lowered): Interpreter {
       const val = (o: Operand, k: number): RefValue => ('value' in o ? o.value : regs[o.reg]![k]!);
       const argv: RefValue[][] = [[], [], [], []];
 
-      for (const ins of low.instrs) {
+      for (let n = 0; n < plan.length; n++) {
+        const st = plan[n]!;
+        const ins = low.instrs[n]!;
         const out: RefValue[] = new Array(np);
-        const row = ins.row;
+        const row = st.row;
+        const nargs = st.regs.length;
         if (row === null) {
-          for (let k = 0; k < np; k++) out[k] = val(ins.args[0]!, k);
+          const r = st.regs[0]!;
+          for (let k = 0; k < np; k++) out[k] = r >= 0 ? regs[r]![k]! : st.lits[0]!;
         } else if (row.form === 'elementwise') {
-          const a = argv[ins.args.length] ?? [];
+          const a = argv[nargs] ?? [];
           for (let k = 0; k < np; k++) {
-            for (let j = 0; j < ins.args.length; j++) a[j] = val(ins.args[j]!, k);
+            for (let j = 0; j < nargs; j++) {
+              const r = st.regs[j]!;
+              a[j] = r >= 0 ? regs[r]![k]! : st.lits[j]!;
+            }
             out[k] = applyElementwise(row, a);
           }
         } else if (row.form === 'constant') {
@@ -73,7 +95,7 @@ export function interpreterFor(low: Lowered): Interpreter {
           }
           for (let k = 0; k < np; k++) out[k] = row.finish(acc!, perParam[k]!);
         }
-        regs[ins.dst] = out;
+        regs[st.dst] = out;
       }
       const asTensor = (v: RefValue, n: number): Float64Array =>
         typeof v === 'number' ? new Float64Array(n).fill(v) : v;
