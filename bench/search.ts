@@ -174,7 +174,18 @@ async function defaults(): Promise<void> {
 async function discovery(): Promise<void> {
   const budget = arg('budget', '2000')!;
   const flags: SearchFlags = { seeds: 'sgd', suite: 'quick', budget, workers: arg('workers', '2')!, restartAfter: arg('restart-after', '0')!, metavalEvery: '0' };
-  const r = await search('discovery', flags);
+  // Variants: --population, --tournament, --mutation-weights, --seed, --name.
+  for (const [flag, key] of [
+    ['population', 'population'],
+    ['tournament', 'tournament'],
+    ['mutation-weights', 'mutationWeights'],
+    ['seed', 'seed'],
+  ] as const) {
+    const v = arg(flag);
+    if (v !== undefined) flags[key] = v;
+  }
+  const name = arg('name', 'discovery')!;
+  const r = await search(name, flags);
   const store = RunStore.open(r.dir, { readonly: true });
   const cfg = store.config();
   const best = store.child(r.stats.bestId!)!;
@@ -190,7 +201,7 @@ async function discovery(): Promise<void> {
     }),
   );
   await pool.close();
-  write('discovery', {
+  write(name, {
     settings: flags,
     best: { id: best.id, fitness: best.fitness, tasks: best.quick?.tasks.map((t) => ({ task: t.task, score: t.score, lr: t.lr })), simplified: best.simplified, source: best.source },
     handWritten: refs,
