@@ -114,7 +114,7 @@ async function scaling(): Promise<void> {
   const budget = arg('budget', '240')!;
   // Measured after the first 60 children: by then every worker has built its data and its reference scores.
   const warmup = Number(arg('warmup', '60'));
-  const flags: SearchFlags = { seeds: 'adamw', suite: 'quick', budget, population: '50', tournament: '5', batch: '16', metavalEvery: '0' };
+  const flags: SearchFlags = { seeds: 'adamw', suite: 'quick', budget, population: '50', tournament: '5', batch: arg('batch', '64')!, metavalEvery: '0' };
   const one = await search('scaling-1', { ...flags, workers: '1' }, { warmup });
   const two = await search('scaling-2', { ...flags, workers: '2' }, { warmup });
   // Same seed and settings: the two runs must be the same, child for child.
@@ -160,7 +160,7 @@ async function defaults(): Promise<void> {
   const flags: SearchFlags = { workers: arg('workers', '2')! };
   const r = await search('defaults', flags, { stopAfterMs: minutes * 60_000 });
   write('defaults', {
-    settings: 'all defaults (seeds adamw, population 100, tournament 10, hurdle 0.5, standard suite after the quick hurdle, batch 16)',
+    settings: 'all defaults (seeds adamw, population 100, tournament 10, hurdle 0.5, standard suite after the quick hurdle, batch 64)',
     workers: Number(flags.workers),
     minutes,
     perHour: r.perHour,

@@ -88,7 +88,7 @@ export const DEFAULTS = {
   suite: 'standard',
   metavalEvery: 100,
   metavalTop: 3,
-  batch: 16,
+  batch: 64,
   lrs: [] as number[],
   evalTimeout: 300,
   backend: 'auto',

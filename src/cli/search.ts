@@ -146,6 +146,9 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
     });
   handle = startSearch({ store, executor });
   for (const [l, m, w] of early) handle.log(l, m, w);
+  const batch = store.config().batch;
+  if (executor.size > batch)
+    handle.log('warn', `${executor.size} workers but only ${batch} children are bred ahead (--batch): some workers will idle`);
   return {
     handle,
     store,
@@ -208,7 +211,7 @@ export function register(program: Command): void {
     .option('--suite <name>', "the suite children are judged on: 'standard' (after the quick hurdle) or 'quick' (one stage)")
     .option('--metaval-every <n>', 'meta-validate the top programs every N children (default 100; 0: never)')
     .option('--metaval-top <k>', 'how many top programs to meta-validate (default 3)')
-    .option('--batch <n>', 'children bred ahead of the committed state; fixed per run so results do not depend on --workers (default 16)')
+    .option('--batch <n>', 'children bred ahead of the committed state; fixed per run so results do not depend on --workers; at least a few times --workers (default 64)')
     .option('--lrs <list>', 'learning-rate multipliers swept per task (default: the evaluator\'s sweep)')
     .option('--steps <n>', "steps per task instead of each task's default")
     .option('--tasks-module <file>', 'a module of your own tasks (defineTask exports) that join the suites')

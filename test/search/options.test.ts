@@ -31,7 +31,7 @@ describe('search settings', () => {
       suite: 'standard',
       metavalEvery: 100,
       metavalTop: 3,
-      batch: 16,
+      batch: 64,
       lrs: [0.01, 0.1],
       evalSeed: 99,
     });
