@@ -145,10 +145,12 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
       onLog: (level, message, worker) => (handle ? handle.log(level, message, worker) : early.push([level, message, worker])),
     });
   handle = startSearch({ store, executor });
-  for (const [l, m, w] of early) handle.log(l, m, w);
+  const h = handle;
+  setImmediate(() => early.forEach(([l, m, w]) => h.log(l, m, w)));
   const batch = store.config().batch;
+  // After the search's `start` event, so that watchers see it.
   if (executor.size > batch)
-    handle.log('warn', `${executor.size} workers but only ${batch} children are bred ahead (--batch): some workers will idle`);
+    setImmediate(() => h.log('warn', `${executor.size} workers but only ${batch} children are bred ahead (--batch): some workers will idle`));
   return {
     handle,
     store,
