@@ -35,6 +35,13 @@ export const SearchConfigSchema = z
     /** Restart from the best program after this many children without improvement (0: never). */
     restartAfter: int(0),
     mutationWeights: MutationWeightsSchema,
+    /**
+     * State slots every program has at least: seeds with fewer get unused,
+     * zero-initialised slots (`s1`, `s2`, ...) that mutations can put to use,
+     * as the Lion search's fixed signature `train(w, g, m, v, lr)` does. Absent
+     * in runs stored before this setting: 0.
+     */
+    stateSlots: int(0).max(8).optional(),
     /** Longest body a mutation may make (insertions beyond it become modifications). */
     maxStatements: int(1),
     /** Population percentile that a child's quick fitness must exceed to run the standard suite. */
@@ -84,6 +91,7 @@ export const DEFAULTS = {
   restartAfter: 0,
   mutationWeights: { insert: 1, delete: 1, modify: 1 },
   maxStatements: 30,
+  stateSlots: 2,
   hurdle: 0.5,
   suite: 'standard',
   metavalEvery: 100,

@@ -16,7 +16,7 @@
  * the mutator and the preparer (check + simplify + hashes), so tests run exact
  * counts with a fake executor.
  */
-import type { Program } from '../dsl/ast.js';
+import { stateSlots, type Program } from '../dsl/ast.js';
 import { parse } from '../dsl/parse.js';
 import { flatten } from '../dsl/flatten.js';
 import { print } from '../dsl/print.js';
@@ -314,7 +314,7 @@ class Engine {
 
   private breedSeed(id: number): Bred {
     const seed = this.seeds[id - 1]!;
-    const program = flatten(parse(seed.source, { file: seed.name }));
+    const program = withStateSlots(flatten(parse(seed.source, { file: seed.name })), this.config.stateSlots ?? 0);
     const source = print(program);
     return this.finishBreeding({ id, parent: null, mutation: 'seed', detail: `seed ${seed.name}`, source, program, hurdle: null });
   }
@@ -627,6 +627,25 @@ export class SearchFault extends Error {
     super(message);
     this.name = 'SearchFault';
   }
+}
+
+/**
+ * The program with at least `n` state slots: missing ones are added after the
+ * others as `s1`, `s2`, ... (zero-initialised, returned unchanged), so that a
+ * memoryless seed such as SGD can evolve momentum. Unused, they are dead code:
+ * the simplifier drops them and the hashes ignore them.
+ */
+export function withStateSlots(p: Program, n: number): Program {
+  const have = stateSlots(p).length;
+  if (have >= n) return p;
+  const used = new Set<string>([...p.hparams.map((h) => h.name), ...p.params.map((q) => q.name), ...p.body.map((s) => s.target)]);
+  const extra: string[] = [];
+  for (let i = 1; extra.length < n - have; i++) if (!used.has(`s${i}`)) extra.push(`s${i}`);
+  return {
+    ...p,
+    params: [...p.params, ...extra.map((name) => ({ name }))],
+    returns: [...p.returns, ...extra.map((name) => ({ type: 'name' as const, name }))],
+  };
 }
 
 function isScore(x: number | null | undefined): x is number {

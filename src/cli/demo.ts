@@ -13,14 +13,13 @@ import { planSearch } from './search-options.js';
 /** The demo's settings: small, fast, and starting from plain SGD so that improvements show. */
 export const DEMO_FLAGS = {
   seeds: 'sgd,momentum',
-  budget: '400',
+  budget: '1500',
   population: '20',
   tournament: '4',
   suite: 'quick',
   hurdle: '0',
   metavalEvery: '0',
   batch: '8',
-  lrs: '0.001,0.01,0.1',
   seed: '1',
 } as const;
 

@@ -29,6 +29,7 @@ export const SearchFileSchema = z
     restartAfter: z.number(),
     mutationWeights: z.union([z.record(z.string(), z.number()), z.string()]),
     maxStatements: z.number(),
+    stateSlots: z.number(),
     hurdle: z.number(),
     suite: z.string(),
     metavalEvery: z.number(),
@@ -60,6 +61,7 @@ export interface SearchFlags {
   restartAfter?: string;
   mutationWeights?: string;
   maxStatements?: string;
+  stateSlots?: string;
   hurdle?: string;
   suite?: string;
   metavalEvery?: string;
@@ -93,6 +95,7 @@ const SEARCH_KEYS = [
   'restartAfter',
   'mutationWeights',
   'maxStatements',
+  'stateSlots',
   'hurdle',
   'suite',
   'metavalEvery',
@@ -221,6 +224,7 @@ export function planSearch(flags: SearchFlags, opts: { cores?: number; randomSee
     restartAfter: raw['restartAfter'] ?? DEFAULTS.restartAfter,
     mutationWeights: raw['mutationWeights'] ?? { ...DEFAULTS.mutationWeights },
     maxStatements: raw['maxStatements'] ?? DEFAULTS.maxStatements,
+    stateSlots: raw['stateSlots'] ?? DEFAULTS.stateSlots,
     hurdle: raw['hurdle'] ?? DEFAULTS.hurdle,
     suite: raw['suite'] ?? DEFAULTS.suite,
     metavalEvery: raw['metavalEvery'] ?? DEFAULTS.metavalEvery,

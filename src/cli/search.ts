@@ -209,6 +209,7 @@ export function register(program: Command): void {
     .option('--restart-after <n>', 'restart from the best program after N children without improvement (default 0: never)')
     .option('--mutation-weights <w>', 'insert=W,delete=W,modify=W (default 1 each)')
     .option('--max-statements <n>', 'longest program body a mutation may make (default 30)')
+    .option('--state-slots <n>', 'state slots every program has at least; seeds with fewer get unused ones that mutation can use (default 2)')
     .option('--hurdle <p>', 'population percentile of quick fitness a child must reach to run the standard suite (default 0.5)')
     .option('--suite <name>', "the suite children are judged on: 'standard' (after the quick hurdle) or 'quick' (one stage)")
     .option('--metaval-every <n>', 'meta-validate the top programs every N children (default 100; 0: never)')

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import { startSearch } from '../../search/evolution.js';
+import { startSearch, withStateSlots } from '../../search/evolution.js';
+import { flatten } from '../../dsl/flatten.js';
+import { print } from '../../dsl/print.js';
+import { prepare } from '../../search/prepare.js';
+import { seedProgram } from '../../seeds/index.js';
 import { RunStore } from '../../search/store.js';
 import type { SearchEvent } from '../../search/types.js';
 import { createRun, essence, fakeExecutor, tempDir, testConfig } from './helpers.js';
@@ -197,6 +201,27 @@ describe('evolution faults', () => {
     expect(store.counters().committed).toBe(1);
     expect(store.child(1)!.status).toBe('failed');
     expect(store.info().status).toBe('stopped');
+    store.close();
+    fs.rmSync(d, { recursive: true, force: true });
+  });
+});
+
+describe('state slots', () => {
+  it('gives a memoryless seed unused slots that simplify away, and mutation can use them', async () => {
+    const sgd = flatten(seedProgram('sgd'));
+    const padded = withStateSlots(sgd, 2);
+    expect(print(padded, { noHeader: true })).toBe('learning_rate = 0.01\n\ndef train(w, g, lr, s1, s2):\n  update = lr * g\n  return update, s1, s2\n');
+    const a = prepare(sgd);
+    const b = prepare(padded);
+    // Same program once simplified, same fingerprint (the structural hash counts dead slots).
+    expect(b.ok && a.ok && b.fingerprint === a.fingerprint && b.simplified === a.simplified).toBe(true);
+    expect(withStateSlots(flatten(seedProgram('adamw')), 2)).toEqual(flatten(seedProgram('adamw')));
+
+    const d = tempDir();
+    const store = createRun(d, testConfig({ budget: 200, seeds: ['sgd'], stateSlots: 2 }));
+    await startSearch({ store, executor: fakeExecutor() }).done;
+    const usesSlot = store.children().some((c) => (c.status === 'ok' || c.status === 'pruned') && /\bs[12]\b/.test(c.simplified));
+    expect(usesSlot).toBe(true);
     store.close();
     fs.rmSync(d, { recursive: true, force: true });
   });

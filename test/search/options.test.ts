@@ -27,6 +27,7 @@ describe('search settings', () => {
       restartAfter: 0,
       mutationWeights: { insert: 2, delete: 1, modify: 1 },
       maxStatements: 30,
+      stateSlots: 2,
       hurdle: 0.75,
       suite: 'standard',
       metavalEvery: 100,
