@@ -8,5 +8,8 @@ export default defineConfig({
     // Tests start real worker threads and tfjs engines: two files at a time fit 2 cores.
     maxWorkers: 2,
     pool: 'forks',
+    // CI runs with CI=true, which makes Ink print only its last frame; the
+    // dashboard's tests watch it frame by frame, as a user's terminal does.
+    env: { CI: 'false', CONTINUOUS_INTEGRATION: 'false' },
   },
 });
