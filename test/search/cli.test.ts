@@ -118,9 +118,11 @@ describe('optevo search, for real (worker threads, tfjs, the quick suite)', () =
     const out = path.join(dir, 'real.jsonl');
     const ex = optevo('export', 'real', '--run-dir', runs, '--output', out);
     expect(ex.status, ex.stderr).toBe(0);
-    const lines = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: number; status: string; source: string });
+    const lines = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: number; status: string; source: string; simplified: string });
     expect(lines.map((l) => l.id)).toEqual(kids.map((c) => c.id));
-    expect(lines[0]!.source).toContain('def train(w, g, lr):');
+    // SGD with the two spare state slots the search gives every program, unused until mutated.
+    expect(lines[0]!.source).toContain('def train(w, g, lr, s1, s2):');
+    expect(lines[0]!.simplified).toContain('def train(w, g, lr):');
     const stdout = optevo('export', path.join(runs, 'real'), '--format', 'jsonl');
     expect(stdout.stdout.trim().split('\n').length).toBe(12);
     await refuses(['export', 'real', '--run-dir', runs, '--format', 'csv'], "optevo: --format: 'csv' is not a format (formats: jsonl)");
