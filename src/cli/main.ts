@@ -23,8 +23,17 @@ export function buildProgram(): Command {
   const program = new Command('optevo')
     .description('Discover optimizers by evolving small symbolic programs, and replay them as TensorFlow.js optimizers')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // Commander's errors (unknown flag, missing argument) as one line, like ours.
+    .configureOutput({
+      outputError: (str, write) =>
+        write(
+          `optevo: ${str
+            .replace(/^error: /, '')
+            .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
+            .trim()} (see --help)\n`,
+        ),
+    });
   for (const reg of [search, runs, show, check, simplify, evalCmd, tasks, seeds, bench, exportCmd, demo]) reg(program);
   return program;
 }
