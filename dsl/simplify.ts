@@ -190,7 +190,12 @@ export function valueGraph(program: Program): ValueGraph {
   const b = new Builder();
   const env = new Map<string, Node>();
   const slots = stateSlots(p);
-  p.params.forEach((q) => env.set(q.name, b.param(q.name, slots.indexOf(q), q.init)));
+  // Slots are numbered among the live ones, so that an unused slot, wherever
+  // it stands, changes no hash.
+  const liveByStatements = deadAnalysis(p, true).liveSlots;
+  const liveOnes = slots.filter((q) => liveByStatements.has(q.name));
+  const slotIndex = (q: Param) => (liveByStatements.has(q.name) ? liveOnes.indexOf(q) : -1 - slots.indexOf(q));
+  p.params.forEach((q) => env.set(q.name, b.param(q.name, slotIndex(q), q.init)));
   const hp = new Map(p.hparams.map((h) => [h.name, h.value]));
   const nodeOf = (e: Expr, target: string): Node => {
     switch (e.type) {
@@ -211,7 +216,7 @@ export function valueGraph(program: Program): ValueGraph {
   const rets = p.returns.map((r) => nodeOf(r, ''));
 
   // Slots whose incoming value reaches the update, to a fixpoint.
-  const slotNode = new Map(slots.map((q, i) => [q.name, b.param(q.name, i, q.init)]));
+  const slotNode = new Map(slots.map((q) => [q.name, b.param(q.name, slotIndex(q), q.init)]));
   let live = new Set<string>();
   for (;;) {
     const seen = new Set<Node>();
@@ -232,7 +237,7 @@ export function valueGraph(program: Program): ValueGraph {
 /** Structural hash: the same for programs that differ in names, dead code or commutative order. */
 export function structuralHashOf(g: ValueGraph): string {
   const liveSlots = g.slots.filter((q) => g.live.has(q.name));
-  return hashListHex([...g.returns.map((r) => r?.hash ?? -1), -2, ...liveSlots.map((q) => q.init ?? 0)]);
+  return hashListHex([...g.returns.filter((r) => r !== null).map((r) => r.hash), -2, ...liveSlots.map((q) => q.init ?? 0)]);
 }
 
 export function simplify(program: Program): Program {
