@@ -140,6 +140,17 @@ const cmp = (name: string, symbol: string, f: (x: number, y: number) => boolean,
 
 const sumsq = (t: Tfjs, x: Tensor) => t.square(x);
 
+/** The L2 norm as a reduction; `norm` and `global_norm` differ only in scope. */
+const L2_NORM = {
+  result: 'scalar',
+  args: ['any'],
+  terms: (x: number) => [x * x],
+  finish: ([s]: number[]) => Math.sqrt(s!),
+  tfTerms: (t: Tfjs, [x]: Tensor[]) => [sumsq(t, x!)],
+  tfFinish: (t: Tfjs, [s]: Tensor[]) => t.sqrt(s!),
+  weight: 0.5,
+} as const;
+
 export const FUNCTIONS: readonly FnRow[] = [
   // Elementwise, unary (the Lion paper's appendix H). sqrt and the logs act on |x|.
   unary('abs', Math.abs, (t, x) => t.abs(x), '|x|', ALWAYS),
@@ -241,13 +252,7 @@ export const FUNCTIONS: readonly FnRow[] = [
     name: 'norm',
     form: 'reduction',
     scope: 'tensor',
-    result: 'scalar',
-    args: ['any'],
-    terms: (x) => [x * x],
-    finish: ([s]) => Math.sqrt(s!),
-    tfTerms: (t, [x]) => [sumsq(t, x!)],
-    tfFinish: (t, [s]) => t.sqrt(s!),
-    weight: 0.5,
+    ...L2_NORM,
     doc: 'L2 norm of this tensor',
     nonneg: ALWAYS,
   },
@@ -283,13 +288,7 @@ export const FUNCTIONS: readonly FnRow[] = [
     name: 'global_norm',
     form: 'reduction',
     scope: 'global',
-    result: 'scalar',
-    args: ['any'],
-    terms: (x) => [x * x],
-    finish: ([s]) => Math.sqrt(s!),
-    tfTerms: (t, [x]) => [sumsq(t, x!)],
-    tfFinish: (t, [s]) => t.sqrt(s!),
-    weight: 0.5,
+    ...L2_NORM,
     doc: 'L2 norm over every parameter of the model',
     nonneg: ALWAYS,
   },

@@ -389,24 +389,7 @@ class Engine {
   }
 
   private async evaluateChild(b: Bred): Promise<ChildRecord> {
-    const base = {
-      id: b.id,
-      parent: b.parent,
-      mutation: b.mutation,
-      mutationDetail: b.detail,
-      source: b.source,
-      simplified: b.prepared.ok ? b.prepared.simplified : '',
-      hash: b.prepared.ok ? b.prepared.hash : '',
-      fingerprint: b.prepared.ok ? b.prepared.fingerprint : '',
-      size: b.prepared.ok ? b.prepared.size : 0,
-      metaval: null,
-      cachedFrom: b.cachedFrom,
-    };
-    const rec = (r: Pick<ChildRecord, 'status' | 'fitness' | 'quick' | 'standard' | 'failure' | 'ms'>): ChildRecord => ({
-      ...base,
-      ...r,
-      at: '',
-    });
+    const rec = (r: Outcome): ChildRecord => childRecord(b, b.cachedFrom, r);
     if (!b.prepared.ok) return rec({ status: 'invalid', fitness: null, quick: null, standard: null, failure: b.prepared.reason, ms: 0 });
     if (b.cachedFrom !== null) {
       const from = await this.scoreOf(b.cachedFrom);
@@ -439,26 +422,7 @@ class Engine {
   private internalFailure(b: Bred, e: unknown): ChildRecord {
     const reason = `internal fault: ${(e as Error)?.message ?? String(e)}`;
     this.log('error', `child ${b.id}: ${reason}`);
-    return {
-      id: b.id,
-      parent: b.parent,
-      mutation: b.mutation,
-      mutationDetail: b.detail,
-      source: b.source,
-      simplified: b.prepared.ok ? b.prepared.simplified : '',
-      hash: b.prepared.ok ? b.prepared.hash : '',
-      fingerprint: b.prepared.ok ? b.prepared.fingerprint : '',
-      status: 'failed',
-      fitness: null,
-      quick: null,
-      standard: null,
-      metaval: null,
-      size: b.prepared.ok ? b.prepared.size : 0,
-      cachedFrom: null,
-      failure: reason,
-      ms: 0,
-      at: '',
-    };
+    return childRecord(b, null, { status: 'failed', fitness: null, quick: null, standard: null, failure: reason, ms: 0 });
   }
 
   /** The score of an earlier child: committed, or waited for. */
@@ -650,4 +614,25 @@ export function withStateSlots(p: Program, n: number): Program {
 
 function isScore(x: number | null | undefined): x is number {
   return typeof x === 'number' && Number.isFinite(x);
+}
+
+type Outcome = Pick<ChildRecord, 'status' | 'fitness' | 'quick' | 'standard' | 'failure' | 'ms'>;
+
+/** A child's record: what breeding and preparation made, plus how it was judged. */
+function childRecord(b: Bred, cachedFrom: number | null, r: Outcome): ChildRecord {
+  return {
+    id: b.id,
+    parent: b.parent,
+    mutation: b.mutation,
+    mutationDetail: b.detail,
+    source: b.source,
+    simplified: b.prepared.ok ? b.prepared.simplified : '',
+    hash: b.prepared.ok ? b.prepared.hash : '',
+    fingerprint: b.prepared.ok ? b.prepared.fingerprint : '',
+    size: b.prepared.ok ? b.prepared.size : 0,
+    metaval: null,
+    cachedFrom,
+    ...r,
+    at: '',
+  };
 }
