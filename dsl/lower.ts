@@ -103,12 +103,10 @@ export function lower(program: Program, overrides: Record<string, number> = {}, 
   const instrs: Instr[] = [];
   for (const s of p.body) {
     const e = s.expr;
-    let instr: Instr;
-    if (e.type === 'call' && fn(e.fn)!.form !== 'constant') {
-      instr = { row: fn(e.fn)!, args: e.args.map(operand), dst: -1 };
-    } else {
-      instr = { row: null, args: [operand(e)], dst: -1 };
-    }
+    const row = e.type === 'call' ? fn(e.fn)! : null;
+    // Operands first: a statement reads its arguments before it writes its target.
+    const instr =
+      e.type === 'call' && row!.form !== 'constant' ? { row, args: e.args.map(operand) } : { row: null, args: [operand(e)] };
     instrs.push({ ...instr, dst: regOf(s.target) });
   }
   const returns = p.returns.map(operand);

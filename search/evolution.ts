@@ -28,6 +28,7 @@ import { makeMutator, type Mutator } from './mutate.js';
 import { addMember, tournament } from './population.js';
 import { prepare as defaultPrepare, type Prepared, type Preparer } from './prepare.js';
 import { Rng } from './rng.js';
+import { statsOf } from './stats.js';
 import type { Counters, Member, RunStore } from './store.js';
 import type {
   ChildRecord,
@@ -207,21 +208,12 @@ class Engine {
     const windowMs = 60_000;
     const recent = this.commitTimes.filter((x) => t - x <= windowMs);
     const span = Math.min(windowMs, Math.max(1, t - this.sessionStart));
-    return {
-      judged: c.committed,
-      budget: this.config.budget,
-      cached: c.cached,
-      invalid: c.invalid,
-      pruned: c.pruned,
-      failed: c.failed,
-      trained: c.ok + c.pruned,
-      bestId: c.bestId,
-      bestFitness: c.bestFitness,
+    return statsOf(c, this.config.budget, {
       elapsedMs: this.baseElapsed + (t - this.sessionStart),
       workersBusy: this.executor.busy(),
       workers: this.executor.size,
       rate: (recent.length * 1000) / span,
-    };
+    });
   }
 
   // ---- the run ---------------------------------------------------------------

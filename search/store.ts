@@ -30,6 +30,7 @@
  *   store.lineage(17); store.bestHistory(); store.metavalResults(); store.logs();
  *   store.close();
  */
+import { statsOf } from './stats.js';
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -375,21 +376,7 @@ export class RunStore {
   /** The counters as the search reports them (rate and busy workers are live values: 0 here). */
   stats(): SearchStats {
     const c = this.counters();
-    return {
-      judged: c.committed,
-      budget: this.config().budget,
-      cached: c.cached,
-      invalid: c.invalid,
-      pruned: c.pruned,
-      failed: c.failed,
-      trained: c.ok + c.pruned,
-      bestId: c.bestId,
-      bestFitness: c.bestFitness,
-      elapsedMs: c.elapsedMs,
-      workersBusy: 0,
-      workers: 0,
-      rate: 0,
-    };
+    return statsOf(c, this.config().budget, { elapsedMs: c.elapsedMs, workersBusy: 0, workers: 0, rate: 0 });
   }
 
   child(id: number): ChildRecord | undefined {
