@@ -1,0 +1,168 @@
+/**
+ * Evaluation jobs between a coordinator and workers, on pg-boss 10 (the job
+ * queue; optevo does not implement one).
+ *
+ * - One pg-boss queue per run (`optevo-run-ID`), in the schema `NAME_queue`.
+ * - A job's id is derived from (run, child, suite, attempt), so a resumed
+ *   coordinator that enqueues the same job again finds the one already
+ *   there (pg-boss inserts with ON CONFLICT DO NOTHING) and its result, if a
+ *   worker finished it meanwhile.
+ * - Leases: a job runs under pg-boss's `expireInSeconds`, the evaluation's
+ *   time limit plus a margin. A job whose worker died or was cut off expires
+ *   in pg-boss's maintenance and is fetched again, by any worker, with a
+ *   higher `retry_count`. A result is written only while the worker still
+ *   holds the lease it fetched (same id, state `active`, same retry_count),
+ *   in one transaction with the job's completion; so the late result of an
+ *   expired job is dropped, and `results` holds at most one row per job.
+ * - Payloads and results are validated on reading: a worker runs program
+ *   text through the language's parser, never code from the database.
+ */
+import { createHash } from 'node:crypto';
+import PgBoss from 'pg-boss';
+import { z } from 'zod';
+import type { EvalJob, EvalOutcome } from '../types.js';
+import type { Connection, Queryable } from './connection.js';
+import { SuiteResultSchema } from './rows.js';
+import { RequirementsSchema, type RunRequirements } from './store.js';
+
+export const NOTIFY_CHANNEL = 'optevo_results';
+
+/** Times a job's lease may expire before pg-boss fails it for good. */
+export const LEASE_RETRIES = 3;
+
+export function queueName(runId: number): string {
+  return `optevo-run-${runId}`;
+}
+
+/** A UUID from (run, child, suite, attempt): the same job always has the same id. */
+export function jobId(runId: number, childId: number, suite: string, attempt: number): string {
+  const h = createHash('sha256').update(`optevo\0${runId}\0${childId}\0${suite}\0${attempt}`).digest('hex');
+  // Version-5-shaped (name-based) UUID text.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** What a job carries: the evaluation, and what the worker must match to run it. */
+export interface JobPayload {
+  v: 1;
+  run: string;
+  runId: number;
+  attempt: number;
+  /** Milliseconds the evaluation may take on the worker. */
+  timeoutMs: number;
+  requirements: RunRequirements;
+  job: EvalJob;
+}
+
+const EvalJobSchema = z
+  .object({
+    childId: z.number().int().min(1),
+    source: z.string().min(1).max(200_000),
+    suite: z.enum(['quick', 'standard', 'metaval']),
+    seed: z.number().int().min(0),
+    lrs: z.array(z.number().positive().finite()).max(64),
+    steps: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export const JobPayloadSchema = z
+  .object({
+    v: z.literal(1),
+    run: z.string().min(1),
+    runId: z.number().int().min(1),
+    attempt: z.number().int().min(1),
+    timeoutMs: z.number().positive(),
+    requirements: RequirementsSchema,
+    job: EvalJobSchema,
+  })
+  .strict();
+
+const OutcomeSchema = z.union([
+  z.object({ ok: z.literal(true), result: SuiteResultSchema }).strict(),
+  z
+    .object({ ok: z.literal(false), reason: z.string(), crashed: z.boolean().optional(), timedOut: z.boolean().optional() })
+    .strict(),
+]);
+
+/** An outcome read back from `results`: checked, and returned as parsed (key order kept: see rows.ts). */
+export function parseOutcome(text: string): EvalOutcome | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return OutcomeSchema.safeParse(value).success ? (value as EvalOutcome) : null;
+}
+
+/** pg-boss talks to PostgreSQL through our connection: one pool, one reconnect policy, redacted errors. */
+function bossDb(db: Connection): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
+  return { executeSql: (text, values) => db.query(text, values) };
+}
+
+/** pg-boss on this connection, started (its schema created or migrated on first use). */
+export async function startBoss(
+  db: Connection,
+  opts: { supervise: boolean; maintenanceSeconds: number; onError?: (e: unknown) => void },
+): Promise<PgBoss> {
+  const boss = new PgBoss({
+    db: bossDb(db),
+    schema: db.location.queueSchema,
+    supervise: opts.supervise,
+    schedule: false,
+    migrate: true,
+    maintenanceIntervalSeconds: opts.maintenanceSeconds,
+  } as PgBoss.ConstructorOptions);
+  boss.on('error', (e) => opts.onError?.(e));
+  await boss.start();
+  return boss;
+}
+
+export async function ensureQueue(boss: PgBoss, runId: number): Promise<void> {
+  const name = queueName(runId);
+  if (await boss.getQueue(name)) return;
+  try {
+    await boss.createQueue(name, { name, policy: 'standard', retryLimit: LEASE_RETRIES, retryDelay: 0 });
+  } catch (e) {
+    // Another process created it first.
+    if (!(await boss.getQueue(name))) throw e;
+  }
+}
+
+/** The lease a worker holds on a fetched job. */
+export interface Lease {
+  jobId: string;
+  queue: string;
+  retryCount: number;
+}
+
+/**
+ * Writes a job's outcome if the worker still holds its lease, and completes
+ * the job, atomically. Returns false when the lease was lost (the job
+ * expired and went back to the queue, or is done): the outcome is dropped.
+ */
+export async function writeResult(
+  db: Connection,
+  boss: PgBoss,
+  lease: Lease,
+  payload: JobPayload,
+  outcome: EvalOutcome,
+  worker: string,
+): Promise<boolean> {
+  const { schema, queueSchema } = db.location;
+  return db.transaction(async (tx: Queryable) => {
+    const held = await tx.query<{ state: string; retry_count: number }>(
+      `SELECT state, retry_count FROM ${queueSchema}.job WHERE name = $1 AND id = $2 FOR UPDATE`,
+      [lease.queue, lease.jobId],
+    );
+    const row = held.rows[0];
+    if (!row || row.state !== 'active' || row.retry_count !== lease.retryCount) return false;
+    await tx.query(
+      `INSERT INTO ${schema}.results (job_id, run_id, child_id, suite, outcome, worker) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING`,
+      [lease.jobId, payload.runId, payload.job.childId, payload.job.suite, JSON.stringify(outcome), worker],
+    );
+    // pg-boss 10 reads (name, id, data, options): the data argument must be there for `db` to count.
+    await boss.complete(lease.queue, lease.jobId, {}, { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values) } } as PgBoss.ConnectionOptions);
+    await tx.query('SELECT pg_notify($1, $2)', [`${NOTIFY_CHANNEL}_${schema}`, String(payload.runId)]);
+    return true;
+  }, `result of child ${payload.job.childId}`);
+}

@@ -1,0 +1,450 @@
+/**
+ * The run store on PostgreSQL: many runs in one database (Optuna's
+ * convention), each a row of `runs` with its children, population history,
+ * meta-validation and log keyed by the run's id. The same records as the
+ * SQLite store (search/store.ts), read and written asynchronously.
+ *
+ * - Every commit is one transaction that first locks the run's row and
+ *   checks the child comes next, so a run holds a prefix of its children and
+ *   nothing twice. A commit retried after a lost answer from the server
+ *   finds its child already there and succeeds without writing again.
+ * - Readers on any machine see committed children only (read committed).
+ * - Every row read is validated (rows.ts).
+ */
+import type { SearchConfig } from '../config.js';
+import { parseSearchConfig } from '../config.js';
+import { statsOf } from '../stats.js';
+import type { Commit, Counters, LogRow, Member, MetavalRow, RunStatus, SeedSource } from '../store.js';
+import { ZERO_COUNTERS } from '../store.js';
+import type { ChildRecord, ChildStatus, SearchStats, SuiteResult } from '../types.js';
+import { PgStoreError, type Connection, type Queryable } from './connection.js';
+import { childFromRow, finiteOrNull, parseRow, suiteFromText } from './rows.js';
+import { ensureSchema, PG_SCHEMA_VERSION } from './schema.js';
+import { z } from 'zod';
+
+/** What a worker must match to evaluate a run's jobs: scores from anything else may differ. */
+export interface RunRequirements {
+  optevo: string;
+  /** The tfjs backend every evaluation of the run uses. */
+  backend: string;
+  /** The user's tasks module, by content: workers need a file with this hash. */
+  tasksModule: { path: string; sha256: string } | null;
+}
+
+export const RequirementsSchema = z
+  .object({
+    optevo: z.string(),
+    backend: z.string(),
+    tasksModule: z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).nullable(),
+  })
+  .strict();
+
+const CountersSchema = z.object({
+  committed: z.number().int().min(0),
+  ok: z.number().int().min(0),
+  pruned: z.number().int().min(0),
+  cached: z.number().int().min(0),
+  invalid: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  bestId: z.number().int().nullable(),
+  bestFitness: z.number().nullable(),
+  lastImprovement: z.number().int().min(0),
+  restarts: z.number().int().min(0),
+  elapsedMs: z.number().min(0),
+});
+
+const SeedsSchema = z.array(z.object({ name: z.string(), source: z.string() }));
+const STATUSES = ['running', 'stopped', 'done'] as const;
+
+const RunRowSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  created_at: z.date(),
+  status: z.enum(STATUSES),
+  config: z.unknown(),
+  seeds: z.unknown(),
+  requirements: z.unknown(),
+  counters: z.unknown(),
+});
+
+export interface PgRunInfo {
+  name: string;
+  /** Where the run is, as printed: the redacted store URL and the run's name. */
+  dir: string;
+  file: string;
+  createdAt: string;
+  status: RunStatus;
+  version: number;
+}
+
+const CHILD_COLUMNS =
+  'id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness, quick, standard, metaval, size, cached_from, failure, ms, at';
+
+/** Run names: what a shell and a URL carry without quoting. */
+export function checkRunName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name))
+    throw new PgStoreError(`run name '${name}' must be letters, digits, '.', '_' and '-' (at most 100), starting with a letter or digit`);
+  return name;
+}
+
+export class PgRunStore {
+  readonly db: Connection;
+  readonly id: number;
+  readonly name: string;
+  readonly readonly: boolean;
+  private cachedConfig: SearchConfig;
+  private readonly seedList: SeedSource[];
+  private readonly reqs: RunRequirements;
+  private readonly created: string;
+  private readonly t: string;
+
+  private constructor(db: Connection, row: z.infer<typeof RunRowSchema>, readonly: boolean) {
+    this.db = db;
+    this.id = row.id;
+    this.name = row.name;
+    this.readonly = readonly;
+    this.t = db.location.schema;
+    this.created = row.created_at.toISOString();
+    this.cachedConfig = parseSearchConfig(row.config, `configuration of run ${row.name} in ${db.display}`);
+    this.seedList = parseRow(SeedsSchema, row.seeds, `seeds of run ${row.name}`);
+    this.reqs = parseRow(RequirementsSchema, row.requirements, `requirements of run ${row.name}`);
+  }
+
+  get location(): string {
+    return `${this.db.display} run ${this.name}`;
+  }
+
+  /** Makes a new run; a run of that name must not exist yet. */
+  static async create(
+    db: Connection,
+    init: { name: string; config: SearchConfig; seeds: SeedSource[]; requirements: RunRequirements },
+  ): Promise<PgRunStore> {
+    checkRunName(init.name);
+    await ensureSchema(db, 'write');
+    const s = db.location.schema;
+    const r = await db.query(
+      `INSERT INTO ${s}.runs (name, status, config, seeds, requirements, counters) VALUES ($1, 'running', $2, $3, $4, $5)
+       ON CONFLICT (name) DO NOTHING RETURNING *`,
+      [init.name, JSON.stringify(init.config), JSON.stringify(init.seeds), JSON.stringify(init.requirements), JSON.stringify(ZERO_COUNTERS)],
+    );
+    if (r.rows.length === 0)
+      throw new PgStoreError(`a run named '${init.name}' already exists at ${db.display} (resume it with --resume ${init.name}, or choose another --name)`);
+    return new PgRunStore(db, parseRow(RunRowSchema, r.rows[0], `run ${init.name}`), false);
+  }
+
+  static async open(db: Connection, name: string, opts: { readonly?: boolean } = {}): Promise<PgRunStore> {
+    const readonly = opts.readonly ?? false;
+    await ensureSchema(db, readonly ? 'read' : 'write');
+    const s = db.location.schema;
+    const r = await db.query(`SELECT * FROM ${s}.runs WHERE name = $1`, [name]);
+    if (r.rows.length === 0) {
+      const names = (await db.query<{ name: string }>(`SELECT name FROM ${s}.runs ORDER BY created_at DESC LIMIT 5`)).rows.map((x) => x.name);
+      throw new PgStoreError(`no run '${name}' at ${db.display}${names.length ? ` (recent runs: ${names.join(', ')})` : ' (it holds no runs)'}`);
+    }
+    return new PgRunStore(db, parseRow(RunRowSchema, r.rows[0], `run ${name}`), readonly);
+  }
+
+  /** Every run in the store, newest first. */
+  static async list(db: Connection): Promise<{ name: string; createdAt: string; status: RunStatus; counters: Counters; budget: number }[]> {
+    await ensureSchema(db, 'read');
+    const s = db.location.schema;
+    const r = await db.query(`SELECT * FROM ${s}.runs ORDER BY created_at DESC, name`);
+    return r.rows.map((row) => {
+      const run = parseRow(RunRowSchema, row, 'run');
+      const config = parseSearchConfig(run.config, `configuration of run ${run.name}`);
+      return { name: run.name, createdAt: run.created_at.toISOString(), status: run.status, counters: parseRow(CountersSchema, run.counters, `counters of run ${run.name}`), budget: config.budget };
+    });
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to the caller, who may hold other stores on it.
+  }
+
+  // ---- reading -------------------------------------------------------------
+
+  private async runRow(): Promise<z.infer<typeof RunRowSchema>> {
+    const r = await this.db.query(`SELECT * FROM ${this.t}.runs WHERE id = $1`, [this.id]);
+    if (r.rows.length === 0) throw new PgStoreError(`run '${this.name}' is gone from ${this.db.display}`);
+    return parseRow(RunRowSchema, r.rows[0], `run ${this.name}`);
+  }
+
+  async info(): Promise<PgRunInfo> {
+    const row = await this.runRow();
+    return { name: this.name, dir: this.location, file: this.location, createdAt: this.created, status: row.status, version: PG_SCHEMA_VERSION };
+  }
+
+  config(): SearchConfig {
+    return this.cachedConfig;
+  }
+
+  seeds(): SeedSource[] {
+    return this.seedList;
+  }
+
+  requirements(): RunRequirements {
+    return this.reqs;
+  }
+
+  async counters(): Promise<Counters> {
+    const r = await this.db.query(`SELECT counters FROM ${this.t}.runs WHERE id = $1`, [this.id]);
+    return parseRow(CountersSchema, r.rows[0]?.counters, `counters of run ${this.name}`);
+  }
+
+  async stats(): Promise<SearchStats> {
+    const row = await this.runRow();
+    const c = parseRow(CountersSchema, row.counters, `counters of run ${this.name}`);
+    const config = parseSearchConfig(row.config, `configuration of run ${this.name}`);
+    return statsOf(c, config.budget, { elapsedMs: c.elapsedMs, workersBusy: 0, workers: 0, rate: 0 });
+  }
+
+  private children_(where: string, values: unknown[], tail = 'ORDER BY id'): Promise<ChildRecord[]> {
+    return this.db
+      .query(`SELECT ${CHILD_COLUMNS} FROM ${this.t}.children WHERE run_id = $1 ${where} ${tail}`, [this.id, ...values])
+      .then((r) => r.rows.map((row) => childFromRow(row, `child of run ${this.name}`)));
+  }
+
+  async child(id: number): Promise<ChildRecord | undefined> {
+    return (await this.children_('AND id = $2', [id]))[0];
+  }
+
+  async children(opts: { from?: number; limit?: number; status?: ChildStatus } = {}): Promise<ChildRecord[]> {
+    const values: unknown[] = [opts.from ?? 1];
+    let where = 'AND id >= $2';
+    if (opts.status) {
+      values.push(opts.status);
+      where += ` AND status = $${values.length + 1}`;
+    }
+    let tail = 'ORDER BY id';
+    if (opts.limit !== undefined && opts.limit >= 0) {
+      values.push(opts.limit);
+      tail += ` LIMIT $${values.length + 1}`;
+    }
+    return this.children_(where, values, tail);
+  }
+
+  /** Every child in id order, a page at a time (for exports of large runs). */
+  async *iterateChildren(page = 500): AsyncIterableIterator<ChildRecord> {
+    let from = 1;
+    for (;;) {
+      const rows = await this.children({ from, limit: page });
+      for (const c of rows) yield c;
+      if (rows.length < page) return;
+      from = rows[rows.length - 1]!.id + 1;
+    }
+  }
+
+  /** As the SQLite store's: trained children (`ok`, `pruned`) best first, ties by id. */
+  async leaderboard(limit = 10, by: 'fitness' | 'metaval' = 'fitness'): Promise<ChildRecord[]> {
+    const col = by === 'metaval' ? 'metaval' : 'fitness';
+    return this.children_(`AND status IN ('ok', 'pruned') AND ${col} IS NOT NULL`, [limit], `ORDER BY ${col} DESC, id LIMIT $2`);
+  }
+
+  /** The population after commit `at` (default: the last), oldest first. */
+  async population(at?: number): Promise<Member[]> {
+    const n = at ?? (await this.counters()).committed;
+    const r = await this.db.query(
+      `SELECT child_id AS id, fitness, added_at AS "addedAt" FROM ${this.t}.members
+       WHERE run_id = $1 AND added_at <= $2 AND (removed_at IS NULL OR removed_at > $2) ORDER BY added_at, child_id`,
+      [this.id, n],
+    );
+    return r.rows.map((row) => parseRow(z.object({ id: z.number().int(), fitness: z.number(), addedAt: z.number().int() }), row, `member of run ${this.name}`));
+  }
+
+  /** The whole population history, for a resume to rebuild any earlier population in memory. */
+  async memberHistory(): Promise<{ id: number; fitness: number; addedAt: number; removedAt: number | null }[]> {
+    const r = await this.db.query(
+      `SELECT child_id AS id, fitness, added_at AS "addedAt", removed_at AS "removedAt" FROM ${this.t}.members WHERE run_id = $1 ORDER BY added_at, child_id`,
+      [this.id],
+    );
+    const row = z.object({ id: z.number().int(), fitness: z.number(), addedAt: z.number().int(), removedAt: z.number().int().nullable() });
+    return r.rows.map((x) => parseRow(row, x, `member of run ${this.name}`));
+  }
+
+  async lineage(id: number): Promise<ChildRecord[]> {
+    const out: ChildRecord[] = [];
+    const seen = new Set<number>();
+    let c = await this.child(id);
+    while (c && !seen.has(c.id)) {
+      out.push(c);
+      seen.add(c.id);
+      c = c.parent === null ? undefined : await this.child(c.parent);
+    }
+    return out;
+  }
+
+  async bestHistory(): Promise<{ id: number; fitness: number }[]> {
+    const r = await this.db.query(
+      `SELECT id, fitness FROM ${this.t}.children WHERE run_id = $1 AND fitness IS NOT NULL AND status IN ('ok', 'pruned', 'cached') ORDER BY id`,
+      [this.id],
+    );
+    const out: { id: number; fitness: number }[] = [];
+    let best = -Infinity;
+    for (const row of r.rows) {
+      const x = parseRow(z.object({ id: z.number().int(), fitness: z.number() }), row, `child of run ${this.name}`);
+      if (x.fitness > best) {
+        best = x.fitness;
+        out.push(x);
+      }
+    }
+    return out;
+  }
+
+  async metavalResults(): Promise<MetavalRow[]> {
+    const r = await this.db.query(`SELECT child_id, requested_at, status, fitness, result FROM ${this.t}.metaval WHERE run_id = $1 ORDER BY requested_at, child_id`, [
+      this.id,
+    ]);
+    const row = z.object({
+      child_id: z.number().int(),
+      requested_at: z.number().int(),
+      status: z.enum(['pending', 'done', 'failed']),
+      fitness: z.number().nullable(),
+      result: z.string().nullable(),
+    });
+    return r.rows.map((x) => {
+      const m = parseRow(row, x, `meta-validation of run ${this.name}`);
+      let result: SuiteResult | null = null;
+      if (m.status === 'done') result = suiteFromText(m.result, `meta-validation of child ${m.child_id}`);
+      return { id: m.child_id, requestedAt: m.requested_at, status: m.status, fitness: m.fitness, result };
+    });
+  }
+
+  async logs(limit = 100): Promise<LogRow[]> {
+    const r = await this.db.query(`SELECT at, level, message FROM ${this.t}.log WHERE run_id = $1 ORDER BY seq DESC LIMIT $2`, [this.id, limit]);
+    const row = z.object({ at: z.date(), level: z.enum(['info', 'warn', 'error']), message: z.string() });
+    return r.rows.map((x) => parseRow(row, x, `log of run ${this.name}`)).map((x) => ({ ...x, at: x.at.toISOString() })).reverse();
+  }
+
+  async pendingMetaval(): Promise<number[]> {
+    const r = await this.db.query(`SELECT child_id FROM ${this.t}.metaval WHERE run_id = $1 AND status = 'pending' ORDER BY requested_at, child_id`, [this.id]);
+    return r.rows.map((x) => parseRow(z.object({ child_id: z.number().int() }), x, 'meta-validation').child_id);
+  }
+
+  // ---- writing (the coordinator only) ---------------------------------------
+
+  private writable(): void {
+    if (this.readonly) throw new PgStoreError(`run '${this.name}' was opened read-only`);
+  }
+
+  /** Writes one child with everything it changes, atomically. Children must come in id order. */
+  async commit(k: Commit): Promise<void> {
+    this.writable();
+    const c = k.child;
+    const t = this.t;
+    await this.db.transaction(async (tx) => {
+      const locked = await tx.query(`SELECT counters FROM ${t}.runs WHERE id = $1 FOR UPDATE`, [this.id]);
+      const committed = parseRow(CountersSchema, locked.rows[0]?.counters, `counters of run ${this.name}`).committed;
+      if (committed >= c.id) {
+        // A retried transaction whose first COMMIT went through: the child is there.
+        const there = await tx.query(`SELECT hash, source FROM ${t}.children WHERE run_id = $1 AND id = $2`, [this.id, c.id]);
+        if (there.rows[0]?.source === c.source && there.rows[0]?.hash === c.hash) return;
+        throw new PgStoreError(`commit out of order: child ${c.id}, but run '${this.name}' has ${committed} children`);
+      }
+      if (c.id !== committed + 1) throw new PgStoreError(`commit out of order: child ${c.id}, expected ${committed + 1}`);
+      await insertChild(tx, t, this.id, c);
+      if (k.remove.length)
+        await tx.query(`UPDATE ${t}.members SET removed_at = $2 WHERE run_id = $1 AND child_id = ANY($3::int[]) AND removed_at IS NULL`, [this.id, c.id, k.remove]);
+      if (k.add.length)
+        await tx.query(
+          `INSERT INTO ${t}.members (run_id, child_id, fitness, added_at) SELECT $1, u.id, u.f, $2 FROM unnest($3::int[], $4::float8[]) AS u(id, f)`,
+          [this.id, c.id, k.add.map((m) => m.id), k.add.map((m) => m.fitness)],
+        );
+      if (k.metaval.length)
+        await tx.query(
+          `INSERT INTO ${t}.metaval (run_id, child_id, requested_at, status) SELECT $1, u.id, $2, 'pending' FROM unnest($3::int[]) AS u(id) ON CONFLICT DO NOTHING`,
+          [this.id, c.id, k.metaval],
+        );
+      await tx.query(`UPDATE ${t}.runs SET counters = $2 WHERE id = $1`, [this.id, JSON.stringify(k.counters)]);
+    }, `commit of child ${c.id}`);
+  }
+
+  async setMetaval(id: number, result: SuiteResult | null, failure?: string): Promise<void> {
+    this.writable();
+    const fitness = finiteOrNull(result?.fitness);
+    await this.db.transaction(async (tx) => {
+      await tx.query(`UPDATE ${this.t}.metaval SET status = $3, fitness = $4, result = $5 WHERE run_id = $1 AND child_id = $2`, [
+        this.id,
+        id,
+        result && fitness !== null ? 'done' : 'failed',
+        fitness,
+        result ? JSON.stringify(result) : JSON.stringify({ failure }),
+      ]);
+      await tx.query(`UPDATE ${this.t}.children SET metaval = $3 WHERE run_id = $1 AND id = $2`, [this.id, id, fitness]);
+    }, 'meta-validation result');
+  }
+
+  async setStatus(status: RunStatus): Promise<void> {
+    this.writable();
+    await this.db.query(`UPDATE ${this.t}.runs SET status = $2 WHERE id = $1`, [this.id, status]);
+  }
+
+  async setBudget(budget: number): Promise<void> {
+    this.writable();
+    const c = parseSearchConfig({ ...this.cachedConfig, budget });
+    await this.db.query(`UPDATE ${this.t}.runs SET config = $2 WHERE id = $1`, [this.id, JSON.stringify(c)]);
+    this.cachedConfig = c;
+  }
+
+  async addElapsed(ms: number): Promise<void> {
+    this.writable();
+    await this.db.query(
+      `UPDATE ${this.t}.runs SET counters = jsonb_set(counters, '{elapsedMs}', to_jsonb((counters->>'elapsedMs')::float8 + $2)) WHERE id = $1`,
+      [this.id, ms],
+    );
+  }
+
+  /** Appends a line to the run's log (the coordinator's warnings, workers' refusals). */
+  async log(level: LogRow['level'], message: string): Promise<void> {
+    await this.db.query(`INSERT INTO ${this.t}.log (run_id, level, message) VALUES ($1, $2, $3)`, [this.id, level, message]);
+  }
+
+  /** Deletes the run and everything it holds (tests and `optevo runs --delete`). */
+  async destroy(): Promise<void> {
+    this.writable();
+    await this.db.query(`DELETE FROM ${this.t}.runs WHERE id = $1`, [this.id]);
+  }
+}
+
+async function insertChild(tx: Queryable, t: string, runId: number, c: ChildRecord): Promise<void> {
+  await tx.query(
+    `INSERT INTO ${t}.children (run_id, id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
+       quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+    [
+      runId,
+      c.id,
+      c.parent,
+      c.mutation,
+      c.mutationDetail,
+      c.source,
+      c.simplified,
+      c.hash,
+      c.fingerprint,
+      c.status,
+      finiteOrNull(c.fitness),
+      finiteOrNull(c.quick?.fitness),
+      finiteOrNull(c.standard?.fitness),
+      c.quick ? JSON.stringify(c.quick) : null,
+      c.standard ? JSON.stringify(c.standard) : null,
+      finiteOrNull(c.metaval),
+      c.size,
+      c.cachedFrom,
+      c.failure,
+      c.ms,
+      c.at,
+    ],
+  );
+  const rows: unknown[][] = Array.from({ length: 8 }, () => []);
+  for (const s of [c.quick, c.standard]) {
+    if (!s) continue;
+    for (const x of s.tasks) {
+      const vals = [s.suite, x.task, finiteOrNull(x.score), finiteOrNull(x.loss), finiteOrNull(x.metric), finiteOrNull(x.lr), x.ms, x.failure ?? null];
+      vals.forEach((v, i) => rows[i]!.push(v));
+    }
+  }
+  if (rows[0]!.length)
+    await tx.query(
+      `INSERT INTO ${t}.scores (run_id, child_id, suite, task, score, loss, metric, lr, ms, failure)
+       SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[])`,
+      [runId, c.id, ...rows],
+    );
+}

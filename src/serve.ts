@@ -1,0 +1,275 @@
+/**
+ * `optevo worker`: serves evaluation jobs from a PostgreSQL store, on any
+ * machine, until stopped.
+ *
+ * - Serves every running run, or one (`run`). Each run states what its
+ *   evaluations need (optevo version, backend, tasks module by content
+ *   hash); a worker that cannot match refuses the run with one line, on its
+ *   own stderr and in the run's log, and takes none of its jobs.
+ * - Takes at most as many jobs as it has free threads, evaluates them in
+ *   its own pool (piscina threads running program text, as locally) and
+ *   writes each result under its lease (search/postgres/queue.ts).
+ * - Registers itself in `workers` and beats every few seconds, so the
+ *   coordinator's dashboard counts it.
+ * - Keeps going through server restarts and network cuts (reconnecting
+ *   with backoff); a result whose lease expired meanwhile is dropped.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type PgBoss from 'pg-boss';
+import { Connection, errorText } from '../search/postgres/connection.js';
+import { ensureQueue, JobPayloadSchema, queueName, startBoss, writeResult, type JobPayload, type Lease } from '../search/postgres/queue.js';
+import { ensureSchema } from '../search/postgres/schema.js';
+import { RequirementsSchema, type RunRequirements } from '../search/postgres/store.js';
+import type { StoreLocation } from '../search/postgres/url.js';
+import type { EvalJob, EvalOutcome, Executor } from '../search/types.js';
+import { OPTEVO_VERSION } from '../search/version.js';
+
+export interface ServeOptions {
+  location: StoreLocation;
+  /** Evaluation threads (jobs at a time). */
+  workers: number;
+  /** The backend asked for on the command line; absent: each run's own. */
+  backend?: string;
+  /** Serve this run only. */
+  run?: string;
+  /** Tasks module files this machine offers, matched to runs by content hash. */
+  tasksModules?: string[];
+  /** Makes the pool that evaluates a run's jobs (tests and benchmarks pass their own). */
+  makePool: (p: { backend: string; tasksModule?: string; workers: number; timeoutMs: number }) => Promise<Executor>;
+  /** Lines for the operator (stderr). */
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Resolves when the worker should stop taking jobs. */
+  stop: Promise<void>;
+  /** Seconds between looks for new runs and jobs when idle (default 0.5). */
+  idlePollSeconds?: number;
+  /** How often pg-boss's maintenance (lease expiry) may run from this worker (s, default 5). */
+  maintenanceSeconds?: number;
+  /** Version reported and compared (tests pass another). */
+  version?: string;
+}
+
+export interface ServeSummary {
+  done: number;
+  dropped: number;
+}
+
+export function sha256File(file: string): string | null {
+  try {
+    return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+interface Served {
+  runId: number;
+  name: string;
+  queue: string;
+  backend: string;
+  tasksModule: string | undefined;
+}
+
+const sleep = (ms: number, stop: Promise<void>) =>
+  Promise.race([new Promise<void>((r) => setTimeout(r, ms).unref()), stop]);
+
+/**
+ * Why this worker cannot serve a run, or null. `tasksModule` gets the local
+ * file that matches the run's module.
+ */
+export function refusal(req: RunRequirements, opts: Pick<ServeOptions, 'backend' | 'tasksModules' | 'version'>, found: { tasksModule?: string }): string | null {
+  const version = opts.version ?? OPTEVO_VERSION;
+  if (req.optevo !== version) return `its optevo version ${req.optevo} differs from this worker's ${version}`;
+  if (opts.backend !== undefined && opts.backend !== 'auto' && opts.backend !== req.backend)
+    return `its backend ${req.backend} differs from this worker's --backend ${opts.backend}`;
+  if (req.tasksModule) {
+    const candidates = [...(opts.tasksModules ?? []), req.tasksModule.path];
+    const match = candidates.find((f) => sha256File(f) === req.tasksModule!.sha256);
+    if (!match)
+      return `its tasks module (sha256 ${req.tasksModule.sha256.slice(0, 12)}, ${path.basename(req.tasksModule.path)}) is not on this machine (looked at ${candidates.join(', ')}; give it with --tasks-module FILE)`;
+    found.tasksModule = match;
+  }
+  return null;
+}
+
+export async function serve(opts: ServeOptions): Promise<ServeSummary> {
+  const me = `${os.hostname()}:${process.pid}`;
+  const id = randomUUID();
+  const db = new Connection(opts.location, {
+    retryForMs: Number.POSITIVE_INFINITY,
+    max: Math.max(4, opts.workers + 2),
+    applicationName: `optevo worker ${me}`,
+    onStatus: (m, level) => opts.log(level, m),
+  });
+  const summary: ServeSummary = { done: 0, dropped: 0 };
+  const pools = new Map<string, Promise<Executor>>();
+  const served = new Map<string, Served>();
+  const refused = new Map<string, string>();
+  let stopping = false;
+  void opts.stop.then(() => (stopping = true));
+  let boss: PgBoss | undefined;
+  let beat: NodeJS.Timeout | undefined;
+  let running = 0;
+  const inflight = new Set<Promise<void>>();
+  try {
+    await ensureSchema(db, 'write');
+    boss = await startBoss(db, {
+      supervise: true,
+      maintenanceSeconds: opts.maintenanceSeconds ?? 5,
+      onError: (e) => opts.log('warn', `job queue: ${errorText(e)}`),
+    });
+    const s = db.location.schema;
+    await db.query(`INSERT INTO ${s}.workers (id, host, pid, threads, backend, optevo, run) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      id,
+      os.hostname(),
+      process.pid,
+      opts.workers,
+      opts.backend ?? 'run',
+      opts.version ?? OPTEVO_VERSION,
+      opts.run ?? null,
+    ]);
+    beat = setInterval(() => {
+      db.query(`UPDATE ${s}.workers SET seen_at = now(), busy = $2, done = $3 WHERE id = $1`, [id, running, summary.done]).catch(() => undefined);
+    }, 5000);
+    beat.unref();
+    opts.log('info', `worker ${me} serving ${opts.run ? `run ${opts.run}` : 'every running run'} at ${db.display} with ${opts.workers} thread${opts.workers === 1 ? '' : 's'}`);
+
+    const poolFor = (backend: string, tasksModule: string | undefined, timeoutMs: number): Promise<Executor> => {
+      const key = `${backend}\0${tasksModule ?? ''}`;
+      let p = pools.get(key);
+      if (!p) {
+        p = opts.makePool({ backend, workers: opts.workers, timeoutMs, ...(tasksModule ? { tasksModule } : {}) });
+        pools.set(key, p);
+      }
+      return p;
+    };
+
+    /** The runs to take jobs from now, refusals reported once per run. */
+    const refreshRuns = async (): Promise<Served[]> => {
+      const r = await db.query<{ id: number; name: string; requirements: unknown; timeout: unknown }>(
+        `SELECT id, name, requirements FROM ${s}.runs WHERE status = 'running' ${opts.run ? 'AND name = $1' : ''} ORDER BY id`,
+        opts.run ? [opts.run] : [],
+      );
+      const out: Served[] = [];
+      for (const row of r.rows) {
+        if (refused.has(row.name)) continue;
+        let srv = served.get(row.name);
+        if (!srv) {
+          const req = RequirementsSchema.safeParse(row.requirements);
+          const found: { tasksModule?: string } = {};
+          const why = req.success ? refusal(req.data, opts, found) : 'its requirements are unreadable';
+          if (why !== null) {
+            refused.set(row.name, why);
+            const line = `worker ${me} refuses run ${row.name}: ${why}`;
+            opts.log('error', line);
+            await db.query(`INSERT INTO ${s}.log (run_id, level, message) VALUES ($1, 'error', $2)`, [row.id, line]).catch(() => undefined);
+            continue;
+          }
+          await ensureQueue(boss!, row.id);
+          srv = { runId: row.id, name: row.name, queue: queueName(row.id), backend: req.success ? req.data.backend : 'wasm', tasksModule: found.tasksModule };
+          served.set(row.name, srv);
+        }
+        out.push(srv);
+      }
+      return out;
+    };
+
+    const runJob = async (srv: Served, job: { id: string; data: unknown; retryCount?: number; retry_count?: number }): Promise<void> => {
+      const lease: Lease = { jobId: job.id, queue: srv.queue, retryCount: Number(job.retryCount ?? job.retry_count ?? 0) };
+      const parsed = JobPayloadSchema.safeParse(job.data);
+      let outcome: EvalOutcome;
+      let payload: JobPayload | undefined;
+      if (!parsed.success || parsed.data.runId !== srv.runId) {
+        outcome = { ok: false, reason: `malformed job ${job.id}: ${parsed.success ? 'wrong run' : parsed.error.issues[0]?.message ?? 'unreadable'}` };
+      } else {
+        payload = parsed.data as JobPayload;
+        const why = refusal(payload.requirements, opts, {});
+        if (why !== null) outcome = { ok: false, reason: `refused by worker ${me}: ${why}` };
+        else {
+          // The pool enforces the run's time limit (meta-validation jobs get 4 times the base, as locally).
+          const base = payload.job.suite === 'metaval' ? payload.timeoutMs / 4 : payload.timeoutMs;
+          const pool = await poolFor(srv.backend, srv.tasksModule, base);
+          outcome = await evaluateWithin(pool, payload.job, payload.timeoutMs + 60_000);
+        }
+      }
+      if (!payload) {
+        await boss!.fail(srv.queue, job.id, { reason: 'malformed job' }).catch(() => undefined);
+        return;
+      }
+      const written = await writeResult(db, boss!, lease, payload, outcome, me).catch((e: unknown) => {
+        opts.log('warn', `result of child ${payload!.job.childId} not written: ${errorText(e)}`);
+        return false;
+      });
+      if (written) summary.done++;
+      else {
+        summary.dropped++;
+        opts.log('warn', `late result of child ${payload.job.childId} (${payload.job.suite}) of run ${srv.name} dropped: its lease expired and the job went to another worker`);
+      }
+    };
+
+    let turn = 0;
+    let lastRefresh = 0;
+    let runs: Served[] = [];
+    while (!stopping) {
+      if (Date.now() - lastRefresh > 2000 || runs.length === 0) {
+        try {
+          runs = await refreshRuns();
+        } catch (e) {
+          opts.log('warn', `listing runs: ${errorText(e)}`);
+        }
+        lastRefresh = Date.now();
+      }
+      const free = opts.workers - running;
+      let took = 0;
+      if (free > 0 && runs.length) {
+        // Round robin over the runs, starting one further each time.
+        for (let k = 0; k < runs.length && took < free && !stopping; k++) {
+          const srv = runs[(turn + k) % runs.length]!;
+          const jobs = (await boss.fetch(srv.queue, { batchSize: free - took, includeMetadata: true })) as unknown as {
+            id: string;
+            data: unknown;
+            retryCount?: number;
+          }[];
+          for (const j of jobs ?? []) {
+            took++;
+            running++;
+            const p = runJob(srv, j).finally(() => {
+              running--;
+              inflight.delete(p);
+            });
+            inflight.add(p);
+          }
+        }
+        turn++;
+      }
+      if (took === 0) {
+        // Idle or full: wait for a thread to free up or for new jobs.
+        await Promise.race([sleep((opts.idlePollSeconds ?? 0.5) * 1000, opts.stop), ...(free <= 0 ? [Promise.race(inflight)] : [])]);
+      }
+    }
+    // Finish what was taken: its results are still wanted.
+    await Promise.all(inflight);
+    return summary;
+  } finally {
+    if (beat) clearInterval(beat);
+    await db.query(`DELETE FROM ${db.location.schema}.workers WHERE id = $1`, [id]).catch(() => undefined);
+    await boss?.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
+    for (const p of pools.values()) await p.then((x) => x.close()).catch(() => undefined);
+    await db.close();
+  }
+}
+
+/** The job, with a last-resort limit in case its pool never answers (the pool's own limit comes first). */
+async function evaluateWithin(pool: Executor, job: EvalJob, timeoutMs: number): Promise<EvalOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<EvalOutcome>((r) => {
+    timer = setTimeout(() => r({ ok: false, reason: `timed out after ${Math.round(timeoutMs / 1000)} s`, timedOut: true }), timeoutMs);
+  });
+  try {
+    return await Promise.race([pool.evaluate(job).catch((e: unknown) => ({ ok: false as const, reason: errorText(e), crashed: true })), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
