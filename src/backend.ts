@@ -57,8 +57,25 @@ export function initBackend(name: BackendName = 'auto'): Promise<BackendInfo> {
   return p;
 }
 
+/**
+ * Makes every synchronous tensor read (`dataSync`, `arraySync`, `bufferSync`)
+ * throw. Training and evaluation read only with `await data()`: on a GPU a
+ * synchronous read stalls the pipeline, and tfjs-backend-webgpu cannot do one
+ * in Node at all. Tests turn this on to prove it, in worker threads too, with
+ * OPTEVO_NO_SYNC_READS=1 (read when a backend starts).
+ */
+export function forbidSyncReads(): void {
+  const proto = tf.Tensor.prototype as unknown as Record<string, unknown>;
+  for (const name of ['dataSync', 'arraySync', 'bufferSync']) {
+    proto[name] = function refused(): never {
+      throw new Error(`synchronous tensor read (${name}) refused: read with await data()`);
+    };
+  }
+}
+
 async function select(requested: BackendName): Promise<BackendInfo> {
   tf.env().set('PROD', true);
+  if (process.env.OPTEVO_NO_SYNC_READS === '1') forbidSyncReads();
   const skipped: string[] = [];
   const done = async (name: Exclude<BackendName, 'auto'>, detail: string): Promise<BackendInfo> => {
     const tfBackend = name === 'tensorflow' ? 'tensorflow' : name;
