@@ -29,7 +29,8 @@ import { addMember, tournament } from './population.js';
 import { prepare as defaultPrepare, type Prepared, type Preparer } from './prepare.js';
 import { Rng } from './rng.js';
 import { statsOf } from './stats.js';
-import type { Counters, Member, RunStore } from './store.js';
+import type { Commit, Counters, LogRow, Member, MetavalRow, RunStatus, SeedSource } from './store.js';
+import { ZERO_COUNTERS } from './store.js';
 import type {
   ChildRecord,
   ChildStatus,
@@ -44,8 +45,31 @@ import type {
   SuiteResult,
 } from './types.js';
 
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What the search needs of a run store. Every method may answer now (SQLite)
+ * or later (PostgreSQL): the search awaits what it reads at start and each
+ * commit, so a store over the network needs no change here.
+ */
+export interface SearchStore {
+  info(): { name: string; dir: string };
+  config(): SearchConfig;
+  seeds(): SeedSource[];
+  counters(): Awaitable<Counters>;
+  iterateChildren(): Iterable<ChildRecord> | AsyncIterable<ChildRecord>;
+  child(id: number): Awaitable<ChildRecord | undefined>;
+  population(at?: number): Awaitable<Member[]>;
+  metavalResults(): Awaitable<MetavalRow[]>;
+  pendingMetaval(): Awaitable<number[]>;
+  commit(k: Commit): Awaitable<void>;
+  setMetaval(id: number, result: SuiteResult | null, failure?: string): Awaitable<void>;
+  setStatus(status: RunStatus): Awaitable<void>;
+  log(level: LogRow['level'], message: string): Awaitable<void>;
+}
+
 export interface SearchDeps {
-  store: RunStore;
+  store: SearchStore;
   executor: Executor;
   mutator?: Mutator;
   prepare?: Preparer;
@@ -82,7 +106,7 @@ export function startSearch(deps: SearchDeps): SearchHandle {
 }
 
 class Engine {
-  private readonly store: RunStore;
+  private readonly store: SearchStore;
   private readonly executor: Executor;
   private readonly config: SearchConfig;
   private readonly mutate: Mutator;
@@ -92,14 +116,18 @@ class Engine {
   private readonly nSeeds: number;
 
   private listeners = new Set<SearchListener>();
-  private counters: Counters;
+  private counters: Counters = ZERO_COUNTERS;
   private pop: Member[] = [];
+  /** Populations after the last `batch` commits before a resume: the children bred first come from them. */
+  private earlierPops = new Map<number, Member[]>();
+  /** Source of every committed child (parents are drawn from them). */
+  private sources = new Map<number, string>();
   private known = new Map<number, Known>();
   private cache = new ProgramCache();
   private bred = new Map<number, Bred>();
   private results = new Map<number, Promise<ChildRecord>>();
   private settled = new Map<number, ChildRecord>();
-  private nextBreed: number;
+  private nextBreed = 1;
   private metavalRequested = new Set<number>();
   private metavalRunning = new Set<Promise<void>>();
   private metavalChain: Promise<void> = Promise.resolve();
@@ -111,7 +139,7 @@ class Engine {
   private signalStop: (v: typeof STOP) => void = () => {};
   private readonly stopped: Promise<typeof STOP>;
   private readonly sessionStart: number;
-  private readonly baseElapsed: number;
+  private baseElapsed = 0;
   private commitTimes: number[] = [];
   readonly done: Promise<SearchStats>;
 
@@ -125,10 +153,7 @@ class Engine {
     this.seeds = this.store.seeds();
     if (this.seeds.length === 0) throw new Error('the run has no seed programs');
     this.nSeeds = this.seeds.length;
-    this.counters = this.store.counters();
-    this.nextBreed = this.counters.committed + 1;
     this.sessionStart = this.now();
-    this.baseElapsed = this.counters.elapsedMs;
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.done = new Promise<void>((r) => setImmediate(r)).then(() => this.run());
   }
@@ -171,7 +196,7 @@ class Engine {
   private log(level: 'info' | 'warn' | 'error', message: string, persist = true, worker?: number): void {
     if (persist && !this.stopping) {
       try {
-        this.store.log(level, worker === undefined ? message : `[worker ${worker}] ${message}`);
+        void Promise.resolve(this.store.log(level, worker === undefined ? message : `[worker ${worker}] ${message}`)).catch(() => undefined);
       } catch {
         // The store may be closing; the event still goes out.
       }
@@ -226,8 +251,8 @@ class Engine {
       this.stopping = true;
       this.signalStop(STOP);
       try {
-        this.store.setStatus('stopped');
-        this.store.log('error', (e as Error)?.message ?? String(e));
+        await this.store.setStatus('stopped');
+        await this.store.log('error', (e as Error)?.message ?? String(e));
       } catch {
         // the store itself failed
       }
@@ -237,12 +262,12 @@ class Engine {
   }
 
   private async loop(): Promise<SearchStats> {
+    await this.load();
     const resumed = this.counters.committed > 0;
-    this.load();
     this.emit({ type: 'start', run: this.store.info().name, resumed, budget: this.config.budget, workers: this.executor.size });
-    this.store.setStatus('running');
+    await this.store.setStatus('running');
 
-    for (const id of this.store.pendingMetaval()) this.runMetaval(id);
+    for (const id of await this.store.pendingMetaval()) this.runMetaval(id);
     this.breedReady();
 
     const budget = this.config.budget;
@@ -252,24 +277,28 @@ class Engine {
       if (!pending) throw new Error(`internal: child ${next} was never bred`);
       const rec = await Promise.race([pending, this.stopped]);
       if (rec === STOP) break;
-      this.commit(rec);
+      await this.commit(rec);
     }
     if (this.stopping) {
       // Keep every finished child that can be committed in order; the rest is redone on resume.
-      for (let id = this.counters.committed + 1; this.settled.has(id) && id <= budget; id++) this.commit(this.settled.get(id)!);
+      for (let id = this.counters.committed + 1; this.settled.has(id) && id <= budget; id++) await this.commit(this.settled.get(id)!);
     } else {
       await this.drainMetaval();
     }
     const finished = this.counters.committed >= budget && !this.stopping;
-    this.store.setStatus(finished ? 'done' : 'stopped');
+    await this.store.setStatus(finished ? 'done' : 'stopped');
     const stats = this.stats();
     this.emit({ type: 'done', stats, reason: finished ? 'budget' : 'stopped' });
     return stats;
   }
 
   /** Rebuilds the in-memory state from the store (empty for a new run). */
-  private load(): void {
-    for (const c of this.store.iterateChildren()) {
+  private async load(): Promise<void> {
+    this.counters = await this.store.counters();
+    this.nextBreed = this.counters.committed + 1;
+    this.baseElapsed = this.counters.elapsedMs;
+    for await (const c of this.store.iterateChildren()) {
+      this.sources.set(c.id, c.source);
       const src = c.cachedFrom !== null ? this.known.get(c.cachedFrom) : undefined;
       this.known.set(c.id, {
         status: c.status,
@@ -279,13 +308,18 @@ class Engine {
       });
       if (c.status === 'ok' || c.status === 'pruned' || c.status === 'failed') this.cache.add(c.id, c.hash, c.fingerprint);
     }
-    this.pop = this.store.population();
-    for (const m of this.store.metavalResults()) this.metavalRequested.add(m.id);
+    this.pop = await this.store.population();
+    const c = this.counters.committed;
+    for (let n = Math.max(this.nSeeds, c - this.config.batch + 1); n < c; n++) this.earlierPops.set(n, await this.store.population(n));
+    for (const m of await this.store.metavalResults()) this.metavalRequested.add(m.id);
   }
 
   /** The population after commit n: the live one, or rebuilt from the store's history. */
   private popAt(n: number): Member[] {
-    return n === this.counters.committed ? this.pop : this.store.population(n);
+    if (n === this.counters.committed) return this.pop;
+    const p = this.earlierPops.get(n);
+    if (!p) throw new Error(`internal: no population after commit ${n}`);
+    return p;
   }
 
   /** Breeds every child whose breeding state is committed, in id order. */
@@ -341,9 +375,9 @@ class Engine {
   private sourceOf(id: number): string {
     const b = this.bred.get(id);
     if (b) return b.source;
-    const c = this.store.child(id);
-    if (!c) throw new Error(`internal: no child ${id}`);
-    return c.source;
+    const s = this.sources.get(id);
+    if (s === undefined) throw new Error(`internal: no child ${id}`);
+    return s;
   }
 
   // ---- evaluation ------------------------------------------------------------
@@ -428,7 +462,7 @@ class Engine {
 
   // ---- commit ----------------------------------------------------------------
 
-  private commit(r: ChildRecord): void {
+  private async commit(r: ChildRecord): Promise<void> {
     const rec: ChildRecord = { ...r, at: new Date().toISOString() };
     const id = rec.id;
     const cfg = this.config;
@@ -512,7 +546,7 @@ class Engine {
     }
 
     c.elapsedMs = this.baseElapsed + (this.now() - this.sessionStart);
-    this.store.commit({
+    await this.store.commit({
       child: rec,
       add: added.map((m) => ({ id: m.id, fitness: m.fitness })),
       remove: removed.map((m) => m.id),
@@ -521,6 +555,8 @@ class Engine {
     });
     this.counters = c;
     this.pop = pop;
+    this.sources.set(id, rec.source);
+    this.earlierPops.delete(id - this.config.batch);
     this.settled.delete(id);
     this.results.delete(id);
     this.bred.delete(id);
@@ -549,15 +585,15 @@ class Engine {
     const task = (async () => {
       await previous;
       try {
-        const c = this.store.child(id);
+        const c = await this.store.child(id);
         if (!c) return;
         const out = await this.runJob(this.job(id, c.simplified || c.source, 'metaval'));
         if (out === STOP) return;
         if (out.ok) {
-          this.store.setMetaval(id, out.result);
+          await this.store.setMetaval(id, out.result);
           this.emit({ type: 'metaval', id, fitness: isScore(out.result.fitness) ? out.result.fitness : null });
         } else {
-          this.store.setMetaval(id, null, out.reason);
+          await this.store.setMetaval(id, null, out.reason);
           this.emit({ type: 'metaval', id, fitness: null });
           this.log('warn', `meta-validation of child ${id} failed: ${out.reason}`);
         }

@@ -52,7 +52,6 @@ export class QueueExecutor implements Executor {
   private readonly waiting = new Map<string, Waiting>();
   private outbox: { id: string; payload: JobPayload; expireInSeconds: number }[] = [];
   private flushing: Promise<void> | null = null;
-  private lastSeq = 0;
   private workers = 0;
   private active = 0;
   private closed = false;
@@ -84,8 +83,6 @@ export class QueueExecutor implements Executor {
     });
     await ensureQueue(boss, store.id);
     const ex = new QueueExecutor(db, store, boss, opts);
-    const r = await db.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM ${db.location.schema}.results WHERE run_id = $1`, [store.id]);
-    ex.lastSeq = Number(r.rows[0]?.seq ?? 0);
     await ex.listen();
     await ex.refreshWorkers();
     ex.timers.push(setInterval(() => void ex.poll(), ex.opts.pollMs));
@@ -137,10 +134,7 @@ export class QueueExecutor implements Executor {
       await this.boss.insert(
         batch.map((b) => ({ id: b.id, name: this.queue, data: b.payload, expireInSeconds: b.expireInSeconds, retryLimit: LEASE_RETRIES, retryDelay: 0 })),
       );
-      await this.collect(
-        `job_id = ANY($2::uuid[])`,
-        batch.map((b) => b.id),
-      );
+      await this.collect(batch.map((b) => b.id));
     } catch (e) {
       if (this.closed) return;
       // The connection gave up (minutes without the server): fail these evaluations as crashed; the search retries once.
@@ -156,15 +150,18 @@ export class QueueExecutor implements Executor {
     w.resolve(outcome);
   }
 
-  /** Reads results matching `where` and hands them to their waiters. */
-  private async collect(where: string, param: unknown): Promise<void> {
-    const r = await this.db.query<{ seq: string; job_id: string; outcome: string; worker: string }>(
-      `SELECT seq::text, job_id::text, outcome, worker FROM ${this.db.location.schema}.results WHERE run_id = $1 AND ${where} ORDER BY seq`,
-      [this.store.id, param],
+  /**
+   * Reads the results of these jobs and hands them to their waiters. By job
+   * id, not by "newer than the last seen": sequence numbers are taken at
+   * insert and committed in another order, so a later one can be seen first.
+   */
+  private async collect(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const r = await this.db.query<{ job_id: string; outcome: string; worker: string }>(
+      `SELECT job_id::text, outcome, worker FROM ${this.db.location.schema}.results WHERE job_id = ANY($1::uuid[])`,
+      [ids],
     );
     for (const row of r.rows) {
-      const seq = Number(row.seq);
-      if (where.startsWith('seq') && seq > this.lastSeq) this.lastSeq = seq;
       if (!this.waiting.has(row.job_id)) continue;
       const outcome = parseOutcome(String(row.outcome));
       this.settle(
@@ -184,7 +181,7 @@ export class QueueExecutor implements Executor {
     try {
       do {
         this.pollAgain = false;
-        await this.collect('seq > $2', this.lastSeq);
+        await this.collect([...this.waiting.keys()]);
       } while (this.pollAgain && !this.closed);
     } catch (e) {
       if (!this.closed) this.opts.onLog?.('warn', `reading results: ${errorText(e)}`);
@@ -239,10 +236,7 @@ export class QueueExecutor implements Executor {
     const due = [...this.waiting.values()].filter((w) => w.checkAfter <= now);
     if (due.length === 0) return;
     try {
-      await this.collect(
-        `job_id = ANY($2::uuid[])`,
-        due.map((w) => w.id),
-      );
+      await this.collect(due.map((w) => w.id));
       const still = due.filter((w) => this.waiting.has(w.id));
       if (still.length === 0) return;
       const r = await this.db.query<{ id: string; state: string; retry_count: number }>(

@@ -97,6 +97,7 @@ export class PgRunStore {
   private readonly reqs: RunRequirements;
   private readonly created: string;
   private readonly t: string;
+  private lastStatus: RunStatus;
 
   private constructor(db: Connection, row: z.infer<typeof RunRowSchema>, readonly: boolean) {
     this.db = db;
@@ -105,6 +106,7 @@ export class PgRunStore {
     this.readonly = readonly;
     this.t = db.location.schema;
     this.created = row.created_at.toISOString();
+    this.lastStatus = row.status;
     this.cachedConfig = parseSearchConfig(row.config, `configuration of run ${row.name} in ${db.display}`);
     this.seedList = parseRow(SeedsSchema, row.seeds, `seeds of run ${row.name}`);
     this.reqs = parseRow(RequirementsSchema, row.requirements, `requirements of run ${row.name}`);
@@ -168,9 +170,14 @@ export class PgRunStore {
     return parseRow(RunRowSchema, r.rows[0], `run ${this.name}`);
   }
 
-  async info(): Promise<PgRunInfo> {
-    const row = await this.runRow();
-    return { name: this.name, dir: this.location, file: this.location, createdAt: this.created, status: row.status, version: PG_SCHEMA_VERSION };
+  /** The run's identity, and its status when opened or last set here (`status()` reads the current one). */
+  info(): PgRunInfo {
+    return { name: this.name, dir: this.location, file: this.location, createdAt: this.created, status: this.lastStatus, version: PG_SCHEMA_VERSION };
+  }
+
+  async status(): Promise<RunStatus> {
+    this.lastStatus = (await this.runRow()).status;
+    return this.lastStatus;
   }
 
   config(): SearchConfig {
@@ -319,6 +326,12 @@ export class PgRunStore {
     return r.rows.map((x) => parseRow(z.object({ child_id: z.number().int() }), x, 'meta-validation').child_id);
   }
 
+  /** Ids ever requested for meta-validation (done, failed or pending). */
+  async metavalRequested(): Promise<Set<number>> {
+    const r = await this.db.query(`SELECT child_id FROM ${this.t}.metaval WHERE run_id = $1`, [this.id]);
+    return new Set(r.rows.map((x) => parseRow(z.object({ child_id: z.number().int() }), x, 'meta-validation').child_id));
+  }
+
   // ---- writing (the coordinator only) ---------------------------------------
 
   private writable(): void {
@@ -375,6 +388,7 @@ export class PgRunStore {
   async setStatus(status: RunStatus): Promise<void> {
     this.writable();
     await this.db.query(`UPDATE ${this.t}.runs SET status = $2 WHERE id = $1`, [this.id, status]);
+    this.lastStatus = status;
   }
 
   async setBudget(budget: number): Promise<void> {
