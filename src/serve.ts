@@ -41,8 +41,10 @@ export interface ServeOptions {
   makePool: (p: { backend: string; tasksModule?: string; workers: number; timeoutMs: number }) => Promise<Executor>;
   /** Lines for the operator (stderr). */
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
-  /** Resolves when the worker should stop taking jobs. */
+  /** Resolves when the worker should stop taking jobs; those it holds are finished and written. */
   stop: Promise<void>;
+  /** Resolves when the worker should leave at once: results of jobs it holds are not written (their leases expire and others redo them). */
+  abandon?: Promise<void>;
   /** Seconds between looks for new runs and jobs when idle (default 0.5). */
   idlePollSeconds?: number;
   /** How often pg-boss's maintenance (lease expiry) may run from this worker (s, default 5). */
@@ -108,7 +110,12 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
   const served = new Map<string, Served>();
   const refused = new Map<string, string>();
   let stopping = false;
+  let abandoning = false;
   void opts.stop.then(() => (stopping = true));
+  void opts.abandon?.then(() => {
+    stopping = true;
+    abandoning = true;
+  });
   let boss: PgBoss | undefined;
   let beat: NodeJS.Timeout | undefined;
   let running = 0;
@@ -194,6 +201,7 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
           outcome = await evaluateWithin(pool, payload.job, payload.timeoutMs + 60_000);
         }
       }
+      if (abandoning) return;
       if (!payload) {
         await boss!.fail(srv.queue, job.id, { reason: 'malformed job' }).catch(() => undefined);
         return;
@@ -249,8 +257,8 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
         await Promise.race([sleep((opts.idlePollSeconds ?? 0.5) * 1000, opts.stop), ...(free <= 0 ? [Promise.race(inflight)] : [])]);
       }
     }
-    // Finish what was taken: its results are still wanted.
-    await Promise.all(inflight);
+    // Finish what was taken: its results are still wanted (unless abandoning).
+    if (!abandoning) await Promise.all(inflight);
     return summary;
   } finally {
     if (beat) clearInterval(beat);

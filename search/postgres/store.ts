@@ -69,7 +69,7 @@ const RunRowSchema = z.object({
 
 export interface PgRunInfo {
   name: string;
-  /** Where the run is, as printed: the redacted store URL and the run's name. */
+  /** How a command line names the run (`NAME --store URL`, redacted): what `resume with` and `inspect with` print. */
   dir: string;
   file: string;
   createdAt: string;
@@ -112,8 +112,9 @@ export class PgRunStore {
     this.reqs = parseRow(RequirementsSchema, row.requirements, `requirements of run ${row.name}`);
   }
 
+  /** How a command line names this run: `NAME --store URL` (the URL redacted). */
   get location(): string {
-    return `${this.db.display} run ${this.name}`;
+    return `${this.name} --store ${this.db.display}`;
   }
 
   /** Makes a new run; a run of that name must not exist yet. */

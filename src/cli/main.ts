@@ -18,6 +18,7 @@ import { register as show } from './show.js';
 import { register as exportCmd } from './export.js';
 import { register as bench } from './bench.js';
 import { register as demo } from './demo.js';
+import { register as worker } from './worker.js';
 
 export function buildProgram(): Command {
   const program = new Command('optevo')
@@ -34,7 +35,7 @@ export function buildProgram(): Command {
             .trim()} (see --help)\n`,
         ),
     });
-  for (const reg of [search, runs, show, check, simplify, evalCmd, tasks, seeds, bench, exportCmd, demo]) reg(program);
+  for (const reg of [search, worker, runs, show, check, simplify, evalCmd, tasks, seeds, bench, exportCmd, demo]) reg(program);
   return program;
 }
 

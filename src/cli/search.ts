@@ -19,6 +19,8 @@ import type { Executor, SearchStats } from '../../search/types.js';
 import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
 import { WorkerPool } from '../pool.js';
 import { UserError } from './errors.js';
+import { asUserError, openPgSearch } from './pg-search.js';
+import { storeOption } from './store-option.js';
 import { readText } from './program-file.js';
 import { taskRegistry } from './task-options.js';
 import { MACHINE_KEYS, SEARCH_KEYS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
@@ -163,13 +165,20 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
   };
 }
 
-export interface SearchCommandOptions extends SearchFlags {}
+export interface SearchCommandOptions extends SearchFlags {
+  /** A PostgreSQL store URL (else OPTEVO_STORE, else SQLite under --run-dir). */
+  store?: string;
+}
 
-async function searchAction(flags: SearchCommandOptions): Promise<void> {
+async function searchAction(all: SearchCommandOptions): Promise<void> {
+  const { store: storeFlag, ...flags } = all;
+  const location = storeOption(storeFlag);
   const plan = planSearch(flags);
   // Loaded before the search starts, so that the watcher sees its first event.
   const { watchSearch, shouldUseDashboard } = await import('../tui/run.js');
-  const session = await openSearch(flags.resume !== undefined ? { plan, resume: flags.resume } : { plan });
+  const session = location
+    ? await openPgSearch(location, { plan, seeds: () => resolveSeeds(plan.config.seeds), ...(flags.resume !== undefined ? { resume: flags.resume } : {}) })
+    : await openSearch(flags.resume !== undefined ? { plan, resume: flags.resume } : { plan });
   const { handle } = session;
   const onTerm = () => void handle.stop();
   process.on('SIGTERM', onTerm);
@@ -180,7 +189,7 @@ async function searchAction(flags: SearchCommandOptions): Promise<void> {
     if (dashboard) process.stdout.write(summary(handle, stats) + '\n');
   } catch (e) {
     if (e instanceof SearchFault) throw new UserError(e.message);
-    throw e;
+    throw asUserError(e);
   } finally {
     process.off('SIGTERM', onTerm);
     await handle.stop().catch(() => undefined);
@@ -224,6 +233,7 @@ export function register(program: Command): void {
     .option('--eval-timeout <s>', 'seconds one evaluation may take (default 300)')
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm, cpu (default auto)')
     .option('--run-dir <dir>', 'folder of runs (default runs)')
+    .option('--store <url>', 'keep the run in PostgreSQL (postgresql://user@host/db?sslmode=...; default $OPTEVO_STORE) and evaluate on `optevo worker` processes anywhere')
     .option('--name <name>', 'name of the run (default: generated); the run is at DIR/NAME')
     .option('--resume <run>', 'continue a stopped or killed run (a name under --run-dir, or its path)')
     .option('--config <file>', 'JSON file of settings, every flag by its camelCase name; flags override it')
