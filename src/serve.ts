@@ -75,7 +75,7 @@ interface Served {
 }
 
 const sleep = (ms: number, stop: Promise<void>) =>
-  Promise.race([new Promise<void>((r) => setTimeout(r, ms).unref()), stop]);
+  Promise.race([new Promise<void>((r) => setTimeout(r, ms)), stop]);
 
 /**
  * Why this worker cannot serve a run, or null. `tasksModule` gets the local

@@ -72,7 +72,7 @@ export function errorText(e: unknown): string {
   return redact(msg.split('\n')[0] + code);
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Connection implements Queryable {
   readonly location: StoreLocation;

@@ -148,14 +148,14 @@ export class PgRunStore {
   }
 
   /** Every run in the store, newest first. */
-  static async list(db: Connection): Promise<{ name: string; createdAt: string; status: RunStatus; counters: Counters; budget: number }[]> {
+  static async list(db: Connection): Promise<{ id: number; name: string; createdAt: string; status: RunStatus; counters: Counters; budget: number }[]> {
     await ensureSchema(db, 'read');
     const s = db.location.schema;
     const r = await db.query(`SELECT * FROM ${s}.runs ORDER BY created_at DESC, name`);
     return r.rows.map((row) => {
       const run = parseRow(RunRowSchema, row, 'run');
       const config = parseSearchConfig(run.config, `configuration of run ${run.name}`);
-      return { name: run.name, createdAt: run.created_at.toISOString(), status: run.status, counters: parseRow(CountersSchema, run.counters, `counters of run ${run.name}`), budget: config.budget };
+      return { id: run.id, name: run.name, createdAt: run.created_at.toISOString(), status: run.status, counters: parseRow(CountersSchema, run.counters, `counters of run ${run.name}`), budget: config.budget };
     });
   }
 

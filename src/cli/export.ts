@@ -9,7 +9,24 @@ import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { RunStore, StoreError } from '../../search/store.js';
 import { UserError } from './errors.js';
-import { programFileFor } from '../inspect/program.js';
+import { exportProgram, programFileFor } from '../inspect/program.js';
+import { parseProgramId } from '../inspect/open.js';
+import { loadRunView } from '../inspect/pg-view.js';
+import type { StoreLocation } from '../../search/postgres/url.js';
+import { withPgRun } from './pg-open.js';
+import { STORE_HELP, storeOption } from './store-option.js';
+
+/** The same JSONL from a run kept in PostgreSQL (children read a page at a time). */
+export async function exportPgRun(location: StoreLocation, run: string, write: (line: string) => void): Promise<number> {
+  return withPgRun(location, run, async (store) => {
+    let n = 0;
+    for await (const c of store.iterateChildren()) {
+      write(JSON.stringify(c) + '\n');
+      n++;
+    }
+    return n;
+  });
+}
 
 function writeOut(text: string, output: string | undefined): void {
   if (output) fs.writeFileSync(output, text);
@@ -17,6 +34,7 @@ function writeOut(text: string, output: string | undefined): void {
 }
 
 export interface ExportOptions {
+  store?: string;
   format?: string;
   output?: string;
   runDir?: string;
@@ -55,19 +73,30 @@ export function register(program: Command): void {
     .option('--run-dir <dir>', 'folder of runs (default runs)')
     .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read)')
     .option('--simplified', 'with --program: the simplified form instead of the source as trained')
-    .action((run: string, opts: ExportOptions) => {
-      if (opts.program !== undefined) return void writeOut(programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: opts.simplified }), opts.output);
+    .option('--store <url>', STORE_HELP)
+    .action(async (run: string, opts: ExportOptions) => {
+      const location = storeOption(opts.store);
+      if (opts.program !== undefined) {
+        const text = location
+          ? await withPgRun(location, run, async (store) => {
+              const id = parseProgramId(opts.program!);
+              return exportProgram(await loadRunView(store, { program: id }), id, { simplified: opts.simplified });
+            })
+          : programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: opts.simplified });
+        return void writeOut(text, opts.output);
+      }
       if (opts.format !== 'jsonl') throw new UserError(`--format: '${opts.format}' is not a format (formats: jsonl)`);
       const runDir = opts.runDir ? { runDir: opts.runDir } : {};
+      const exportAny = (write: (line: string) => void): Promise<number> | number => (location ? exportPgRun(location, run, write) : exportRun(run, write, runDir));
       if (!opts.output) {
-        exportRun(run, (l) => process.stdout.write(l), runDir);
+        await exportAny((l) => process.stdout.write(l));
         return;
       }
       // Write beside the target and rename, so a failed export leaves nothing half-written.
       const tmp = `${opts.output}.${process.pid}.tmp`;
       const fd = fs.openSync(tmp, 'w');
       try {
-        exportRun(run, (l) => fs.writeSync(fd, l), runDir);
+        await exportAny((l) => fs.writeSync(fd, l));
         fs.closeSync(fd);
         fs.renameSync(tmp, opts.output);
       } catch (e) {

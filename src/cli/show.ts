@@ -1,6 +1,12 @@
 import * as fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import { UserError } from './errors.js';
+import { isCoordinated } from '../../search/postgres/lock.js';
+import { loadRunView } from '../inspect/pg-view.js';
+import type { RunReader } from '../inspect/reader.js';
+import { followRun } from './follow.js';
+import { withPgRun } from './pg-open.js';
+import { STORE_HELP, storeOption } from './store-option.js';
 import { formatRunReport, runReport } from '../inspect/leaderboard.js';
 import { DEFAULT_RUN_DIR, parseProgramId, withRun } from '../inspect/open.js';
 import { lossCurvesSvg, type CurveSeries } from './plot.js';
@@ -13,6 +19,8 @@ interface ShowOptions {
   json?: boolean;
   program?: string;
   plot?: string;
+  store?: string;
+  follow?: boolean;
 }
 
 function parseTop(value: string): number {
@@ -41,14 +49,18 @@ export function register(program: Command): void {
     .option('--program <id>', 'show this program instead of the leaderboard')
     .option('--plot <file.svg>', "write the program's loss curves against the seeds' (the best program without --program)")
     .option('--json', 'print data as JSON')
+    .option('--store <url>', STORE_HELP)
+    .option('--follow', 'keep watching the run (read-only, from any machine): a line per new child and each new best, until it ends')
     .action(async (run: string, opts: ShowOptions) => {
+      const location = storeOption(opts.store);
       const dir = opts.dir ?? opts.runDir ?? DEFAULT_RUN_DIR;
       const top = parseTop(opts.top);
       if (opts.plot !== undefined && !opts.plot.toLowerCase().endsWith('.svg')) throw new UserError(`--plot writes SVG: give a file name ending in .svg, not '${opts.plot}'`);
       const dirFlag = dir === DEFAULT_RUN_DIR ? '' : ` --dir ${dir}`;
       // Each task's default step count, for the x axis (the task table loads only when plotting).
       const steps = opts.plot === undefined ? undefined : await taskSteps();
-      const { text, series, plotted } = withRun(run, dir, (store) => {
+      if (opts.follow) return void (await followRun(run, location, dir));
+      const report = (store: RunReader, live?: boolean) => {
         const id = opts.program !== undefined ? parseProgramId(opts.program) : null;
         const plotted = id ?? store.stats().bestId;
         if (opts.plot !== undefined && plotted === null) throw new UserError(`run '${store.info().name}' has no program to plot yet`);
@@ -57,9 +69,16 @@ export function register(program: Command): void {
           const d = programDetail(store, id);
           return { text: opts.json ? JSON.stringify(d, null, 2) : formatProgramDetail(d), series, plotted };
         }
-        const r = runReport(store, top);
-        return { text: opts.json ? JSON.stringify(r, null, 2) : formatRunReport(r, dirFlag), series, plotted };
-      });
+        const r = runReport(store, top, live);
+        return { text: opts.json ? JSON.stringify(r, null, 2) : formatRunReport(r, location ? ` --store ${location.display}` : dirFlag), series, plotted };
+      };
+      const { text, series, plotted } = location
+        ? await withPgRun(location, run, async (store, db) => {
+            const program = opts.program !== undefined ? parseProgramId(opts.program) : (await store.stats()).bestId;
+            const view = await loadRunView(store, { top, ...(program !== null ? { program } : {}) });
+            return report(view, await isCoordinated(db, store.id));
+          })
+        : withRun(run, dir, (store) => report(store));
       if (series && opts.plot) {
         const svg = await lossCurvesSvg(series, `run ${run}: program #${plotted} against the seeds`);
         try {

@@ -1,7 +1,8 @@
 /**
  * `optevo show RUN`: the run's summary and its best programs.
  */
-import type { RunInfo, RunStore } from '../../search/store.js';
+import type { RunInfo } from '../../search/store.js';
+import type { RunReader } from './reader.js';
 import type { ChildRecord, SearchStats } from '../../search/types.js';
 import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
 import { rankedTasks } from '../tui/state.js';
@@ -27,11 +28,12 @@ export interface RunReport {
   leaderboard: LeaderRow[];
 }
 
-export function runReport(store: RunStore, top: number): RunReport {
+/** `live`: whether a process drives the run now (default: the SQLite run's lock file says so). */
+export function runReport(store: RunReader, top: number, live?: boolean): RunReport {
   const leaders = store.leaderboard(top);
   const info = store.info();
   return {
-    run: { ...info, status: info.status === 'running' && !heldByLiveProcess(info.dir) ? 'interrupted' : info.status },
+    run: { ...info, status: info.status === 'running' && !(live ?? heldByLiveProcess(info.dir)) ? 'interrupted' : info.status },
     stats: store.stats(),
     leaderboard: leaders.map((c, i) => ({
       rank: i + 1,

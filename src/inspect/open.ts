@@ -5,6 +5,7 @@
 import { DEFAULT_RUN_DIR, RunStore, StoreError } from '../../search/store.js';
 import type { ChildRecord } from '../../search/types.js';
 import { UserError } from '../cli/errors.js';
+import type { RunReader } from './reader.js';
 
 export { DEFAULT_RUN_DIR };
 
@@ -35,7 +36,7 @@ export function parseProgramId(value: string): number {
   return Number(m[1]);
 }
 
-export function childOrFail(store: RunStore, id: number): ChildRecord {
+export function childOrFail(store: RunReader, id: number): ChildRecord {
   const c = store.child(id);
   if (!c) {
     const last = store.counters().committed;

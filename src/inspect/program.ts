@@ -5,7 +5,8 @@
  */
 import { check } from '../../dsl/check.js';
 import { parse } from '../../dsl/parse.js';
-import type { MetavalRow, RunStore } from '../../search/store.js';
+import type { MetavalRow } from '../../search/store.js';
+import type { RunReader } from './reader.js';
 import type { ChildRecord, SuiteResult, TaskResult } from '../../search/types.js';
 import { UserError } from '../cli/errors.js';
 import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
@@ -30,7 +31,7 @@ export interface ProgramDetail {
   metaval: MetavalRow | null;
 }
 
-export function programDetail(store: RunStore, id: number): ProgramDetail {
+export function programDetail(store: RunReader, id: number): ProgramDetail {
   const child = childOrFail(store, id);
   const lineage = store.lineage(id).map((c) => ({
     id: c.id,
@@ -115,7 +116,7 @@ export interface ExportOptions {
  * comment saying where it came from and how it scored, then the program.
  * Parsed before it is returned, so what is written is a valid program.
  */
-export function exportProgram(store: RunStore, id: number, opts: ExportOptions = {}): string {
+export function exportProgram(store: RunReader, id: number, opts: ExportOptions = {}): string {
   const d = programDetail(store, id);
   const c = d.child;
   if (c.status === 'invalid') throw new UserError(`program #${id} of run '${d.run}' is invalid (it failed the checker): there is nothing to export`);
@@ -143,7 +144,7 @@ export function exportProgram(store: RunStore, id: number, opts: ExportOptions =
  * suite the program was ranked on. `stepsOf` gives a task's step count (the
  * run's `--steps`, else the task's default) so curves are drawn against steps.
  */
-export function curveSeries(store: RunStore, id: number, stepsOf: (task: string) => number | undefined = () => undefined): CurveSeries[] {
+export function curveSeries(store: RunReader, id: number, stepsOf: (task: string) => number | undefined = () => undefined): CurveSeries[] {
   const c = childOrFail(store, id);
   const suite = c.standard ? 'standard' : 'quick';
   const pick = (x: ChildRecord) => (suite === 'standard' ? x.standard : x.quick);
