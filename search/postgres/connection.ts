@@ -80,12 +80,14 @@ export class Connection implements Queryable {
   private readonly retryForMs: number;
   private readonly onStatus: (message: string, level: 'warn' | 'info') => void;
   private outageSince: number | null = null;
+  private readonly appName: { application_name?: string };
   private closed = false;
 
   constructor(location: StoreLocation, opts: ConnectionOptions = {}) {
     this.location = location;
     this.retryForMs = opts.retryForMs ?? 5 * 60_000;
     this.onStatus = opts.onStatus ?? (() => {});
+    this.appName = /[?&]application_name=/.test(location.connectionString) ? {} : { application_name: opts.applicationName ?? 'optevo' };
     this.pool = new pg.Pool({
       connectionString: location.connectionString,
       max: opts.max ?? 4,
@@ -94,7 +96,7 @@ export class Connection implements Queryable {
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
       keepAliveInitialDelayMillis: 5_000,
-      ...(/[?&]application_name=/.test(location.connectionString) ? {} : { application_name: opts.applicationName ?? 'optevo' }),
+      ...this.appName,
     });
     // An idle client whose server went away: the next query reconnects.
     this.pool.on('error', () => {});
@@ -140,13 +142,15 @@ export class Connection implements Queryable {
    * Runs `f` in a transaction on one client, retrying the whole transaction
    * on a transient failure. `f` may run more than once: see the module note.
    */
-  transaction<T>(f: (client: Queryable) => Promise<T>, what = 'transaction'): Promise<T> {
+  transaction<T>(f: (client: Queryable, attempt: number) => Promise<T>, what = 'transaction'): Promise<T> {
+    let attempt = 0;
     return this.retrying(async () => {
+      attempt++;
       const client = await this.pool.connect();
       let broken: unknown = undefined;
       try {
         await client.query('BEGIN');
-        const out = await f(client);
+        const out = await f(client, attempt);
         await client.query('COMMIT');
         return out;
       } catch (e) {
@@ -168,7 +172,7 @@ export class Connection implements Queryable {
   /** Opens a client outside the pool (a LISTEN connection that must not starve the pool). */
   async dedicated(): Promise<pg.Client> {
     return this.retrying(async () => {
-      const c = new pg.Client({ connectionString: this.location.connectionString, connectionTimeoutMillis: 10_000, keepAlive: true });
+      const c = new pg.Client({ connectionString: this.location.connectionString, connectionTimeoutMillis: 10_000, keepAlive: true, ...this.appName });
       c.on('error', () => {});
       try {
         await c.connect();

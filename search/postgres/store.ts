@@ -344,11 +344,11 @@ export class PgRunStore {
     this.writable();
     const c = k.child;
     const t = this.t;
-    await this.db.transaction(async (tx) => {
+    await this.db.transaction(async (tx, attempt) => {
       const locked = await tx.query(`SELECT counters FROM ${t}.runs WHERE id = $1 FOR UPDATE`, [this.id]);
       const committed = parseRow(CountersSchema, locked.rows[0]?.counters, `counters of run ${this.name}`).committed;
-      if (committed >= c.id) {
-        // A retried transaction whose first COMMIT went through: the child is there.
+      if (committed >= c.id && attempt > 1) {
+        // A retried transaction whose first COMMIT went through (its answer was lost): the child is there.
         const there = await tx.query(`SELECT hash, source FROM ${t}.children WHERE run_id = $1 AND id = $2`, [this.id, c.id]);
         if (there.rows[0]?.source === c.source && there.rows[0]?.hash === c.hash) return;
         throw new PgStoreError(`commit out of order: child ${c.id}, but run '${this.name}' has ${committed} children`);

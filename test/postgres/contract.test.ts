@@ -1,0 +1,220 @@
+/**
+ * One contract for both run stores: the same commits, read back the same way,
+ * from SQLite (search/store.ts) and PostgreSQL (search/postgres/store.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Connection } from '../../search/postgres/connection.js';
+import { PgRunStore } from '../../search/postgres/store.js';
+import { parseStoreUrl } from '../../search/postgres/url.js';
+import { RunStore, ZERO_COUNTERS, type Commit, type Counters } from '../../search/store.js';
+import type { ChildRecord, SuiteResult } from '../../search/types.js';
+import { OPTEVO_VERSION } from '../../search/version.js';
+import { seedSource } from '../../seeds/index.js';
+import { tempDir, testConfig } from '../search/helpers.js';
+import { tempDatabase, type TempDatabase } from './db.js';
+
+/** Both stores seen through promises: what the contract reads and writes. */
+interface AnyStore {
+  commit(k: Commit): Promise<void>;
+  counters(): Promise<Counters>;
+  child(id: number): Promise<ChildRecord | undefined>;
+  children(o?: { from?: number; limit?: number }): Promise<ChildRecord[]>;
+  all(): Promise<ChildRecord[]>;
+  leaderboard(n: number, by?: 'fitness' | 'metaval'): Promise<ChildRecord[]>;
+  population(at?: number): Promise<{ id: number; fitness: number; addedAt: number }[]>;
+  lineage(id: number): Promise<ChildRecord[]>;
+  bestHistory(): Promise<{ id: number; fitness: number }[]>;
+  pendingMetaval(): Promise<number[]>;
+  setMetaval(id: number, r: SuiteResult | null, failure?: string): Promise<void>;
+  metavalResults(): Promise<{ id: number; requestedAt: number; status: string; fitness: number | null }[]>;
+  setStatus(s: 'running' | 'stopped' | 'done'): Promise<void>;
+  status(): Promise<string>;
+  config(): { budget: number };
+  seeds(): { name: string; source: string }[];
+}
+
+const config = testConfig({ budget: 50 });
+const seeds = [{ name: 'adamw', source: seedSource('adamw') }];
+
+function sqliteStore(dir: string): AnyStore {
+  const s = RunStore.create(path.join(dir, 'contract'), { config, seeds });
+  return {
+    commit: async (k) => s.commit(k),
+    counters: async () => s.counters(),
+    child: async (id) => s.child(id),
+    children: async (o) => s.children(o),
+    all: async () => [...s.iterateChildren()],
+    leaderboard: async (n, by) => s.leaderboard(n, by),
+    population: async (at) => s.population(at),
+    lineage: async (id) => s.lineage(id),
+    bestHistory: async () => s.bestHistory(),
+    pendingMetaval: async () => s.pendingMetaval(),
+    setMetaval: async (id, r, f) => s.setMetaval(id, r, f),
+    metavalResults: async () => s.metavalResults(),
+    setStatus: async (x) => s.setStatus(x),
+    status: async () => s.info().status,
+    config: () => s.config(),
+    seeds: () => s.seeds(),
+  };
+}
+
+async function pgStore(url: string): Promise<AnyStore & { db: Connection }> {
+  const db = new Connection(parseStoreUrl(url));
+  const s = await PgRunStore.create(db, { name: 'contract', config, seeds, requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null } });
+  return {
+    db,
+    commit: (k) => s.commit(k),
+    counters: () => s.counters(),
+    child: (id) => s.child(id),
+    children: (o) => s.children(o),
+    all: async () => {
+      const out: ChildRecord[] = [];
+      for await (const c of s.iterateChildren(3)) out.push(c);
+      return out;
+    },
+    leaderboard: (n, by) => s.leaderboard(n, by),
+    population: (at) => s.population(at),
+    lineage: (id) => s.lineage(id),
+    bestHistory: () => s.bestHistory(),
+    pendingMetaval: () => s.pendingMetaval(),
+    setMetaval: (id, r, f) => s.setMetaval(id, r, f),
+    metavalResults: () => s.metavalResults(),
+    setStatus: (x) => s.setStatus(x),
+    status: () => s.status(),
+    config: () => s.config(),
+    seeds: () => s.seeds(),
+  };
+}
+
+function suite(fitness: number | null, curve: number[]): SuiteResult {
+  return {
+    suite: 'quick',
+    fitness,
+    ms: 3.5,
+    tasks: [{ task: 'quadratic', lr: 0.1, loss: 0.5, metric: 0.5, score: fitness, curve, ms: 3.5, batched: true }],
+  };
+}
+
+function child(id: number, parent: number | null, fitness: number | null, status: ChildRecord['status']): ChildRecord {
+  return {
+    id,
+    parent,
+    mutation: parent === null ? 'seed' : 'modify',
+    mutationDetail: `m${id}`,
+    source: `src ${id}`,
+    simplified: `simple ${id}`,
+    hash: `h${id}`,
+    fingerprint: `f${id}`,
+    status,
+    fitness,
+    // A NaN in a curve (a diverged run) is stored as null by both stores.
+    quick: status === 'invalid' ? null : suite(fitness, [1, 0.5, Number.NaN]),
+    standard: null,
+    metaval: null,
+    size: id % 5,
+    cachedFrom: status === 'cached' ? 1 : null,
+    failure: status === 'failed' ? 'diverged' : null,
+    ms: id * 1.5,
+    at: `2026-01-01T00:00:${String(id).padStart(2, '0')}.000Z`,
+  };
+}
+
+/** A scripted history: seeds, improvements, a failure, a cache hit, an eviction, a meta-validation request. */
+function commits(): Commit[] {
+  const out: Commit[] = [];
+  let c: Counters = { ...ZERO_COUNTERS };
+  const plan: [number | null, ChildRecord['status']][] = [
+    [1.0, 'ok'],
+    [1.5, 'ok'],
+    [null, 'failed'],
+    [1.5, 'cached'],
+    [0.5, 'pruned'],
+    [null, 'invalid'],
+    [2.5, 'ok'],
+  ];
+  plan.forEach(([f, status], i) => {
+    const id = i + 1;
+    const rec = child(id, id === 1 ? null : 1, f, status);
+    c = { ...c, committed: id, [status]: (c[status as keyof Counters] as number) + 1 } as Counters;
+    if (f !== null && status !== 'cached' && (c.bestFitness === null || f > c.bestFitness)) c = { ...c, bestFitness: f, bestId: id, lastImprovement: id };
+    out.push({
+      child: rec,
+      add: f !== null ? [{ id, fitness: f }] : [],
+      remove: id === 5 ? [1] : [],
+      counters: { ...c, elapsedMs: id * 10 },
+      metaval: id === 7 ? [7, 2] : [],
+    });
+  });
+  return out;
+}
+
+async function exercise(s: AnyStore) {
+  for (const k of commits()) await s.commit(k);
+  // Out of order and doubled commits are refused.
+  const again = commits()[2]!;
+  const errors: string[] = [];
+  await s.commit(again).catch((e: Error) => errors.push(e.message.replace(/run '\w+' has/, 'run has')));
+  await s.commit({ ...commits()[0]!, child: { ...commits()[0]!.child, id: 9 } }).catch((e: Error) => errors.push(e.message));
+  const pending = await s.pendingMetaval();
+  await s.setMetaval(7, suite(2.25, [0.3]));
+  await s.setMetaval(2, null, 'timed out');
+  await s.setStatus('done');
+  return {
+    errors,
+    counters: await s.counters(),
+    all: await s.all(),
+    page: (await s.children({ from: 3, limit: 2 })).map((c) => c.id),
+    child4: await s.child(4),
+    missing: await s.child(99),
+    leaders: (await s.leaderboard(3)).map((c) => c.id),
+    byMetaval: (await s.leaderboard(3, 'metaval')).map((c) => [c.id, c.metaval]),
+    population: await s.population(),
+    populationAt4: await s.population(4),
+    lineage: (await s.lineage(7)).map((c) => c.id),
+    best: await s.bestHistory(),
+    pending,
+    metaval: (await s.metavalResults()).map((m) => [m.id, m.requestedAt, m.status, m.fitness]),
+    status: await s.status(),
+    budget: s.config().budget,
+    seeds: s.seeds(),
+  };
+}
+
+let tdb: TempDatabase;
+const dir = tempDir();
+beforeAll(async () => {
+  tdb = await tempDatabase('contract');
+});
+afterAll(async () => {
+  await tdb?.drop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the run store contract, on SQLite and on PostgreSQL', () => {
+  it('both stores read back the same commits the same way', async () => {
+    const lite = await exercise(sqliteStore(dir));
+    const pg = await pgStore(tdb.url);
+    const got = await exercise(pg);
+    await pg.db.close();
+    // The contract itself, on SQLite:
+    expect(lite.counters.committed).toBe(7);
+    expect(lite.errors).toHaveLength(2);
+    expect(lite.leaders).toEqual([7, 2, 1]);
+    expect(lite.population.map((m) => m.id)).toEqual([2, 4, 5, 7]);
+    expect(lite.populationAt4.map((m) => m.id)).toEqual([1, 2, 4]);
+    expect(lite.lineage).toEqual([7, 1]);
+    expect(lite.best).toEqual([
+      { id: 1, fitness: 1 },
+      { id: 2, fitness: 1.5 },
+      { id: 7, fitness: 2.5 },
+    ]);
+    expect(lite.pending).toEqual([2, 7]);
+    expect(lite.all[0]!.quick!.tasks[0]!.curve).toEqual([1, 0.5, null]);
+    // ... and PostgreSQL answers exactly as SQLite does, export text included.
+    expect(got.errors.map((e) => e.split(':')[0])).toEqual(lite.errors.map((e) => e.split(':')[0]));
+    expect({ ...got, errors: [] }).toEqual({ ...lite, errors: [] });
+    expect(got.all.map((c) => JSON.stringify(c))).toEqual(lite.all.map((c) => JSON.stringify(c)));
+  });
+});
