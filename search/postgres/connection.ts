@@ -148,6 +148,9 @@ export class Connection implements Queryable {
       attempt++;
       const client = await this.pool.connect();
       let broken: unknown = undefined;
+      // A checked-out client whose server goes away emits 'error': without a listener, the process dies.
+      const onError = (e: unknown) => (broken = e);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const out = await f(client, attempt);
@@ -158,6 +161,7 @@ export class Connection implements Queryable {
         await client.query('ROLLBACK').catch(() => undefined);
         throw e;
       } finally {
+        client.off('error', onError);
         // A client whose connection failed is thrown away, not reused.
         client.release(broken === undefined ? undefined : (broken as Error));
       }
@@ -166,7 +170,9 @@ export class Connection implements Queryable {
 
   /** A client held for a session (advisory locks, LISTEN); the caller releases it. */
   async session(): Promise<pg.PoolClient> {
-    return this.retrying(() => this.pool.connect(), 'connect');
+    const c = await this.retrying(() => this.pool.connect(), 'connect');
+    c.on('error', () => {});
+    return c;
   }
 
   /** Opens a client outside the pool (a LISTEN connection that must not starve the pool). */

@@ -1,0 +1,143 @@
+/**
+ * Faults across processes, on the built code: a run kept in PostgreSQL,
+ * evaluated by three worker processes, ends exactly as a one-worker SQLite
+ * run of the same seed, although one worker is killed, one is frozen past
+ * its lease (a host cut off, then back), the coordinator is killed and
+ * resumed, and the server drops every connection mid-run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Connection } from '../../search/postgres/connection.js';
+import { PgRunStore } from '../../search/postgres/store.js';
+import { parseStoreUrl } from '../../search/postgres/url.js';
+import { RunStore } from '../../search/store.js';
+import { essence, tempDir } from '../search/helpers.js';
+import { ADMIN_URL, tempDatabase, type TempDatabase } from './db.js';
+
+const fixture = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url));
+const sqliteScript = fileURLToPath(new URL('../search/fixtures/search-process.mjs', import.meta.url));
+const dir = tempDir();
+let tdb: TempDatabase;
+const procs: ChildProcess[] = [];
+
+beforeAll(async () => {
+  tdb = await tempDatabase('faults');
+});
+afterAll(async () => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+  await tdb?.drop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const BUDGET = 120;
+
+async function committed(name: string): Promise<number> {
+  const c = new pg.Client({ connectionString: tdb.url });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    const r = await c.query(`SELECT (counters->>'committed')::int AS n FROM optevo.runs WHERE name = $1`, [name]);
+    return r.rows[0]?.n ?? 0;
+  } catch {
+    return 0;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Waits (bounded) until the run has committed `n` children. */
+async function until(name: string, n: number, ms = 60_000): Promise<number> {
+  const end = Date.now() + ms;
+  let at = 0;
+  while ((at = await committed(name)) < n && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return at;
+}
+
+function start(script: string, args: string[]): ChildProcess & { out: string; err: string } {
+  const p = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: string; err: string };
+  p.out = '';
+  p.err = '';
+  p.stdout!.on('data', (d) => (p.out += d));
+  p.stderr!.on('data', (d) => (p.err += d));
+  procs.push(p);
+  return p;
+}
+
+const exited = (p: ChildProcess) => (p.exitCode !== null ? Promise.resolve(p.exitCode) : new Promise<number | null>((r) => p.once('exit', (code) => r(code))));
+
+function sqliteSnapshot() {
+  const r = spawnSync(process.execPath, [sqliteScript, 'new', dir, 'reference', String(BUDGET), '1'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`reference run failed: ${r.stderr}`);
+  const s = RunStore.open(path.join(dir, 'reference'), { readonly: true });
+  try {
+    return {
+      children: s.children().map(essence),
+      population: s.population(),
+      counters: { ...s.counters(), elapsedMs: 0 },
+      metaval: s.metavalResults().map((m) => [m.id, m.requestedAt, m.status, m.fitness]),
+    };
+  } finally {
+    s.close();
+  }
+}
+
+describe('a run on PostgreSQL with worker processes, through faults', () => {
+  it('ends exactly as a one-worker SQLite run of the same seed', async () => {
+    const want = sqliteSnapshot();
+
+    const workers = [1, 2, 3].map(() => start(fixture('pg-worker.mjs'), [tdb.url]));
+    // A worker of another optevo version refuses the run with one line, and takes none of its jobs.
+    const stranger = start(fixture('pg-worker.mjs'), [tdb.url, '0.0.1-other']);
+    let coord = start(fixture('pg-search.mjs'), [tdb.url, 'faults', String(BUDGET), 'new']);
+
+    expect(await until('faults', 20)).toBeGreaterThanOrEqual(20);
+    // A second coordinator of the same run is refused.
+    const second = start(fixture('pg-search.mjs'), [tdb.url, 'faults', String(BUDGET), 'resume']);
+    expect(await exited(second)).toBe(1);
+    expect(second.err).toMatch(/^optevo: run 'faults' already has a coordinator .*only one optevo search may drive a run\n$/);
+
+    workers[0]!.kill('SIGKILL'); // a worker dies mid-job
+    workers[1]!.kill('SIGSTOP'); // a host cut off: its leases expire and its jobs go elsewhere
+    expect(await until('faults', 45)).toBeGreaterThanOrEqual(45);
+    workers[1]!.kill('SIGCONT'); // ... and back: a late result is dropped, never committed twice
+
+    coord.kill('SIGKILL');
+    await exited(coord);
+    const at = await committed('faults');
+    expect(at).toBeLessThan(BUDGET);
+    coord = start(fixture('pg-search.mjs'), [tdb.url, 'faults', String(BUDGET), 'resume']);
+    expect(await until('faults', at + 20)).toBeGreaterThanOrEqual(Math.min(BUDGET, at + 20));
+
+    // The server drops every connection (as in a restart): everyone reconnects with backoff.
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [tdb.name]);
+    await admin.end();
+
+    const code = await Promise.race([exited(coord), new Promise((r) => setTimeout(() => r('timeout'), 90_000))]);
+    expect(code, coord.err).toBe(0);
+    for (const w of [...workers.slice(1), stranger]) w.kill('SIGTERM');
+    await Promise.all([...workers.slice(1), stranger].map(exited));
+
+    const db = new Connection(parseStoreUrl(tdb.url));
+    const store = await PgRunStore.open(db, 'faults', { readonly: true });
+    const got = {
+      children: (await store.children()).map(essence),
+      population: await store.population(),
+      counters: { ...(await store.counters()), elapsedMs: 0 },
+      metaval: (await store.metavalResults()).map((m) => [m.id, m.requestedAt, m.status, m.fitness]),
+    };
+    const logs = (await store.logs(200)).map((l) => l.message);
+    await db.close();
+    expect(got).toEqual(want);
+    expect(stranger.err).toMatch(/refuses run faults: its optevo version \S+ differs from this worker's 0\.0\.1-other/);
+    expect(logs.some((m) => /refuses run faults: its optevo version/.test(m))).toBe(true);
+    expect(JSON.parse(stranger.out)).toEqual({ done: 0, dropped: 0 });
+    expect(coord.err).toMatch(/lost the connection to postgresql:\/\/postgres@127\.0\.0\.1:5432\/optevo_faults_\w+ \(.*\); retrying with backoff/);
+    expect(coord.err).not.toMatch(/cannot reach/);
+  });
+});
