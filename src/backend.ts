@@ -46,6 +46,16 @@ export function isBackendName(s: string): s is BackendName {
   return (BACKEND_NAMES as readonly string[]).includes(s);
 }
 
+/**
+ * What must happen in the main thread before worker threads start a backend:
+ * for webgpu (and auto, which may take it), finding the GPU can mean pointing
+ * the Vulkan loader at another driver manifest (src/webgpu.ts), and only the
+ * main thread can change the environment the loader reads.
+ */
+export async function prepareWorkersBackend(name: BackendName): Promise<void> {
+  if (name === 'webgpu' || name === 'auto') await loadWebgpu();
+}
+
 /** Initialises tfjs on a backend, once per process (or worker thread). */
 export function initBackend(name: BackendName = 'auto'): Promise<BackendInfo> {
   let p = pending.get(name);

@@ -3,11 +3,12 @@
  * shape optevo wrote is a corrupt store, reported on one line, never cast
  * and used. (Another program, or another version, may share the database.)
  *
- * Suite results are stored as JSON text, not JSONB, and handed on as parsed
- * (validated, not rebuilt): JSONB and zod both reorder keys, and an export
- * from PostgreSQL must read exactly as one from SQLite.
+ * Suite results are stored as JSON text, not JSONB (which reorders keys),
+ * and read by the same code as SQLite's (child-row.ts): an export from
+ * PostgreSQL reads exactly as one from SQLite.
  */
 import { z } from 'zod';
+import { childFromRow, suiteFromJson } from '../child-row.js';
 import type { ChildRecord, SuiteResult } from '../types.js';
 import { PgStoreError } from './connection.js';
 
@@ -40,20 +41,17 @@ export const SuiteResultSchema = z
   })
   .passthrough();
 
-const STATUSES = ['ok', 'pruned', 'cached', 'invalid', 'failed'] as const;
-const MUTATIONS = ['insert', 'delete', 'modify', 'seed', 'restart'] as const;
-
-/** A `children` row as `pg` returns it (DOUBLE PRECISION as number, JSONB parsed). */
+/** A `children` row as `pg` returns it (DOUBLE PRECISION as number, suite results as JSON text): column types checked here, meaning in child-row.ts. */
 export const ChildRowSchema = z.object({
   id: z.number().int(),
   parent: z.number().int().nullable(),
-  mutation: z.enum(MUTATIONS),
+  mutation: z.string(),
   mutation_detail: z.string(),
   source: z.string(),
   simplified: z.string(),
   hash: z.string(),
   fingerprint: z.string(),
-  status: z.enum(STATUSES),
+  status: z.string(),
   fitness: nullableNum,
   quick: z.string().nullable(),
   standard: z.string().nullable(),
@@ -74,41 +72,24 @@ export function parseRow<S extends z.ZodTypeAny>(schema: S, row: unknown, what: 
   return r.data;
 }
 
-export function childFromRow(row: unknown, where: string): ChildRecord {
+/** A stored child, checked as the SQLite store checks it (the same reading, so both stores export the same text). */
+export function childFromPgRow(row: unknown, where: string): ChildRecord {
   const r = parseRow(ChildRowSchema, row, where);
-  return {
-    id: r.id,
-    parent: r.parent,
-    mutation: r.mutation,
-    mutationDetail: r.mutation_detail,
-    source: r.source,
-    simplified: r.simplified,
-    hash: r.hash,
-    fingerprint: r.fingerprint,
-    status: r.status,
-    fitness: r.fitness,
-    quick: suiteFromText(r.quick, `${where}: quick`),
-    standard: suiteFromText(r.standard, `${where}: standard`),
-    metaval: r.metaval,
-    size: r.size,
-    cachedFrom: r.cached_from,
-    failure: r.failure,
-    ms: r.ms,
-    at: r.at,
-  };
+  try {
+    return childFromRow(r);
+  } catch (e) {
+    throw new PgStoreError(`corrupt ${where}: ${(e as Error).message}`);
+  }
 }
 
-/** A suite result stored as JSON text: parsed, checked, returned as parsed. */
+/** A stored suite result (JSON text), checked. */
 export function suiteFromText(text: string | null, what: string): SuiteResult | null {
   if (text === null) return null;
-  let value: unknown;
   try {
-    value = JSON.parse(text);
-  } catch {
-    throw new PgStoreError(`corrupt ${what}: not JSON`);
+    return suiteFromJson(text, what);
+  } catch (e) {
+    throw new PgStoreError(`corrupt ${(e as Error).message}`);
   }
-  parseRow(SuiteResultSchema, value, what);
-  return value as SuiteResult;
 }
 
 /** NaN and infinities are not JSON; a non-finite number is stored as null. */

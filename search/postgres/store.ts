@@ -14,11 +14,12 @@
 import type { SearchConfig } from '../config.js';
 import { parseSearchConfig } from '../config.js';
 import { statsOf } from '../stats.js';
-import type { Commit, Counters, LogRow, Member, MetavalRow, RunStatus, SeedSource } from '../store.js';
-import { ZERO_COUNTERS } from '../store.js';
-import type { ChildRecord, ChildStatus, SearchStats, SuiteResult } from '../types.js';
+import { analysisColumns } from '../child-row.js';
+import type { RunStore } from '../run-store.js';
+import type { Commit, LogRow, MetavalRow, RunStatus, SeedSource } from '../store.js';
+import { ZERO_COUNTERS, type ChildRecord, type ChildStatus, type Counters, type Member, type SearchStats, type SuiteResult } from '../types.js';
 import { PgStoreError, type Connection, type Queryable } from './connection.js';
-import { childFromRow, finiteOrNull, parseRow, suiteFromText } from './rows.js';
+import { childFromPgRow, finiteOrNull, parseRow, suiteFromText } from './rows.js';
 import { ensureSchema, PG_SCHEMA_VERSION } from './schema.js';
 import { z } from 'zod';
 
@@ -87,7 +88,7 @@ export function checkRunName(name: string): string {
   return name;
 }
 
-export class PgRunStore {
+export class PgRunStore implements RunStore {
   readonly db: Connection;
   readonly id: number;
   readonly name: string;
@@ -208,7 +209,7 @@ export class PgRunStore {
   private children_(where: string, values: unknown[], tail = 'ORDER BY id'): Promise<ChildRecord[]> {
     return this.db
       .query(`SELECT ${CHILD_COLUMNS} FROM ${this.t}.children WHERE run_id = $1 ${where} ${tail}`, [this.id, ...values])
-      .then((r) => r.rows.map((row) => childFromRow(row, `child of run ${this.name}`)));
+      .then((r) => r.rows.map((row) => childFromPgRow(row, `child of run ${this.name}`)));
   }
 
   async child(id: number): Promise<ChildRecord | undefined> {
@@ -350,7 +351,7 @@ export class PgRunStore {
       if (committed >= c.id && attempt > 1) {
         // A retried transaction whose first COMMIT went through (its answer was lost): the child is there.
         const there = await tx.query(`SELECT hash, source FROM ${t}.children WHERE run_id = $1 AND id = $2`, [this.id, c.id]);
-        if (there.rows[0]?.source === c.source && there.rows[0]?.hash === c.hash) return;
+        if (there.rows[0]?.source === c.source && there.rows[0]?.hash === analysisColumns(c).hash) return;
         throw new PgStoreError(`commit out of order: child ${c.id}, but run '${this.name}' has ${committed} children`);
       }
       if (c.id !== committed + 1) throw new PgStoreError(`commit out of order: child ${c.id}, expected ${committed + 1}`);
@@ -420,6 +421,7 @@ export class PgRunStore {
 }
 
 async function insertChild(tx: Queryable, t: string, runId: number, c: ChildRecord): Promise<void> {
+  const a = analysisColumns(c);
   await tx.query(
     `INSERT INTO ${t}.children (run_id, id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
        quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at)
@@ -431,9 +433,9 @@ async function insertChild(tx: Queryable, t: string, runId: number, c: ChildReco
       c.mutation,
       c.mutationDetail,
       c.source,
-      c.simplified,
-      c.hash,
-      c.fingerprint,
+      a.simplified,
+      a.hash,
+      a.fingerprint,
       c.status,
       finiteOrNull(c.fitness),
       finiteOrNull(c.quick?.fitness),
@@ -441,7 +443,7 @@ async function insertChild(tx: Queryable, t: string, runId: number, c: ChildReco
       c.quick ? JSON.stringify(c.quick) : null,
       c.standard ? JSON.stringify(c.standard) : null,
       finiteOrNull(c.metaval),
-      c.size,
+      a.size,
       c.cachedFrom,
       c.failure,
       c.ms,

@@ -7,7 +7,7 @@
  */
 import { isCoordinated } from '../../search/postgres/lock.js';
 import type { StoreLocation } from '../../search/postgres/url.js';
-import { RunStore, StoreError } from '../../search/store.js';
+import { SqliteRunStore as RunStore, StoreError } from '../../search/store.js';
 import type { ChildRecord, SearchStats } from '../../search/types.js';
 import { heldByLiveProcess } from '../inspect/runs.js';
 import { createPlainReporter } from '../tui/plain.js';

@@ -1,9 +1,9 @@
 /**
  * `optevo show RUN`: the run's summary and its best programs.
  */
-import type { RunInfo } from '../../search/store.js';
+import type { SqliteRunInfo as RunInfo } from '../../search/store.js';
 import type { RunReader } from './reader.js';
-import type { ChildRecord, SearchStats } from '../../search/types.js';
+import { sizeOf, trainedText, type ChildRecord, type SearchStats } from '../../search/types.js';
 import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
 import { rankedTasks } from '../tui/state.js';
 import { formatStart, heldByLiveProcess, type RunSummary } from './runs.js';
@@ -41,12 +41,12 @@ export function runReport(store: RunReader, top: number, live?: boolean): RunRep
       fitness: c.fitness,
       metaval: c.metaval,
       status: c.status,
-      size: c.size,
+      size: sizeOf(c),
       parent: c.parent,
       mutation: c.mutation,
       mutationDetail: c.mutationDetail,
       tasks: rankedTasks(c).map((t) => ({ task: t.task, score: t.score, lr: t.lr, loss: t.loss, metric: t.metric })),
-      simplified: c.simplified,
+      simplified: trainedText(c),
     })),
   };
 }

@@ -5,8 +5,8 @@
  * report code is the same for both stores.
  */
 import type { PgRunStore } from '../../search/postgres/store.js';
-import type { Counters, MetavalRow, RunInfo } from '../../search/store.js';
-import type { ChildRecord, ChildStatus, SearchStats } from '../../search/types.js';
+import type { MetavalRow, SqliteRunInfo as RunInfo } from '../../search/store.js';
+import type { ChildRecord, ChildStatus, Counters, SearchStats } from '../../search/types.js';
 import type { RunReader } from './reader.js';
 
 export interface ViewNeeds {

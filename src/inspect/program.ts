@@ -7,7 +7,7 @@ import { check } from '../../dsl/check.js';
 import { parse } from '../../dsl/parse.js';
 import type { MetavalRow } from '../../search/store.js';
 import type { RunReader } from './reader.js';
-import type { ChildRecord, SuiteResult, TaskResult } from '../../search/types.js';
+import { sizeOf, trainedText, type ChildRecord, type SuiteResult, type TaskResult } from '../../search/types.js';
 import { UserError } from '../cli/errors.js';
 import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
 import { rankedTasks } from '../tui/state.js';
@@ -75,12 +75,12 @@ export function formatProgramDetail(d: ProgramDetail): string {
   const out: string[] = [];
   out.push(`program #${c.id} of run ${d.run}`);
   out.push(
-    `  fitness ${formatFitness(c.fitness)} (${suite}), meta-validation ${formatFitness(c.metaval)}, size ${c.size}, status ${c.status}` +
+    `  fitness ${formatFitness(c.fitness)} (${suite}), meta-validation ${formatFitness(c.metaval)}, size ${sizeOf(c)}, status ${c.status}` +
       (c.cachedFrom !== null ? ` (score reused from #${c.cachedFrom})` : ''),
   );
   out.push(`  made by ${describeMutation(c.mutation, c.mutationDetail)}${c.parent === null ? '' : ` from #${c.parent}`}`);
   if (c.failure) out.push(`  failure: ${c.failure}`);
-  out.push('', 'simplified:', ...indent(c.simplified || c.source));
+  out.push('', 'simplified:', ...indent(trainedText(c)));
   out.push('', 'source (as trained):', ...indent(c.source));
   for (const s of [c.standard, c.quick]) {
     if (!s) continue;
@@ -120,7 +120,7 @@ export function exportProgram(store: RunReader, id: number, opts: ExportOptions 
   const d = programDetail(store, id);
   const c = d.child;
   if (c.status === 'invalid') throw new UserError(`program #${id} of run '${d.run}' is invalid (it failed the checker): there is nothing to export`);
-  const body = (opts.simplified && c.simplified ? c.simplified : c.source).replace(/\s+$/, '') + '\n';
+  const body = (opts.simplified ? c.simplified : c.source).replace(/\s+$/, '') + '\n';
   const tasks = rankedTasks(c);
   const header = [
     `Found by optevo: run ${d.run}, program #${c.id}, fitness ${formatFitness(c.fitness)}` +

@@ -62,7 +62,7 @@ export async function trainTfTask(
   let note: string | undefined;
   if (mode === 'batched' && lrs.length > 1) {
     if (!task.model.batchable) note = 'model cannot stack replicas: rates ran separately';
-    else if (task.preferSeparate && !force) note = `${task.preferSeparate}: rates ran separately`;
+    else if (task.preferSeparate && !force && tf.getBackend() !== 'webgpu') note = `${task.preferSeparate}: rates ran separately`;
     else {
       try {
         const runs = await runGroup(tf, task, ds, program, lrs, lrs.length, s);

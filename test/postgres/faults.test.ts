@@ -14,7 +14,7 @@ import pg from 'pg';
 import { Connection } from '../../search/postgres/connection.js';
 import { PgRunStore } from '../../search/postgres/store.js';
 import { parseStoreUrl } from '../../search/postgres/url.js';
-import { RunStore } from '../../search/store.js';
+import { SqliteRunStore as RunStore } from '../../search/store.js';
 import { essence, tempDir } from '../search/helpers.js';
 import { ADMIN_URL, tempDatabase, type TempDatabase } from './db.js';
 
