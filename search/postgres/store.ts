@@ -18,7 +18,7 @@ import { analysisColumns } from '../child-row.js';
 import type { RunStore } from '../run-store.js';
 import type { Commit, LogRow, MetavalRow, RunStatus, SeedSource } from '../store.js';
 import { ZERO_COUNTERS, type ChildRecord, type ChildStatus, type Counters, type Member, type SearchStats, type SuiteResult } from '../types.js';
-import { PgStoreError, type Connection, type Queryable } from './connection.js';
+import { PgStoreError, type Connection } from './connection.js';
 import { childFromPgRow, finiteOrNull, parseRow, suiteFromText } from './rows.js';
 import { ensureSchema, PG_SCHEMA_VERSION } from './schema.js';
 import { z } from 'zod';
@@ -340,36 +340,66 @@ export class PgRunStore implements RunStore {
     if (this.readonly) throw new PgStoreError(`run '${this.name}' was opened read-only`);
   }
 
-  /** Writes one child with everything it changes, atomically. Children must come in id order. */
+  /**
+   * Writes one child with everything it changes, atomically. Children must
+   * come in id order. One statement, one round trip: the coordinator commits
+   * children one after another, so a commit's latency bounds the run's pace.
+   */
   async commit(k: Commit): Promise<void> {
     this.writable();
     const c = k.child;
-    const t = this.t;
-    await this.db.transaction(async (tx, attempt) => {
-      const locked = await tx.query(`SELECT counters FROM ${t}.runs WHERE id = $1 FOR UPDATE`, [this.id]);
-      const committed = parseRow(CountersSchema, locked.rows[0]?.counters, `counters of run ${this.name}`).committed;
-      if (committed >= c.id && attempt > 1) {
-        // A retried transaction whose first COMMIT went through (its answer was lost): the child is there.
-        const there = await tx.query(`SELECT hash, source FROM ${t}.children WHERE run_id = $1 AND id = $2`, [this.id, c.id]);
-        if (there.rows[0]?.source === c.source && there.rows[0]?.hash === analysisColumns(c).hash) return;
-        throw new PgStoreError(`commit out of order: child ${c.id}, but run '${this.name}' has ${committed} children`);
-      }
-      if (c.id !== committed + 1) throw new PgStoreError(`commit out of order: child ${c.id}, expected ${committed + 1}`);
-      await insertChild(tx, t, this.id, c);
-      if (k.remove.length)
-        await tx.query(`UPDATE ${t}.members SET removed_at = $2 WHERE run_id = $1 AND child_id = ANY($3::int[]) AND removed_at IS NULL`, [this.id, c.id, k.remove]);
-      if (k.add.length)
-        await tx.query(
-          `INSERT INTO ${t}.members (run_id, child_id, fitness, added_at) SELECT $1, u.id, u.f, $2 FROM unnest($3::int[], $4::float8[]) AS u(id, f)`,
-          [this.id, c.id, k.add.map((m) => m.id), k.add.map((m) => m.fitness)],
+    const a = analysisColumns(c);
+    const scores: unknown[][] = Array.from({ length: 8 }, () => []);
+    for (const s of [c.quick, c.standard]) {
+      if (!s) continue;
+      for (const x of s.tasks)
+        [s.suite, x.task, finiteOrNull(x.score), finiteOrNull(x.loss), finiteOrNull(x.metric), finiteOrNull(x.lr), x.ms, x.failure ?? null].forEach((v, i) =>
+          scores[i]!.push(v),
         );
-      if (k.metaval.length)
-        await tx.query(
-          `INSERT INTO ${t}.metaval (run_id, child_id, requested_at, status) SELECT $1, u.id, $2, 'pending' FROM unnest($3::int[]) AS u(id) ON CONFLICT DO NOTHING`,
-          [this.id, c.id, k.metaval],
-        );
-      await tx.query(`UPDATE ${t}.runs SET counters = $2 WHERE id = $1`, [this.id, JSON.stringify(k.counters)]);
+    }
+    const values = [
+      this.id, c.id, c.parent, c.mutation, c.mutationDetail, c.source, a.simplified, a.hash, a.fingerprint, c.status,
+      finiteOrNull(c.fitness), finiteOrNull(c.quick?.fitness), finiteOrNull(c.standard?.fitness),
+      c.quick ? JSON.stringify(c.quick) : null, c.standard ? JSON.stringify(c.standard) : null,
+      finiteOrNull(c.metaval), a.size, c.cachedFrom, c.failure, c.ms, c.at,
+      ...scores,
+      k.remove, k.add.map((m) => m.id), k.add.map((m) => m.fitness), k.metaval, JSON.stringify(k.counters),
+    ];
+    let attempt = 0;
+    const r = await this.db.retrying(() => {
+      attempt++;
+      return this.db.query<{ done: number; committed: number | null; hash: string | null; source: string | null }>(this.commitSql, values);
     }, `commit of child ${c.id}`);
+    const row = r.rows[0];
+    if (row?.done === 1) return;
+    const committed = row?.committed ?? 0;
+    // A retried commit whose first answer was lost: the child is there.
+    if (attempt > 1 && committed >= c.id && row?.source === c.source && row?.hash === a.hash) return;
+    if (committed >= c.id) throw new PgStoreError(`commit out of order: child ${c.id}, but run '${this.name}' has ${committed} children`);
+    throw new PgStoreError(`commit out of order: child ${c.id}, expected ${committed + 1}`);
+  }
+
+  private get commitSql(): string {
+    const t = this.t;
+    return `
+      WITH cur AS (SELECT (counters->>'committed')::int AS committed FROM ${t}.runs WHERE id = $1 FOR UPDATE),
+      ok AS (SELECT 1 FROM cur WHERE committed = $2 - 1),
+      child AS (
+        INSERT INTO ${t}.children (run_id, id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
+          quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM ok),
+      score AS (
+        INSERT INTO ${t}.scores (run_id, child_id, suite, task, score, loss, metric, lr, ms, failure)
+        SELECT $1, $2, u.* FROM ok, unnest($22::text[], $23::text[], $24::float8[], $25::float8[], $26::float8[], $27::float8[], $28::float8[], $29::text[]) AS u),
+      leave AS (
+        UPDATE ${t}.members SET removed_at = $2 WHERE run_id = $1 AND child_id = ANY($30::int[]) AND removed_at IS NULL AND EXISTS (SELECT 1 FROM ok)),
+      join_ AS (
+        INSERT INTO ${t}.members (run_id, child_id, fitness, added_at) SELECT $1, u.id, u.f, $2 FROM ok, unnest($31::int[], $32::float8[]) AS u(id, f)),
+      ask AS (
+        INSERT INTO ${t}.metaval (run_id, child_id, requested_at, status) SELECT $1, u.id, $2, 'pending' FROM ok, unnest($33::int[]) AS u(id) ON CONFLICT DO NOTHING),
+      up AS (UPDATE ${t}.runs SET counters = $34 WHERE id = $1 AND EXISTS (SELECT 1 FROM ok) RETURNING 1)
+      SELECT (SELECT count(*)::int FROM up) AS done, (SELECT committed FROM cur) AS committed,
+        (SELECT hash FROM ${t}.children WHERE run_id = $1 AND id = $2) AS hash, (SELECT source FROM ${t}.children WHERE run_id = $1 AND id = $2) AS source`;
   }
 
   async setMetaval(id: number, result: SuiteResult | null, failure?: string): Promise<void> {
@@ -418,50 +448,4 @@ export class PgRunStore implements RunStore {
     this.writable();
     await this.db.query(`DELETE FROM ${this.t}.runs WHERE id = $1`, [this.id]);
   }
-}
-
-async function insertChild(tx: Queryable, t: string, runId: number, c: ChildRecord): Promise<void> {
-  const a = analysisColumns(c);
-  await tx.query(
-    `INSERT INTO ${t}.children (run_id, id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
-       quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-    [
-      runId,
-      c.id,
-      c.parent,
-      c.mutation,
-      c.mutationDetail,
-      c.source,
-      a.simplified,
-      a.hash,
-      a.fingerprint,
-      c.status,
-      finiteOrNull(c.fitness),
-      finiteOrNull(c.quick?.fitness),
-      finiteOrNull(c.standard?.fitness),
-      c.quick ? JSON.stringify(c.quick) : null,
-      c.standard ? JSON.stringify(c.standard) : null,
-      finiteOrNull(c.metaval),
-      a.size,
-      c.cachedFrom,
-      c.failure,
-      c.ms,
-      c.at,
-    ],
-  );
-  const rows: unknown[][] = Array.from({ length: 8 }, () => []);
-  for (const s of [c.quick, c.standard]) {
-    if (!s) continue;
-    for (const x of s.tasks) {
-      const vals = [s.suite, x.task, finiteOrNull(x.score), finiteOrNull(x.loss), finiteOrNull(x.metric), finiteOrNull(x.lr), x.ms, x.failure ?? null];
-      vals.forEach((v, i) => rows[i]!.push(v));
-    }
-  }
-  if (rows[0]!.length)
-    await tx.query(
-      `INSERT INTO ${t}.scores (run_id, child_id, suite, task, score, loss, metric, lr, ms, failure)
-       SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[])`,
-      [runId, c.id, ...rows],
-    );
 }
