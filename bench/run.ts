@@ -19,6 +19,9 @@ const BENCHES: Record<string, { script: string; args: string[]; quickArgs?: stri
   'search-scaling': { script: 'search.js', args: ['scaling'], what: 'search: 2 workers vs 1 (issue 5)' },
   'search-cache': { script: 'search.js', args: ['cache'], what: 'search: never-trained share and cache hits in 1,000 children (issue 5)' },
   'search-defaults': { script: 'search.js', args: ['defaults'], what: 'search: children per hour with the defaults (issue 5)' },
+  'distributed-overhead': { script: 'distributed.js', args: ['overhead'], what: 'many machines: queue jobs/s through PostgreSQL vs the in-process pool (issue 12)' },
+  'distributed-scaling': { script: 'distributed.js', args: ['scaling'], what: 'many machines: 1, 2 and 4 worker processes on real quick-suite evaluations (issue 12)' },
+  'distributed-identity': { script: 'distributed.js', args: ['identity'], what: 'many machines: 1-worker SQLite export vs 3-host PostgreSQL run with a host killed (issue 12)' },
   'search-discovery': { script: 'search.js', args: ['discovery'], what: 'search: from sgd on the quick suite, 2,000 children (issue 5; long)' },
 };
 
