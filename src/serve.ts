@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type PgBoss from 'pg-boss';
 import { Connection, errorText } from '../search/postgres/connection.js';
-import { ensureQueue, JobPayloadSchema, queueName, startBoss, writeResult, type JobPayload, type Lease } from '../search/postgres/queue.js';
+import { ensureQueue, JobPayloadSchema, queueName, startBoss, writeResults, type Finished, type JobPayload, type Lease } from '../search/postgres/queue.js';
 import { ensureSchema } from '../search/postgres/schema.js';
 import { RequirementsSchema, type RunRequirements } from '../search/postgres/store.js';
 import type { StoreLocation } from '../search/postgres/url.js';
@@ -183,6 +183,32 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
       return out;
     };
 
+    // Results finished together are written together: one transaction for the lot.
+    let outbox: { item: Finished; done: (written: boolean) => void }[] = [];
+    let writing = false;
+    const flushWrites = async (): Promise<void> => {
+      if (writing) return;
+      writing = true;
+      try {
+        while (outbox.length) {
+          const batch = outbox;
+          outbox = [];
+          const written = await writeResults(db, boss!, batch.map((b) => b.item), me).catch((e: unknown) => {
+            opts.log('warn', `${batch.length} results not written: ${errorText(e)}`);
+            return new Set<string>();
+          });
+          for (const b of batch) b.done(written.has(b.item.lease.jobId));
+        }
+      } finally {
+        writing = false;
+      }
+    };
+    const write = (item: Finished): Promise<boolean> =>
+      new Promise((done) => {
+        outbox.push({ item, done });
+        setImmediate(() => void flushWrites());
+      });
+
     const runJob = async (srv: Served, job: { id: string; data: unknown; retryCount?: number; retry_count?: number }): Promise<void> => {
       const lease: Lease = { jobId: job.id, queue: srv.queue, retryCount: Number(job.retryCount ?? job.retry_count ?? 0) };
       const parsed = JobPayloadSchema.safeParse(job.data);
@@ -206,10 +232,7 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
         await boss!.fail(srv.queue, job.id, { reason: 'malformed job' }).catch(() => undefined);
         return;
       }
-      const written = await writeResult(db, boss!, lease, payload, outcome, me).catch((e: unknown) => {
-        opts.log('warn', `result of child ${payload!.job.childId} not written: ${errorText(e)}`);
-        return false;
-      });
+      const written = await write({ lease, payload, outcome });
       if (written) summary.done++;
       else {
         summary.dropped++;

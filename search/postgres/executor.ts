@@ -194,7 +194,11 @@ export class QueueExecutor implements Executor {
     try {
       const c = await this.db.dedicated();
       c.on('notification', (n) => {
-        if (n.payload === String(this.store.id)) void this.poll();
+        // `RUN:ID,ID,...` names the jobs with new results; `RUN` alone means "look at all yours".
+        const [run, ids] = (n.payload ?? '').split(':');
+        if (run !== String(this.store.id)) return;
+        if (ids) void this.collect(ids.split(',').filter((id) => this.waiting.has(id))).catch(() => void this.poll());
+        else void this.poll();
       });
       c.on('error', () => {
         // Reconnect the listener later; polling carries on meanwhile.

@@ -135,34 +135,60 @@ export interface Lease {
   retryCount: number;
 }
 
+/** A finished job waiting to be written. */
+export interface Finished {
+  lease: Lease;
+  payload: JobPayload;
+  outcome: EvalOutcome;
+}
+
 /**
- * Writes a job's outcome if the worker still holds its lease, and completes
- * the job, atomically. Returns false when the lease was lost (the job
- * expired and went back to the queue, or is done): the outcome is dropped.
+ * Writes the outcomes of finished jobs whose leases the worker still holds,
+ * and completes those jobs, in one transaction (a few statements however
+ * many jobs). Returns the ids written; the others lost their lease (the job
+ * expired and went back to the queue, or is done elsewhere): their outcome
+ * is dropped. Coordinators are told by NOTIFY which jobs have results.
  */
-export async function writeResult(
-  db: Connection,
-  boss: PgBoss,
-  lease: Lease,
-  payload: JobPayload,
-  outcome: EvalOutcome,
-  worker: string,
-): Promise<boolean> {
+export async function writeResults(db: Connection, boss: PgBoss, items: Finished[], worker: string): Promise<Set<string>> {
   const { schema, queueSchema } = db.location;
   return db.transaction(async (tx: Queryable) => {
-    const held = await tx.query<{ state: string; retry_count: number }>(
-      `SELECT state, retry_count FROM ${queueSchema}.job WHERE name = $1 AND id = $2 FOR UPDATE`,
-      [lease.queue, lease.jobId],
-    );
-    const row = held.rows[0];
-    if (!row || row.state !== 'active' || row.retry_count !== lease.retryCount) return false;
-    await tx.query(
-      `INSERT INTO ${schema}.results (job_id, run_id, child_id, suite, outcome, worker) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING`,
-      [lease.jobId, payload.runId, payload.job.childId, payload.job.suite, JSON.stringify(outcome), worker],
-    );
-    // pg-boss 10 reads (name, id, data, options): the data argument must be there for `db` to count.
-    await boss.complete(lease.queue, lease.jobId, {}, { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values) } } as PgBoss.ConnectionOptions);
-    await tx.query('SELECT pg_notify($1, $2)', [`${NOTIFY_CHANNEL}_${schema}`, String(payload.runId)]);
-    return true;
-  }, `result of child ${payload.job.childId}`);
+    const written = new Set<string>();
+    const byQueue = new Map<string, Finished[]>();
+    for (const f of items) byQueue.set(f.lease.queue, [...(byQueue.get(f.lease.queue) ?? []), f]);
+    for (const [queue, group] of byQueue) {
+      const held = await tx.query<{ id: string; state: string; retry_count: number }>(
+        `SELECT id::text, state::text, retry_count FROM ${queueSchema}.job WHERE name = $1 AND id = ANY($2::uuid[]) FOR UPDATE`,
+        [queue, group.map((f) => f.lease.jobId)],
+      );
+      const rows = new Map(held.rows.map((r) => [r.id, r]));
+      const keep = group.filter((f) => {
+        const r = rows.get(f.lease.jobId);
+        return r !== undefined && r.state === 'active' && r.retry_count === f.lease.retryCount;
+      });
+      if (keep.length === 0) continue;
+      await tx.query(
+        `INSERT INTO ${schema}.results (job_id, run_id, child_id, suite, outcome, worker)
+         SELECT u.id, u.run, u.child, u.suite, u.outcome, $6 FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[]) AS u(id, run, child, suite, outcome)
+         ON CONFLICT (job_id) DO NOTHING`,
+        [
+          keep.map((f) => f.lease.jobId),
+          keep.map((f) => f.payload.runId),
+          keep.map((f) => f.payload.job.childId),
+          keep.map((f) => f.payload.job.suite),
+          keep.map((f) => JSON.stringify(f.outcome)),
+          worker,
+        ],
+      );
+      // pg-boss 10 reads (name, ids, data, options): the data argument must be there for `db` to count.
+      const complete = boss.complete.bind(boss) as unknown as (name: string, ids: string[], data: object, options: PgBoss.ConnectionOptions) => Promise<void>;
+      await complete(queue, keep.map((f) => f.lease.jobId), {}, { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values) } } as PgBoss.ConnectionOptions);
+      // The payload names the jobs (as many as fit), so the coordinator reads only those.
+      const runId = keep[0]!.payload.runId;
+      const ids = keep.map((f) => f.lease.jobId);
+      const note = ids.length * 37 < 7000 ? `${runId}:${ids.join(',')}` : String(runId);
+      await tx.query('SELECT pg_notify($1, $2)', [`${NOTIFY_CHANNEL}_${schema}`, note]);
+      for (const f of keep) written.add(f.lease.jobId);
+    }
+    return written;
+  }, `results of ${items.length} jobs`);
 }
