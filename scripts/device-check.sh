@@ -55,14 +55,15 @@ run)
   for f in .device/debs/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
   ldconfig || true
   cd "$work"
+  set +e
   {
     echo "== machine"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
     nproc
     echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-} VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-}"
-    for d in /etc/vulkan/icd.d /usr/share/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d; do [ -d "$d" ] && { echo "$d:"; cat "$d"/*.json 2>/dev/null | tr -d '\n' | head -c 400; echo; }; done
+    for f in /etc/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json /usr/local/nvidia/share/vulkan/icd.d/*.json; do [ -f "$f" ] && echo "$f: $(tr -d '\n ' < "$f" | head -c 300)"; done
     ldconfig -p | grep -E 'libvulkan|libEGL_nvidia|libGLX_nvidia' || true
-  } > "$out/machine.txt" 2>&1
+  } > "$out/machine.txt" 2>&1 || true
   cat "$out/machine.txt"
   # Phase A: the figures, both backends side by side (16 cores: no contention between two processes).
   echo "== figures"
