@@ -88,8 +88,8 @@ run)
   wait
   # Phase C: the search's own executor, a pool of worker threads: 4 webgpu threads sharing the GPU beside 10 wasm threads on the cores.
   echo "== search through the worker pool"
-  timeout 170 ./node gpu-pool.cjs --backend webgpu --workers 4 --seconds 50 --worker "$work/gpu-worker.cjs" > s-webgpu-pool.json 2> s-webgpu-pool.err &
-  timeout 170 ./node gpu-pool.cjs --backend wasm --workers 10 --seconds 50 --worker "$work/gpu-worker.cjs" > s-wasm-pool.json 2> s-wasm-pool.err &
+  timeout 260 ./node gpu-pool.cjs --backend webgpu --workers 4 --seconds 50 --worker "$work/gpu-worker.cjs" > s-webgpu-pool.json 2> s-webgpu-pool.err &
+  timeout 260 ./node gpu-pool.cjs --backend wasm --workers 10 --seconds 50 --worker "$work/gpu-worker.cjs" > s-wasm-pool.json 2> s-wasm-pool.err &
   wait
   cat s-*.err 2>/dev/null | sort | uniq -c | head -20
   ./node gpu-report.cjs . | tee "$out/device-check.txt"
