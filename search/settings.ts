@@ -45,6 +45,8 @@ export interface Setting {
   scope: Scope;
   /** A switch that is on unless `--no-KEY` is given. */
   negatable?: boolean;
+  /** A flag that may be given more than once: its values are collected in a list. */
+  repeatable?: boolean;
 }
 
 /** A mistake in a setting's value, named by flag or file key. */
@@ -150,4 +152,28 @@ export function settle(rows: readonly Setting[], given: Readonly<Record<string, 
     else if (r.default) values[r.key] = r.default.derive({ ...ctx, values });
   }
   return values;
+}
+
+/**
+ * A command's options, read and settled by its rows and checked with their
+ * schemas: the values as the rows' schemas type them. A mistake is a
+ * `SettingError` naming the flag.
+ */
+export function readSettings<const R extends readonly Setting[]>(
+  rows: R,
+  given: Readonly<Record<string, unknown>>,
+  ctx: Omit<DefaultContext, 'values'> = { cores: 1, randomSeed: () => 0 },
+): z.infer<ReturnType<typeof schemaOf<R>>> {
+  const raw: Record<string, unknown> = {};
+  for (const r of rows) {
+    const v = given[r.key];
+    if (v === undefined) continue;
+    raw[r.key] = r.read.read(v, flagName(r.key));
+  }
+  const parsed = schemaOf(rows).safeParse(settle(rows, raw, ctx));
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new SettingError(`${flagName(String(i.path[0] ?? ''))}: ${i.message}`);
+  }
+  return parsed.data as z.infer<ReturnType<typeof schemaOf<R>>>;
 }

@@ -8,10 +8,9 @@
  */
 import * as os from 'node:os';
 import { randomInt } from 'node:crypto';
-import type { Command } from 'commander';
 import { z } from 'zod';
 import { RUN_SETTINGS, SearchConfigSchema, formatZodError, type SearchConfig } from '../../search/config.js';
-import { SettingError, fileSchemaOf, flagName, flagOf, helpOf, read, settle, type Setting } from '../../search/settings.js';
+import { SettingError, fileSchemaOf, flagName, read, settle, type Setting } from '../../search/settings.js';
 import { EXECUTOR_SETTINGS, ExecutorConfigSchema, type ExecutorConfig } from '../executor-settings.js';
 import { UserError } from './errors.js';
 import { readText } from './program-file.js';
@@ -127,12 +126,6 @@ export function planSearch(flags: SearchFlags, opts: { cores?: number; randomSee
     tui: flags.tui !== false && file['tui'] !== false,
     given,
   };
-}
-
-/** Adds the options of these rows to a command, with their help and defaults. */
-export function addSettingOptions(cmd: Command, rows: readonly Setting[]): Command {
-  for (const r of rows) cmd.option(flagOf(r), helpOf(r));
-  return cmd;
 }
 
 function describeIssues(err: z.ZodError, sources: Map<string, 'flag' | 'file'>, fileLabel: string): string {

@@ -22,7 +22,8 @@ import { WorkerPool } from '../pool.js';
 import { UserError } from './errors.js';
 import { readText } from './program-file.js';
 import { taskRegistry } from './task-options.js';
-import { MACHINE_KEYS, SEARCH_KEYS, SEARCH_SETTINGS, addSettingOptions, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
+import { MACHINE_KEYS, SEARCH_KEYS, SEARCH_SETTINGS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
+import { addSettingOptions } from './setting-options.js';
 
 /** Seed names or `.opt` files, read, parsed and checked now: a bad seed stops the command before anything is written. */
 export function resolveSeeds(names: readonly string[]): SeedSource[] {
