@@ -53,10 +53,11 @@ export class CostCounter {
 /** Says which tfjs ops cannot be differentiated twice, when tfjs says it cannot find a gradient. */
 function explain(e: unknown, label: string): Error {
   const msg = String((e as Error)?.message ?? e);
-  if (/Cannot compute gradient|gradient function not found/.test(msg))
+  if (/Cannot compute gradient|gradient function not found|Cannot find a connection/.test(msg))
     return new Error(
       `${label}: tfjs cannot differentiate this loss twice (${msg.split('\n')[0]}). ` +
-        'tf.logSoftmax, tf.losses.softmaxCrossEntropy and other ops whose gradient saves an intermediate value break second derivatives in tfjs 4.22: ' +
+        'Either the loss is linear in the variables (no curvature to use), or it uses an op that tfjs 4.22 cannot differentiate twice: ' +
+        'tf.logSoftmax, tf.losses.softmaxCrossEntropy and other ops whose gradient saves an intermediate value do. ' +
         "write the loss with tf.logSumExp, or use splitLoss(outputs, 'softmax-cross-entropy', labels) with curvature 'gauss-newton'",
     );
   return e instanceof Error ? e : new Error(msg);

@@ -11,8 +11,9 @@
  *
  * `withExactSecondDerivatives(fn)` registers, for the kernels whose gradient
  * reads its output, gradients with the same first-order values that recompute
- * what they need from the inputs, runs fn, and puts tfjs's own back (also on
- * a throw). Nothing changes outside the call. The kernels whose gradient
+ * what they need from the inputs (and zero gradients for comparisons, which
+ * tfjs leaves without any), runs fn, and puts tfjs's own back (also on a
+ * throw). Nothing changes outside the call. The kernels whose gradient
  * still reads an output (Max, Min, the max pools) only use it to pick the
  * winning element, a mask whose derivative is zero anyway.
  */
@@ -108,9 +109,23 @@ const EXACT: readonly GradConfig[] = [
       };
     },
   },
+  // Comparisons: tfjs registers no gradient for them, which is right for a
+  // first derivative (nothing flows into a mask) but a second pass meets them
+  // on the path (Max's gradient compares x with max(x), as in logSumExp, and
+  // Elu's above): they are piecewise constant, so their derivative is zero.
+  ...['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual'].map(
+    (kernelName): GradConfig => ({
+      kernelName,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (_dy, saved) => {
+        const [a, b] = saved as [tf.Tensor, tf.Tensor];
+        return { a: () => tf.zerosLike(a), b: () => tf.zerosLike(b) };
+      },
+    }),
+  ),
 ];
 
-/** Kernels whose tfjs 4.22 gradient is replaced inside `withExactSecondDerivatives`. */
+/** Kernels whose tfjs 4.22 gradient is replaced (or, for comparisons, supplied) inside `withExactSecondDerivatives`. */
 export const PATCHED_KERNELS: readonly string[] = EXACT.map((g) => g.kernelName);
 
 let depth = 0;
