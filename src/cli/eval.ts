@@ -17,6 +17,8 @@ import { SUITES } from '../tasks/registry.js';
 import type { Batching } from '../tasks/types.js';
 import { parseInit } from '../train/init.js';
 import { parseSchedule } from '../train/schedule.js';
+import { evaluateSecondOrder, type SecondOrderTaskEvaluation } from '../second-order/evaluate.js';
+import { isSecondOrderName } from '../second-order/index.js';
 import { UserError } from './errors.js';
 import { lossCurvesSvg } from './plot.js';
 import { taskRegistry } from './task-options.js';
@@ -74,14 +76,15 @@ function cell(e: Evaluation, task: string): string {
   if (r.loss === null) return `failed (${(r.failure ?? '').slice(0, 40)})`;
   const metric = r.metric === null ? '' : r.metric !== r.loss ? ` ${fmt(r.metric, 3)}` : '';
   const score = r.score === null ? '' : ` ${r.score >= 0 ? '+' : ''}${r.score.toFixed(2)}`;
-  return `${fmt(r.loss)}${metric} @${fmt(r.lr, 2)}${score}`;
+  const cost = 'gradientEquivalents' in r ? ` (${(r as SecondOrderTaskEvaluation).iterations} it, ${fmt((r as SecondOrderTaskEvaluation).gradientEquivalents, 3)} grad evals)` : '';
+  return `${fmt(r.loss)}${metric} @${fmt(r.lr, 2)}${score}${cost}`;
 }
 
 export function register(program: Command): void {
   program
     .command('eval')
     .description('train programs (seed names or .opt files) on proxy tasks with a learning-rate sweep and compare them with AdamW')
-    .argument('<program...>', 'seed names or .opt files')
+    .argument('<program...>', 'seed names, .opt files, or the second-order newton and hessianFree (full-batch, at equal gradient evaluations)')
     .option('--task <name>', 'a task to run (repeatable); default: the suite', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--suite <name>', `a suite (${SUITES.join(', ')})`, 'quick')
     .option('--steps <n>', "training steps (default: each task's own)")
@@ -109,7 +112,8 @@ export function register(program: Command): void {
       if (opts.batching !== undefined && !['full', 'mini', 'online'].includes(opts.batching)) throw new UserError(`--batching takes full, mini or online, got '${opts.batching}'`);
       const schedule = opts.schedule === undefined ? undefined : userParse(() => parseSchedule(opts.schedule!));
       const init = opts.init === undefined ? undefined : userParse(() => parseInit(opts.init!));
-      const loaded = programs.map(loadProgram);
+      // newton and hessianFree are library optimizers, not programs: they run by their own evaluator.
+      const loaded = programs.map((a) => (isSecondOrderName(a) ? { label: a as string, secondOrder: a } : loadProgram(a)));
       const seen = new Map<string, number>();
       for (const l of loaded) {
         const n = (seen.get(l.label) ?? 0) + 1;
@@ -122,7 +126,17 @@ export function register(program: Command): void {
       for (const l of loaded) {
         let evaluation: Evaluation;
         try {
-          evaluation = await evaluate(l.program, {
+          if ('secondOrder' in l)
+            evaluation = await evaluateSecondOrder(l.secondOrder, {
+              ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite as SuiteName }),
+              ...(steps !== undefined ? { steps } : {}),
+              ...(lrs ? { lrs } : {}),
+              ...(opts.batching ? { batching: opts.batching as Batching } : {}),
+              seed,
+              backend: opts.backend as BackendName,
+              registry,
+            });
+          else evaluation = await evaluate(l.program, {
             ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite as SuiteName }),
             ...(steps !== undefined ? { steps } : {}),
             ...(lrs ? { lrs } : {}),

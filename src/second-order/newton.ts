@@ -77,7 +77,12 @@ export class NewtonOptimizer extends ClosureOptimizer {
     let col = 0;
     vars.forEach((v, vi) => {
       for (let j = 0; j < v.size; j++, col++) {
-        const e = tf.tidy(() => vars.map((u, k) => (k === vi ? tf.reshape(tf.oneHot(j, u.size, 1, 0, 'float32'), u.shape) : tf.zeros(u.shape))));
+        // A unit vector from a typed array: tf.oneHot with a float32 dtype gives wrong values on wasm (4.22).
+        const e = vars.map((u, k) => {
+          const a = new Float32Array(u.size);
+          if (k === vi) a[j] = 1;
+          return tf.tensor(a, u.shape, 'float32');
+        });
         const hv = hessianVector(f, vars, e, 'newton');
         h.set(flatten(hv), col * n);
         disposeList(e);
