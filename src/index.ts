@@ -8,7 +8,7 @@ export { NewtonOptimizer, NEWTON_DEFAULTS } from './second-order/newton.js';
 export type { NewtonHparams, NewtonStep } from './second-order/newton.js';
 export { HessianFreeOptimizer, HESSIAN_FREE_DEFAULTS } from './second-order/hessian-free.js';
 export type { HessianFreeHparams, HessianFreeStep, Curvature } from './second-order/hessian-free.js';
-export { splitLoss, BUILTIN_LOSSES } from './second-order/split-loss.js';
+export { splitLoss, withCurvatureBatch, BUILTIN_LOSSES } from './second-order/split-loss.js';
 export type { SplitLoss, BuiltinLoss } from './second-order/split-loss.js';
 export { COST as SECOND_ORDER_COST } from './second-order/curvature.js';
 export type { NamedTensor, ProgramOptimizerOptions, Schedule } from './optimizer.js';

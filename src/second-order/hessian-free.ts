@@ -17,9 +17,11 @@
  *  5. a backtracking (Armijo) line search along p (Martens and Sutskever
  *     2012), then w += learningRate alpha p.
  *
- * Not included: Martens' diagonal preconditioner and curvature mini-batches
- * (they need per-example gradients; `minimize` gets one closure), and
- * structural damping (for recurrent networks).
+ * Curvature mini-batches (Martens' products on a fraction of the data) come
+ * with the loss: `withCurvatureBatch(splitLoss(...all...), splitLoss(...subset...), fraction)`.
+ * Not included: Martens' diagonal preconditioner (it needs per-example
+ * gradients; `minimize` gets one closure) and structural damping (for
+ * recurrent networks).
  */
 import * as tf from '@tensorflow/tfjs';
 import { type CgResult, conjugateGradient } from './cg.js';
@@ -121,10 +123,13 @@ export class HessianFreeOptimizer extends ClosureOptimizer {
     const { loss: f0, grads } = lossAndGradient(f, vars);
     this.cost.add('gradient');
     const b = tf.tidy(() => grads.map((g) => tf.neg(g)));
-    const z = gaussNewton && isSplitLoss(f) ? tf.tidy(() => f.outputs()) : null;
+    // Curvature on the loss's curvature batch where it has one (Martens 2010), else on the loss itself.
+    const curv = gaussNewton && isSplitLoss(f) ? (f.curvature?.split ?? f) : null;
+    const fraction = gaussNewton && isSplitLoss(f) ? (f.curvature?.fraction ?? 1) : 1;
+    const z = curv !== null ? tf.tidy(() => curv.outputs()) : null;
     const lambda = this.damping;
     const apply = (v: TensorList): TensorList => {
-      const bv = z !== null && isSplitLoss(f) ? gaussNewtonVector(f, vars, z, v, 'hessianFree') : hessianVector(f, vars, v, 'hessianFree');
+      const bv = z !== null && curv !== null ? gaussNewtonVector(curv, vars, z, v, 'hessianFree') : hessianVector(f, vars, v, 'hessianFree');
       const out = axpyLists(lambda, v, bv);
       disposeList(bv);
       return out;
@@ -134,7 +139,7 @@ export class HessianFreeOptimizer extends ClosureOptimizer {
     const x0 = x0IsZero ? tf.tidy(() => vars.map((v) => tf.zeros(v.shape))) : tf.tidy(() => warm.map((d) => tf.mul(d!, h.cgDecay)));
     const cg = conjugateGradient(TENSOR_SPACE, apply, b, x0, x0IsZero, { maxIterations: h.maxCgIterations, tolerance: h.cgTolerance });
     disposeList(x0);
-    this.cost.add(gaussNewton ? 'gaussNewtonVector' : 'hessianVector', cg.products);
+    this.cost.add(gaussNewton ? 'gaussNewtonVector' : 'hessianVector', cg.products * fraction);
     const last = cg.iterates[cg.iterates.length - 1]!;
 
     const w0 = vars.map((v) => tf.clone(v));

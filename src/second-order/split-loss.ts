@@ -24,6 +24,24 @@ export interface SplitLoss {
   /** H_L(z) u. */
   readonly lossHessian: (z: tf.Tensor, u: tf.Tensor) => tf.Tensor;
   readonly lossName: string;
+  /**
+   * Where curvature products are taken instead (Martens 2010: a mini-batch,
+   * a fraction of the data the loss and gradient use), and that fraction, by
+   * which their cost is counted. Set with `withCurvatureBatch`.
+   */
+  readonly curvature?: { readonly split: SplitLoss; readonly fraction: number };
+}
+
+/**
+ * The same loss, with its Gauss-Newton products taken on `batch` (the same
+ * model on a subset of the examples, `fraction` of them), as Martens (2010)
+ * does: CG then costs `fraction` of a full-batch product per iteration.
+ */
+export function withCurvatureBatch(full: SplitLoss, batch: SplitLoss, fraction: number): SplitLoss {
+  if (!isSplitLoss(full) || !isSplitLoss(batch)) throw new Error('withCurvatureBatch: both losses must come from splitLoss');
+  if (!(fraction > 0 && fraction <= 1)) throw new Error(`withCurvatureBatch: fraction must be in (0, 1], got ${fraction}`);
+  const f = (() => full()) as SplitLoss;
+  return Object.assign(f, { outputs: full.outputs, loss: full.loss, lossHessian: full.lossHessian, lossName: full.lossName, curvature: { split: batch, fraction } });
 }
 
 export function isSplitLoss(f: unknown): f is SplitLoss {
