@@ -15,6 +15,8 @@ import { isSeedName, seedProgram } from '../../seeds/index.js';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../backend.js';
 import { DEFAULT_LRS, evaluate, type Evaluation } from '../evaluate.js';
 import { SUITES } from '../tasks/registry.js';
+import { evaluateSecondOrder, type SecondOrderTaskEvaluation } from '../second-order/evaluate.js';
+import { isSecondOrderName } from '../second-order/index.js';
 import { parseInit, type InitRule as Init } from '../train/init.js';
 import { parseSchedule, type Schedule } from '../train/schedule.js';
 import { UserError } from './errors.js';
@@ -116,18 +118,20 @@ function cell(e: Evaluation, task: string): string {
   if (r.loss === null) return `failed (${(r.failure ?? '').slice(0, 40)})`;
   const metric = r.metric === null ? '' : r.metric !== r.loss ? ` ${fmt(r.metric, 3)}` : '';
   const score = r.score === null ? '' : ` ${r.score >= 0 ? '+' : ''}${r.score.toFixed(2)}`;
-  return `${fmt(r.loss)}${metric} @${fmt(r.lr, 2)}${score}`;
+  const cost = 'gradientEquivalents' in r ? ` (${(r as SecondOrderTaskEvaluation).iterations} it, ${fmt((r as SecondOrderTaskEvaluation).gradientEquivalents, 3)} grad evals)` : '';
+  return `${fmt(r.loss)}${metric} @${fmt(r.lr, 2)}${score}${cost}`;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command('eval')
     .description('train programs (seed names or .opt files) on proxy tasks with a learning-rate sweep and compare them with AdamW')
-    .argument('<program...>', 'seed names or .opt files');
+    .argument('<program...>', 'seed names, .opt files, or the second-order newton and hessianFree (full-batch, at equal gradient evaluations)');
   addSettingOptions(cmd, EVAL_SETTINGS).action(async (programs: string[], flags: Record<string, unknown>) => {
       const opts = readCommandSettings(EVAL_SETTINGS, flags);
       const { seed, steps, lrs, batchSize, schedule, init } = opts;
-      const loaded = programs.map(loadProgram);
+      // newton and hessianFree are library optimizers, not programs: they run by their own evaluator.
+      const loaded = programs.map((a) => (isSecondOrderName(a) ? { label: a as string, secondOrder: a } : loadProgram(a)));
       const seen = new Map<string, number>();
       for (const l of loaded) {
         const n = (seen.get(l.label) ?? 0) + 1;
@@ -140,7 +144,17 @@ export function register(program: Command): void {
       for (const l of loaded) {
         let evaluation: Evaluation;
         try {
-          evaluation = await evaluate(l.program, {
+          if ('secondOrder' in l)
+            evaluation = await evaluateSecondOrder(l.secondOrder, {
+              ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite }),
+              ...(steps !== undefined ? { steps } : {}),
+              ...(lrs ? { lrs } : {}),
+              ...(opts.batching ? { batching: opts.batching } : {}),
+              seed,
+              backend: opts.backend,
+              registry,
+            });
+          else evaluation = await evaluate(l.program, {
             ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite }),
             ...(steps !== undefined ? { steps } : {}),
             ...(lrs ? { lrs } : {}),
