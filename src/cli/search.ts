@@ -20,6 +20,7 @@ import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
 import { WorkerPool } from '../pool.js';
 import { UserError } from './errors.js';
 import { readText } from './program-file.js';
+import { shellQuote } from './shell-quote.js';
 import { taskRegistry } from './task-options.js';
 import { MACHINE_KEYS, SEARCH_KEYS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
 
@@ -45,24 +46,28 @@ export interface SearchSession {
 
 export type SearchRequest = { plan: SearchPlan; resume?: undefined } | { plan: SearchPlan; resume: string };
 
-/** The lock file: one process writes a run at a time. A lock left by a killed process is taken over. */
-function lockRun(dir: string): () => void {
+/**
+ * The lock file: one process writes a run at a time, and it takes the lock
+ * before it writes anything. Created exclusively, so two processes cannot
+ * both take it; a lock left by a process that no longer runs (kill -9, a
+ * crash) is taken over.
+ */
+export function lockRun(dir: string): () => void {
   const file = path.join(dir, 'lock');
-  try {
-    const pid = Number(fs.readFileSync(file, 'utf8'));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-      let alive = true;
-      try {
-        process.kill(pid, 0);
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-      }
-      if (alive) throw new UserError(`run ${dir} is in use by process ${pid}`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new UserError(`cannot write to run ${dir} (${describeFsError(e)}): a run that is resumed must be writable`);
+      const pid = Number(fs.readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new UserError(`run ${dir} is in use by process ${pid}`);
+      if (attempt > 0) throw new UserError(`run ${dir} is being taken by another process`);
+      // Stale: remove it and try once more to create it exclusively.
+      fs.rmSync(file, { force: true });
     }
-  } catch (e) {
-    if (e instanceof UserError) throw e;
   }
-  fs.writeFileSync(file, String(process.pid));
   return () => {
     try {
       if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.unlinkSync(file);
@@ -72,11 +77,36 @@ function lockRun(dir: string): () => void {
   };
 }
 
-/** Opens the run to resume and applies what may change: the budget. */
-function openForResume(run: string, plan: SearchPlan): RunStore {
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `permission denied`, `read-only file system`, ...: the part of an fs error a user acts on. */
+export function describeFsError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const known: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    ENOENT: 'no such file or folder',
+    ENOTDIR: 'a part of the path is not a folder',
+    EISDIR: 'is a folder',
+    EEXIST: 'already exists',
+  };
+  return (code && known[code]) ?? code ?? (e as Error)?.message ?? String(e);
+}
+
+/** Opens the run to resume (its lock already held) and applies what may change: the budget. */
+function openForResume(file: string, plan: SearchPlan): RunStore {
   let store: RunStore;
   try {
-    store = RunStore.open(run, { runDir: plan.runDir });
+    store = RunStore.open(file);
   } catch (e) {
     if (e instanceof StoreError) throw new UserError(e.message);
     throw e;
@@ -102,36 +132,68 @@ function openForResume(run: string, plan: SearchPlan): RunStore {
   }
 }
 
+/** Opens (resume) or creates the run, holding its lock before anything is written. */
+async function openRunForWriting(req: SearchRequest): Promise<{ store: RunStore; unlock: () => void }> {
+  const { plan } = req;
+  if (req.resume !== undefined) {
+    let where: { dir: string; file: string };
+    try {
+      where = resolveRunPath(req.resume, plan.runDir);
+    } catch (e) {
+      if (e instanceof StoreError) throw new UserError(e.message);
+      throw e;
+    }
+    const unlock = lockRun(where.dir);
+    try {
+      return { store: openForResume(where.file, plan), unlock };
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+  }
+  const seeds = resolveSeeds(plan.config.seeds);
+  const dir = path.join(plan.runDir, plan.name ?? generateRunName());
+  if (fs.existsSync(path.join(dir, DB_FILE)))
+    throw new UserError(`a run already exists at ${dir} (resume it with --resume ${shellQuote(dir)}, or choose another --name)`);
+  // A tasks module that does not load stops the command here, before anything is written.
+  if (plan.config.tasksModule) await taskRegistry(plan.config.tasksModule);
+  const created = !fs.existsSync(dir);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UserError(`--run-dir: cannot make the run folder ${dir} (${describeFsError(e)})`);
+  }
+  let unlock: () => void;
+  try {
+    unlock = lockRun(dir);
+  } catch (e) {
+    if (created) fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  try {
+    const store = RunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
+    return { store, unlock };
+  } catch (e) {
+    unlock();
+    if (created) fs.rmSync(dir, { recursive: true, force: true });
+    if (e instanceof StoreError) throw new UserError(e.message);
+    throw new UserError(`cannot write the run at ${dir} (${describeFsError(e)})`);
+  }
+}
+
 /** Creates or reopens the run, starts the workers and the search. */
 export async function openSearch(req: SearchRequest, deps: { executor?: Executor } = {}): Promise<SearchSession> {
   const { plan } = req;
-  let store: RunStore;
-  if (req.resume !== undefined) {
-    store = openForResume(req.resume, plan);
-  } else {
-    const seeds = resolveSeeds(plan.config.seeds);
-    const dir = path.join(plan.runDir, plan.name ?? generateRunName());
-    if (fs.existsSync(path.join(dir, DB_FILE)))
-      throw new UserError(`a run already exists at ${dir} (resume it with --resume ${dir}, or choose another --name)`);
-    // A tasks module that does not load stops the command here, before anything is written.
-    if (plan.config.tasksModule) await taskRegistry(plan.config.tasksModule);
-    store = RunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
-  }
+  const { store, unlock } = await openRunForWriting(req);
   const tasksModule = store.config().tasksModule;
   if (tasksModule && req.resume !== undefined) {
     try {
       await taskRegistry(tasksModule);
     } catch (e) {
       store.close();
+      unlock();
       throw e;
     }
-  }
-  let unlock: () => void;
-  try {
-    unlock = lockRun(store.dir);
-  } catch (e) {
-    store.close();
-    throw e;
   }
   let handle: SearchHandle | undefined;
   const early: [('info' | 'warn' | 'error'), string, number | undefined][] = [];
