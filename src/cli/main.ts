@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { DslError } from '../../dsl/errors.js';
-import { UserError } from './errors.js';
+import { Interrupted, UserError } from './errors.js';
 import { register as check } from './check.js';
 import { register as simplify } from './simplify.js';
 import { register as seeds } from './seeds.js';
@@ -42,6 +42,7 @@ export function buildProgram(): Command {
 export function describeError(err: unknown): { message: string; code: number } {
   if (err instanceof DslError) return { message: err.toString(), code: 1 };
   if (err instanceof UserError) return { message: `optevo: ${err.message}`, code: 1 };
+  if (err instanceof Interrupted) return { message: 'optevo: interrupted (nothing was written)', code: 130 };
   if (err instanceof CommanderError) return { message: '', code: err.exitCode === 0 ? 0 : 1 };
   const e = err as Error;
   return { message: `optevo: internal error: ${e?.stack ?? String(err)}`, code: 2 };

@@ -18,9 +18,10 @@ import { DB_FILE, RunStore, StoreError, generateRunName, resolveRunPath, type Se
 import type { Executor, SearchStats } from '../../search/types.js';
 import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
 import { WorkerPool } from '../pool.js';
-import { UserError } from './errors.js';
+import { Interrupted, UserError } from './errors.js';
 import { readText } from './program-file.js';
 import { shellQuote } from './shell-quote.js';
+import { type Machine, usefulWorkers } from './workers.js';
 import { taskRegistry } from './task-options.js';
 import { MACHINE_KEYS, SEARCH_KEYS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
 
@@ -182,7 +183,7 @@ async function openRunForWriting(req: SearchRequest): Promise<{ store: RunStore;
 }
 
 /** Creates or reopens the run, starts the workers and the search. */
-export async function openSearch(req: SearchRequest, deps: { executor?: Executor } = {}): Promise<SearchSession> {
+export async function openSearch(req: SearchRequest, deps: { executor?: Executor; machine?: Machine } = {}): Promise<SearchSession> {
   const { plan } = req;
   const { store, unlock } = await openRunForWriting(req);
   const tasksModule = store.config().tasksModule;
@@ -197,10 +198,13 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
   }
   let handle: SearchHandle | undefined;
   const early: [('info' | 'warn' | 'error'), string, number | undefined][] = [];
+  const batch = store.config().batch;
+  const { workers, note } = usefulWorkers(plan.machine.workers, batch, deps.machine);
+  if (note) early.push(['warn', note, undefined]);
   const executor =
     deps.executor ??
     new WorkerPool({
-      workers: plan.machine.workers,
+      workers,
       timeoutMs: plan.machine.evalTimeout * 1000,
       backend: plan.machine.backend,
       ...(tasksModule ? { tasksModule } : {}),
@@ -208,11 +212,8 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
     });
   handle = startSearch({ store, executor });
   const h = handle;
-  setImmediate(() => early.forEach(([l, m, w]) => h.log(l, m, w)));
-  const batch = store.config().batch;
   // After the search's `start` event, so that watchers see it.
-  if (executor.size > batch)
-    setImmediate(() => h.log('warn', `${executor.size} workers but only ${batch} children are bred ahead (--batch): some workers will idle`));
+  setImmediate(() => early.forEach(([l, m, w]) => h.log(l, m, w)));
   return {
     handle,
     store,
@@ -228,25 +229,42 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
 export interface SearchCommandOptions extends SearchFlags {}
 
 async function searchAction(flags: SearchCommandOptions): Promise<void> {
-  const plan = planSearch(flags);
-  // Loaded before the search starts, so that the watcher sees its first event.
-  const { watchSearch, shouldUseDashboard } = await import('../tui/run.js');
-  const session = await openSearch(flags.resume !== undefined ? { plan, resume: flags.resume } : { plan });
-  const { handle } = session;
-  const onTerm = () => void handle.stop();
-  process.on('SIGTERM', onTerm);
-  let stats: SearchStats;
+  // Ctrl-C and SIGTERM work at every moment. Until the search runs they are
+  // remembered (a second Ctrl-C quits at once); once it runs, SIGTERM stops
+  // it with a checkpoint, and the watcher handles Ctrl-C the same way.
+  let handle: SearchHandle | undefined;
+  let signalled = 0;
+  const onSignal = () => {
+    signalled++;
+    if (handle) void handle.stop();
+    else if (signalled > 1) process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let session: SearchSession | undefined;
   try {
+    const plan = planSearch(flags);
+    // Loaded before the search starts, so that the watcher sees its first event.
+    const { watchSearch, shouldUseDashboard } = await import('../tui/run.js');
+    if (signalled) throw new Interrupted();
+    session = await openSearch(flags.resume !== undefined ? { plan, resume: flags.resume } : { plan });
+    handle = session.handle;
+    if (signalled) void handle.stop();
     const dashboard = shouldUseDashboard({ tui: plan.tui });
-    stats = await watchSearch(handle, { tui: plan.tui });
+    // The watcher owns Ctrl-C from here (a second one quits at once).
+    process.off('SIGINT', onSignal);
+    const stats = await watchSearch(handle, { tui: plan.tui });
     if (dashboard) process.stdout.write(summary(handle, stats) + '\n');
   } catch (e) {
     if (e instanceof SearchFault) throw new UserError(e.message);
     throw e;
   } finally {
-    process.off('SIGTERM', onTerm);
-    await handle.stop().catch(() => undefined);
-    await session.finish();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (session) {
+      await session.handle.stop().catch(() => undefined);
+      await session.finish();
+    }
   }
 }
 

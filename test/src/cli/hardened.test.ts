@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { RunStore } from '../../../search/store.js';
@@ -58,5 +59,43 @@ describe('a refused --resume changes nothing', () => {
     } finally {
       holder.kill('SIGKILL');
     }
+  });
+});
+
+const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
+
+describe('--workers is capped at what can help', () => {
+  it('lowers a request above the cores, the batch or the memory, saying why in one line', async () => {
+    const { usefulWorkers } = await import('../../../src/cli/workers.js');
+    const GiB = 2 ** 30;
+    expect(usefulWorkers(2, 64, { cores: 2, memoryBytes: 16 * GiB })).toEqual({ workers: 2 });
+    expect(usefulWorkers(1000, 64, { cores: 2, memoryBytes: 16 * GiB })).toEqual({ workers: 2, note: '--workers 1000 lowered to 2: this machine has 2 cores' });
+    expect(usefulWorkers(16, 4, { cores: 32, memoryBytes: 64 * GiB })).toEqual({ workers: 4, note: '--workers 16 lowered to 4: --batch 4 breeds only 4 children ahead' });
+    expect(usefulWorkers(16, 64, { cores: 32, memoryBytes: 2 * GiB })).toEqual({ workers: 4, note: '--workers 16 lowered to 4: half the memory (2 GiB) fits 4' });
+  });
+
+  it('a search asked for 1,000 workers starts at most the cores, says so, and Ctrl-C while they start ends it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-workers-'));
+    made.push(dir);
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [CLI, 'search', '--suite', 'quick', '--budget', '50', '--steps', '3', '--workers', '1000', '--no-tui', '--seed', '1', '--run-dir', 'runs', '--name', 'w'], { cwd: dir });
+    let all = '';
+    let sent = false;
+    const onData = (d: Buffer) => {
+      all += d.toString();
+      // Ctrl-C as soon as the note is out: the workers are starting.
+      if (!sent && all.includes('lowered to')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const status = await new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(all).toContain(`--workers 1000 lowered to ${Math.min(os.availableParallelism(), 50)}: this machine has`);
+    expect(status, all).toBe(0);
+    expect(all).toMatch(/stopped \(checkpointed\)/);
+    expect(fs.existsSync(path.join(dir, 'runs', 'w', 'lock'))).toBe(false);
   });
 });
