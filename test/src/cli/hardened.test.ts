@@ -99,3 +99,40 @@ describe('--workers is capped at what can help', () => {
     expect(fs.existsSync(path.join(dir, 'runs', 'w', 'lock'))).toBe(false);
   });
 });
+
+describe('read-only runs are read, never called corrupt', () => {
+  /** The CLI as a user who may not write the run (root cannot be kept out by modes: run as nobody). */
+  const asReader = (args: string[], cwd: string) =>
+    spawnSync(process.execPath, [CLI, ...args], {
+      cwd,
+      encoding: 'utf8',
+      timeout: 60_000,
+      ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
+    });
+
+  it('show, export and runs read it; a resume says it cannot write', () => {
+    const r = run();
+    fs.chmodSync(r.dir, 0o755);
+    fs.chmodSync(path.join(r.runDir, 'run.db'), 0o444);
+    fs.chmodSync(r.runDir, 0o555);
+    try {
+      const before = fs.readdirSync(r.runDir).sort();
+      const show = asReader(['show', r.name, '--dir', r.dir], r.dir);
+      expect(show.stderr).toBe('');
+      expect(show.status).toBe(0);
+      expect(show.stdout).toMatch(/#3/);
+      const exp = asReader(['export', r.runDir], r.dir);
+      expect(exp.stderr).toBe('');
+      expect(exp.stdout.trim().split('\n')).toHaveLength(6);
+      const runs = asReader(['runs', '--dir', r.dir], r.dir);
+      expect(runs.stdout).toMatch(/test-run .* stopped/);
+      expect(runs.stdout).not.toMatch(/corrupt|unreadable/);
+      const res = asReader(['search', '--resume', r.runDir, '--no-tui'], r.dir);
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(/^optevo: cannot write to run .*test-run \(permission denied\): a run that is resumed must be writable\n$/);
+      expect(fs.readdirSync(r.runDir).sort()).toEqual(before);
+    } finally {
+      fs.chmodSync(r.runDir, 0o755);
+    }
+  });
+});
