@@ -4,11 +4,10 @@
  * side by side: per task the best rate's validation loss and metric, and the
  * score against the AdamW reference; with `--plot`, an SVG of loss curves.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { Program } from '../../dsl/ast.js';
-import { parse } from '../../dsl/parse.js';
 import type { SuiteName } from '../../search/types.js';
 import { isSeedName, seedProgram } from '../../seeds/index.js';
 import { isBackendName, type BackendName } from '../backend.js';
@@ -18,6 +17,9 @@ import type { Batching } from '../tasks/types.js';
 import { parseInit } from '../train/init.js';
 import { parseSchedule } from '../train/schedule.js';
 import { UserError } from './errors.js';
+import { checkOutputPath, writeOutputFile } from './output-file.js';
+import { readProgram } from './program-file.js';
+import { TaskDefinitionError } from '../tasks/define.js';
 import { lossCurvesSvg } from './plot.js';
 import { taskRegistry } from './task-options.js';
 
@@ -41,7 +43,7 @@ interface EvalOptions {
 
 export function loadProgram(arg: string): { label: string; program: Program } {
   if (isSeedName(arg)) return { label: arg, program: seedProgram(arg) };
-  if (existsSync(arg)) return { label: basename(arg).replace(/\.opt$/, ''), program: parse(readFileSync(arg, 'utf8'), { file: arg }) };
+  if (existsSync(arg)) return { label: basename(arg).replace(/\.opt$/, ''), program: readProgram(arg) };
   if (arg.endsWith('.opt')) throw new UserError(`no such file: ${arg}`);
   throw new UserError(`'${arg}' is neither a seed name nor a program file`);
 }
@@ -105,6 +107,8 @@ export function register(program: Command): void {
       const steps = opts.steps === undefined ? undefined : positiveInt(opts.steps, '--steps');
       const lrs = opts.lrs === undefined ? undefined : parseLrs(opts.lrs);
       if (opts.plot !== undefined && !opts.plot.endsWith('.svg')) throw new UserError(`--plot writes an SVG: give a file ending in .svg, got '${opts.plot}'`);
+      // Before any training: a typo in the path must not cost the run.
+      if (opts.plot !== undefined) checkOutputPath(opts.plot, '--plot');
       const batchSize = opts.batchSize === undefined ? undefined : positiveInt(opts.batchSize, '--batch-size');
       if (opts.batching !== undefined && !['full', 'mini', 'online'].includes(opts.batching)) throw new UserError(`--batching takes full, mini or online, got '${opts.batching}'`);
       const schedule = opts.schedule === undefined ? undefined : userParse(() => parseSchedule(opts.schedule!));
@@ -138,18 +142,21 @@ export function register(program: Command): void {
           });
         } catch (e) {
           const msg = String((e as Error)?.message ?? e);
-          if (/backend is not available/.test(msg)) throw new UserError(msg.split('\n')[0]!);
+          if (/backend is not available/.test(msg) || e instanceof TaskDefinitionError) throw new UserError(msg.split('\n')[0]!);
           throw e;
         }
         results.push({ label: l.label, evaluation });
       }
       const first = results[0]!.evaluation;
-      if (opts.plot) {
+      // Results first: whatever happens to the plot, nothing trained is lost.
+      const writePlot = async () => {
+        if (!opts.plot) return;
         const series = results.flatMap((r) => r.evaluation.tasks.map((t) => ({ program: r.label, task: t.task, steps: t.steps, curve: t.curve })));
-        writeFileSync(opts.plot, await lossCurvesSvg(series, `training loss at the best rate (${first.suite ?? 'tasks'}, seed ${seed})`));
-      }
+        writeOutputFile(opts.plot, await lossCurvesSvg(series, `training loss at the best rate (${first.suite ?? 'tasks'}, seed ${seed})`), '--plot');
+      };
       if (opts.json) {
         process.stdout.write(JSON.stringify({ backend: first.backend, backendDetail: first.backendDetail, seed, lrs: lrs ?? DEFAULT_LRS, results: results.map((r) => ({ program: r.label, ...r.evaluation })) }, null, 2) + '\n');
+        await writePlot();
         return;
       }
       const taskNames = first.tasks.map((t) => t.task);
@@ -166,6 +173,8 @@ export function register(program: Command): void {
         ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()),
       ];
       const notes = first.tasks.filter((t) => t.note && !t.note.startsWith('float64')).map((t) => `note: ${t.task}: ${t.note}`);
-      process.stdout.write([...lines, ...(notes.length ? ['', ...notes] : []), ...(opts.plot ? ['', `wrote ${opts.plot}`] : [])].join('\n') + '\n');
+      process.stdout.write([...lines, ...(notes.length ? ['', ...notes] : [])].join('\n') + '\n');
+      await writePlot();
+      if (opts.plot) process.stdout.write(`\nwrote ${opts.plot}\n`);
     });
 }

@@ -21,6 +21,8 @@ import { WorkerPool } from '../pool.js';
 import { Interrupted, UserError } from './errors.js';
 import { readText } from './program-file.js';
 import { shellQuote } from './shell-quote.js';
+import { describeFsError } from './fs-errors.js';
+import { makeFolder } from './make-folder.js';
 import { type Machine, usefulWorkers } from './workers.js';
 import { taskRegistry } from './task-options.js';
 import { MACHINE_KEYS, SEARCH_KEYS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
@@ -87,22 +89,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** `permission denied`, `read-only file system`, ...: the part of an fs error a user acts on. */
-export function describeFsError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const known: Record<string, string> = {
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EROFS: 'read-only file system',
-    ENOSPC: 'no space left on the device',
-    ENOENT: 'no such file or folder',
-    ENOTDIR: 'a part of the path is not a folder',
-    EISDIR: 'is a folder',
-    EEXIST: 'already exists',
-  };
-  return (code && known[code]) ?? code ?? (e as Error)?.message ?? String(e);
-}
-
 /** Opens the run to resume (its lock already held) and applies what may change: the budget. */
 function openForResume(file: string, plan: SearchPlan): RunStore {
   let store: RunStore;
@@ -160,7 +146,7 @@ async function openRunForWriting(req: SearchRequest): Promise<{ store: RunStore;
   if (plan.config.tasksModule) await taskRegistry(plan.config.tasksModule);
   const created = !fs.existsSync(dir);
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
   } catch (e) {
     throw new UserError(`--run-dir: cannot make the run folder ${dir} (${describeFsError(e)})`);
   }
