@@ -103,6 +103,8 @@ class Engine {
   private metavalRequested = new Set<number>();
   private metavalRunning = new Set<Promise<void>>();
   private metavalChain: Promise<void> = Promise.resolve();
+  /** The first failure of the environment: it ends the run (see environmentFault). */
+  private fault: EnvironmentFault | null = null;
 
   private isPaused = false;
   private gate: Promise<void> = Promise.resolve();
@@ -260,6 +262,7 @@ class Engine {
     } else {
       await this.drainMetaval();
     }
+    if (this.fault) throw this.fault;
     const finished = this.counters.committed >= budget && !this.stopping;
     this.store.setStatus(finished ? 'done' : 'stopped');
     const stats = this.stats();
@@ -296,7 +299,7 @@ class Engine {
       const id = this.nextBreed++;
       const b = id <= this.nSeeds ? this.breedSeed(id) : this.breedChild(id, this.popAt(Math.max(id - this.config.batch, this.nSeeds)));
       this.bred.set(id, b);
-      const p = this.evaluateChild(b).catch((e: unknown) => this.internalFailure(b, e)).then((rec) => {
+      const p = this.evaluateChild(b).catch((e: unknown) => (e instanceof EnvironmentFault ? this.environmentFault(e) : this.internalFailure(b, e))).then((rec) => {
         this.settled.set(id, rec);
         return rec;
       });
@@ -388,12 +391,10 @@ class Engine {
       return rec({ status: 'cached', fitness: from.fitness, quick: null, standard: null, failure: from.fitness === null ? 'cached failure' : null, ms: 0 });
     }
     // Timings: evaluation time as the workers report it, not time spent queued.
-    const t0 = this.now();
-    const wall = () => this.now() - t0;
     const source = b.prepared.simplified;
     const q = await this.runJob(this.job(b.id, source, 'quick'));
     if (q === STOP) return new Promise<ChildRecord>(() => {}); // abandoned: never committed
-    if (!q.ok) return rec({ status: 'failed', fitness: null, quick: null, standard: null, failure: q.reason, ms: wall() });
+    if (!q.ok) throw new EnvironmentFault(b.id, 'quick', q.reason);
     const quick = q.result;
     if (!isScore(quick.fitness))
       return rec({ status: 'failed', fitness: null, quick, standard: null, failure: quick.failure ?? 'no finite fitness', ms: quick.ms });
@@ -402,12 +403,29 @@ class Engine {
       return rec({ status: 'pruned', fitness: quick.fitness + b.hurdle.offset, quick, standard: null, failure: null, ms: quick.ms });
     const s = await this.runJob(this.job(b.id, source, 'standard'));
     if (s === STOP) return new Promise<ChildRecord>(() => {});
-    if (!s.ok) return rec({ status: 'failed', fitness: null, quick, standard: null, failure: s.reason, ms: wall() });
+    if (!s.ok) throw new EnvironmentFault(b.id, 'standard', s.reason);
     const standard: SuiteResult = s.result;
     const ms = quick.ms + standard.ms;
     if (!isScore(standard.fitness))
       return rec({ status: 'failed', fitness: null, quick, standard, failure: standard.failure ?? 'no finite fitness', ms });
     return rec({ status: 'ok', fitness: standard.fitness, quick, standard, failure: null, ms });
+  }
+
+  /**
+   * The machine, not the program, failed to judge a child (no backend, a
+   * time-out, a worker crash, an exception outside the program's training):
+   * recording it as the program's failure would change the run for good. The
+   * run stops instead, keeping every child committed before it, and says why;
+   * a resume judges the child again.
+   */
+  private environmentFault(e: EnvironmentFault): Promise<ChildRecord> {
+    if (this.fault === null) this.fault = e;
+    if (!this.stopping) {
+      this.stopping = true;
+      this.signalStop(STOP);
+      this.openGate();
+    }
+    return new Promise<ChildRecord>(() => {}); // never committed
   }
 
   /** A bug while judging a child ends that child as `failed`, not the run. */
@@ -582,6 +600,21 @@ export class SearchFault extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'SearchFault';
+  }
+}
+
+/** A child could not be judged because of the machine, not the program: the run stops, and a resume judges it again. */
+export class EnvironmentFault extends SearchFault {
+  constructor(
+    readonly childId: number,
+    readonly suite: SuiteName,
+    readonly reason: string,
+  ) {
+    super(
+      `child ${childId} could not be judged (${suite} suite): ${reason}. This is a fault of the machine or the settings, not of the program: ` +
+        'nothing was recorded for it, and a resume (--resume, where --backend, --workers and --eval-timeout may change) judges it again',
+    );
+    this.name = 'EnvironmentFault';
   }
 }
 

@@ -135,7 +135,6 @@ export async function evaluate(program: Program | string, opts: EvaluateOptions 
 
 /** The executor's entry point: one job, a SuiteResult with exactly the shared fields. */
 export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', registry?: TaskRegistry): Promise<SuiteResult> {
-  const t0 = performance.now();
   let e: Evaluation;
   try {
     e = await evaluate(parse(job.source), {
@@ -147,7 +146,11 @@ export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', r
       ...(registry ? { registry } : {}),
     });
   } catch (err) {
-    return { suite: job.suite, fitness: null, tasks: [], ms: performance.now() - t0, failure: String((err as Error)?.message ?? err).split('\n')[0]! };
+    // The program's own failures (NaN, divergence, errors in its steps) are
+    // scored inside evaluate; what escapes it is the surroundings' (task
+    // data, a user's tasks module, the backend) and must not become the
+    // program's score: the executor reports it as a failed evaluation.
+    throw new Error(String((err as Error)?.message ?? err).split('\n')[0]!);
   }
   return toSuiteResult(e, job.suite);
 }
