@@ -413,7 +413,8 @@ export class RunStore {
 
   info(): RunInfo {
     return {
-      name: this.meta<string>('name') ?? path.basename(this.dir),
+      // The folder is the name: a copied or renamed run is found, and shown, by its folder.
+      name: path.basename(path.resolve(this.dir)),
       dir: this.dir,
       file: this.file,
       createdAt: this.meta<string>('created') ?? '',

@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { DslError } from '../../dsl/errors.js';
 import { Interrupted, UserError } from './errors.js';
+import { watchStdout } from './stdout.js';
 import { register as check } from './check.js';
 import { register as simplify } from './simplify.js';
 import { register as seeds } from './seeds.js';
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isEntry || process.argv[1]?.endsWith('/optevo')) {
+  watchStdout();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

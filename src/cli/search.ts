@@ -23,6 +23,7 @@ import { readText } from './program-file.js';
 import { shellQuote } from './shell-quote.js';
 import { describeFsError } from './fs-errors.js';
 import { makeFolder } from './make-folder.js';
+import { onStdoutClosed, stdoutClosed } from './stdout.js';
 import { type Machine, usefulWorkers } from './workers.js';
 import { taskRegistry } from './task-options.js';
 import { MACHINE_KEYS, SEARCH_KEYS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
@@ -236,15 +237,21 @@ async function searchAction(flags: SearchCommandOptions): Promise<void> {
     session = await openSearch(flags.resume !== undefined ? { plan, resume: flags.resume } : { plan });
     handle = session.handle;
     if (signalled) void handle.stop();
+    const h = handle;
+    onStdoutClosed(() => void h.stop());
     const dashboard = shouldUseDashboard({ tui: plan.tui });
     // The watcher owns Ctrl-C from here (a second one quits at once).
     process.off('SIGINT', onSignal);
     const stats = await watchSearch(handle, { tui: plan.tui });
-    if (dashboard) process.stdout.write(summary(handle, stats) + '\n');
+    if (stdoutClosed()) {
+      const ref = path.resolve(handle.dir) === path.resolve('runs', handle.run) ? handle.run : handle.dir;
+      process.stderr.write(`optevo: stdout was closed: run checkpointed at ${stats.judged}/${stats.budget}; resume with: optevo search --resume ${shellQuote(ref)}\n`);
+    } else if (dashboard) process.stdout.write(summary(handle, stats) + '\n');
   } catch (e) {
     if (e instanceof SearchFault) throw new UserError(e.message);
     throw e;
   } finally {
+    onStdoutClosed(null);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (session) {

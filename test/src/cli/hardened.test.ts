@@ -8,9 +8,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { RunStore } from '../../../search/store.js';
+import { RunStore, ZERO_COUNTERS } from '../../../search/store.js';
+import type { ChildRecord } from '../../../search/types.js';
+import { testConfig } from '../../search/helpers.js';
 import { main } from '../../../src/cli/main.js';
-import { makeRun } from './make-run.js';
+import { SGD, makeRun } from './make-run.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -134,5 +136,49 @@ describe('read-only runs are read, never called corrupt', () => {
     } finally {
       fs.chmodSync(r.runDir, 0o755);
     }
+  });
+});
+
+/** A run of `n` children with long sources: its export is far larger than a pipe's buffer. */
+function bigRun(n: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-big-'));
+  made.push(dir);
+  const runDir = path.join(dir, 'big');
+  const store = RunStore.create(runDir, { config: testConfig({ budget: n }), seeds: [{ name: 'sgd', source: SGD }] });
+  const source = SGD + '#'.repeat(2000) + '\n';
+  for (let id = 1; id <= n; id++) {
+    const child: ChildRecord = { id, parent: id === 1 ? null : 1, mutation: id === 1 ? 'seed' : 'modify', mutationDetail: '', source, simplified: SGD, hash: `h${id}`, fingerprint: `f${id}`, status: 'ok', fitness: 0, quick: null, standard: null, metaval: null, size: 1, cachedFrom: null, failure: null, ms: 1, at: new Date(0).toISOString() };
+    store.commit({ child, add: [], remove: [], counters: { ...ZERO_COUNTERS, committed: id, ok: id }, metaval: [] });
+  }
+  store.close();
+  return runDir;
+}
+
+describe('a closed stdout ends a command quietly', () => {
+  const piped = (cmd: string, cwd: string) => spawnSync('bash', ['-c', `${cmd}; echo "status \${PIPESTATUS[0]}" >&2`], { cwd, encoding: 'utf8', timeout: 60_000 });
+
+  it('export | head -1 and simplify | head -1: one line out, nothing on stderr, status 0', () => {
+    const runDir = bigRun(200);
+    const exp = piped(`node ${CLI} export ${runDir} --format jsonl | head -1`, path.dirname(runDir));
+    expect(JSON.parse(exp.stdout).id).toBe(1);
+    expect(exp.stderr).toBe('status 0\n');
+    const big = path.join(path.dirname(runDir), 'big.opt');
+    fs.writeFileSync(big, `def train(w, g, lr):\n  a0 = g\n${Array.from({ length: 4999 }, (_, i) => `  a${i + 1} = a${i} + g\n`).join('')}  return a4999 * lr\n`);
+    const simp = piped(`node ${CLI} simplify ${big} | head -1`, path.dirname(runDir));
+    expect(simp.stdout).toBe('def train(w, g, lr):\n');
+    expect(simp.stderr).toBe('status 0\n');
+  });
+});
+
+describe('runs are named by their folders', () => {
+  it('a copied run is listed under its new folder name, and show opens it by that name', async () => {
+    const r = run();
+    fs.cpSync(r.runDir, path.join(r.dir, 'copy'), { recursive: true });
+    const listed = await cli(['runs', '--dir', r.dir, '--json']);
+    expect((JSON.parse(listed.out) as { name: string }[]).map((x) => x.name).sort()).toEqual(['copy', 'test-run']);
+    const shown = await cli(['show', 'copy', '--dir', r.dir]);
+    expect(shown.err).toBe('');
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(/copy/);
   });
 });
