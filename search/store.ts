@@ -23,7 +23,7 @@
  * `optevo show` in another terminal) read while the search writes.
  *
  * The read API (for the dashboard, `runs`, `show`, `export`):
- *   const store = RunStore.open(resolveRunPath('my-run'), { readonly: true });
+ *   const store = SqliteRunStore.open(resolveRunPath('my-run'), { readonly: true });
  *   store.info(); store.config(); store.stats(); store.counters();
  *   store.child(17); store.children({ from: 1, limit: 100 }); store.iterateChildren();
  *   store.leaderboard(10); store.leaderboard(10, 'metaval'); store.population();
@@ -35,8 +35,12 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ChildRecord, ChildStatus, MutationKind, SearchStats, SuiteResult } from './types.js';
+import { type ChildRecord, type ChildStatus, type Counters, type LogLevel, type Member, type SearchStats, type SuiteResult, ZERO_COUNTERS } from './types.js';
 import { parseSearchConfig, type SearchConfig } from './config.js';
+import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
+import { analysisColumns, childFromRow, type ChildRow } from './child-row.js';
+
+export type { Commit, RunStatus, SeedSource } from './run-store.js';
 
 export const SCHEMA_VERSION = 1;
 export const DB_FILE = 'run.db';
@@ -70,74 +74,13 @@ function unwritable(file: string): string | undefined {
   return undefined;
 }
 
-export type RunStatus = 'running' | 'stopped' | 'done';
-
-export interface RunInfo {
-  name: string;
-  /** The run directory. */
-  dir: string;
+/** A run as this store keeps it: the search's `RunInfo` and where the file is. */
+export interface SqliteRunInfo extends RunInfo {
   /** The database file. */
   file: string;
   createdAt: string;
   status: RunStatus;
   version: number;
-}
-
-export interface SeedSource {
-  /** The name or path given in `--seeds`. */
-  name: string;
-  source: string;
-}
-
-/** The run's counters after the last commit. */
-export interface Counters {
-  /** Id of the last committed child (children 1..committed are stored). */
-  committed: number;
-  ok: number;
-  pruned: number;
-  cached: number;
-  invalid: number;
-  failed: number;
-  bestId: number | null;
-  bestFitness: number | null;
-  /** Id of the child that last improved the best fitness (0 before any). */
-  lastImprovement: number;
-  restarts: number;
-  /** Evaluation wall time summed over resumed sessions. */
-  elapsedMs: number;
-}
-
-export const ZERO_COUNTERS: Counters = {
-  committed: 0,
-  ok: 0,
-  pruned: 0,
-  cached: 0,
-  invalid: 0,
-  failed: 0,
-  bestId: null,
-  bestFitness: null,
-  lastImprovement: 0,
-  restarts: 0,
-  elapsedMs: 0,
-};
-
-export interface Member {
-  id: number;
-  fitness: number;
-  /** Commit (child id) that added this stay. */
-  addedAt: number;
-}
-
-/** What one commit writes, atomically. */
-export interface Commit {
-  child: ChildRecord;
-  /** Members added by this commit (the child itself, or the best program at a restart). */
-  add: { id: number; fitness: number }[];
-  /** Children whose stay ends at this commit (oldest removed, or everyone at a restart). */
-  remove: number[];
-  counters: Counters;
-  /** Children to meta-validate, requested at this commit. */
-  metaval: number[];
 }
 
 export interface MetavalRow {
@@ -150,7 +93,7 @@ export interface MetavalRow {
 
 export interface LogRow {
   at: string;
-  level: 'info' | 'warn' | 'error';
+  level: LogLevel;
   message: string;
 }
 
@@ -212,50 +155,6 @@ CREATE TABLE IF NOT EXISTS metaval (
 CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
 `;
 
-interface ChildRow {
-  id: number;
-  parent: number | null;
-  mutation: string;
-  mutation_detail: string;
-  source: string;
-  simplified: string;
-  hash: string;
-  fingerprint: string;
-  status: string;
-  fitness: number | null;
-  quick: string | null;
-  standard: string | null;
-  metaval: number | null;
-  size: number;
-  cached_from: number | null;
-  failure: string | null;
-  ms: number;
-  at: string;
-}
-
-function rowToChild(r: ChildRow): ChildRecord {
-  return {
-    id: r.id,
-    parent: r.parent,
-    mutation: r.mutation as MutationKind,
-    mutationDetail: r.mutation_detail,
-    source: r.source,
-    simplified: r.simplified,
-    hash: r.hash,
-    fingerprint: r.fingerprint,
-    status: r.status as ChildStatus,
-    fitness: r.fitness,
-    quick: r.quick ? (JSON.parse(r.quick) as SuiteResult) : null,
-    standard: r.standard ? (JSON.parse(r.standard) as SuiteResult) : null,
-    metaval: r.metaval,
-    size: r.size,
-    cachedFrom: r.cached_from,
-    failure: r.failure,
-    ms: r.ms,
-    at: r.at,
-  };
-}
-
 /** NaN and infinities are not JSON; a non-finite number is stored as null. */
 function finiteOrNull(x: number | null | undefined): number | null {
   return typeof x === 'number' && Number.isFinite(x) ? x : null;
@@ -287,7 +186,7 @@ export function generateRunName(now = new Date()): string {
   return `${stamp}-${Math.floor(Math.random() * 0xfff).toString(16).padStart(3, '0')}`;
 }
 
-export class RunStore {
+export class SqliteRunStore implements RunStore {
   private readonly db: Database.Database;
   readonly dir: string;
   readonly file: string;
@@ -303,12 +202,12 @@ export class RunStore {
   }
 
   /** Makes a new run at `dir` (which must not hold a run yet). */
-  static create(dir: string, init: { name?: string; config: SearchConfig; seeds: SeedSource[] }): RunStore {
+  static create(dir: string, init: { name?: string; config: SearchConfig; seeds: SeedSource[] }): SqliteRunStore {
     const file = path.join(dir, DB_FILE);
     if (fs.existsSync(file)) throw new StoreError(`a run already exists at ${dir} (use --resume to continue it)`);
     fs.mkdirSync(dir, { recursive: true });
     const db = new Database(file);
-    const store = new RunStore(db, file, false);
+    const store = new SqliteRunStore(db, file, false);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
@@ -331,7 +230,7 @@ export class RunStore {
    * read a WAL database in place (a folder the user may not write), they read
    * a private copy. Opening for writing says plainly when the run is read-only.
    */
-  static open(run: string, opts: { readonly?: boolean; runDir?: string } = {}): RunStore {
+  static open(run: string, opts: { readonly?: boolean; runDir?: string } = {}): SqliteRunStore {
     const { file } = resolveRunPath(run, opts.runDir);
     const readonly = opts.readonly ?? false;
     if (!readonly) {
@@ -339,22 +238,22 @@ export class RunStore {
       if (denied) throw new StoreError(`run ${path.dirname(file)} is read-only (${denied}): it can be shown and exported, not resumed`);
     }
     try {
-      return RunStore.openFile(file, file, readonly);
+      return SqliteRunStore.openFile(file, file, readonly);
     } catch (e) {
-      if (readonly && e instanceof InPlaceReadFailed) return RunStore.openCopy(file);
+      if (readonly && e instanceof InPlaceReadFailed) return SqliteRunStore.openCopy(file);
       if (e instanceof InPlaceReadFailed) throw new StoreError(`run ${path.dirname(file)} is read-only (${e.message}): it can be shown and exported, not resumed`);
       throw e;
     }
   }
 
   /** Reads a copy of the database (and its WAL) in a private temporary folder, removed on close. */
-  private static openCopy(file: string): RunStore {
+  private static openCopy(file: string): SqliteRunStore {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-read-'));
     try {
       const copy = path.join(tmp, DB_FILE);
       fs.copyFileSync(file, copy);
       if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
-      const store = RunStore.openFile(copy, file, true);
+      const store = SqliteRunStore.openFile(copy, file, true);
       store.cleanup = () => fs.rmSync(tmp, { recursive: true, force: true });
       return store;
     } catch (e) {
@@ -366,7 +265,7 @@ export class RunStore {
   }
 
   /** Opens the database at `actual`; messages and `dir` name `file`, where the run lives. */
-  private static openFile(actual: string, file: string, readonly: boolean): RunStore {
+  private static openFile(actual: string, file: string, readonly: boolean): SqliteRunStore {
     let db: Database.Database;
     try {
       db = new Database(actual, { readonly, fileMustExist: true });
@@ -374,7 +273,7 @@ export class RunStore {
       if (isPermissionFault(e)) throw new InPlaceReadFailed((e as Error).message);
       throw new StoreError(`cannot open run ${file}: ${(e as Error).message}`);
     }
-    const store = new RunStore(db, file, readonly);
+    const store = new SqliteRunStore(db, file, readonly);
     try {
       if (!readonly) {
         db.pragma('journal_mode = WAL');
@@ -404,6 +303,15 @@ export class RunStore {
     this.cleanup = undefined;
   }
 
+  /** A checked record from a row: a row no search could have written is a `StoreError` naming the run and the child. */
+  private readonly fromRow = (r: ChildRow): ChildRecord => {
+    try {
+      return childFromRow(r);
+    } catch (e) {
+      throw new StoreError(`corrupt run ${this.file}: ${(e as Error).message}`);
+    }
+  };
+
   // ---- reading -------------------------------------------------------------
 
   private meta<T>(key: string): T | undefined {
@@ -411,7 +319,7 @@ export class RunStore {
     return r ? (JSON.parse(r.value) as T) : undefined;
   }
 
-  info(): RunInfo {
+  info(): SqliteRunInfo {
     return {
       // The folder is the name: a copied or renamed run is found, and shown, by its folder.
       name: path.basename(path.resolve(this.dir)),
@@ -448,7 +356,7 @@ export class RunStore {
 
   child(id: number): ChildRecord | undefined {
     const r = this.db.prepare('SELECT * FROM children WHERE id = ?').get(id) as ChildRow | undefined;
-    return r ? rowToChild(r) : undefined;
+    return r ? this.fromRow(r) : undefined;
   }
 
   /** Children in id order, from id `from` (default 1), at most `limit`, optionally of one status. */
@@ -456,12 +364,12 @@ export class RunStore {
     const rows = this.db
       .prepare(`SELECT * FROM children WHERE id >= ? ${opts.status ? 'AND status = ?' : ''} ORDER BY id LIMIT ?`)
       .all(...[opts.from ?? 1, ...(opts.status ? [opts.status] : []), opts.limit ?? -1]) as ChildRow[];
-    return rows.map(rowToChild);
+    return rows.map(this.fromRow);
   }
 
   /** Every child in id order, one at a time (for exports of large runs). */
   *iterateChildren(): IterableIterator<ChildRecord> {
-    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate() as IterableIterator<ChildRow>) yield rowToChild(r);
+    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate() as IterableIterator<ChildRow>) yield this.fromRow(r);
   }
 
   /**
@@ -474,7 +382,7 @@ export class RunStore {
     const rows = this.db
       .prepare(`SELECT * FROM children WHERE status IN ('ok', 'pruned') AND ${col} IS NOT NULL ORDER BY ${col} DESC, id LIMIT ?`)
       .all(limit) as ChildRow[];
-    return rows.map(rowToChild);
+    return rows.map(this.fromRow);
   }
 
   /** The population after commit `at` (default: the last), oldest first. */
@@ -548,6 +456,7 @@ export class RunStore {
   }
 
   private insertChild(c: ChildRecord): void {
+    const a = analysisColumns(c);
     this.db
       .prepare(
         `INSERT INTO children (id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
@@ -560,9 +469,9 @@ export class RunStore {
         c.mutation,
         c.mutationDetail,
         c.source,
-        c.simplified,
-        c.hash,
-        c.fingerprint,
+        a.simplified,
+        a.hash,
+        a.fingerprint,
         c.status,
         finiteOrNull(c.fitness),
         finiteOrNull(c.quick?.fitness),
@@ -570,7 +479,7 @@ export class RunStore {
         c.quick ? JSON.stringify(c.quick) : null,
         c.standard ? JSON.stringify(c.standard) : null,
         finiteOrNull(c.metaval),
-        c.size,
+        a.size,
         c.cachedFrom,
         c.failure,
         c.ms,

@@ -14,9 +14,10 @@ import { parse } from '../../dsl/parse.js';
 import type { SearchConfig } from '../../search/config.js';
 import { SearchFault, startSearch } from '../../search/evolution.js';
 import type { SearchHandle } from '../../search/handle.js';
-import { DB_FILE, RunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
+import { DB_FILE, SqliteRunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
 import type { Executor, SearchStats } from '../../search/types.js';
 import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
+import { prepareWorkersBackend } from '../backend.js';
 import { WorkerPool } from '../pool.js';
 import { Interrupted, UserError } from './errors.js';
 import { readText } from './program-file.js';
@@ -42,7 +43,7 @@ export function resolveSeeds(names: readonly string[]): SeedSource[] {
 
 export interface SearchSession {
   handle: SearchHandle;
-  store: RunStore;
+  store: SqliteRunStore;
   executor: Executor;
   /** Closes the executor and the store, and releases the run. Call after `handle.done` settles. */
   finish(): Promise<void>;
@@ -91,10 +92,10 @@ function isAlive(pid: number): boolean {
 }
 
 /** Opens the run to resume (its lock already held) and applies what may change: the budget. */
-function openForResume(file: string, plan: SearchPlan): RunStore {
-  let store: RunStore;
+function openForResume(file: string, plan: SearchPlan): SqliteRunStore {
+  let store: SqliteRunStore;
   try {
-    store = RunStore.open(file);
+    store = SqliteRunStore.open(file);
   } catch (e) {
     if (e instanceof StoreError) throw new UserError(e.message);
     throw e;
@@ -121,7 +122,7 @@ function openForResume(file: string, plan: SearchPlan): RunStore {
 }
 
 /** Opens (resume) or creates the run, holding its lock before anything is written. */
-async function openRunForWriting(req: SearchRequest): Promise<{ store: RunStore; unlock: () => void }> {
+async function openRunForWriting(req: SearchRequest): Promise<{ store: SqliteRunStore; unlock: () => void }> {
   const { plan } = req;
   if (req.resume !== undefined) {
     let where: { dir: string; file: string };
@@ -159,7 +160,7 @@ async function openRunForWriting(req: SearchRequest): Promise<{ store: RunStore;
     throw e;
   }
   try {
-    const store = RunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
+    const store = SqliteRunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
     return { store, unlock };
   } catch (e) {
     unlock();
@@ -188,6 +189,15 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
   const batch = store.config().batch;
   const { workers, note } = usefulWorkers(plan.machine.workers, batch, deps.machine);
   if (note) early.push(['warn', note, undefined]);
+  if (!deps.executor) {
+    try {
+      await prepareWorkersBackend(plan.machine.backend);
+    } catch (e) {
+      store.close();
+      unlock();
+      throw e;
+    }
+  }
   const executor =
     deps.executor ??
     new WorkerPool({
