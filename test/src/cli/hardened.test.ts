@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { RunStore, ZERO_COUNTERS } from '../../../search/store.js';
+import { SqliteRunStore as RunStore } from '../../../search/store.js';
+import { ZERO_COUNTERS } from '../../../search/types.js';
 import type { ChildRecord } from '../../../search/types.js';
 import { testConfig } from '../../search/helpers.js';
 import { main } from '../../../src/cli/main.js';
@@ -147,7 +148,7 @@ function bigRun(n: number): string {
   const store = RunStore.create(runDir, { config: testConfig({ budget: n }), seeds: [{ name: 'sgd', source: SGD }] });
   const source = SGD + '#'.repeat(2000) + '\n';
   for (let id = 1; id <= n; id++) {
-    const child: ChildRecord = { id, parent: id === 1 ? null : 1, mutation: id === 1 ? 'seed' : 'modify', mutationDetail: '', source, simplified: SGD, hash: `h${id}`, fingerprint: `f${id}`, status: 'ok', fitness: 0, quick: null, standard: null, metaval: null, size: 1, cachedFrom: null, failure: null, ms: 1, at: new Date(0).toISOString() };
+    const child: ChildRecord = { id, parent: id === 1 ? null : 1, mutation: id === 1 ? 'seed' : 'modify', mutationDetail: '', source, simplified: SGD, hash: `h${id}`, fingerprint: `f${id}`, status: 'ok', fitness: 0, quick: { suite: 'quick', fitness: 0, tasks: [], ms: 1 }, standard: null, metaval: null, size: 1, cachedFrom: null, failure: null, ms: 1, at: new Date(0).toISOString() };
     store.commit({ child, add: [], remove: [], counters: { ...ZERO_COUNTERS, committed: id, ok: id }, metaval: [] });
   }
   store.close();
