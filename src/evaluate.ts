@@ -268,6 +268,9 @@ async function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string
         ? { lr: rb.lr, loss: rb.loss, metric: rb.metric, ms: performance.now() - r0 }
         : { lr: null, loss: null, metric: null, failure: rs.runs[0]?.failure ?? 'failed', ms: performance.now() - r0 };
       referenceCache.set(key, reference);
+      // Every score on this task is measured against the reference: say so once when it has none
+      // (in a worker, this reaches the run log as a warning).
+      if (reference.loss === null) console.warn(referenceFailedNote(task.name, reference.failure));
     }
   }
   const failure = best ? undefined : summariseFailures(sw.runs);
@@ -290,7 +293,12 @@ async function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string
   if (best?.plateauAt !== undefined) out.plateauAt = best.plateauAt;
   if (sw.batched !== undefined) out.batched = sw.batched;
   if (sw.note) out.note = sw.note;
+  if (reference && reference.loss === null) out.note = [referenceFailedNote(task.name, reference.failure), out.note].filter((x) => x).join('; ');
   return out;
+}
+
+function referenceFailedNote(task: string, failure: string | undefined): string {
+  return `the reference ${REFERENCE} failed on task '${task}' at every rate (${failure ?? 'no finite loss'}): its scores compare with a failed run`;
 }
 
 function customId(t: Task): number {
