@@ -298,6 +298,16 @@ export class SqliteRunStore implements RunStore {
   }
 
   close(): void {
+    // A writer leaves the run as one self-contained file (no -wal, no -shm), so that
+    // readers, copies and read-only folders need nothing else; if a reader is still
+    // attached, the switch waits for the next close.
+    if (this.db.open && !this.readonly) {
+      try {
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // busy: stays in WAL mode, which SQLite reads as well
+      }
+    }
     if (this.db.open) this.db.close();
     this.cleanup?.();
     this.cleanup = undefined;

@@ -91,29 +91,44 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Opens the run to resume (its lock already held) and applies what may change: the budget. */
-function openForResume(file: string, plan: SearchPlan): SqliteRunStore {
-  let store: SqliteRunStore;
+/** Opens a run as the CLI reports it: a store's refusal is one line. */
+function openStore(file: string, readonly: boolean): SqliteRunStore {
   try {
-    store = SqliteRunStore.open(file);
+    return SqliteRunStore.open(file, { readonly });
   } catch (e) {
     if (e instanceof StoreError) throw new UserError(e.message);
     throw e;
   }
+}
+
+/**
+ * Opens the run to resume (its lock already held) and applies what may
+ * change: the budget. The request is judged on a read-only view first, so a
+ * refused resume leaves the run's file exactly as it was.
+ */
+function openForResume(file: string, plan: SearchPlan): SqliteRunStore {
+  if (plan.given.has('name')) throw new UserError('--name cannot be given with --resume');
+  const view = openStore(file, true);
+  let newBudget: number | null = null;
   try {
-    const stored = store.config();
+    const stored = view.config();
     for (const key of SEARCH_KEYS) {
       if (key === 'budget' || !plan.given.has(key)) continue;
       const want = JSON.stringify(plan.config[key as keyof SearchConfig]);
       if (want !== JSON.stringify(stored[key as keyof SearchConfig]))
         throw new UserError(`${flagName(key)} cannot change when resuming: the run keeps its stored settings (only --budget may be given again)`);
     }
-    if (plan.given.has('name')) throw new UserError('--name cannot be given with --resume');
     if (plan.given.has('budget') && plan.config.budget !== stored.budget) {
-      const judged = store.counters().committed;
+      const judged = view.counters().committed;
       if (plan.config.budget < judged) throw new UserError(`--budget ${plan.config.budget} is below the ${judged} children this run has judged`);
-      store.setBudget(plan.config.budget);
+      newBudget = plan.config.budget;
     }
+  } finally {
+    view.close();
+  }
+  const store = openStore(file, false);
+  try {
+    if (newBudget !== null) store.setBudget(newBudget);
     return store;
   } catch (e) {
     store.close();
