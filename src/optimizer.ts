@@ -191,6 +191,11 @@ export class ProgramOptimizer extends tf.Optimizer {
       if (g == null) continue;
       const v = tf.engine().registeredVariables[name];
       if (!v) throw new Error(`${this.label}: no variable named '${name}'`);
+      // A gradient must be shaped like its variable: tfjs would broadcast a scalar or a
+      // compatible shape without a word, and the update would be silently wrong.
+      if (!(g instanceof tf.Tensor)) throw new Error(`${this.label}: the gradient of '${name}' is not a tensor`);
+      if (g.shape.length !== v.shape.length || g.shape.some((d, i) => d !== v.shape[i]))
+        throw new Error(`${this.label}: the gradient of '${name}' has shape [${g.shape.join(', ')}], but the variable has shape [${v.shape.join(', ')}]`);
       names.push(name);
       vars.push(v);
       grads.push(g);

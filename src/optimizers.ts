@@ -49,6 +49,19 @@ export function createOptimizer(
   hparams: Readonly<Record<string, number | undefined>> = {},
   options: OptimizerOptions = {},
 ): ProgramOptimizer {
+  if (typeof programOrSource !== 'string' && !isProgram(programOrSource))
+    throw new TypeError(`createOptimizer: expected a program's text or a parsed program (parseProgram), got ${describeValue(programOrSource)}`);
   const program = typeof programOrSource === 'string' ? parse(programOrSource) : programOrSource;
   return build(program, hparams, options);
+}
+
+function isProgram(x: unknown): x is Program {
+  const p = x as Partial<Program> | null;
+  return typeof p === 'object' && p !== null && Array.isArray(p.params) && Array.isArray(p.body) && Array.isArray(p.returns) && Array.isArray(p.hparams);
+}
+
+function describeValue(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  return typeof x === 'object' ? 'an object that is not a program' : typeof x;
 }

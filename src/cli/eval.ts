@@ -4,7 +4,7 @@
  * side by side: per task the best rate's validation loss and metric, and the
  * score against the AdamW reference; with `--plot`, an SVG of loss curves.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -20,13 +20,16 @@ import { isSecondOrderName } from '../second-order/index.js';
 import { parseInit, type InitRule as Init } from '../train/init.js';
 import { parseSchedule, type Schedule } from '../train/schedule.js';
 import { UserError } from './errors.js';
+import { checkOutputPath, writeOutputFile } from './output-file.js';
+import { readProgram } from './program-file.js';
+import { TaskDefinitionError } from '../tasks/define.js';
 import { lossCurvesSvg } from './plot.js';
 import { addSettingOptions, readCommandSettings } from './setting-options.js';
 import { taskRegistry } from './task-options.js';
 
 export function loadProgram(arg: string): { label: string; program: Program } {
   if (isSeedName(arg)) return { label: arg, program: seedProgram(arg) };
-  if (existsSync(arg)) return { label: basename(arg).replace(/\.opt$/, ''), program: parse(readFileSync(arg, 'utf8'), { file: arg }) };
+  if (existsSync(arg)) return { label: basename(arg).replace(/\.opt$/, ''), program: readProgram(arg) };
   if (arg.endsWith('.opt')) throw new UserError(`no such file: ${arg}`);
   throw new UserError(`'${arg}' is neither a seed name nor a program file`);
 }
@@ -130,6 +133,8 @@ export function register(program: Command): void {
   addSettingOptions(cmd, EVAL_SETTINGS).action(async (programs: string[], flags: Record<string, unknown>) => {
       const opts = readCommandSettings(EVAL_SETTINGS, flags);
       const { seed, steps, lrs, batchSize, schedule, init } = opts;
+      // Before any training: a typo in the path must not cost the run.
+      if (opts.plot !== undefined) checkOutputPath(opts.plot, '--plot');
       // newton and hessianFree are library optimizers, not programs: they run by their own evaluator.
       const loaded = programs.map((a) => (isSecondOrderName(a) ? { label: a as string, secondOrder: a } : loadProgram(a)));
       const seen = new Map<string, number>();
@@ -170,18 +175,21 @@ export function register(program: Command): void {
           });
         } catch (e) {
           const msg = String((e as Error)?.message ?? e);
-          if (/backend is not available/.test(msg)) throw new UserError(msg.split('\n')[0]!);
+          if (/backend is not available/.test(msg) || e instanceof TaskDefinitionError) throw new UserError(msg.split('\n')[0]!);
           throw e;
         }
         results.push({ label: l.label, evaluation });
       }
       const first = results[0]!.evaluation;
-      if (opts.plot) {
+      // Results first: whatever happens to the plot, nothing trained is lost.
+      const writePlot = async () => {
+        if (!opts.plot) return;
         const series = results.flatMap((r) => r.evaluation.tasks.map((t) => ({ program: r.label, task: t.task, steps: t.steps, curve: t.curve })));
-        writeFileSync(opts.plot, await lossCurvesSvg(series, `training loss at the best rate (${first.suite ?? 'tasks'}, seed ${seed})`));
-      }
+        writeOutputFile(opts.plot, await lossCurvesSvg(series, `training loss at the best rate (${first.suite ?? 'tasks'}, seed ${seed})`), '--plot');
+      };
       if (opts.json) {
         process.stdout.write(JSON.stringify({ backend: first.backend, backendDetail: first.backendDetail, seed, lrs: lrs ?? DEFAULT_LRS, results: results.map((r) => ({ program: r.label, ...r.evaluation })) }, null, 2) + '\n');
+        await writePlot();
         return;
       }
       const taskNames = first.tasks.map((t) => t.task);
@@ -198,6 +206,8 @@ export function register(program: Command): void {
         ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()),
       ];
       const notes = first.tasks.filter((t) => t.note && !t.note.startsWith('float64')).map((t) => `note: ${t.task}: ${t.note}`);
-      process.stdout.write([...lines, ...(notes.length ? ['', ...notes] : []), ...(opts.plot ? ['', `wrote ${opts.plot}`] : [])].join('\n') + '\n');
+      process.stdout.write([...lines, ...(notes.length ? ['', ...notes] : [])].join('\n') + '\n');
+      await writePlot();
+      if (opts.plot) process.stdout.write(`\nwrote ${opts.plot}\n`);
     });
 }
