@@ -9,7 +9,7 @@
  * tfjs is only a type here: the compiler passes the caller's tfjs module in, so
  * the engine the user trains with is the one that runs the program.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
 
 export type Tfjs = typeof TF;
 export type Tensor = TF.Tensor;

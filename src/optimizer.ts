@@ -4,7 +4,7 @@
  * state (`dsl/compile.ts`); this class only keeps that state in variables,
  * keyed by the model variable's name, and applies the update.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Program } from '../dsl/ast.js';
 import { type CompiledProgram, compile } from '../dsl/compile.js';
 import type { Lowered } from '../dsl/lower.js';
@@ -104,6 +104,17 @@ export function foldsLearningRate(low: Lowered): boolean {
     }
   }
   return false;
+}
+
+/** UTF-8 text as base64, without Node's Buffer, so that the library runs in a browser. */
+function toBase64(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+function fromBase64(b64: string): string {
+  return new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
 }
 
 interface VariableState {
@@ -296,7 +307,7 @@ export class ProgramOptimizer extends tf.Optimizer {
    */
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {
-      program: Buffer.from(print(this.program), 'utf8').toString('base64'),
+      program: toBase64(print(this.program)),
       hparams: { learningRate: this.lr, ...this.hparams },
     };
     if (this.seed !== undefined) config['seed'] = this.seed;
@@ -308,7 +319,7 @@ export class ProgramOptimizer extends tf.Optimizer {
     config: tf.serialization.ConfigDict,
   ): T {
     const { program, hparams, seed } = config;
-    const source = typeof program === 'string' ? Buffer.from(program, 'base64').toString('utf8') : config['source'];
+    const source = typeof program === 'string' ? fromBase64(program) : config['source'];
     if (typeof source !== 'string') throw new Error(`${ProgramOptimizer.className}.fromConfig: needs 'program' (base64) or 'source' (program text)`);
     if (hparams === null || typeof hparams !== 'object' || Array.isArray(hparams))
       throw new Error(`${ProgramOptimizer.className}.fromConfig: 'hparams' must be an object`);

@@ -45,8 +45,8 @@ describe('public entry', () => {
     expect(api.seedNames).toContain('lion');
   });
 
-  it('has a function per seed, each a tf.Optimizer', () => {
-    expect(Object.keys(optimizers)).toEqual(SEEDS.map((s) => s.name));
+  it('has a function per seed and per library rule, each a tf.Optimizer', () => {
+    expect(Object.keys(optimizers)).toEqual([...SEEDS.map((s) => s.name), 'adamax']);
     for (const { name } of SEEDS) {
       const o = own(optimizers[name]());
       expect(o).toBeInstanceOf(tf.Optimizer);
