@@ -35,10 +35,6 @@ export interface RuleProgram {
   hparams: Record<string, number | undefined>;
 }
 
-function withDefault(p: Program, name: string, value: number): Program {
-  return { ...p, hparams: p.hparams.map((h) => (h.name === name ? { ...h, value } : h)) };
-}
-
 function withSlotInit(p: Program, slot: string, init: number): Program {
   return { ...p, params: p.params.map((q) => (q.name === slot ? { ...q, init } : q)) };
 }
@@ -84,8 +80,7 @@ export function ruleProgram(name: RuleName, given: Readonly<Record<string, unkno
     case 'adamax':
       return { program: seedFileProgram(tfjs ? 'tfjs/adamax.opt' : 'variants/adamax.opt'), hparams };
     case 'adam':
-      // tf.train.adam is PyTorch's formula with the backend's epsilon (1e-7).
-      return { program: tfjs ? withDefault(seedProgram('adam'), 'epsilon', 1e-7) : seedProgram('adam'), hparams };
+      return { program: tfjs ? seedFileProgram('tfjs/adam.opt') : seedProgram('adam'), hparams };
     default:
       if (!isSeedName(name)) throw new Error(`unknown optimizer '${String(name)}'`);
       // sgd, momentum and nesterov are the same in both conventions.
