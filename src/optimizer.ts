@@ -11,6 +11,7 @@ import type { Lowered } from '../dsl/lower.js';
 import { parse } from '../dsl/parse.js';
 import { print } from '../dsl/print.js';
 import { camelCase } from '../seeds/index.js';
+import { isScheduleValue, schedules } from './schedules.js';
 
 /** tfjs does not export its `NamedTensor`. */
 export interface NamedTensor {
@@ -20,7 +21,8 @@ export interface NamedTensor {
 
 /**
  * A learning-rate schedule: the factor applied to `learningRate` at a step
- * (1-based, the `step` a program sees). Not serialised by `getConfig`.
+ * (1-based, the `step` a program sees). A value from `schedules` carries its
+ * config and is serialised by `getConfig`; a plain function is not.
  */
 export type Schedule = (step: number) => number;
 
@@ -311,6 +313,7 @@ export class ProgramOptimizer extends tf.Optimizer {
       hparams: { learningRate: this.lr, ...this.hparams },
     };
     if (this.seed !== undefined) config['seed'] = this.seed;
+    if (isScheduleValue(this.schedule)) config['schedule'] = this.schedule.config as unknown as tf.serialization.ConfigDict;
     return config;
   }
 
@@ -318,7 +321,7 @@ export class ProgramOptimizer extends tf.Optimizer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const { program, hparams, seed } = config;
+    const { program, hparams, seed, schedule } = config;
     const source = typeof program === 'string' ? fromBase64(program) : config['source'];
     if (typeof source !== 'string') throw new Error(`${ProgramOptimizer.className}.fromConfig: needs 'program' (base64) or 'source' (program text)`);
     if (hparams === null || typeof hparams !== 'object' || Array.isArray(hparams))
@@ -326,6 +329,7 @@ export class ProgramOptimizer extends tf.Optimizer {
     if (seed !== undefined && typeof seed !== 'string') throw new Error(`${ProgramOptimizer.className}.fromConfig: 'seed' must be a name`);
     const options: ProgramOptimizerOptions = { program: parse(source), hparams: hparams as Record<string, number> };
     if (seed !== undefined) options.name = seed;
+    if (schedule !== undefined) options.schedule = schedules.fromConfig(schedule);
     return new cls(options);
   }
 

@@ -5,7 +5,7 @@
  * at every tenth step and at the end. One table: adding a rule is one row.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { optimizers } from '../../src/optimizers.js';
 
 const STEPS = 100;
@@ -121,13 +121,8 @@ const ROWS: Row[] = [
   },
 ];
 
-let backend: string;
 beforeAll(async () => {
-  backend = tf.getBackend();
   await tf.setBackend('cpu');
-});
-afterAll(async () => {
-  await tf.setBackend(backend);
 });
 
 describe("{ convention: 'tfjs' } reproduces tf.train", () => {
