@@ -17,6 +17,7 @@ import { SUITES } from '../tasks/registry.js';
 import type { Batching } from '../tasks/types.js';
 import { parseInit } from '../train/init.js';
 import { parseSchedule } from '../train/schedule.js';
+import { parseEvaluationHeader } from '../inspect/evaluation-header.js';
 import { UserError } from './errors.js';
 import { lossCurvesSvg } from './plot.js';
 import { taskRegistry } from './task-options.js';
@@ -39,9 +40,46 @@ interface EvalOptions {
   whiten?: boolean;
 }
 
-export function loadProgram(arg: string): { label: string; program: Program } {
+/**
+ * An exported program's header says how its run scored it (seed, suite,
+ * steps, rates): options the command line does not give are taken from it,
+ * so that `eval found.opt` shows the score the run showed. Programs whose
+ * recorded settings differ need the options given.
+ */
+function recordedSettings(loaded: { label: string; program: Program; file?: string }[], opts: EvalOptions, cmd: Command): { file: string; flags: string } | undefined {
+  const withHeader = loaded.flatMap((l) => {
+    const e = l.file === undefined ? undefined : parseEvaluationHeader(l.program.header);
+    return e ? [{ file: l.file!, e }] : [];
+  });
+  if (withHeader.length === 0) return undefined;
+  const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+  const { file, e } = withHeader[0]!;
+  const differs = withHeader.find((w) => JSON.stringify(w.e) !== JSON.stringify(e));
+  if (differs && !(given('seed') && (given('suite') || opts.task.length > 0)))
+    throw new UserError(`${file} and ${differs.file} were scored with different evaluation settings: give --seed and --suite (or --task)`);
+  const flags: string[] = [];
+  if (!given('seed')) {
+    opts.seed = String(e.seed);
+    flags.push(`--seed ${e.seed}`);
+  }
+  if (!given('suite') && opts.task.length === 0) {
+    opts.suite = e.suite;
+    flags.push(`--suite ${e.suite}`);
+  }
+  if (opts.steps === undefined && e.steps !== undefined) {
+    opts.steps = String(e.steps);
+    flags.push(`--steps ${e.steps}`);
+  }
+  if (opts.lrs === undefined && e.lrs !== undefined) {
+    opts.lrs = e.lrs.join(',');
+    flags.push(`--lrs ${opts.lrs}`);
+  }
+  return flags.length ? { file, flags: flags.join(' ') } : undefined;
+}
+
+export function loadProgram(arg: string): { label: string; program: Program; file?: string } {
   if (isSeedName(arg)) return { label: arg, program: seedProgram(arg) };
-  if (existsSync(arg)) return { label: basename(arg).replace(/\.opt$/, ''), program: parse(readFileSync(arg, 'utf8'), { file: arg }) };
+  if (existsSync(arg)) return { label: basename(arg).replace(/\.opt$/, ''), program: parse(readFileSync(arg, 'utf8'), { file: arg }), file: arg };
   if (arg.endsWith('.opt')) throw new UserError(`no such file: ${arg}`);
   throw new UserError(`'${arg}' is neither a seed name nor a program file`);
 }
@@ -87,7 +125,7 @@ export function register(program: Command): void {
     .option('--steps <n>', "training steps (default: each task's own)")
     .option('--lrs <list>', `learning rates to sweep, comma-separated (default ${DEFAULT_LRS.join(',')})`)
     .option('--no-batch', 'run each rate separately instead of as stacked replicas')
-    .option('--seed <n>', 'seed of the data and initialisation', '0')
+    .option('--seed <n>', "seed of the data and initialisation (default: an exported program's run's, else 0)", '0')
     .option('--backend <name>', 'auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--batch-size <n>', "examples per mini-batch (default: each task's own)")
     .option('--batching <kind>', "full, mini or online (default: each task's own)")
@@ -97,7 +135,9 @@ export function register(program: Command): void {
     .option('--tasks-module <file>', 'a module exporting tasks made with defineTask')
     .option('--json', 'print data')
     .option('--plot <file.svg>', 'write the loss curves (best rate) as an SVG')
-    .action(async (programs: string[], opts: EvalOptions) => {
+    .action(async (programs: string[], opts: EvalOptions, cmd: Command) => {
+      const loaded = programs.map(loadProgram);
+      const recorded = recordedSettings(loaded, opts, cmd);
       if (!isBackendName(opts.backend)) throw new UserError(`unknown backend '${opts.backend}' (auto, tensorflow, webgpu, wasm, cpu)`);
       if (!SUITES.includes(opts.suite as SuiteName)) throw new UserError(`unknown suite '${opts.suite}' (suites: ${SUITES.join(', ')})`);
       const seed = Number(opts.seed);
@@ -109,7 +149,6 @@ export function register(program: Command): void {
       if (opts.batching !== undefined && !['full', 'mini', 'online'].includes(opts.batching)) throw new UserError(`--batching takes full, mini or online, got '${opts.batching}'`);
       const schedule = opts.schedule === undefined ? undefined : userParse(() => parseSchedule(opts.schedule!));
       const init = opts.init === undefined ? undefined : userParse(() => parseInit(opts.init!));
-      const loaded = programs.map(loadProgram);
       const seen = new Map<string, number>();
       for (const l of loaded) {
         const n = (seen.get(l.label) ?? 0) + 1;
@@ -159,6 +198,7 @@ export function register(program: Command): void {
       rows.push(['seconds', ...results.map((r) => (r.evaluation.ms / 1000).toFixed(1))]);
       const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
       const lines = [
+        ...(recorded ? [`evaluation settings from ${recorded.file} (as its run scored it): ${recorded.flags}`] : []),
         `backend: ${first.backendDetail}`,
         `${first.suite ? `suite ${first.suite}` : `tasks ${taskNames.join(', ')}`}, seed ${seed}, ${(lrs ?? DEFAULT_LRS).length} rates, ${opts.batch ? 'batched where the model allows' : 'rates run separately'}`,
         'cells: validation loss [metric] @best rate, score against adamw (0 = as good, + better)',

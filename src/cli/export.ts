@@ -53,10 +53,15 @@ export function register(program: Command): void {
     .option('--format <format>', 'output format: jsonl', 'jsonl')
     .option('--output <file>', 'write to FILE instead of stdout (written whole, then renamed into place)')
     .option('--run-dir <dir>', 'folder of runs (default runs)')
-    .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read)')
-    .option('--simplified', 'with --program: the simplified form instead of the source as trained')
-    .action((run: string, opts: ExportOptions) => {
-      if (opts.program !== undefined) return void writeOut(programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: opts.simplified }), opts.output);
+    .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read), with a header giving its run, scores and evaluation settings')
+    .option('--simplified', 'with --program: the simplified form, without dead statements or unused state (the default)')
+    .option('--as-trained', 'with --program: the source exactly as trained, dead code and all')
+    .action((run: string, opts: ExportOptions & { asTrained?: boolean }) => {
+      if (opts.program !== undefined) {
+        if (opts.asTrained && opts.simplified) throw new UserError('--simplified and --as-trained exclude each other');
+        // Simplified by default: an unused state slot as trained would double the optimizer's memory.
+        return void writeOut(programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: !opts.asTrained }), opts.output);
+      }
       if (opts.format !== 'jsonl') throw new UserError(`--format: '${opts.format}' is not a format (formats: jsonl)`);
       const runDir = opts.runDir ? { runDir: opts.runDir } : {};
       if (!opts.output) {
