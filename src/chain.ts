@@ -13,6 +13,7 @@
  * The steps are plain, serialisable values; their state lives in the chain.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fromBase64, toBase64 } from './base64.js';
 import type { NamedTensor } from './optimizer.js';
 
 /** Scale all gradients together so that their global L2 norm is at most `maxNorm` (optax's clip_by_global_norm). */
@@ -106,7 +107,15 @@ function stepFromConfig(c: unknown): ChainStep {
     case 'skipNonFinite':
       return skipNonFinite();
     case 'weightDecay': {
-      const skip = o['skip'] as WeightDecay['skip'] | undefined;
+      // getConfig writes the mask as base64 JSON (see base64.ts); a hand-written config may give it plain.
+      let skip = o['skip'] as WeightDecay['skip'] | string | undefined;
+      if (typeof skip === 'string') {
+        try {
+          skip = JSON.parse(fromBase64(skip)) as WeightDecay['skip'];
+        } catch {
+          throw new Error(`chain: weightDecay's 'skip' is not a mask written by getConfig`);
+        }
+      }
       if (Array.isArray(skip)) return weightDecay(o['rate'] as number, { skip });
       if (skip && typeof skip === 'object' && typeof (skip as { pattern?: unknown }).pattern === 'string')
         return weightDecay(o['rate'] as number, { skip: new RegExp((skip as { pattern: string }).pattern, String((skip as { flags?: unknown }).flags ?? '')) });
@@ -282,7 +291,9 @@ export class ChainedOptimizer extends tf.Optimizer {
   override getConfig(): tf.serialization.ConfigDict {
     return {
       rule: { className: this.rule.getClassName(), config: this.rule.getConfig() },
-      steps: [...this.before, ...this.after].map((s) => ({ ...s }) as unknown as tf.serialization.ConfigDict),
+      steps: [...this.before, ...this.after].map(
+        (s) => (s.kind === 'weightDecay' ? { ...s, skip: toBase64(JSON.stringify(s.skip)) } : { ...s }) as unknown as tf.serialization.ConfigDict,
+      ),
     };
   }
 

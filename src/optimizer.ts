@@ -11,6 +11,7 @@ import type { Lowered } from '../dsl/lower.js';
 import { parse } from '../dsl/parse.js';
 import { print } from '../dsl/print.js';
 import { camelCase } from '../seeds/index.js';
+import { fromBase64, toBase64 } from './base64.js';
 import { isScheduleValue, schedules } from './schedules.js';
 
 /** tfjs does not export its `NamedTensor`. */
@@ -106,17 +107,6 @@ export function foldsLearningRate(low: Lowered): boolean {
     }
   }
   return false;
-}
-
-/** UTF-8 text as base64, without Node's Buffer, so that the library runs in a browser. */
-function toBase64(text: string): string {
-  let binary = '';
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function fromBase64(b64: string): string {
-  return new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
 }
 
 interface VariableState {

@@ -191,6 +191,8 @@ describe('serialisation', () => {
       accumulate(2),
       optimizers.adam({ learningRate: 0.05 }, { schedule: schedules.join([schedules.linearWarmup({ steps: 3 }), schedules.cosine({ steps: 20, min: 0.1 })], [3]) }),
       weightDecay(0.01, { skip: /bias$/i }),
+      // Names with underscores, which tfjs-layers would camel-case in a saved config.
+      weightDecay(0.001, { skip: ['dense_Dense1/kernel', 'my_var'] }),
     );
 
   it('round-trips through getConfig and the class registry, and behaves the same', () => {
@@ -200,6 +202,7 @@ describe('serialisation', () => {
     const copy = fromConfig(cls, config) as unknown as ChainedOptimizer;
     expect(copy).toBeInstanceOf(ChainedOptimizer);
     expect(copy.getConfig()).toEqual(config);
+    expect(copy.after.map((s) => s.skip)).toEqual([{ pattern: 'bias$', flags: 'i' }, ['dense_Dense1/kernel', 'my_var']]);
     const a = variable([1, -1]);
     const b = variable([1, -1]);
     for (let i = 0; i < 8; i++) {
@@ -240,6 +243,7 @@ describe('serialisation', () => {
     await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })), { includeOptimizer: true });
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     expect(loaded.optimizer).toBeInstanceOf(ChainedOptimizer);
+    expect((loaded.optimizer as ChainedOptimizer).after[1]!.skip).toEqual(['dense_Dense1/kernel', 'my_var']);
     expect((loaded.optimizer as ChainedOptimizer).getConfig()).toEqual(JSON.parse(JSON.stringify(model.optimizer.getConfig())));
     tf.dispose([x, y]);
     model.optimizer.dispose();
