@@ -14,7 +14,7 @@ import { parse } from '../../dsl/parse.js';
 import type { SearchConfig } from '../../search/config.js';
 import { SearchFault, startSearch } from '../../search/evolution.js';
 import type { SearchHandle } from '../../search/handle.js';
-import { DB_FILE, RunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
+import { DB_FILE, SqliteRunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
 import type { Executor, SearchStats } from '../../search/types.js';
 import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
 import { prepareWorkersBackend } from '../backend.js';
@@ -38,7 +38,7 @@ export function resolveSeeds(names: readonly string[]): SeedSource[] {
 
 export interface SearchSession {
   handle: SearchHandle;
-  store: RunStore;
+  store: SqliteRunStore;
   executor: Executor;
   /** Closes the executor and the store, and releases the run. Call after `handle.done` settles. */
   finish(): Promise<void>;
@@ -74,10 +74,10 @@ function lockRun(dir: string): () => void {
 }
 
 /** Opens the run to resume and applies what may change: the budget. */
-function openForResume(run: string, plan: SearchPlan): RunStore {
-  let store: RunStore;
+function openForResume(run: string, plan: SearchPlan): SqliteRunStore {
+  let store: SqliteRunStore;
   try {
-    store = RunStore.open(run, { runDir: plan.runDir });
+    store = SqliteRunStore.open(run, { runDir: plan.runDir });
   } catch (e) {
     if (e instanceof StoreError) throw new UserError(e.message);
     throw e;
@@ -106,7 +106,7 @@ function openForResume(run: string, plan: SearchPlan): RunStore {
 /** Creates or reopens the run, starts the workers and the search. */
 export async function openSearch(req: SearchRequest, deps: { executor?: Executor } = {}): Promise<SearchSession> {
   const { plan } = req;
-  let store: RunStore;
+  let store: SqliteRunStore;
   if (req.resume !== undefined) {
     store = openForResume(req.resume, plan);
   } else {
@@ -116,7 +116,7 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
       throw new UserError(`a run already exists at ${dir} (resume it with --resume ${dir}, or choose another --name)`);
     // A tasks module that does not load stops the command here, before anything is written.
     if (plan.config.tasksModule) await taskRegistry(plan.config.tasksModule);
-    store = RunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
+    store = SqliteRunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
   }
   const tasksModule = store.config().tasksModule;
   if (tasksModule && req.resume !== undefined) {
