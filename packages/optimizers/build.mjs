@@ -53,6 +53,21 @@ export function seedFilePath(file) {
   },
 };
 
+/**
+ * The library's one dependency is the tfjs-core peer: any other package or
+ * Node built-in reached from its sources is a build error (it would either be
+ * bundled in or break the browser), naming the importer.
+ */
+const leanImports = {
+  name: 'lean-imports',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path === '@tensorflow/tfjs-core' || args.namespace === 'optevo-embedded') return undefined;
+      return { errors: [{ text: `@optevo/optimizers may import only @tensorflow/tfjs-core, but ${relative(root, args.importer)} imports '${args.path}'` }] };
+    });
+  },
+};
+
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
@@ -62,7 +77,7 @@ const common = {
   platform: 'neutral',
   target: 'es2020',
   external: ['@tensorflow/tfjs-core'],
-  plugins: [embedSeeds],
+  plugins: [embedSeeds, leanImports],
   legalComments: 'none',
   sourcemap: false,
   logLevel: 'warning',
