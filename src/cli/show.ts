@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import { UserError } from './errors.js';
+import { checkOutputPath } from './output-file.js';
 import { isCoordinated } from '../../search/postgres/lock.js';
 import { loadRunView } from '../inspect/pg-view.js';
 import type { RunReader } from '../inspect/reader.js';
@@ -50,12 +51,13 @@ export function register(program: Command): void {
     .option('--plot <file.svg>', "write the program's loss curves against the seeds' (the best program without --program)")
     .option('--json', 'print data as JSON')
     .option('--store <url>', STORE_HELP)
-    .option('--follow', 'keep watching the run (read-only, from any machine): a line per new child and each new best, until it ends')
+    .option('--follow', 'keep watching the run (read-only, from any machine): a line per new best and failure, progress each second, until it ends')
     .action(async (run: string, opts: ShowOptions) => {
       const location = storeOption(opts.store);
       const dir = opts.dir ?? opts.runDir ?? DEFAULT_RUN_DIR;
       const top = parseTop(opts.top);
       if (opts.plot !== undefined && !opts.plot.toLowerCase().endsWith('.svg')) throw new UserError(`--plot writes SVG: give a file name ending in .svg, not '${opts.plot}'`);
+      if (opts.plot !== undefined) checkOutputPath(opts.plot, '--plot');
       const dirFlag = dir === DEFAULT_RUN_DIR ? '' : ` --dir ${dir}`;
       // Each task's default step count, for the x axis (the task table loads only when plotting).
       const steps = opts.plot === undefined ? undefined : await taskSteps();
