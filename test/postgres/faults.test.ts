@@ -86,7 +86,7 @@ function sqliteSnapshot() {
 }
 
 describe('a run on PostgreSQL with worker processes, through faults', () => {
-  it('ends exactly as a one-worker SQLite run of the same seed', async () => {
+  it('ends exactly as a one-worker SQLite run of the same seed', { timeout: 180_000 }, async () => {
     const want = sqliteSnapshot();
 
     const workers = [1, 2, 3].map(() => start(fixture('pg-worker.mjs'), [tdb.url]));
