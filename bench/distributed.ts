@@ -372,7 +372,7 @@ async function serveNoop(url: string, concurrency: number): Promise<void> {
   let stop!: () => void;
   const stopped = new Promise<void>((r) => (stop = r));
   process.on('SIGTERM', () => stop());
-  await serve({ location: parseStoreUrl(url), workers: concurrency, makePool: async () => noopExecutor(concurrency), log: () => {}, stop: stopped, idlePollSeconds: 0.01 });
+  await serve({ location: parseStoreUrl(url), workers: concurrency, makePool: async () => noopExecutor(concurrency), log: () => {}, stop: stopped });
 }
 
 const figure = process.argv[2];

@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type PgBoss from 'pg-boss';
 import { Connection, errorText } from '../search/postgres/connection.js';
-import { ensureQueue, JobPayloadSchema, queueName, startBoss, writeResults, type Finished, type JobPayload, type Lease } from '../search/postgres/queue.js';
+import { ensureQueue, JOBS_CHANNEL, JobPayloadSchema, queueName, startBoss, writeResults, type Finished, type JobPayload, type Lease } from '../search/postgres/queue.js';
 import { ensureSchema } from '../search/postgres/schema.js';
 import { RequirementsSchema, type RunRequirements } from '../search/postgres/store.js';
 import type { StoreLocation } from '../search/postgres/url.js';
@@ -45,7 +45,7 @@ export interface ServeOptions {
   stop: Promise<void>;
   /** Resolves when the worker should leave at once: results of jobs it holds are not written (their leases expire and others redo them). */
   abandon?: Promise<void>;
-  /** Seconds between looks for new runs and jobs when idle (default 0.5). */
+  /** Seconds between looks for new runs and jobs when idle and no notification comes (default 2). */
   idlePollSeconds?: number;
   /** How often pg-boss's maintenance (lease expiry) may run from this worker (s, default 5). */
   maintenanceSeconds?: number;
@@ -117,6 +117,7 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
     abandoning = true;
   });
   let boss: PgBoss | undefined;
+  let listener: import('pg').Client | undefined;
   let beat: NodeJS.Timeout | undefined;
   let running = 0;
   const inflight = new Set<Promise<void>>();
@@ -240,6 +241,25 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
       }
     };
 
+    // Enqueued jobs wake an idle worker at once (LISTEN); the idle poll is the fallback.
+    const wake = wakeUp();
+    const listen = async (): Promise<void> => {
+      if (stopping) return;
+      try {
+        const c = await db.dedicated();
+        c.on('notification', () => wake.fire());
+        c.on('error', () => {
+          c.end().catch(() => undefined);
+          if (!stopping) setTimeout(() => void listen(), 1000);
+        });
+        await c.query(`LISTEN ${JOBS_CHANNEL}_${s}`);
+        listener = c;
+      } catch {
+        if (!stopping) setTimeout(() => void listen(), 1000);
+      }
+    };
+    await listen();
+
     let turn = 0;
     let lastRefresh = 0;
     let runs: Served[] = [];
@@ -277,7 +297,8 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
       }
       if (took === 0) {
         // Idle or full: wait for a thread to free up or for new jobs.
-        await Promise.race([sleep((opts.idlePollSeconds ?? 0.5) * 1000, opts.stop), ...(free <= 0 ? [Promise.race(inflight)] : [])]);
+        await Promise.race([sleep((opts.idlePollSeconds ?? 2) * 1000, opts.stop), wake.promise, ...(free <= 0 ? [Promise.race(inflight)] : [])]);
+        wake.reset();
       }
     }
     // Finish what was taken: its results are still wanted (unless abandoning).
@@ -285,11 +306,26 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
     return summary;
   } finally {
     if (beat) clearInterval(beat);
+    await listener?.end().catch(() => undefined);
     await db.query(`DELETE FROM ${db.location.schema}.workers WHERE id = $1`, [id]).catch(() => undefined);
     await boss?.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
     for (const p of pools.values()) await p.then((x) => x.close()).catch(() => undefined);
     await db.close();
   }
+}
+
+/** A promise that a notification fulfils, renewed after each wait. */
+function wakeUp(): { promise: Promise<void>; fire(): void; reset(): void } {
+  let fire!: () => void;
+  const w = {
+    promise: Promise.resolve(),
+    fire: () => fire(),
+    reset: () => {
+      w.promise = new Promise<void>((r) => (fire = r));
+    },
+  };
+  w.reset();
+  return w;
 }
 
 /** The job, with a last-resort limit in case its pool never answers (the pool's own limit comes first). */

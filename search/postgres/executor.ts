@@ -18,7 +18,7 @@ import type PgBoss from 'pg-boss';
 import type { EvalJob, EvalOutcome, Executor } from '../types.js';
 import type { Connection } from './connection.js';
 import { errorText } from './connection.js';
-import { ensureQueue, jobId, LEASE_RETRIES, NOTIFY_CHANNEL, parseOutcome, queueName, startBoss, type JobPayload } from './queue.js';
+import { ensureQueue, jobId, JOBS_CHANNEL, LEASE_RETRIES, NOTIFY_CHANNEL, parseOutcome, queueName, startBoss, type JobPayload } from './queue.js';
 import type { PgRunStore } from './store.js';
 
 export interface QueueExecutorOptions {
@@ -134,6 +134,7 @@ export class QueueExecutor implements Executor {
       await this.boss.insert(
         batch.map((b) => ({ id: b.id, name: this.queue, data: b.payload, expireInSeconds: b.expireInSeconds, retryLimit: LEASE_RETRIES, retryDelay: 0 })),
       );
+      await this.db.query('SELECT pg_notify($1, $2)', [`${JOBS_CHANNEL}_${this.db.location.schema}`, String(this.store.id)]);
       await this.collect(batch.map((b) => b.id));
     } catch (e) {
       if (this.closed) return;

@@ -26,6 +26,8 @@ import { SuiteResultSchema } from './rows.js';
 import { RequirementsSchema, type RunRequirements } from './store.js';
 
 export const NOTIFY_CHANNEL = 'optevo_results';
+/** Told when jobs are enqueued, so idle workers fetch at once instead of polling fast. */
+export const JOBS_CHANNEL = 'optevo_jobs';
 
 /** Times a job's lease may expire before pg-boss fails it for good. */
 export const LEASE_RETRIES = 3;
