@@ -69,8 +69,8 @@ export function createPlainReporter(opts: PlainReporterOptions): SearchListener 
         const how = e.reason === 'budget' ? 'done' : 'stopped (checkpointed)';
         opts.write(`${how}: ${e.stats.judged}/${e.stats.budget} judged in ${formatDuration(e.stats.elapsedMs)}, ${best}`);
         const ref = opts.runRef ?? run;
-        if (e.reason === 'stopped' && ref) opts.write(`resume with: optevo search --resume ${shellQuote(ref)}`);
-        if (e.stats.bestId !== null && ref) opts.write(`inspect with: optevo show ${shellQuote(ref)} --program ${e.stats.bestId}`);
+        if (e.reason === 'stopped' && ref) opts.write(`resume with: optevo search --resume ${refArgs(ref)}`);
+        if (e.stats.bestId !== null && ref) opts.write(`inspect with: optevo show ${refArgs(ref)} --program ${e.stats.bestId}`);
         return;
       }
       default: {
@@ -79,4 +79,10 @@ export function createPlainReporter(opts: PlainReporterOptions): SearchListener 
       }
     }
   };
+}
+
+/** A run reference as arguments: a path or name, or `NAME --store URL` for a run kept in PostgreSQL. */
+function refArgs(ref: string): string {
+  const m = /^(\S+) --store (\S+)$/.exec(ref);
+  return m ? `${shellQuote(m[1]!)} --store ${shellQuote(m[2]!)}` : shellQuote(ref);
 }
