@@ -5,6 +5,7 @@
  * of the search. An evaluation whose worker crashed is run once more, and so
  * is one that timed out, except in meta-validation.
  */
+import { errorMessage } from '../dsl/errors.js';
 import type { SearchConfig } from './config.js';
 import { passes, type Hurdle } from './hurdle.js';
 import type { Prepared } from './prepare.js';
@@ -149,9 +150,4 @@ function okRecord(b: Valid, fitness: number, quick: SuiteResult, standard: Suite
 
 export function isScore(x: number | null | undefined): x is number {
   return typeof x === 'number' && Number.isFinite(x);
-}
-
-/** The message of anything thrown. */
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -5,7 +5,7 @@
  */
 import type { Program } from '../dsl/ast.js';
 import { analyze } from '../dsl/analyze.js';
-import { DslError } from '../dsl/errors.js';
+import { errorMessage, DslError } from '../dsl/errors.js';
 import { print } from '../dsl/print.js';
 
 export type Prepared =
@@ -20,6 +20,6 @@ export const prepare: Preparer = (p) => {
     return { ok: true, simplified: print(a.simplified, { noHeader: true }), hash: a.hash, fingerprint: a.fingerprint, size: a.size };
   } catch (e) {
     if (e instanceof DslError) return { ok: false, reason: e.message };
-    return { ok: false, reason: `checker fault: ${(e as Error)?.message ?? String(e)}` };
+    return { ok: false, reason: `checker fault: ${errorMessage(e)}` };
   }
 };

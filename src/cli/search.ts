@@ -15,7 +15,7 @@ import type { SearchConfig } from '../../search/config.js';
 import { SearchFault, startSearch } from '../../search/evolution.js';
 import type { SearchHandle } from '../../search/handle.js';
 import { DB_FILE, SqliteRunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
-import type { Executor, SearchStats } from '../../search/types.js';
+import type { Executor, LogLevel, SearchStats } from '../../search/types.js';
 import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
 import { prepareWorkersBackend } from '../backend.js';
 import { WorkerPool } from '../pool.js';
@@ -136,7 +136,7 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
     throw e;
   }
   let handle: SearchHandle | undefined;
-  const early: [('info' | 'warn' | 'error'), string, number | undefined][] = [];
+  const early: [LogLevel, string, number | undefined][] = [];
   if (!deps.executor) await prepareWorkersBackend(plan.machine.backend);
   const executor =
     deps.executor ??

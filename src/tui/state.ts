@@ -4,7 +4,7 @@
  * components read slices of it. No React and no clock in here: the time of
  * each batch is passed in.
  */
-import type { ChildRecord, SearchEvent, SearchStats } from '../../search/types.js';
+import type { ChildRecord, LogLevel, SearchEvent, SearchStats } from '../../search/types.js';
 import { describeMutation, formatFitness } from './format.js';
 
 /** How many leaders, event lines and best points the dashboard keeps. */
@@ -12,7 +12,7 @@ export const LEADER_CAP = 200;
 export const EVENT_CAP = 200;
 export const HISTORY_CAP = 2000;
 
-export type EventLevel = 'info' | 'warn' | 'error' | 'best';
+export type EventLevel = LogLevel | 'best';
 
 export interface EventLine {
   /** Unique, increasing: the React key. */
