@@ -171,6 +171,11 @@ export function trainedText(c: ChildRecord): string {
   return c.status === 'invalid' ? c.source : c.simplified;
 }
 
+/** The tasks a child is ranked by: the standard suite's if it ran, else the quick suite's. */
+export function rankedTasks(c: ChildRecord): TaskResult[] {
+  return (c.standard ?? c.quick)?.tasks ?? [];
+}
+
 /** Statements in the trained program (0 for an invalid child, which has none). */
 export function sizeOf(c: ChildRecord): number {
   return c.status === 'invalid' ? 0 : c.size;

@@ -1,10 +1,2 @@
-/**
- * A mistake by the user (bad flag, missing file, invalid program): printed as
- * one line, exit status 1, never a stack trace.
- */
-export class UserError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
+/** The CLI's errors: a mistake by the user is a `UserError` (src/user-error.ts), shared with the inspection commands. */
+export { UserError } from '../user-error.js';

@@ -18,7 +18,7 @@ import { SUITES } from '../tasks/registry.js';
 import { parseInit, type InitRule as Init } from '../train/init.js';
 import { parseSchedule, type Schedule } from '../train/schedule.js';
 import { UserError } from './errors.js';
-import { lossCurvesSvg } from './plot.js';
+import { lossCurvesSvg } from '../inspect/plot.js';
 import { addSettingOptions, readCommandSettings } from './setting-options.js';
 import { taskRegistry } from './task-options.js';
 

@@ -171,7 +171,7 @@ export interface SearchCommandOptions extends SearchFlags {}
 async function searchAction(flags: SearchCommandOptions): Promise<void> {
   const plan = planSearch(flags);
   // Loaded before the search starts, so that the watcher sees its first event.
-  const { watchSearch, shouldUseDashboard } = await import('../tui/run.js');
+  const { watchSearch, shouldUseDashboard } = await import('../tui/watch.js');
   const session = await openSearch(flags.resume !== undefined ? { plan, resume: flags.resume } : { plan });
   const { handle } = session;
   const onTerm = () => void handle.stop();

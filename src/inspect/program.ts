@@ -6,12 +6,11 @@
 import { check } from '../../dsl/check.js';
 import { parse } from '../../dsl/parse.js';
 import type { MetavalRow, SqliteRunStore } from '../../search/store.js';
-import { sizeOf, trainedText, type ChildRecord, type SuiteResult, type TaskResult } from '../../search/types.js';
-import { UserError } from '../cli/errors.js';
-import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
-import { rankedTasks } from '../tui/state.js';
+import { rankedTasks, sizeOf, trainedText, type ChildRecord, type SuiteResult, type TaskResult } from '../../search/types.js';
+import { UserError } from '../user-error.js';
+import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../format.js';
 import { childOrFail, parseProgramId, withRun } from './open.js';
-import type { CurveSeries } from '../cli/plot.js';
+import type { CurveSeries } from './plot.js';
 import { errorMessage } from '../../dsl/errors.js';
 
 export interface LineageStep {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DB_FILE, SqliteRunStore } from '../../search/store.js';
-import { formatFitness, padLeft, padRight } from '../tui/format.js';
+import { formatFitness, padLeft, padRight } from '../format.js';
 import { errorMessage } from '../../dsl/errors.js';
 
 export interface RunSummary {

@@ -3,7 +3,7 @@
  * inspection commands. Every function returns a string of a known width when
  * asked to, so that table rows never wrap.
  */
-import type { MutationKind } from '../../search/types.js';
+import type { MutationKind } from '../search/types.js';
 
 /** `1:02:03` for an hour or more, else `2:03`. */
 export function formatDuration(ms: number): string {
