@@ -9,6 +9,7 @@ import type { MetavalRow, SqliteRunStore } from '../../search/store.js';
 import { rankedTasks, sizeOf, trainedText, type ChildRecord, type SuiteResult, type TaskResult } from '../../search/types.js';
 import { UserError } from '../user-error.js';
 import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../format.js';
+import { formatEvaluationHeader } from './evaluation-header.js';
 import { childOrFail, parseProgramId, withRun } from './open.js';
 import type { CurveSeries } from './plot.js';
 import { errorMessage } from '../../dsl/errors.js';
@@ -127,7 +128,8 @@ export function exportProgram(store: SqliteRunStore, id: number, opts: ExportOpt
       `, status ${c.status}.`,
     ...(tasks.length > 0 ? [`Best learning rates (learningRate) per task: ${tasks.map((t) => `${t.task} ${formatLr(t.lr)}`).join(', ')}.`] : []),
     `Lineage: ${lineageSummary(d)}.`,
-    ...(opts.simplified ? ['This is the simplified form of the program that was trained.'] : []),
+    formatEvaluationHeader(store.config()),
+    ...(opts.simplified ? ['This is the simplified form of the program that was trained (the same function, without dead state).'] : []),
   ];
   const text = header.map((l) => `# ${l}`).join('\n') + '\n\n' + body;
   try {
