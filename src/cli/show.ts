@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import { UserError } from './errors.js';
 import { checkOutputPath } from './output-file.js';
-import { formatRunReport, runReport } from '../inspect/leaderboard.js';
+import { formatRunReport, runReport } from '../inspect/run-report.js';
 import { DEFAULT_RUN_DIR, parseProgramId, withRun } from '../inspect/open.js';
-import { lossCurvesSvg, type CurveSeries } from './plot.js';
+import { lossCurvesSvg, type CurveSeries } from '../inspect/plot.js';
 import { curveSeries, formatProgramDetail, programDetail } from '../inspect/program.js';
 
 interface ShowOptions {
