@@ -183,3 +183,15 @@ describe('runs are named by their folders', () => {
     expect(shown.out).toMatch(/copy/);
   });
 });
+
+describe('a tasks module whose data function throws', () => {
+  it('eval says so in one line, naming the task', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-tasks-'));
+    made.push(dir);
+    const index = new URL('../../../dist/src/index.js', import.meta.url).pathname;
+    fs.writeFileSync(path.join(dir, 'bad.mjs'), `import { defineTask } from '${index}';\nexport const t = defineTask({ name: 'bad', data: () => { throw new Error('boom'); }, model: { mlp: [2, 2] } });\n`);
+    const r = spawnSync(process.execPath, [CLI, 'eval', 'adamw', '--tasks-module', 'bad.mjs', '--task', 'bad', '--steps', '2'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe("optevo: task 'bad': its data function failed: boom\n");
+    expect(r.status).toBe(1);
+  });
+});
