@@ -195,3 +195,18 @@ describe('a tasks module whose data function throws', () => {
     expect(r.status).toBe(1);
   });
 });
+
+describe('printed hints survive copy and paste', () => {
+  it('resume and inspect hints are shell-quoted', async () => {
+    const { shellQuote } = await import('../../../src/cli/shell-quote.js');
+    const { createPlainReporter } = await import('../../../src/tui/plain.js');
+    expect(shellQuote('runs/plain-name_1')).toBe('runs/plain-name_1');
+    expect(shellQuote("my runs/it's")).toBe(`'my runs/it'\\''s'`);
+    const lines: string[] = [];
+    const report = createPlainReporter({ write: (l) => lines.push(l), runRef: 'my runs/r 1' });
+    const stats = { judged: 3, budget: 9, cached: 0, invalid: 0, pruned: 0, failed: 0, trained: 3, bestId: 2, bestFitness: 0.5, elapsedMs: 10, workersBusy: 0, workers: 1, rate: 1 };
+    report({ type: 'done', stats, reason: 'stopped' });
+    expect(lines).toContain(`resume with: optevo search --resume 'my runs/r 1'`);
+    expect(lines).toContain(`inspect with: optevo show 'my runs/r 1' --program 2`);
+  });
+});
