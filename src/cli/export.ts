@@ -56,17 +56,20 @@ export function register(program: Command): void {
     .option('--format <format>', 'output format: jsonl (every child; with --program, that child) or opt (with --program; its default)')
     .option('--output <file>', 'write to FILE instead of stdout (written whole, then renamed into place)')
     .option('--run-dir <dir>', 'folder of runs (default runs)')
-    .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read)')
-    .option('--simplified', 'with --program: the simplified form instead of the source as trained')
-    .action((run: string, opts: ExportOptions) => {
+    .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read), with a header giving its run, scores and evaluation settings')
+    .option('--simplified', 'with --program: the simplified form, without dead statements or unused state (the default)')
+    .option('--as-trained', 'with --program: the source exactly as trained, dead code and all')
+    .action((run: string, opts: ExportOptions & { asTrained?: boolean }) => {
       if (opts.format !== undefined && opts.format !== 'jsonl' && opts.format !== 'opt') throw new UserError(`--format: '${opts.format}' is not a format (formats: jsonl, opt)`);
       if (opts.output !== undefined) checkOutputPath(opts.output, '--output');
       if (opts.program !== undefined) {
+        if (opts.asTrained && opts.simplified) throw new UserError('--simplified and --as-trained exclude each other');
         if (opts.format === 'jsonl') {
           const id = parseProgramId(opts.program);
           return void writeOut(JSON.stringify(withRun(run, opts.runDir, (store) => childOrFail(store, id))) + '\n', opts.output);
         }
-        return void writeOut(programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: opts.simplified }), opts.output);
+        // Simplified by default: an unused state slot as trained would double the optimizer's memory.
+        return void writeOut(programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: !opts.asTrained }), opts.output);
       }
       if (opts.format === 'opt') throw new UserError('--format opt writes one program: give --program ID');
       const runDir = opts.runDir ? { runDir: opts.runDir } : {};
