@@ -33,7 +33,8 @@ interface Figures {
 
 interface Throughput {
   backend: string;
-  procs: number;
+  procs?: number;
+  workers?: number;
   trained: number;
   failed: number;
   seconds: number;
@@ -126,11 +127,10 @@ export function report(dir: string): string[] {
   if (one.g.length && one.w.length)
     lines.push(`standard-suite candidates per hour, one process: webgpu ${sum(one.g).toFixed(0)}, wasm ${sum(one.w).toFixed(0)}: ${x(sum(one.g), sum(one.w))}`);
   else lines.push(`one-process search throughput: missing (${[...fs.readdirSync(dir).filter((f) => /^s-.*-1\.err$/.test(f))].map((f) => fs.readFileSync(path.join(dir, f), 'utf8').trim().split('\n').pop()).join(' | ')})`);
-  const many = { g: group('s-webgpu-4-'), w: group('s-wasm-10-') };
-  if (many.g.length || many.w.length)
-    lines.push(
-      `standard-suite candidates per hour, machine shared: ${many.g.length} webgpu processes on the GPU ${sum(many.g).toFixed(0)}, beside ${many.w.length} wasm processes on the cores ${sum(many.w).toFixed(0)} (machine total ${(sum(many.g) + sum(many.w)).toFixed(0)})`,
-    );
+  const pool = { g: group('s-webgpu-pool.'), w: group('s-wasm-pool.') };
+  const poolLine = (r: Throughput[], name: string) =>
+    r.length ? `${name} ${r[0]!.workers} threads ${r[0]!.perHour.toFixed(0)}` : `${name}: ${readJson(path.join(dir, `s-${name}-pool.json`))}`;
+  lines.push(`standard-suite candidates per hour through the worker pool, side by side: ${poolLine(pool.g, 'webgpu')}; ${poolLine(pool.w, 'wasm')}`);
   return lines;
 }
 

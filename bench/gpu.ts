@@ -24,10 +24,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { parse } from '../dsl/parse.js';
-import { print } from '../dsl/print.js';
-import { makeMutator } from '../search/mutate.js';
-import { prepare } from '../search/prepare.js';
-import { Rng } from '../search/rng.js';
 import { seedSource } from '../seeds/index.js';
 import { initBackend } from '../src/backend.js';
 import { DEFAULT_LRS, evaluate, type Evaluation } from '../src/evaluate.js';
@@ -38,6 +34,7 @@ import { mlpForward } from '../src/train/layers.js';
 import { DEFAULT_MONITOR } from '../src/train/monitor.js';
 import { trainTfTask } from '../src/train/tf-trainer.js';
 import { setWebgpuBackendLoader } from '../src/webgpu.js';
+import { children } from './gpu-children.js';
 
 // A literal specifier: a bundle of this file (the device check) then contains the backend.
 setWebgpuBackendLoader(() => import('@tensorflow/tfjs-backend-webgpu'));
@@ -163,27 +160,6 @@ export async function figures(backend: Backend) {
     tasks,
     stacking,
   };
-}
-
-/** Distinct valid children of the seeds, in a fixed order: what a search would send to training. */
-export function children(n: number): string[] {
-  const seeds = ['adamw', 'lion', 'adam', 'momentum', 'rmsprop', 'nadam'].map((s) => parse(seedSource(s)));
-  const mutate = makeMutator({ weights: { insert: 1, delete: 1, modify: 1 }, maxStatements: 30 });
-  const seen = new Set<string>();
-  const out: string[] = [];
-  let pool = [...seeds];
-  for (let i = 0; out.length < n && i < n * 50; i++) {
-    const rng = Rng.derive('gpu-bench', i);
-    const parent = pool[rng.int(pool.length)]!;
-    const child = mutate(parent, rng).program;
-    const prep = prepare(child);
-    if (!prep.ok || seen.has(prep.fingerprint)) continue;
-    seen.add(prep.fingerprint);
-    out.push(print(child));
-    pool.push(child);
-    if (pool.length > 50) pool = pool.slice(-50);
-  }
-  return out;
 }
 
 export async function searchThroughput(backend: Backend, seconds: number, procs: number, index: number) {

