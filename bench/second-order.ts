@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend.js';
 import { rng } from '../src/data/rng.js';
 import { mnistImages } from '../src/data/mnist.js';
-import { optimizers } from '../src/optimizers.js';
+import { optimizers } from '../src/all-optimizers.js';
 import type { ClosureOptimizer } from '../src/second-order/closure-optimizer.js';
 import { COST, gaussNewtonVector, hessianVector, lossAndGradient, lossOnly } from '../src/second-order/curvature.js';
 import { type SplitLoss, splitLoss, withCurvatureBatch } from '../src/second-order/split-loss.js';

@@ -37,6 +37,9 @@ export interface PoolOptions {
 
 /** The built worker file, whether this module runs from dist/ or from source (vitest). */
 export function defaultWorkerFile(): string {
+  // Tests of the whole CLI (signals, pipes, locks) swap the evaluation for a fast stand-in.
+  const override = process.env.OPTEVO_WORKER_FILE;
+  if (override) return override;
   const candidates = [new URL('./worker.js', import.meta.url), new URL('../dist/src/worker.js', import.meta.url)];
   for (const c of candidates) {
     const p = fileURLToPath(c);

@@ -8,3 +8,11 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** Ctrl-C or SIGTERM before anything was written: the command ends with status 130 and nothing to report. */
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'Interrupted';
+  }
+}

@@ -10,6 +10,7 @@ import { sizeOf, trainedText, type ChildRecord, type SuiteResult, type TaskResul
 import { UserError } from '../cli/errors.js';
 import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
 import { rankedTasks } from '../tui/state.js';
+import { formatEvaluationHeader } from './evaluation-header.js';
 import { childOrFail, parseProgramId, withRun } from './open.js';
 import type { CurveSeries } from '../cli/plot.js';
 
@@ -127,7 +128,8 @@ export function exportProgram(store: SqliteRunStore, id: number, opts: ExportOpt
       `, status ${c.status}.`,
     ...(tasks.length > 0 ? [`Best learning rates (learningRate) per task: ${tasks.map((t) => `${t.task} ${formatLr(t.lr)}`).join(', ')}.`] : []),
     `Lineage: ${lineageSummary(d)}.`,
-    ...(opts.simplified ? ['This is the simplified form of the program that was trained.'] : []),
+    formatEvaluationHeader(store.config()),
+    ...(opts.simplified ? ['This is the simplified form of the program that was trained (the same function, without dead state).'] : []),
   ];
   const text = header.map((l) => `# ${l}`).join('\n') + '\n\n' + body;
   try {

@@ -100,7 +100,8 @@ describe.skipIf(placeholder)(
       const exported = spawnSync(process.execPath, [main, 'export', RUN, '--run-dir', dir, '--program', String(best)], { encoding: 'utf8' });
       expect(exported.stderr).toBe('');
       expect(exported.status).toBe(0);
-      expect(exported.stdout).toBe(programFileFor(RUN, { dir, program: String(best) }));
+      expect(exported.stdout).toBe(programFileFor(RUN, { dir, program: String(best), simplified: true }));
+      expect(exported.stdout).toMatch(/^# Evaluation: --seed \d+ --suite (quick|standard)/m);
       check(parse(exported.stdout));
     });
   },

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import { optimizers } from '../../../src/optimizers.js';
+import { optimizers } from '../../../src/all-optimizers.js';
 import { splitLoss, withCurvatureBatch } from '../../../src/second-order/split-loss.js';
 
 async function runHere(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { optimizers } from '../../../src/optimizers.js';
+import { optimizers } from '../../../src/all-optimizers.js';
 import { HessianFreeOptimizer } from '../../../src/second-order/hessian-free.js';
 import { NewtonOptimizer } from '../../../src/second-order/newton.js';
 import { splitLoss } from '../../../src/second-order/split-loss.js';
