@@ -37,3 +37,11 @@ export class DslError extends Error {
     return `${this.location}: ${this.reason}`;
   }
 }
+
+/**
+ * The message of anything thrown: an Error's message, else the value as
+ * text. The one way every layer turns a caught value into words.
+ */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -366,10 +366,6 @@ export function fnBySymbol(symbol: string): FnRow | undefined {
   return BY_SYMBOL.get(symbol);
 }
 
-export function arity(row: FnRow): number {
-  return row.args.length;
-}
-
 /** Names the paper's listings use for functions under another name here. */
 export const FUNCTION_ALIASES: Readonly<Record<string, string>> = {
   interpolate: 'interp',

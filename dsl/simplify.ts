@@ -18,11 +18,6 @@ import { flatten, freshNamer, usedNames } from './flatten.js';
 import { type FnRow, FUNCTIONS, fn, foldsOnLiterals, reduceNumbers } from './functions.js';
 import { hashList, hashListHex, hashNumbers } from './hash.js';
 
-/** Names of the state slots whose incoming value reaches the update. */
-export function liveSlots(p: Program): Set<string> {
-  return deadAnalysis(p, true).liveSlots;
-}
-
 function deadAnalysis(p: Program, stateFlow: boolean): { keep: boolean[]; liveSlots: Set<string> } {
   const slots = stateSlots(p).map((q) => q.name);
   let live = new Set<string>(stateFlow ? [] : slots);

@@ -8,8 +8,7 @@
 import { z } from 'zod';
 import { SettingError, defaultsOf, read, schemaOf, type DefaultContext, type Reader, type Setting } from './settings.js';
 
-export const MUTATION_KINDS = ['insert', 'delete', 'modify'] as const;
-export type MutationOp = (typeof MUTATION_KINDS)[number];
+export type { MutationOp } from './types.js';
 
 const int = (min: number) => z.number().int().min(min);
 

@@ -27,7 +27,8 @@ import { chooseParent, mutantOffspring, prepareOffspring, SearchFault, seedOffsp
 import { commitChild, withLeader, type Leader, type RunState } from './commit.js';
 import type { SearchHandle } from './handle.js';
 import type { HurdleMember } from './hurdle.js';
-import { EnvironmentFault, errorMessage, evalJob, faultRecord, judge, runJob, STOP, type Bred, type Stop } from './judge.js';
+import { errorMessage } from '../dsl/errors.js';
+import { EnvironmentFault, evalJob, faultRecord, judge, runJob, STOP, type Bred, type Stop } from './judge.js';
 import { MetavalQueue } from './metaval.js';
 import { makeMutator, type Mutator } from './mutate.js';
 import { prepare as defaultPrepare, type Preparer } from './prepare.js';

@@ -8,6 +8,7 @@
  * a crash, an exception outside the program's training): `EnvironmentFault`,
  * which stops the run without recording anything for the child.
  */
+import { errorMessage } from '../dsl/errors.js';
 import type { SearchConfig } from './config.js';
 import { SearchFault } from './breed.js';
 import { passes, type Hurdle } from './hurdle.js';
@@ -165,9 +166,4 @@ function okRecord(b: Valid, fitness: number, quick: SuiteResult, standard: Suite
 
 export function isScore(x: number | null | undefined): x is number {
   return typeof x === 'number' && Number.isFinite(x);
-}
-
-/** The message of anything thrown. */
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

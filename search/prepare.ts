@@ -5,7 +5,7 @@
  */
 import type { Program } from '../dsl/ast.js';
 import { analyze } from '../dsl/analyze.js';
-import { DslError } from '../dsl/errors.js';
+import { errorMessage, DslError } from '../dsl/errors.js';
 import { print } from '../dsl/print.js';
 
 export type Prepared =
@@ -22,6 +22,6 @@ export const prepare: Preparer = (p) => {
     // The bare reason: a place in a generated program means nothing on the leaderboard.
     if (e instanceof DslError) return { ok: false, reason: e.reason };
     // A fault of the checker itself is no verdict on the program: it must not be stored as one.
-    throw new Error(`checker fault: ${(e as Error)?.message ?? String(e)}`);
+    throw new Error(`checker fault: ${errorMessage(e)}`);
   }
 };

@@ -39,6 +39,7 @@ import { type ChildRecord, type ChildStatus, type Counters, type LogLevel, type 
 import { parseSearchConfig, type SearchConfig } from './config.js';
 import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
 import { analysisColumns, childFromRow, type ChildRow } from './child-row.js';
+import { errorMessage } from '../dsl/errors.js';
 
 export type { Commit, RunStatus, SeedSource } from './run-store.js';
 
@@ -270,8 +271,8 @@ export class SqliteRunStore implements RunStore {
     try {
       db = new Database(actual, { readonly, fileMustExist: true });
     } catch (e) {
-      if (isPermissionFault(e)) throw new InPlaceReadFailed((e as Error).message);
-      throw new StoreError(`cannot open run ${file}: ${(e as Error).message}`);
+      if (isPermissionFault(e)) throw new InPlaceReadFailed(errorMessage(e));
+      throw new StoreError(`cannot open run ${file}: ${errorMessage(e)}`);
     }
     const store = new SqliteRunStore(db, file, readonly);
     try {
@@ -291,8 +292,8 @@ export class SqliteRunStore implements RunStore {
       db.close();
       if (e instanceof StoreError) throw e;
       // Permission faults are not damage: never call a healthy run corrupt.
-      if (isPermissionFault(e)) throw new InPlaceReadFailed((e as Error).message);
-      throw new StoreError(`corrupt run ${file}: ${(e as Error).message}`);
+      if (isPermissionFault(e)) throw new InPlaceReadFailed(errorMessage(e));
+      throw new StoreError(`corrupt run ${file}: ${errorMessage(e)}`);
     }
     return store;
   }
@@ -318,7 +319,7 @@ export class SqliteRunStore implements RunStore {
     try {
       return childFromRow(r);
     } catch (e) {
-      throw new StoreError(`corrupt run ${this.file}: ${(e as Error).message}`);
+      throw new StoreError(`corrupt run ${this.file}: ${errorMessage(e)}`);
     }
   };
 
@@ -555,22 +556,7 @@ export class SqliteRunStore implements RunStore {
     this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(JSON.stringify(c), 'config');
   }
 
-  /** Adds time spent in this session to the stored total. */
-  addElapsed(ms: number): void {
-    const c = this.counters();
-    this.writeCounters({ ...c, elapsedMs: c.elapsedMs + ms });
-  }
-
-  log(level: LogRow['level'], message: string): void {
+  log(level: LogLevel, message: string): void {
     this.db.prepare('INSERT INTO log (at, level, message) VALUES (?, ?, ?)').run(new Date().toISOString(), level, message);
-  }
-
-  /** Hashes and fingerprints of committed children that were trained (the cache's contents). */
-  trainedKeys(): { id: number; hash: string; fingerprint: string }[] {
-    return this.db.prepare("SELECT id, hash, fingerprint FROM children WHERE status IN ('ok', 'pruned', 'failed') ORDER BY id").all() as {
-      id: number;
-      hash: string;
-      fingerprint: string;
-    }[];
   }
 }

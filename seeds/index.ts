@@ -52,10 +52,6 @@ export function isSeedName(name: string): name is SeedName {
   return (seedNames as readonly string[]).includes(name);
 }
 
-export function seedRow(name: SeedName): SeedRow {
-  return SEEDS.find((s) => s.name === name)!;
-}
-
 /** `weight_decay` (a program's name) -> `weightDecay` (the API's name). */
 export function camelCase(snake: string): string {
   return snake.replace(/_+([\p{L}\p{N}])/gu, (_, c: string) => c.toUpperCase());

@@ -37,6 +37,7 @@ import { DEFAULT_MONITOR } from './train/monitor.js';
 import type { RunResult, TrainSettings } from './train/settings.js';
 import type { Schedule } from './train/schedule.js';
 import { trainTfTask } from './train/tf-trainer.js';
+import { errorMessage } from '../dsl/errors.js';
 
 /** Rates swept by default: 1e-4 to 10^-0.5, half a decade apart (8 rates). */
 export const DEFAULT_LRS: readonly number[] = [1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-2, 3.16e-2, 1e-1, 3.16e-1];
@@ -103,10 +104,6 @@ const whitened = new WeakMap<Dataset, Dataset>();
 const customIds = new WeakMap<Task, number>();
 let nextCustomId = 1;
 
-export function clearReferenceCache(): void {
-  referenceCache.clear();
-}
-
 export async function evaluate(program: Program | string, opts: EvaluateOptions = {}): Promise<Evaluation> {
   const t0 = performance.now();
   const p = typeof program === 'string' ? parse(program) : program;
@@ -150,7 +147,7 @@ export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', r
     // scored inside evaluate; what escapes it is the surroundings' (task
     // data, a user's tasks module, the backend) and must not become the
     // program's score: the executor reports it as a failed evaluation.
-    throw new Error(String((err as Error)?.message ?? err).split('\n')[0]!);
+    throw new Error(errorMessage(err).split('\n')[0]!);
   }
   return toSuiteResult(e, job.suite);
 }

@@ -24,7 +24,7 @@ import { UserError } from './errors.js';
 import { checkOutputPath, writeOutputFile } from './output-file.js';
 import { readProgram } from './program-file.js';
 import { TaskDefinitionError } from '../tasks/define.js';
-import { lossCurvesSvg } from './plot.js';
+import { lossCurvesSvg } from '../inspect/plot.js';
 import { addSettingOptions, readCommandSettings } from './setting-options.js';
 import { taskRegistry } from './task-options.js';
 

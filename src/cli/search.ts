@@ -15,7 +15,7 @@ import type { SearchConfig } from '../../search/config.js';
 import { SearchFault, startSearch } from '../../search/evolution.js';
 import type { SearchHandle } from '../../search/handle.js';
 import { DB_FILE, SqliteRunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
-import type { Executor, SearchStats } from '../../search/types.js';
+import type { Executor, LogLevel, SearchStats } from '../../search/types.js';
 import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
 import { prepareWorkersBackend } from '../backend.js';
 import { WorkerPool } from '../pool.js';
@@ -203,7 +203,7 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
     }
   }
   let handle: SearchHandle | undefined;
-  const early: [('info' | 'warn' | 'error'), string, number | undefined][] = [];
+  const early: [LogLevel, string, number | undefined][] = [];
   const batch = store.config().batch;
   const { workers, note } = usefulWorkers(plan.machine.workers, batch, deps.machine);
   if (note) early.push(['warn', note, undefined]);
@@ -265,7 +265,7 @@ async function searchAction(all: SearchCommandOptions): Promise<void> {
     const location = storeOption(storeFlag);
     const plan = planSearch(flags);
     // Loaded before the search starts, so that the watcher sees its first event.
-    const { watchSearch, shouldUseDashboard } = await import('../tui/run.js');
+    const { watchSearch, shouldUseDashboard } = await import('../tui/watch.js');
     if (signalled) throw new Interrupted();
     session = location
       ? await openPgSearch(location, { plan, seeds: () => resolveSeeds(plan.config.seeds), ...(flags.resume !== undefined ? { resume: flags.resume } : {}) })

@@ -8,9 +8,9 @@ import type { RunReader } from '../inspect/reader.js';
 import { followRun } from './follow.js';
 import { withPgRun } from './pg-open.js';
 import { STORE_HELP, storeOption } from './store-option.js';
-import { formatRunReport, runReport } from '../inspect/leaderboard.js';
+import { formatRunReport, runReport } from '../inspect/run-report.js';
 import { DEFAULT_RUN_DIR, parseProgramId, withRun } from '../inspect/open.js';
-import { lossCurvesSvg, type CurveSeries } from './plot.js';
+import { lossCurvesSvg, type CurveSeries } from '../inspect/plot.js';
 import { curveSeries, formatProgramDetail, programDetail } from '../inspect/program.js';
 
 interface ShowOptions {

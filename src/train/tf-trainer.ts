@@ -29,8 +29,6 @@ import { Monitor } from './monitor.js';
 import type { RunResult, TrainSettings } from './settings.js';
 import { scheduleFactor } from './schedule.js';
 
-export type SweepMode = 'batched' | 'separate' | 'auto';
-
 export interface SweepResult {
   runs: RunResult[];
   /** True when the rates ran as stacked replicas. */

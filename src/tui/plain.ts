@@ -3,7 +3,7 @@
  * one line per notable event and a progress line at most every `everyMs`.
  */
 import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
-import { eta, formatDuration, formatFitness, formatRate } from './format.js';
+import { eta, formatDuration, formatFitness, formatRate } from '../format.js';
 import { describeChild } from './state.js';
 import { shellQuote } from '../cli/shell-quote.js';
 

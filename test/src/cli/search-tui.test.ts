@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { check } from '../../../dsl/check.js';
 import { parse } from '../../../dsl/parse.js';
-import { formatRunReport, runReport } from '../../../src/inspect/leaderboard.js';
+import { formatRunReport, runReport } from '../../../src/inspect/run-report.js';
 import { withRun } from '../../../src/inspect/open.js';
 import { formatProgramDetail, programDetail, programFileFor } from '../../../src/inspect/program.js';
 import { listRuns, type RunSummary } from '../../../src/inspect/runs.js';

@@ -3,9 +3,8 @@
  */
 import type { SqliteRunInfo as RunInfo } from '../../search/store.js';
 import type { RunReader } from './reader.js';
-import { sizeOf, trainedText, type ChildRecord, type SearchStats } from '../../search/types.js';
-import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
-import { rankedTasks } from '../tui/state.js';
+import { rankedTasks, sizeOf, trainedText, type ChildRecord, type SearchStats } from '../../search/types.js';
+import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../format.js';
 import { formatStart, heldByLiveProcess, type RunSummary } from './runs.js';
 
 export interface LeaderRow {
