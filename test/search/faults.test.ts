@@ -22,7 +22,7 @@ const env = { ...process.env, OPTEVO_WORKER_FILE: fileURLToPath(new URL('./fixtu
 const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const SETTINGS = ['--budget', '480', '--population', '12', '--tournament', '3', '--batch', '4', '--seed', '21', '--seeds', 'adamw,sgd', '--metaval-every', '40', '--metaval-top', '2'];
+const SETTINGS = ['--budget', '400', '--population', '12', '--tournament', '3', '--batch', '4', '--seed', '21', '--seeds', 'adamw,sgd', '--metaval-every', '40', '--metaval-top', '2'];
 const COMMON = ['--workers', '1', '--no-tui', '--run-dir', dir];
 const TRIALS = 20;
 const FAULTS = ['SIGKILL', 'SIGINT', 'SIGTERM', 'stdout'] as const;
@@ -80,7 +80,7 @@ describe(`optevo search under faults (${TRIALS} trials)`, () => {
     const ref = spawnSync(process.execPath, [CLI, 'search', ...SETTINGS, ...COMMON, '--name', 'reference'], { env, encoding: 'utf8', timeout: 120_000 });
     expect(ref.status, ref.stderr).toBe(0);
     const want = state('reference');
-    expect(want.children).toHaveLength(480);
+    expect(want.children).toHaveLength(400);
 
     const r = generator(2026);
     let identical = 0;

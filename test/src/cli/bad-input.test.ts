@@ -72,7 +72,7 @@ export const ROWS: [string[], RegExp][] = [
   [['search', '--metaval-top', '0'], /^optevo: --metaval-top: must be at least 1$/],
   [['search', '--batch', '0'], /^optevo: --batch: must be at least 1$/],
   [['search', '--lrs', '0'], /^optevo: --lrs(\.0)?: must be greater than 0$/],
-  [['search', '--lrs', ''], /^optevo: --lrs: give at least one learning-rate multiplier/],
+  [['search', '--lrs', ''], /^optevo: --lrs: give at least one number/],
   [['search', '--lrs', 'a,b'], /^optevo: --lrs: 'a' is not a number$/],
   [['search', '--steps', '0'], /^optevo: --steps: must be at least 1$/],
   [['search', '--tasks-module', 'missing.mjs'], /tasks module .*missing\.mjs/],

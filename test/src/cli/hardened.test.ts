@@ -183,3 +183,30 @@ describe('runs are named by their folders', () => {
     expect(shown.out).toMatch(/copy/);
   });
 });
+
+describe('a tasks module whose data function throws', () => {
+  it('eval says so in one line, naming the task', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-tasks-'));
+    made.push(dir);
+    const index = new URL('../../../dist/src/index.js', import.meta.url).pathname;
+    fs.writeFileSync(path.join(dir, 'bad.mjs'), `import { defineTask } from '${index}';\nexport const t = defineTask({ name: 'bad', data: () => { throw new Error('boom'); }, model: { mlp: [2, 2] } });\n`);
+    const r = spawnSync(process.execPath, [CLI, 'eval', 'adamw', '--tasks-module', 'bad.mjs', '--task', 'bad', '--steps', '2'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe("optevo: task 'bad': its data function failed: boom\n");
+    expect(r.status).toBe(1);
+  });
+});
+
+describe('printed hints survive copy and paste', () => {
+  it('resume and inspect hints are shell-quoted', async () => {
+    const { shellQuote } = await import('../../../src/cli/shell-quote.js');
+    const { createPlainReporter } = await import('../../../src/tui/plain.js');
+    expect(shellQuote('runs/plain-name_1')).toBe('runs/plain-name_1');
+    expect(shellQuote("my runs/it's")).toBe(`'my runs/it'\\''s'`);
+    const lines: string[] = [];
+    const report = createPlainReporter({ write: (l) => lines.push(l), runRef: 'my runs/r 1' });
+    const stats = { judged: 3, budget: 9, cached: 0, invalid: 0, pruned: 0, failed: 0, trained: 3, bestId: 2, bestFitness: 0.5, elapsedMs: 10, workersBusy: 0, workers: 1, rate: 1 };
+    report({ type: 'done', stats, reason: 'stopped' });
+    expect(lines).toContain(`resume with: optevo search --resume 'my runs/r 1'`);
+    expect(lines).toContain(`inspect with: optevo show 'my runs/r 1' --program 2`);
+  });
+});
