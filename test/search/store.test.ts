@@ -25,14 +25,16 @@ const config = SearchConfigSchema.parse({
   evalSeed: 1,
 });
 
-const suite = (s: 'quick' | 'standard', fitness: number | null): SuiteResult => ({
+const suite = (s: SuiteResult['suite'], fitness: number | null): SuiteResult => ({
   suite: s,
   fitness,
   ms: 5,
   tasks: [{ task: 'quadratic', lr: 0.1, loss: 1, metric: 1, score: fitness, curve: [3, 2, 1], ms: 5 }],
 });
 
-const child = (id: number, fitness: number | null, extra: Partial<ChildRecord> = {}): ChildRecord => ({
+// Loose records for the store's own checks: the status decides which fields count.
+const child = (id: number, fitness: number | null, extra: Partial<ChildRecord> = {}): ChildRecord =>
+  ({
   id,
   parent: id === 1 ? null : id - 1,
   mutation: id === 1 ? 'seed' : 'modify',
@@ -52,7 +54,7 @@ const child = (id: number, fitness: number | null, extra: Partial<ChildRecord> =
   ms: 10,
   at: new Date(0).toISOString(),
   ...extra,
-});
+}) as ChildRecord;
 
 let dir: string;
 beforeEach(() => {

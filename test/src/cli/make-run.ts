@@ -17,7 +17,7 @@ export const FOUND_SIMPLIFIED = 'learning_rate = 0.01\nmomentum = 0.9\n\ndef tra
 
 const TASKS = ['quadratic', 'rosenbrock'];
 
-function suite(name: 'quick' | 'standard', fitness: number, slope: number): SuiteResult {
+function suite(name: SuiteResult['suite'], fitness: number, slope: number): SuiteResult {
   return {
     suite: name,
     fitness,
@@ -87,7 +87,7 @@ export function makeRun(name = 'test-run'): { dir: string; name: string; runDir:
   SPECS.forEach((s, i) => {
     const id = i + 1;
     const trained = s.status === 'ok' || s.status === 'pruned';
-    const child: ChildRecord = {
+    const child = {
       id,
       parent: s.parent,
       mutation: s.mutation,
@@ -106,7 +106,7 @@ export function makeRun(name = 'test-run'): { dir: string; name: string; runDir:
       failure: s.failure ?? null,
       ms: trained ? 400 : 0,
       at: new Date(Date.UTC(2026, 0, 1, 0, 0, id)).toISOString(),
-    };
+    } as ChildRecord;
     const improves = s.fitness !== null && (counters.bestFitness === null || s.fitness > counters.bestFitness) && s.status !== 'cached';
     counters = {
       ...counters,

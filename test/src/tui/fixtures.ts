@@ -31,7 +31,7 @@ export function makeChild(over: Partial<ChildRecord> & { id: number }): ChildRec
     ms: 100,
     at: '2026-01-01T00:00:00.000Z',
     ...over,
-  };
+  } as ChildRecord;
 }
 
 export function makeStats(over: Partial<SearchStats> = {}): SearchStats {
