@@ -28,7 +28,7 @@ import type { EvalJob, SuiteName, SuiteResult, TaskResult } from '../search/type
 import { seedProgram } from '../seeds/index.js';
 import { initBackend, type BackendName } from './backend.js';
 import type { Dataset } from './data/dataset.js';
-import { MAX_WHITEN_WIDTH, applyWhitening, fitWhitening } from './data/whiten.js';
+import { taskDataset, whitenedDataset } from './data/setup-cache.js';
 import { BUILTIN_TASKS, TaskRegistry } from './tasks/registry.js';
 import type { Batching, Task, TfTask } from './tasks/types.js';
 import { trainArrayTask } from './train/array-trainer.js';
@@ -99,7 +99,6 @@ interface RefEntry {
 }
 
 const referenceCache = new Map<string, RefEntry>();
-const whitened = new WeakMap<Dataset, Dataset>();
 const customIds = new WeakMap<Task, number>();
 let nextCustomId = 1;
 
@@ -196,18 +195,8 @@ function settingsFor(task: Task, opts: EvaluateOptions): TrainSettings {
 }
 
 function prepareData(task: TfTask, seed: number, whiten: boolean): { ds: Dataset; note?: string } {
-  const ds = task.data(seed);
-  if (!whiten) return { ds };
-  if (task.noWhitening) return { ds, note: `not whitened: ${task.noWhitening}` };
-  const d = ds.xShape.reduce((a, b) => a * b, 1);
-  if (d > MAX_WHITEN_WIDTH) return { ds, note: `not whitened: ${d} inputs, more than ${MAX_WHITEN_WIDTH}` };
-  let w = whitened.get(ds);
-  if (!w) {
-    const fit = fitWhitening(ds.train.x, d);
-    w = { ...ds, train: { ...ds.train, x: applyWhitening(fit, ds.train.x) }, val: { ...ds.val, x: applyWhitening(fit, ds.val.x) }, source: `${ds.source}, PCA-whitened` };
-    whitened.set(ds, w);
-  }
-  return { ds: w, note: 'inputs PCA-whitened' };
+  const ds = taskDataset(task, seed);
+  return whiten ? whitenedDataset(task, ds, seed) : { ds };
 }
 
 interface Sweep {

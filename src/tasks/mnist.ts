@@ -68,6 +68,7 @@ export function mnistMlpTask(c: MnistMlpConfig): TfTask {
     divergence: DIVERGENCE,
     whiten: c.whiten ?? false,
     data: (seed) => mnistDataset(c.side, c.nTrain, c.nVal, seed, true),
+    dataKey: `mnist:${c.side}:${c.nTrain}:${c.nVal}:flat`,
     model: {
       params: mlpParams(widths, c.init ?? GLOROT),
       batchable: true,
@@ -138,6 +139,7 @@ export function mnistCnnTask(c: MnistCnnConfig): TfTask {
     // replicas' pooled maps need 5-D transposes, which wasm runs on a slow generic path.
     preferSeparate: 'stacking measured slower than separate runs for this model on wasm',
     data: (seed) => mnistDataset(28, c.nTrain, c.nVal, seed, false),
+    dataKey: `mnist:28:${c.nTrain}:${c.nVal}:image`,
     model: { params, batchable: true, forward },
     loss: 'cross-entropy',
     metric: 'accuracy',
