@@ -116,7 +116,7 @@ export async function evaluate(program: Program | string, opts: EvaluateOptions 
   const lrs = opts.lrs ?? DEFAULT_LRS;
   if (lrs.length === 0 || !lrs.every((l) => Number.isFinite(l) && l > 0)) throw new Error('learning rates must be positive numbers');
   const results: TaskEvaluation[] = [];
-  for (const task of tasks) results.push(evaluateTask(be.tf, be.name, task, p, lrs, opts));
+  for (const task of tasks) results.push(await evaluateTask(be.tf, be.name, task, p, lrs, opts));
   const scored = results.filter((r) => r.score !== null);
   const finished = results.filter((r) => r.loss !== null);
   const fitness = finished.length === 0 || scored.length === 0 ? null : scored.reduce((s, r) => s + r.score!, 0) / scored.length;
@@ -208,7 +208,7 @@ interface Sweep {
   stepsPerSecond: number;
 }
 
-function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s: TrainSettings, opts: EvaluateOptions): Sweep {
+async function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s: TrainSettings, opts: EvaluateOptions): Promise<Sweep> {
   if (task.kind === 'array') {
     const r = trainArrayTask(task, program, lrs, s);
     return { runs: r.runs, setupMs: r.setupMs, trainMs: r.trainMs, stepsPerSecond: (s.steps * lrs.length) / (r.trainMs / 1000), note: 'float64 interpreter: rates run one after another' };
@@ -216,7 +216,7 @@ function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program
   const t0 = performance.now();
   const { ds, note: dataNote } = prepareData(task, s.seed, opts.whiten ?? task.whiten);
   const setupMs = performance.now() - t0;
-  const r = trainTfTask(tf, task, ds, program, lrs, s, opts.batch === false ? 'separate' : 'batched');
+  const r = await trainTfTask(tf, task, ds, program, lrs, s, opts.batch === false ? 'separate' : 'batched');
   const note = [r.note, dataNote].filter((x) => x).join('; ');
   return { runs: r.runs, batched: r.batched, ...(note ? { note } : {}), setupMs, trainMs: r.trainMs, stepsPerSecond: r.stepsPerSecond };
 }
@@ -227,11 +227,11 @@ function bestRun(runs: RunResult[]): RunResult | null {
   return best;
 }
 
-function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string, task: Task, program: Program, lrs: readonly number[], opts: EvaluateOptions): TaskEvaluation {
+async function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string, task: Task, program: Program, lrs: readonly number[], opts: EvaluateOptions): Promise<TaskEvaluation> {
   const t0 = performance.now();
   const s = settingsFor(task, opts);
   const programSettings = opts.hparams ? { ...s, hparams: opts.hparams } : s;
-  const sw = sweep(tf, task, program, lrs, programSettings, opts);
+  const sw = await sweep(tf, task, program, lrs, programSettings, opts);
   const best = bestRun(sw.runs);
 
   let reference: RefEntry | null = null;
@@ -248,7 +248,7 @@ function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string, task
     reference = referenceCache.get(key) ?? null;
     if (!reference) {
       const r0 = performance.now();
-      const rs = sweep(tf, task, seedProgram(REFERENCE), lrs, s, opts);
+      const rs = await sweep(tf, task, seedProgram(REFERENCE), lrs, s, opts);
       const rb = bestRun(rs.runs);
       reference = rb
         ? { lr: rb.lr, loss: rb.loss, metric: rb.metric, ms: performance.now() - r0 }
