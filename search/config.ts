@@ -61,6 +61,8 @@ export const SearchConfigSchema = z
     lrs: z.array(z.number().positive()),
     /** Steps per task instead of each task's default (tests and demos). */
     steps: int(1).optional(),
+    /** How each evaluation sweeps its rates: all to the end, or successive halving. Absent in runs stored before this setting: 'full'. */
+    sweep: z.enum(['full', 'halving']).optional(),
     /** Seed of the task data and model initialisation; every child sees the same data. */
     evalSeed: int(0),
     /** A user's tasks module (absolute path, `defineTask` exports) whose tasks join the suites. */
@@ -98,6 +100,7 @@ export const DEFAULTS = {
   metavalTop: 3,
   batch: 64,
   lrs: [] as number[],
+  sweep: 'full',
   evalTimeout: 300,
   backend: 'auto',
 } as const;

@@ -356,6 +356,7 @@ class Engine {
       seed: this.config.evalSeed,
       lrs: this.config.lrs,
       ...(this.config.steps !== undefined ? { steps: this.config.steps } : {}),
+      ...(this.config.sweep !== undefined ? { sweep: this.config.sweep } : {}),
     };
   }
 

@@ -36,7 +36,7 @@ import type { InitRule } from './train/init.js';
 import { DEFAULT_MONITOR } from './train/monitor.js';
 import type { RunResult, TrainSettings } from './train/settings.js';
 import type { Schedule } from './train/schedule.js';
-import { trainTfTask } from './train/tf-trainer.js';
+import { type SweepKind, trainTfTask } from './train/tf-trainer.js';
 
 /** Rates swept by default: 1e-4 to 10^-0.5, half a decade apart (8 rates). */
 export const DEFAULT_LRS: readonly number[] = [1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-2, 3.16e-2, 1e-1, 3.16e-1];
@@ -55,6 +55,8 @@ export interface EvaluateOptions {
   backend?: BackendName;
   /** False: run each rate separately (`--no-batch`). */
   batch?: boolean;
+  /** 'halving': successive halving over the rates (src/train/tf-trainer.ts); default 'full'. */
+  sweep?: SweepKind;
   /** Program hyperparameters by snake_case name. */
   hparams?: Record<string, number>;
   /** False: skip the reference and leave scores null. */
@@ -142,6 +144,7 @@ export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', r
       seed: job.seed,
       lrs: job.lrs,
       ...(job.steps !== undefined ? { steps: job.steps } : {}),
+      ...(job.sweep !== undefined ? { sweep: job.sweep } : {}),
       backend,
       ...(registry ? { registry } : {}),
     });
@@ -190,6 +193,7 @@ function settingsFor(task: Task, opts: EvaluateOptions): TrainSettings {
     batching: opts.batching ?? task.batching,
     schedule: opts.schedule ?? task.schedule,
     ...(opts.init ? { init: opts.init } : {}),
+    ...(opts.sweep && opts.sweep !== 'full' ? { sweep: opts.sweep } : {}),
     monitor: { ...DEFAULT_MONITOR, divergence: task.divergence },
   };
 }

@@ -37,6 +37,7 @@ interface EvalOptions {
   schedule?: string;
   init?: string;
   whiten?: boolean;
+  sweep?: string;
 }
 
 export function loadProgram(arg: string): { label: string; program: Program } {
@@ -94,6 +95,7 @@ export function register(program: Command): void {
     .option('--schedule <s>', 'learning-rate schedule: constant, step:EVERY:FACTOR or cosine[:FINAL], with optional +warmup:N')
     .option('--init <rule>', 'weight initialisation: glorot-uniform, glorot-normal or fan-in, optionally :GAIN')
     .option('--whiten', 'decorrelate inputs by PCA whitening (tfjs tasks up to 256 inputs wide)')
+    .option('--sweep <kind>', 'full (every rate to the end) or halving (successive halving: the better half of the rates goes on at 1/4 and 1/2 of the steps)', 'full')
     .option('--tasks-module <file>', 'a module exporting tasks made with defineTask')
     .option('--json', 'print data')
     .option('--plot <file.svg>', 'write the loss curves (best rate) as an SVG')
@@ -109,6 +111,7 @@ export function register(program: Command): void {
       if (opts.batching !== undefined && !['full', 'mini', 'online'].includes(opts.batching)) throw new UserError(`--batching takes full, mini or online, got '${opts.batching}'`);
       const schedule = opts.schedule === undefined ? undefined : userParse(() => parseSchedule(opts.schedule!));
       const init = opts.init === undefined ? undefined : userParse(() => parseInit(opts.init!));
+      if (opts.sweep !== undefined && opts.sweep !== 'full' && opts.sweep !== 'halving') throw new UserError(`--sweep takes full or halving, got '${opts.sweep}'`);
       const loaded = programs.map(loadProgram);
       const seen = new Map<string, number>();
       for (const l of loaded) {
@@ -132,6 +135,7 @@ export function register(program: Command): void {
             ...(schedule ? { schedule } : {}),
             ...(init ? { init } : {}),
             ...(opts.whiten ? { whiten: true } : {}),
+            ...(opts.sweep === 'halving' ? { sweep: 'halving' as const } : {}),
             seed,
             backend: opts.backend as BackendName,
             registry,

@@ -37,6 +37,7 @@ export const SearchFileSchema = z
     batch: z.number(),
     lrs: z.union([z.array(z.number()), z.string()]),
     steps: z.number(),
+    sweep: z.string(),
     seed: z.number(),
     evalSeed: z.number(),
     tasksModule: z.string(),
@@ -69,6 +70,7 @@ export interface SearchFlags {
   batch?: string;
   lrs?: string;
   steps?: string;
+  sweep?: string;
   seed?: string;
   evalSeed?: string;
   tasksModule?: string;
@@ -103,6 +105,7 @@ const SEARCH_KEYS = [
   'batch',
   'lrs',
   'steps',
+  'sweep',
   'seed',
   'evalSeed',
   'tasksModule',
@@ -162,6 +165,7 @@ function coerce(key: string, raw: unknown, from: string): unknown {
     case 'tasksModule':
       return path.resolve(String(raw));
     case 'suite':
+    case 'sweep':
     case 'backend':
     case 'runDir':
     case 'name':
@@ -232,6 +236,7 @@ export function planSearch(flags: SearchFlags, opts: { cores?: number; randomSee
     batch: raw['batch'] ?? DEFAULTS.batch,
     lrs: raw['lrs'] ?? [...DEFAULTS.lrs],
     ...(raw['steps'] !== undefined ? { steps: raw['steps'] } : {}),
+    sweep: raw['sweep'] ?? DEFAULTS.sweep,
     evalSeed: raw['evalSeed'] ?? seed,
     ...(raw['tasksModule'] !== undefined ? { tasksModule: raw['tasksModule'] } : {}),
   };

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { check } from '../../dsl/check.js';
 import { parse } from '../../dsl/parse.js';
-import type { SearchConfig } from '../../search/config.js';
+import { DEFAULTS, type SearchConfig } from '../../search/config.js';
 import { SearchFault, startSearch } from '../../search/evolution.js';
 import type { SearchHandle } from '../../search/handle.js';
 import { DB_FILE, RunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
@@ -219,6 +219,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'children bred ahead of the committed state; fixed per run so results do not depend on --workers; at least a few times --workers (default 64)')
     .option('--lrs <list>', 'learning-rate multipliers swept per task (default: the evaluator\'s sweep)')
     .option('--steps <n>', "steps per task instead of each task's default")
+    .option('--sweep <kind>', `how each evaluation sweeps its rates: full or halving (successive halving) (default ${DEFAULTS.sweep})`)
     .option('--tasks-module <file>', 'a module of your own tasks (defineTask exports) that join the suites')
     .option('--seed <n>', 'seed of the run (default: random, recorded)')
     .option('--eval-seed <n>', 'seed of task data and initialisation (default: the run seed)')

@@ -108,7 +108,14 @@ export function writeCache(key: string, meta: unknown, arrays: CachedArray[]): v
  * The cached value for `key`, else `make()`'s, stored for next time. `encode`
  * and `decode` turn the value into typed arrays plus JSON metadata and back.
  */
-export function diskCached<T>(key: string, make: () => T, encode: (v: T) => { meta: unknown; arrays: CachedArray[] }, decode: (meta: unknown, arrays: CachedArray[]) => T): T {
+export function diskCached<T>(
+  key: string,
+  make: () => T,
+  encode: (v: T) => { meta: unknown; arrays: CachedArray[] },
+  decode: (meta: unknown, arrays: CachedArray[]) => T,
+  /** Store only values that took at least this long to make (cheap ones would only fill the disk). */
+  minMakeMs = 0,
+): T {
   const hit = readCache(key);
   if (hit) {
     try {
@@ -117,8 +124,11 @@ export function diskCached<T>(key: string, make: () => T, encode: (v: T) => { me
       // A damaged entry: computed again below, and overwritten.
     }
   }
+  const t0 = performance.now();
   const v = make();
-  const { meta, arrays } = encode(v);
-  writeCache(key, meta, arrays);
+  if (performance.now() - t0 >= minMakeMs) {
+    const { meta, arrays } = encode(v);
+    writeCache(key, meta, arrays);
+  }
   return v;
 }

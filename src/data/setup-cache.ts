@@ -2,13 +2,20 @@
  * Set-up once: a task's dataset and its PCA whitening are made once per
  * process (worker thread) and, for tasks that name their data (`dataKey`),
  * once per machine, through the disk cache (src/data/disk-cache.ts), keyed
- * by task data and seed. Tasks without a `dataKey` (custom tasks) are cached
+ * by task data and seed, where making them is slow (see MIN_MAKE_MS). Tasks without a `dataKey` (custom tasks) are cached
  * in memory only.
  */
 import type { TfTask } from '../tasks/types.js';
 import type { Dataset, Split } from './dataset.js';
 import { type CachedArray, diskCached } from './disk-cache.js';
 import { MAX_WHITEN_WIDTH, applyWhitening, fitWhitening } from './whiten.js';
+
+/**
+ * Datasets and whitenings that take less than this to make are not written
+ * to disk: searches draw a new data seed per run, and a 28x28 MNIST split
+ * (30 MB) is made from the cached digits in about 50 ms.
+ */
+const MIN_MAKE_MS = 100;
 
 const datasets = new Map<string, Dataset>();
 const byTask = new WeakMap<TfTask, Map<number, Dataset>>();
@@ -61,7 +68,7 @@ export function taskDataset(task: TfTask, seed: number): Dataset {
   const key = `dataset\0${task.dataKey}\0${seed}`;
   let ds = datasets.get(key);
   if (!ds) {
-    ds = diskCached(key, () => task.data(seed), encode, decode);
+    ds = diskCached(key, () => task.data(seed), encode, decode, MIN_MAKE_MS);
     datasets.set(key, ds);
   }
   return ds;
@@ -81,7 +88,7 @@ export function whitenedDataset(task: TfTask, ds: Dataset, seed: number): { ds: 
       const fit = fitWhitening(ds.train.x, d);
       return { ...ds, train: { ...ds.train, x: applyWhitening(fit, ds.train.x) }, val: { ...ds.val, x: applyWhitening(fit, ds.val.x) }, source: `${ds.source}, PCA-whitened` };
     };
-    w = task.dataKey ? diskCached(`whitened\0${task.dataKey}\0${seed}`, make, encode, decode) : make();
+    w = task.dataKey ? diskCached(`whitened\0${task.dataKey}\0${seed}`, make, encode, decode, MIN_MAKE_MS) : make();
     whitened.set(ds, w);
   }
   return { ds: w, note: 'inputs PCA-whitened' };
