@@ -10,7 +10,7 @@
  * microsecond. Each task is evaluated once untimed first (data loaded,
  * caches warm).
  *
- * Run: npm run build && node dist/bench/profile.js [--suite standard] [--top 15] [--json] [--steps N]
+ * Run: npm run build && node dist/bench/profile.js [--suite standard] [--sweep full|halving] [--top 15] [--json] [--steps N]
  */
 import * as tf from '@tensorflow/tfjs';
 import { seedProgram } from '../seeds/index.js';
@@ -69,13 +69,13 @@ function timeKernels(by: Map<string, { calls: number; ms: number }>): () => void
   };
 }
 
-export async function profileEvaluation(suite: 'quick' | 'standard', steps?: number) {
+export async function profileEvaluation(suite: 'quick' | 'standard', steps?: number, sweep: 'full' | 'halving' = 'full') {
   await initBackend('wasm');
   const by = new Map<string, { calls: number; ms: number }>();
   let totalMs = 0;
   const perTask: { task: string; ms: number; outsideShare: number }[] = [];
   for (const task of suiteTasks(suite)) {
-    const opts = { tasks: [task.name], backend: 'wasm' as const, reference: false, ...(steps ? { steps } : {}) };
+    const opts = { tasks: [task.name], backend: 'wasm' as const, reference: false, sweep, ...(steps ? { steps } : {}) };
     await evaluate(seedProgram('lion'), opts); // data loaded, caches warm
     const before = new Map([...by].map(([k, v]) => [k, v.ms]));
     const restore = timeKernels(by);
@@ -89,20 +89,20 @@ export async function profileEvaluation(suite: 'quick' | 'standard', steps?: num
   }
   const kernelMs = [...by.values()].reduce((s, v) => s + v.ms, 0);
   const rows: Row[] = [...by.entries()].map(([kernel, e]) => ({ kernel, calls: e.calls, ms: e.ms, share: e.ms / totalMs })).sort((a, b) => b.ms - a.ms);
-  return { suite, cpuMs: totalMs, kernelMs, outsideShare: 1 - kernelMs / totalMs, kernelCalls: rows.reduce((s, r) => s + r.calls, 0), perTask, rows };
+  return { suite, sweep, cpuMs: totalMs, kernelMs, outsideShare: 1 - kernelMs / totalMs, kernelCalls: rows.reduce((s, r) => s + r.calls, 0), perTask, rows };
 }
 
 async function main() {
   const suite = (arg('--suite') ?? 'standard') as 'quick' | 'standard';
   const top = Number(arg('--top') ?? 15);
   const steps = arg('--steps') ? Number(arg('--steps')) : undefined;
-  const r = await profileEvaluation(suite, steps);
+  const r = await profileEvaluation(suite, steps, arg('--sweep') === 'halving' ? 'halving' : 'full');
   if (process.argv.includes('--json')) {
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     return;
   }
   const lines = [
-    `one ${suite}-suite candidate (lion, 8 rates, no reference) on wasm: ${(r.cpuMs / 1000).toFixed(2)} s CPU with kernels timed, ${r.kernelCalls} kernel calls`,
+    `one ${suite}-suite candidate (lion, 8 rates, ${r.sweep} sweep, no reference) on wasm: ${(r.cpuMs / 1000).toFixed(2)} s CPU with kernels timed, ${r.kernelCalls} kernel calls`,
     `inside kernels ${(r.kernelMs / 1000).toFixed(2)} s (${(100 * (1 - r.outsideShare)).toFixed(1)}%), outside kernels (JavaScript, data movement) ${(100 * r.outsideShare).toFixed(1)}%`,
     `per task: ${r.perTask.map((t) => `${t.task} ${(t.ms / 1000).toFixed(2)} s (${(100 * t.outsideShare).toFixed(0)}% outside kernels)`).join(', ')}`,
     'top kernels by time:',
