@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import { parse } from '../dsl/parse.js';
-import { RunStore } from '../search/store.js';
+import { SqliteRunStore } from '../search/store.js';
 import { evaluate } from '../src/evaluate.js';
 
 const arg = (name: string, dflt?: string): string | undefined => {
@@ -35,12 +35,13 @@ async function main() {
   const tasks = (arg('tasks', 'mnist8-mlp') ?? '').split(',').filter((t) => t);
   const limit = Number(arg('limit', '200'));
   const out = arg('out', `.bench/halving-${tasks.join('+')}.jsonl`)!;
-  const store = RunStore.open(run, { readonly: true });
+  const store = SqliteRunStore.open(run, { readonly: true });
   const seen = new Set<string>();
   const programs: { id: number; source: string }[] = [];
   for (const c of store.children({ status: 'ok' })) {
-    if (seen.has(c.hash)) continue;
-    seen.add(c.hash);
+    const key = 'hash' in c ? c.hash : c.source;
+    if (seen.has(key)) continue;
+    seen.add(key);
     programs.push({ id: c.id, source: c.source });
   }
   store.close();

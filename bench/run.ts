@@ -16,6 +16,7 @@ const BENCHES: Record<string, { script: string; args: string[]; quickArgs?: stri
   dsl: { script: 'dsl.js', args: [], what: 'language: check + simplify + fingerprints per second (issue 2)' },
   'optimizer-step': { script: 'optimizer-step.js', args: [], quickArgs: ['--rounds', '5'], what: 'compiled seeds vs tfjs built-ins, per step (issues 2 and 3)' },
   tasks: { script: 'tasks.js', args: [], quickArgs: ['--quick'], what: 'proxy tasks: batched sweep, PyTorch, per-candidate cost, throughput (issue 4)' },
+  'second-order': { script: 'second-order.js', args: [], quickArgs: ['--quick'], what: 'newton and hessianFree: 8x8 MNIST autoencoder against AdamW and nonlinear CG, cost per product, SciPy iteration counts (issue 16)' },
   'search-scaling': { script: 'search.js', args: ['scaling'], what: 'search: 2 workers vs 1 (issue 5)' },
   'search-cache': { script: 'search.js', args: ['cache'], what: 'search: never-trained share and cache hits in 1,000 children (issue 5)' },
   'search-defaults': { script: 'search.js', args: ['defaults'], what: 'search: children per hour with the defaults (issue 5)' },

@@ -1,48 +1,51 @@
 /**
- * Regularized evolution (Real et al. 2019), as in the Lion search.
+ * Regularized evolution (Real et al. 2019), as in the Lion search: the thin
+ * asynchronous driver that ties breeding, judging and committing to an
+ * executor and a store.
  *
  * Children get ids 1, 2, 3, ... The first ids are the seed programs. Child i
  * (after the seeds) is bred from the state committed after child
  * max(i - batch, seeds): its parent is the winner of a tournament in that
  * population, its mutation comes from streams derived from (run seed, i), its
- * hurdle from that population. Children are evaluated in parallel, as fast as
+ * hurdle from that population. Children are judged in parallel, as fast as
  * the executor allows, and committed strictly in id order; committing child c
  * breeds child c + batch. So the run is a function of the seed and the
  * settings alone, whatever the number of workers or the order in which
  * evaluations finish, and a resumed run rebuilds the bred-but-uncommitted
  * children exactly from the stored population history.
  *
- * Dependencies are passed in (style: AutoML-Zero): the store, the executor,
- * the mutator and the preparer (check + simplify + hashes), so tests run exact
- * counts with a fake executor.
+ * The parts: breeding (breed.ts), judging (judge.ts: quick, hurdle, standard,
+ * retries), committing (commit.ts: a pure function of state and record),
+ * meta-validation (metaval.ts). Dependencies are passed in (style:
+ * AutoML-Zero): the store, the executor, the mutator, the preparer and the
+ * clock, so tests run exact counts with a scripted mutator, a fake executor
+ * and an in-memory store.
  */
-import { stateSlots, type Program } from '../dsl/ast.js';
-import { parse } from '../dsl/parse.js';
-import { flatten } from '../dsl/flatten.js';
-import { print } from '../dsl/print.js';
 import { ProgramCache } from './cache.js';
 import type { SearchConfig } from './config.js';
+import { chooseParent, mutantOffspring, prepareOffspring, SearchFault, seedOffspring } from './breed.js';
+import { commitChild, withLeader, type Leader, type RunState } from './commit.js';
 import type { SearchHandle } from './handle.js';
-import { hurdleFor, passes, type Hurdle } from './hurdle.js';
+import type { HurdleMember } from './hurdle.js';
+import { errorMessage, evalJob, faultRecord, judge, runJob, STOP, type Bred, type Stop } from './judge.js';
+import { MetavalQueue } from './metaval.js';
 import { makeMutator, type Mutator } from './mutate.js';
-import { addMember, tournament } from './population.js';
-import { prepare as defaultPrepare, type Prepared, type Preparer } from './prepare.js';
-import { Rng } from './rng.js';
+import { prepare as defaultPrepare, type Preparer } from './prepare.js';
+import type { RunInfo, RunStore, SeedSource } from './run-store.js';
 import { statsOf } from './stats.js';
-import type { Counters, Member, RunStore } from './store.js';
-import type {
-  ChildRecord,
-  ChildStatus,
-  EvalJob,
-  EvalOutcome,
-  Executor,
-  MutationKind,
-  SearchEvent,
-  SearchListener,
-  SearchStats,
-  SuiteName,
-  SuiteResult,
+import {
+  ZERO_COUNTERS,
+  type ChildRecord,
+  type EvalJob,
+  type Executor,
+  type LogLevel,
+  type Member,
+  type SearchEvent,
+  type SearchListener,
+  type SearchStats,
 } from './types.js';
+
+export { SearchFault, withStateSlots } from './breed.js';
 
 export interface SearchDeps {
   store: RunStore;
@@ -51,95 +54,82 @@ export interface SearchDeps {
   prepare?: Preparer;
   /** Milliseconds clock (tests may pass a fake). */
   now?: () => number;
+  /** The run's name and place, for a store that answers `info()` asynchronously. */
+  run?: RunInfo;
 }
 
-/** A child bred and waiting for (or under) evaluation. */
-interface Bred {
-  id: number;
-  parent: number | null;
-  mutation: MutationKind;
-  detail: string;
-  source: string;
-  prepared: Prepared;
-  cachedFrom: number | null;
-  /** Seeds run every stage; other children face the hurdle. */
-  hurdle: Hurdle | null;
-}
-
-/** What the search keeps in memory about each committed child. */
-interface Known {
-  status: ChildStatus;
+/** What the search keeps in memory about each committed child: what the hurdle and cached copies need. */
+interface Known extends HurdleMember {
   fitness: number | null;
-  quick: number | null;
-  standard: number | null;
 }
-
-const STOP = Symbol('stop');
 
 export function startSearch(deps: SearchDeps): SearchHandle {
-  const engine = new Engine(deps);
-  return engine.handle();
+  return new Search(deps).handle();
 }
 
-class Engine {
+class Search {
   private readonly store: RunStore;
   private readonly executor: Executor;
-  private readonly config: SearchConfig;
-  private readonly mutate: Mutator;
-  private readonly prepare: Preparer;
   private readonly now: () => number;
-  private readonly seeds: { name: string; source: string }[];
-  private readonly nSeeds: number;
+  private readonly info: RunInfo;
 
-  private listeners = new Set<SearchListener>();
-  private counters: Counters;
-  private pop: Member[] = [];
-  private known = new Map<number, Known>();
-  private cache = new ProgramCache();
-  private bred = new Map<number, Bred>();
-  private results = new Map<number, Promise<ChildRecord>>();
-  private settled = new Map<number, ChildRecord>();
-  private nextBreed: number;
-  private metavalRequested = new Set<number>();
-  private metavalRunning = new Set<Promise<void>>();
-  private metavalChain: Promise<void> = Promise.resolve();
+  // Set by `load`, before anything is bred.
+  private config: SearchConfig | null = null;
+  private seeds: SeedSource[] = [];
+  private mutate: Mutator | null;
+  private readonly prepare: Preparer;
 
+  private state: RunState = { counters: ZERO_COUNTERS, population: [], leaders: [], metavalRequested: new Set() };
+  private readonly known = new Map<number, Known>();
+  private readonly cache = new ProgramCache();
+  /** Populations after commits before the last, needed once after a resume. */
+  private readonly history = new Map<number, readonly Member[]>();
+  private readonly results = new Map<number, Promise<ChildRecord>>();
+  private readonly settled = new Map<number, ChildRecord>();
+  private nextBreed = 1;
+  /** Breeding happens in id order: each child's breeding waits for the one before. */
+  private breeding: Promise<void> = Promise.resolve();
+  private readonly metaval: MetavalQueue;
+
+  private readonly listeners = new Set<SearchListener>();
   private isPaused = false;
   private gate: Promise<void> = Promise.resolve();
   private openGate: () => void = () => {};
   private stopping = false;
-  private signalStop: (v: typeof STOP) => void = () => {};
-  private readonly stopped: Promise<typeof STOP>;
+  private signalStop: (v: Stop) => void = () => {};
+  private readonly stopped: Promise<Stop>;
   private readonly sessionStart: number;
-  private readonly baseElapsed: number;
-  private commitTimes: number[] = [];
+  private baseElapsed = 0;
+  private readonly commitTimes: number[] = [];
   readonly done: Promise<SearchStats>;
 
   constructor(deps: SearchDeps) {
     this.store = deps.store;
     this.executor = deps.executor;
-    this.config = this.store.config();
-    this.mutate = deps.mutator ?? makeMutator({ weights: this.config.mutationWeights, maxStatements: this.config.maxStatements });
+    this.mutate = deps.mutator ?? null;
     this.prepare = deps.prepare ?? defaultPrepare;
     this.now = deps.now ?? (() => Date.now());
-    this.seeds = this.store.seeds();
-    if (this.seeds.length === 0) throw new Error('the run has no seed programs');
-    this.nSeeds = this.seeds.length;
-    this.counters = this.store.counters();
-    this.nextBreed = this.counters.committed + 1;
+    this.info = deps.run ?? syncInfo(this.store);
     this.sessionStart = this.now();
-    this.baseElapsed = this.counters.elapsedMs;
     this.stopped = new Promise((r) => (this.signalStop = r));
+    this.metaval = new MetavalQueue({
+      child: (id) => this.store.child(id),
+      job: (id, source) => evalJob(this.cfg(), id, source, 'metaval'),
+      run: (job) => this.runJob(job),
+      record: (id, result, failure) => this.store.setMetaval(id, result, failure),
+      emit: (e) => this.emit(e),
+      log: (level, message, persist) => this.log(level, message, persist),
+      stopping: () => this.stopping,
+    });
     this.done = new Promise<void>((r) => setImmediate(r)).then(() => this.run());
   }
 
   handle(): SearchHandle {
-    const info = this.store.info();
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     return {
-      run: info.name,
-      dir: info.dir,
+      run: this.info.name,
+      dir: this.info.dir,
       subscribe: (l) => {
         self.listeners.add(l);
         return () => self.listeners.delete(l);
@@ -156,6 +146,11 @@ class Engine {
     };
   }
 
+  private cfg(): SearchConfig {
+    if (this.config === null) throw new Error('internal: the run is not loaded yet');
+    return this.config;
+  }
+
   // ---- control ---------------------------------------------------------------
 
   private emit(e: SearchEvent): void {
@@ -168,12 +163,15 @@ class Engine {
     }
   }
 
-  private log(level: 'info' | 'warn' | 'error', message: string, persist = true, worker?: number): void {
+  private log(level: LogLevel, message: string, persist = true, worker?: number): void {
     if (persist && !this.stopping) {
+      const line = worker === undefined ? message : `[worker ${worker}] ${message}`;
+      // The store may be closing; the event still goes out.
       try {
-        this.store.log(level, worker === undefined ? message : `[worker ${worker}] ${message}`);
+        const written = this.store.log(level, line);
+        if (written instanceof Promise) written.catch(() => undefined);
       } catch {
-        // The store may be closing; the event still goes out.
+        // as above
       }
     }
     this.emit({ type: 'log', level, message, ...(worker === undefined ? {} : { worker }) });
@@ -203,12 +201,11 @@ class Engine {
   }
 
   stats(): SearchStats {
-    const c = this.counters;
     const t = this.now();
     const windowMs = 60_000;
     const recent = this.commitTimes.filter((x) => t - x <= windowMs);
     const span = Math.min(windowMs, Math.max(1, t - this.sessionStart));
-    return statsOf(c, this.config.budget, {
+    return statsOf(this.state.counters, this.config?.budget ?? 0, {
       elapsedMs: this.baseElapsed + (t - this.sessionStart),
       workersBusy: this.executor.busy(),
       workers: this.executor.size,
@@ -226,196 +223,160 @@ class Engine {
       this.stopping = true;
       this.signalStop(STOP);
       try {
-        this.store.setStatus('stopped');
-        this.store.log('error', (e as Error)?.message ?? String(e));
+        await this.store.setStatus('stopped');
+        await this.store.log('error', errorMessage(e));
       } catch {
         // the store itself failed
       }
-      this.emit({ type: 'log', level: 'error', message: (e as Error)?.message ?? String(e) });
+      this.emit({ type: 'log', level: 'error', message: errorMessage(e) });
       throw e;
     }
   }
 
   private async loop(): Promise<SearchStats> {
-    const resumed = this.counters.committed > 0;
-    this.load();
-    this.emit({ type: 'start', run: this.store.info().name, resumed, budget: this.config.budget, workers: this.executor.size });
-    this.store.setStatus('running');
+    await this.load();
+    const resumed = this.state.counters.committed > 0;
+    this.emit({ type: 'start', run: this.info.name, resumed, budget: this.cfg().budget, workers: this.executor.size });
+    await this.store.setStatus('running');
 
-    for (const id of this.store.pendingMetaval()) this.runMetaval(id);
+    for (const id of await this.store.pendingMetaval()) this.metaval.request(id);
     this.breedReady();
 
-    const budget = this.config.budget;
-    while (this.counters.committed < budget && !this.stopping) {
-      const next = this.counters.committed + 1;
+    const budget = this.cfg().budget;
+    while (this.state.counters.committed < budget && !this.stopping) {
+      const next = this.state.counters.committed + 1;
       const pending = this.results.get(next);
       if (!pending) throw new Error(`internal: child ${next} was never bred`);
       const rec = await Promise.race([pending, this.stopped]);
       if (rec === STOP) break;
-      this.commit(rec);
+      await this.commit(rec);
     }
     if (this.stopping) {
       // Keep every finished child that can be committed in order; the rest is redone on resume.
-      for (let id = this.counters.committed + 1; this.settled.has(id) && id <= budget; id++) this.commit(this.settled.get(id)!);
+      for (let id = this.state.counters.committed + 1; this.settled.has(id) && id <= budget; id++) await this.commit(this.settled.get(id)!);
     } else {
-      await this.drainMetaval();
+      await this.metaval.drain(this.stopped);
     }
-    const finished = this.counters.committed >= budget && !this.stopping;
-    this.store.setStatus(finished ? 'done' : 'stopped');
+    const finished = this.state.counters.committed >= budget && !this.stopping;
+    await this.store.setStatus(finished ? 'done' : 'stopped');
     const stats = this.stats();
     this.emit({ type: 'done', stats, reason: finished ? 'budget' : 'stopped' });
     return stats;
   }
 
-  /** Rebuilds the in-memory state from the store (empty for a new run). */
-  private load(): void {
-    for (const c of this.store.iterateChildren()) {
+  /** Reads the run from the store: settings, seeds, committed children and the populations a resume breeds from. */
+  private async load(): Promise<void> {
+    const config = await this.store.config();
+    this.config = config;
+    this.seeds = await this.store.seeds();
+    if (this.seeds.length === 0) throw new Error('the run has no seed programs');
+    this.mutate ??= makeMutator({ weights: config.mutationWeights, maxStatements: config.maxStatements });
+    const counters = await this.store.counters();
+    this.baseElapsed = counters.elapsedMs;
+    let leaders: readonly Leader[] = [];
+    for await (const c of this.store.iterateChildren()) {
       const src = c.cachedFrom !== null ? this.known.get(c.cachedFrom) : undefined;
       this.known.set(c.id, {
-        status: c.status,
         fitness: c.fitness,
         quick: src ? src.quick : (c.quick?.fitness ?? null),
         standard: src ? src.standard : (c.standard?.fitness ?? null),
       });
       if (c.status === 'ok' || c.status === 'pruned' || c.status === 'failed') this.cache.add(c.id, c.hash, c.fingerprint);
+      if (c.status === 'ok') leaders = withLeader(leaders, { id: c.id, fitness: c.fitness }, config.metavalTop);
     }
-    this.pop = this.store.population();
-    for (const m of this.store.metavalResults()) this.metavalRequested.add(m.id);
+    this.state = {
+      counters,
+      population: await this.store.population(),
+      leaders,
+      metavalRequested: await this.store.metavalRequested(),
+    };
+    // Children committed + 1 .. committed + batch are bred from the populations after the last `batch` commits.
+    const nSeeds = this.seeds.length;
+    for (let n = Math.max(counters.committed + 1 - config.batch, nSeeds); n < counters.committed; n++) this.history.set(n, await this.store.population(n));
+    this.nextBreed = counters.committed + 1;
   }
 
-  /** The population after commit n: the live one, or rebuilt from the store's history. */
-  private popAt(n: number): Member[] {
-    return n === this.counters.committed ? this.pop : this.store.population(n);
+  /** The population after commit n: the live one, or one kept from before a resume. */
+  private popAt(n: number): readonly Member[] {
+    if (n === this.state.counters.committed) return this.state.population;
+    const pop = this.history.get(n);
+    if (!pop) throw new Error(`internal: no population after commit ${n}`);
+    return pop;
   }
 
-  /** Breeds every child whose breeding state is committed, in id order. */
+  /**
+   * Breeds every child whose breeding state is committed, in id order. The
+   * population and hurdle are taken now; the rest of breeding (reading the
+   * parent, mutating, preparing) follows the previous child's.
+   */
   private breedReady(): void {
-    const c = this.counters.committed;
-    const limit = Math.min(this.config.budget, c < this.nSeeds ? this.nSeeds : c + this.config.batch);
+    const cfg = this.cfg();
+    const nSeeds = this.seeds.length;
+    const c = this.state.counters.committed;
+    const limit = Math.min(cfg.budget, c < nSeeds ? nSeeds : c + cfg.batch);
     while (this.nextBreed <= limit && !this.stopping) {
       const id = this.nextBreed++;
-      const b = id <= this.nSeeds ? this.breedSeed(id) : this.breedChild(id, this.popAt(Math.max(id - this.config.batch, this.nSeeds)));
-      this.bred.set(id, b);
-      const p = this.evaluateChild(b).catch((e: unknown) => this.internalFailure(b, e)).then((rec) => {
-        this.settled.set(id, rec);
-        return rec;
-      });
+      const breed = id <= nSeeds ? this.seedBreeder(id) : this.childBreeder(id, this.popAt(Math.max(id - cfg.batch, nSeeds)));
+      const bred = this.breeding.then(breed);
+      this.breeding = bred.then(
+        () => undefined,
+        () => undefined,
+      );
+      const p = bred
+        .then((b) => this.judge(b))
+        .then((rec) => {
+          this.settled.set(id, rec);
+          return rec;
+        });
+      // Awaited in id order by the loop; a run that stops first leaves it unread.
+      p.catch(() => undefined);
       this.results.set(id, p);
     }
+    this.history.clear();
   }
 
-  private breedSeed(id: number): Bred {
+  private seedBreeder(id: number): () => Bred {
     const seed = this.seeds[id - 1]!;
-    const program = withStateSlots(flatten(parse(seed.source, { file: seed.name })), this.config.stateSlots ?? 0);
-    const source = print(program);
-    return this.finishBreeding({ id, parent: null, mutation: 'seed', detail: `seed ${seed.name}`, source, program, hurdle: null });
+    return () => prepareOffspring(seedOffspring(id, seed, this.cfg().stateSlots ?? 0), this.prepare, this.cache);
   }
 
-  private breedChild(id: number, pop: Member[]): Bred {
-    if (pop.length === 0) throw new SearchFault('no program could be trained: every seed failed (see the run log)');
-    const seed = this.config.seed;
-    const parent = tournament(pop, this.config.tournament, Rng.derive(seed, 'child', id, 'select'));
-    const parentSource = this.sourceOf(parent.id);
-    const parentProgram = parse(parentSource);
-    const m = this.mutate(parentProgram, Rng.derive(seed, 'child', id, 'mutate'));
-    const source = print(m.program);
-    const hurdle = hurdleFor(
-      pop.map((x) => this.known.get(x.id) ?? { quick: null, standard: null }),
-      this.config.hurdle,
-    );
-    return this.finishBreeding({ id, parent: parent.id, mutation: m.kind, detail: m.detail, source, program: m.program, hurdle });
-  }
-
-  private finishBreeding(b: Omit<Bred, 'prepared' | 'cachedFrom'> & { program: Program }): Bred {
-    const prepared = this.prepare(b.program);
-    let cachedFrom: number | null = null;
-    if (prepared.ok) {
-      const hit = this.cache.lookup(prepared.hash, prepared.fingerprint);
-      if (hit !== undefined) cachedFrom = hit;
-      else this.cache.add(b.id, prepared.hash, prepared.fingerprint);
-    }
-    const { program: _program, ...rest } = b;
-    return { ...rest, prepared, cachedFrom };
-  }
-
-  private sourceOf(id: number): string {
-    const b = this.bred.get(id);
-    if (b) return b.source;
-    const c = this.store.child(id);
-    if (!c) throw new Error(`internal: no child ${id}`);
-    return c.source;
-  }
-
-  // ---- evaluation ------------------------------------------------------------
-
-  private job(childId: number, source: string, suite: SuiteName): EvalJob {
-    return {
-      childId,
-      source,
-      suite,
-      seed: this.config.evalSeed,
-      lrs: this.config.lrs,
-      ...(this.config.steps !== undefined ? { steps: this.config.steps } : {}),
-      ...(this.config.sweep !== undefined ? { sweep: this.config.sweep } : {}),
+  private childBreeder(id: number, pop: readonly Member[]): () => Promise<Bred> {
+    const cfg = this.cfg();
+    const { parent, hurdle } = chooseParent(id, pop, cfg, (m) => this.known.get(m) ?? { quick: null, standard: null });
+    return async () => {
+      const parentChild = await this.store.child(parent.id);
+      if (!parentChild) throw new Error(`internal: no child ${parent.id}`);
+      return prepareOffspring(mutantOffspring(id, parent.id, parentChild.source, hurdle, cfg.seed, this.mutate!), this.prepare, this.cache);
     };
   }
 
-  /** Runs a job, once more if its worker crashed or hung. Never rejects. */
-  private async runJob(job: EvalJob): Promise<EvalOutcome | typeof STOP> {
-    for (let attempt = 1; ; attempt++) {
-      await this.gate;
-      if (this.stopping) return STOP;
-      let out: EvalOutcome;
-      try {
-        out = await this.executor.evaluate(job);
-      } catch (e) {
-        out = { ok: false, reason: `executor fault: ${(e as Error)?.message ?? String(e)}`, crashed: true };
-      }
-      if (this.stopping) return STOP;
-      // A crash is retried once; so is a time-out, except in meta-validation, whose big
-      // tasks would only time out again.
-      if (out.ok || attempt >= 2) return out;
-      const retry = out.crashed === true || (out.timedOut === true && job.suite !== 'metaval');
-      if (!retry) return out;
-      this.log('warn', `child ${job.childId} (${job.suite}): ${out.reason}; retrying once`);
-    }
+  // ---- judging ---------------------------------------------------------------
+
+  private runJob(job: EvalJob) {
+    return runJob(
+      {
+        executor: this.executor,
+        gate: () => this.gate,
+        stopping: () => this.stopping,
+        warn: (m) => this.log('warn', m),
+      },
+      job,
+    );
   }
 
-  private async evaluateChild(b: Bred): Promise<ChildRecord> {
-    const rec = (r: Outcome): ChildRecord => childRecord(b, b.cachedFrom, r);
-    if (!b.prepared.ok) return rec({ status: 'invalid', fitness: null, quick: null, standard: null, failure: b.prepared.reason, ms: 0 });
-    if (b.cachedFrom !== null) {
-      const from = await this.scoreOf(b.cachedFrom);
-      return rec({ status: 'cached', fitness: from.fitness, quick: null, standard: null, failure: from.fitness === null ? 'cached failure' : null, ms: 0 });
+  /** A child's record; a child abandoned at a stop never settles (a resume redoes it). */
+  private async judge(b: Bred): Promise<ChildRecord> {
+    let rec: ChildRecord | Stop;
+    try {
+      rec = await judge(b, { config: this.cfg(), run: (job) => this.runJob(job), scoreOf: (id) => this.scoreOf(id), now: this.now });
+    } catch (e) {
+      // A bug while judging a child ends that child as `failed`, not the run.
+      const reason = `internal fault: ${errorMessage(e)}`;
+      this.log('error', `child ${b.id}: ${reason}`);
+      return faultRecord(b, reason);
     }
-    // Timings: evaluation time as the workers report it, not time spent queued.
-    const t0 = this.now();
-    const wall = () => this.now() - t0;
-    const source = b.prepared.simplified;
-    const q = await this.runJob(this.job(b.id, source, 'quick'));
-    if (q === STOP) return new Promise<ChildRecord>(() => {}); // abandoned: never committed
-    if (!q.ok) return rec({ status: 'failed', fitness: null, quick: null, standard: null, failure: q.reason, ms: wall() });
-    const quick = q.result;
-    if (!isScore(quick.fitness))
-      return rec({ status: 'failed', fitness: null, quick, standard: null, failure: quick.failure ?? 'no finite fitness', ms: quick.ms });
-    if (this.config.suite === 'quick') return rec({ status: 'ok', fitness: quick.fitness, quick, standard: null, failure: null, ms: quick.ms });
-    if (b.hurdle !== null && !passes(quick.fitness, b.hurdle))
-      return rec({ status: 'pruned', fitness: quick.fitness + b.hurdle.offset, quick, standard: null, failure: null, ms: quick.ms });
-    const s = await this.runJob(this.job(b.id, source, 'standard'));
-    if (s === STOP) return new Promise<ChildRecord>(() => {});
-    if (!s.ok) return rec({ status: 'failed', fitness: null, quick, standard: null, failure: s.reason, ms: wall() });
-    const standard: SuiteResult = s.result;
-    const ms = quick.ms + standard.ms;
-    if (!isScore(standard.fitness))
-      return rec({ status: 'failed', fitness: null, quick, standard, failure: standard.failure ?? 'no finite fitness', ms });
-    return rec({ status: 'ok', fitness: standard.fitness, quick, standard, failure: null, ms });
-  }
-
-  /** A bug while judging a child ends that child as `failed`, not the run. */
-  private internalFailure(b: Bred, e: unknown): ChildRecord {
-    const reason = `internal fault: ${(e as Error)?.message ?? String(e)}`;
-    this.log('error', `child ${b.id}: ${reason}`);
-    return childRecord(b, null, { status: 'failed', fitness: null, quick: null, standard: null, failure: reason, ms: 0 });
+    if (rec === STOP) return new Promise<ChildRecord>(() => {});
+    return rec;
   }
 
   /** The score of an earlier child: committed, or waited for. */
@@ -429,203 +390,43 @@ class Engine {
 
   // ---- commit ----------------------------------------------------------------
 
-  private commit(r: ChildRecord): void {
+  private async commit(r: ChildRecord): Promise<void> {
     const rec: ChildRecord = { ...r, at: new Date().toISOString() };
     const id = rec.id;
-    const cfg = this.config;
-    const c: Counters = { ...this.counters, committed: id };
-    switch (rec.status) {
-      case 'ok':
-        c.ok++;
-        break;
-      case 'pruned':
-        c.pruned++;
-        break;
-      case 'cached':
-        c.cached++;
-        break;
-      case 'invalid':
-        c.invalid++;
-        break;
-      case 'failed':
-        c.failed++;
-        break;
-      default: {
-        const never: never = rec.status;
-        throw new Error(`unknown status ${String(never)}`);
-      }
-    }
-
-    // Population: every child with a fitness joins; the oldest leaves.
-    let pop = this.pop;
-    const removed: Member[] = [];
-    const added: Member[] = [];
-    if (rec.fitness !== null && rec.status !== 'invalid' && rec.status !== 'failed') {
-      const m = { id, fitness: rec.fitness, addedAt: id };
-      const r2 = addMember(pop, m, cfg.population);
-      pop = r2.pop;
-      removed.push(...r2.removed);
-      added.push(m);
-    }
-    let improved = false;
-    if (rec.fitness !== null && rec.status !== 'cached' && (c.bestFitness === null || rec.fitness > c.bestFitness)) {
-      c.bestFitness = rec.fitness;
-      c.bestId = id;
-      c.lastImprovement = id;
-      improved = true;
-    }
-    let restartFrom: number | null = null;
-    if (cfg.restartAfter > 0 && id > this.nSeeds && c.bestId !== null && id - c.lastImprovement >= cfg.restartAfter) {
-      // Restart: the population becomes the best program alone, and grows again from it.
-      restartFrom = c.bestId;
-      for (const m of pop) if (!added.includes(m)) removed.push(m);
-      added.length = 0;
-      const m = { id: c.bestId, fitness: c.bestFitness!, addedAt: id };
-      pop = [m];
-      added.push(m);
-      c.lastImprovement = id;
-      c.restarts++;
-    }
-
-    const known: Known = {
-      status: rec.status,
-      fitness: rec.fitness,
-      quick: rec.quick?.fitness ?? null,
-      standard: rec.standard?.fitness ?? null,
-    };
-    if (rec.status === 'cached' && rec.cachedFrom !== null) {
-      const src = this.known.get(rec.cachedFrom);
-      if (src) {
-        known.quick = src.quick;
-        known.standard = src.standard;
-      }
-    }
-    this.known.set(id, known);
-
-    const metaval: number[] = [];
-    if (cfg.metavalEvery > 0 && id % cfg.metavalEvery === 0) {
-      const top = [...this.known]
-        .filter(([, k]) => k.status === 'ok' && k.fitness !== null)
-        .sort((a, b) => b[1].fitness! - a[1].fitness! || a[0] - b[0])
-        .slice(0, cfg.metavalTop)
-        .map(([i]) => i);
-      for (const i of top) if (!this.metavalRequested.has(i)) metaval.push(i);
-    }
-
-    c.elapsedMs = this.baseElapsed + (this.now() - this.sessionStart);
-    this.store.commit({
-      child: rec,
-      add: added.map((m) => ({ id: m.id, fitness: m.fitness })),
-      remove: removed.map((m) => m.id),
-      counters: c,
-      metaval,
-    });
-    this.counters = c;
-    this.pop = pop;
+    const out = commitChild(this.state, rec, this.cfg());
+    // Time is the driver's: the elapsed total goes into the written counters.
+    const counters = { ...out.state.counters, elapsedMs: this.baseElapsed + (this.now() - this.sessionStart) };
+    this.remember(rec);
+    await this.store.commit({ ...out.effects.commit, counters });
+    this.state = { ...out.state, counters };
     this.settled.delete(id);
     this.results.delete(id);
-    this.bred.delete(id);
-    const t = this.now();
-    this.commitTimes.push(t);
+    this.commitTimes.push(this.now());
     if (this.commitTimes.length > 1000) this.commitTimes.splice(0, this.commitTimes.length - 1000);
 
-    this.emit({ type: 'child', child: rec, stats: this.stats() });
-    if (improved) this.emit({ type: 'best', child: rec });
-    if (restartFrom !== null) this.log('info', `restart from child ${restartFrom} after ${cfg.restartAfter} children without improvement`);
-    for (const i of metaval) {
-      this.metavalRequested.add(i);
-      this.runMetaval(i);
+    for (const e of out.events) {
+      if (e.type === 'child') this.emit({ type: 'child', child: e.child, stats: this.stats() });
+      else if (e.type === 'best') this.emit(e);
+      else this.log(e.level, e.message);
     }
+    for (const i of out.effects.metaval) this.metaval.request(i);
     this.breedReady();
   }
 
-  // ---- meta-validation -------------------------------------------------------
-
-  /**
-   * Meta-validations run one at a time, behind each other, so that with two
-   * or more workers the search keeps evaluating children meanwhile.
-   */
-  private runMetaval(id: number): void {
-    const previous = this.metavalChain;
-    const task = (async () => {
-      await previous;
-      try {
-        const c = this.store.child(id);
-        if (!c) return;
-        const out = await this.runJob(this.job(id, c.simplified || c.source, 'metaval'));
-        if (out === STOP) return;
-        if (out.ok) {
-          this.store.setMetaval(id, out.result);
-          this.emit({ type: 'metaval', id, fitness: isScore(out.result.fitness) ? out.result.fitness : null });
-        } else {
-          this.store.setMetaval(id, null, out.reason);
-          this.emit({ type: 'metaval', id, fitness: null });
-          this.log('warn', `meta-validation of child ${id} failed: ${out.reason}`);
-        }
-      } catch (e) {
-        if (!this.stopping) this.log('error', `meta-validation of child ${id}: ${(e as Error)?.message ?? String(e)}`, false);
-      }
-    })();
-    this.metavalChain = task;
-    this.metavalRunning.add(task);
-    void task.finally(() => this.metavalRunning.delete(task));
-  }
-
-  private async drainMetaval(): Promise<void> {
-    while (this.metavalRunning.size > 0 && !this.stopping) {
-      await Promise.race([Promise.all([...this.metavalRunning]), this.stopped]);
-    }
+  /** Keeps what the hurdle and cached copies need about a committed child. */
+  private remember(rec: ChildRecord): void {
+    const src = rec.status === 'cached' ? this.known.get(rec.cachedFrom) : undefined;
+    this.known.set(rec.id, {
+      fitness: rec.fitness,
+      quick: src ? src.quick : (rec.quick?.fitness ?? null),
+      standard: src ? src.standard : (rec.standard?.fitness ?? null),
+    });
   }
 }
 
-/** A fault that ends the run with a one-line message (no seed could be trained, ...). */
-export class SearchFault extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SearchFault';
-  }
-}
-
-/**
- * The program with at least `n` state slots: missing ones are added after the
- * others as `s1`, `s2`, ... (zero-initialised, returned unchanged), so that a
- * memoryless seed such as SGD can evolve momentum. Unused, they are dead code:
- * the simplifier drops them and the hashes ignore them.
- */
-export function withStateSlots(p: Program, n: number): Program {
-  const have = stateSlots(p).length;
-  if (have >= n) return p;
-  const used = new Set<string>([...p.hparams.map((h) => h.name), ...p.params.map((q) => q.name), ...p.body.map((s) => s.target)]);
-  const extra: string[] = [];
-  for (let i = 1; extra.length < n - have; i++) if (!used.has(`s${i}`)) extra.push(`s${i}`);
-  return {
-    ...p,
-    params: [...p.params, ...extra.map((name) => ({ name }))],
-    returns: [...p.returns, ...extra.map((name) => ({ type: 'name' as const, name }))],
-  };
-}
-
-function isScore(x: number | null | undefined): x is number {
-  return typeof x === 'number' && Number.isFinite(x);
-}
-
-type Outcome = Pick<ChildRecord, 'status' | 'fitness' | 'quick' | 'standard' | 'failure' | 'ms'>;
-
-/** A child's record: what breeding and preparation made, plus how it was judged. */
-function childRecord(b: Bred, cachedFrom: number | null, r: Outcome): ChildRecord {
-  return {
-    id: b.id,
-    parent: b.parent,
-    mutation: b.mutation,
-    mutationDetail: b.detail,
-    source: b.source,
-    simplified: b.prepared.ok ? b.prepared.simplified : '',
-    hash: b.prepared.ok ? b.prepared.hash : '',
-    fingerprint: b.prepared.ok ? b.prepared.fingerprint : '',
-    size: b.prepared.ok ? b.prepared.size : 0,
-    metaval: null,
-    cachedFrom,
-    ...r,
-    at: '',
-  };
+/** The run's name and place from a store that answers at once. */
+function syncInfo(store: RunStore): RunInfo {
+  const info = store.info();
+  if (info instanceof Promise) throw new Error('startSearch: this store answers info() asynchronously; pass the run info as deps.run');
+  return info;
 }

@@ -23,7 +23,7 @@
  * `optevo show` in another terminal) read while the search writes.
  *
  * The read API (for the dashboard, `runs`, `show`, `export`):
- *   const store = RunStore.open(resolveRunPath('my-run'), { readonly: true });
+ *   const store = SqliteRunStore.open(resolveRunPath('my-run'), { readonly: true });
  *   store.info(); store.config(); store.stats(); store.counters();
  *   store.child(17); store.children({ from: 1, limit: 100 }); store.iterateChildren();
  *   store.leaderboard(10); store.leaderboard(10, 'metaval'); store.population();
@@ -34,8 +34,12 @@ import { statsOf } from './stats.js';
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ChildRecord, ChildStatus, MutationKind, SearchStats, SuiteResult } from './types.js';
+import { type ChildRecord, type ChildStatus, type Counters, type LogLevel, type Member, type SearchStats, type SuiteResult, ZERO_COUNTERS } from './types.js';
 import { parseSearchConfig, type SearchConfig } from './config.js';
+import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
+import { analysisColumns, childFromRow, type ChildRow } from './child-row.js';
+
+export type { Commit, RunStatus, SeedSource } from './run-store.js';
 
 export const SCHEMA_VERSION = 1;
 export const DB_FILE = 'run.db';
@@ -49,74 +53,13 @@ export class StoreError extends Error {
   }
 }
 
-export type RunStatus = 'running' | 'stopped' | 'done';
-
-export interface RunInfo {
-  name: string;
-  /** The run directory. */
-  dir: string;
+/** A run as this store keeps it: the search's `RunInfo` and where the file is. */
+export interface SqliteRunInfo extends RunInfo {
   /** The database file. */
   file: string;
   createdAt: string;
   status: RunStatus;
   version: number;
-}
-
-export interface SeedSource {
-  /** The name or path given in `--seeds`. */
-  name: string;
-  source: string;
-}
-
-/** The run's counters after the last commit. */
-export interface Counters {
-  /** Id of the last committed child (children 1..committed are stored). */
-  committed: number;
-  ok: number;
-  pruned: number;
-  cached: number;
-  invalid: number;
-  failed: number;
-  bestId: number | null;
-  bestFitness: number | null;
-  /** Id of the child that last improved the best fitness (0 before any). */
-  lastImprovement: number;
-  restarts: number;
-  /** Evaluation wall time summed over resumed sessions. */
-  elapsedMs: number;
-}
-
-export const ZERO_COUNTERS: Counters = {
-  committed: 0,
-  ok: 0,
-  pruned: 0,
-  cached: 0,
-  invalid: 0,
-  failed: 0,
-  bestId: null,
-  bestFitness: null,
-  lastImprovement: 0,
-  restarts: 0,
-  elapsedMs: 0,
-};
-
-export interface Member {
-  id: number;
-  fitness: number;
-  /** Commit (child id) that added this stay. */
-  addedAt: number;
-}
-
-/** What one commit writes, atomically. */
-export interface Commit {
-  child: ChildRecord;
-  /** Members added by this commit (the child itself, or the best program at a restart). */
-  add: { id: number; fitness: number }[];
-  /** Children whose stay ends at this commit (oldest removed, or everyone at a restart). */
-  remove: number[];
-  counters: Counters;
-  /** Children to meta-validate, requested at this commit. */
-  metaval: number[];
 }
 
 export interface MetavalRow {
@@ -129,7 +72,7 @@ export interface MetavalRow {
 
 export interface LogRow {
   at: string;
-  level: 'info' | 'warn' | 'error';
+  level: LogLevel;
   message: string;
 }
 
@@ -191,50 +134,6 @@ CREATE TABLE IF NOT EXISTS metaval (
 CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
 `;
 
-interface ChildRow {
-  id: number;
-  parent: number | null;
-  mutation: string;
-  mutation_detail: string;
-  source: string;
-  simplified: string;
-  hash: string;
-  fingerprint: string;
-  status: string;
-  fitness: number | null;
-  quick: string | null;
-  standard: string | null;
-  metaval: number | null;
-  size: number;
-  cached_from: number | null;
-  failure: string | null;
-  ms: number;
-  at: string;
-}
-
-function rowToChild(r: ChildRow): ChildRecord {
-  return {
-    id: r.id,
-    parent: r.parent,
-    mutation: r.mutation as MutationKind,
-    mutationDetail: r.mutation_detail,
-    source: r.source,
-    simplified: r.simplified,
-    hash: r.hash,
-    fingerprint: r.fingerprint,
-    status: r.status as ChildStatus,
-    fitness: r.fitness,
-    quick: r.quick ? (JSON.parse(r.quick) as SuiteResult) : null,
-    standard: r.standard ? (JSON.parse(r.standard) as SuiteResult) : null,
-    metaval: r.metaval,
-    size: r.size,
-    cachedFrom: r.cached_from,
-    failure: r.failure,
-    ms: r.ms,
-    at: r.at,
-  };
-}
-
 /** NaN and infinities are not JSON; a non-finite number is stored as null. */
 function finiteOrNull(x: number | null | undefined): number | null {
   return typeof x === 'number' && Number.isFinite(x) ? x : null;
@@ -266,7 +165,7 @@ export function generateRunName(now = new Date()): string {
   return `${stamp}-${Math.floor(Math.random() * 0xfff).toString(16).padStart(3, '0')}`;
 }
 
-export class RunStore {
+export class SqliteRunStore implements RunStore {
   private readonly db: Database.Database;
   readonly dir: string;
   readonly file: string;
@@ -280,12 +179,12 @@ export class RunStore {
   }
 
   /** Makes a new run at `dir` (which must not hold a run yet). */
-  static create(dir: string, init: { name?: string; config: SearchConfig; seeds: SeedSource[] }): RunStore {
+  static create(dir: string, init: { name?: string; config: SearchConfig; seeds: SeedSource[] }): SqliteRunStore {
     const file = path.join(dir, DB_FILE);
     if (fs.existsSync(file)) throw new StoreError(`a run already exists at ${dir} (use --resume to continue it)`);
     fs.mkdirSync(dir, { recursive: true });
     const db = new Database(file);
-    const store = new RunStore(db, file, false);
+    const store = new SqliteRunStore(db, file, false);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
@@ -303,7 +202,7 @@ export class RunStore {
   }
 
   /** Opens an existing run (a directory, its `run.db`, or a name under `runs/`: see `resolveRunPath`). */
-  static open(run: string, opts: { readonly?: boolean; runDir?: string } = {}): RunStore {
+  static open(run: string, opts: { readonly?: boolean; runDir?: string } = {}): SqliteRunStore {
     const { file } = resolveRunPath(run, opts.runDir);
     const readonly = opts.readonly ?? false;
     let db: Database.Database;
@@ -312,7 +211,7 @@ export class RunStore {
     } catch (e) {
       throw new StoreError(`cannot open run ${file}: ${(e as Error).message}`);
     }
-    const store = new RunStore(db, file, readonly);
+    const store = new SqliteRunStore(db, file, readonly);
     try {
       if (!readonly) {
         db.pragma('journal_mode = WAL');
@@ -338,6 +237,15 @@ export class RunStore {
     if (this.db.open) this.db.close();
   }
 
+  /** A checked record from a row: a row no search could have written is a `StoreError` naming the run and the child. */
+  private readonly fromRow = (r: ChildRow): ChildRecord => {
+    try {
+      return childFromRow(r);
+    } catch (e) {
+      throw new StoreError(`corrupt run ${this.file}: ${(e as Error).message}`);
+    }
+  };
+
   // ---- reading -------------------------------------------------------------
 
   private meta<T>(key: string): T | undefined {
@@ -345,7 +253,7 @@ export class RunStore {
     return r ? (JSON.parse(r.value) as T) : undefined;
   }
 
-  info(): RunInfo {
+  info(): SqliteRunInfo {
     return {
       name: this.meta<string>('name') ?? path.basename(this.dir),
       dir: this.dir,
@@ -381,7 +289,7 @@ export class RunStore {
 
   child(id: number): ChildRecord | undefined {
     const r = this.db.prepare('SELECT * FROM children WHERE id = ?').get(id) as ChildRow | undefined;
-    return r ? rowToChild(r) : undefined;
+    return r ? this.fromRow(r) : undefined;
   }
 
   /** Children in id order, from id `from` (default 1), at most `limit`, optionally of one status. */
@@ -389,12 +297,12 @@ export class RunStore {
     const rows = this.db
       .prepare(`SELECT * FROM children WHERE id >= ? ${opts.status ? 'AND status = ?' : ''} ORDER BY id LIMIT ?`)
       .all(...[opts.from ?? 1, ...(opts.status ? [opts.status] : []), opts.limit ?? -1]) as ChildRow[];
-    return rows.map(rowToChild);
+    return rows.map(this.fromRow);
   }
 
   /** Every child in id order, one at a time (for exports of large runs). */
   *iterateChildren(): IterableIterator<ChildRecord> {
-    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate() as IterableIterator<ChildRow>) yield rowToChild(r);
+    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate() as IterableIterator<ChildRow>) yield this.fromRow(r);
   }
 
   /**
@@ -407,7 +315,7 @@ export class RunStore {
     const rows = this.db
       .prepare(`SELECT * FROM children WHERE status IN ('ok', 'pruned') AND ${col} IS NOT NULL ORDER BY ${col} DESC, id LIMIT ?`)
       .all(limit) as ChildRow[];
-    return rows.map(rowToChild);
+    return rows.map(this.fromRow);
   }
 
   /** The population after commit `at` (default: the last), oldest first. */
@@ -481,6 +389,7 @@ export class RunStore {
   }
 
   private insertChild(c: ChildRecord): void {
+    const a = analysisColumns(c);
     this.db
       .prepare(
         `INSERT INTO children (id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
@@ -493,9 +402,9 @@ export class RunStore {
         c.mutation,
         c.mutationDetail,
         c.source,
-        c.simplified,
-        c.hash,
-        c.fingerprint,
+        a.simplified,
+        a.hash,
+        a.fingerprint,
         c.status,
         finiteOrNull(c.fitness),
         finiteOrNull(c.quick?.fitness),
@@ -503,7 +412,7 @@ export class RunStore {
         c.quick ? JSON.stringify(c.quick) : null,
         c.standard ? JSON.stringify(c.standard) : null,
         finiteOrNull(c.metaval),
-        c.size,
+        a.size,
         c.cachedFrom,
         c.failure,
         c.ms,

@@ -4,6 +4,13 @@
 export { optimizers, createOptimizer } from './optimizers.js';
 export type { OptimizerOptions, SeedHparams, SeedOptimizers } from './optimizers.js';
 export { ProgramOptimizer } from './optimizer.js';
+export { NewtonOptimizer, NEWTON_DEFAULTS } from './second-order/newton.js';
+export type { NewtonHparams, NewtonStep } from './second-order/newton.js';
+export { HessianFreeOptimizer, HESSIAN_FREE_DEFAULTS } from './second-order/hessian-free.js';
+export type { HessianFreeHparams, HessianFreeStep, Curvature } from './second-order/hessian-free.js';
+export { splitLoss, withCurvatureBatch, BUILTIN_LOSSES } from './second-order/split-loss.js';
+export type { SplitLoss, BuiltinLoss } from './second-order/split-loss.js';
+export { COST as SECOND_ORDER_COST } from './second-order/curvature.js';
 export type { NamedTensor, ProgramOptimizerOptions, Schedule } from './optimizer.js';
 export { SEEDS, seedNames, isSeedName, seedSource, seedProgram, seedHparams, seedSummary } from '../seeds/index.js';
 export type { SeedName, SeedRow } from '../seeds/index.js';

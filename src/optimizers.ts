@@ -7,6 +7,7 @@ import type { Program } from '../dsl/ast.js';
 import { parse } from '../dsl/parse.js';
 import { type SeedHparamName, type SeedName, SEEDS, seedProgram } from '../seeds/index.js';
 import { ProgramOptimizer, type ProgramOptimizerOptions, type Schedule } from './optimizer.js';
+import { SECOND_ORDER, type SecondOrderOptimizers } from './second-order/index.js';
 
 export interface OptimizerOptions {
   /** Factor applied to `learningRate` at each (1-based) step. */
@@ -26,15 +27,16 @@ function build(program: Program, hparams: Readonly<Record<string, number | undef
   return new ProgramOptimizer(o);
 }
 
-/** `optimizers.adam({ learningRate: 1e-3 })`: every seed, by name. */
-export const optimizers: SeedOptimizers = Object.freeze(
-  Object.fromEntries(
+/** `optimizers.adam({ learningRate: 1e-3 })`: every seed, by name; and the second-order `newton` and `hessianFree`. */
+export const optimizers: SeedOptimizers & SecondOrderOptimizers = Object.freeze({
+  ...(Object.fromEntries(
     SEEDS.map(({ name }) => [
       name,
       (hparams: Readonly<Record<string, number | undefined>> = {}, options: OptimizerOptions = {}) => build(seedProgram(name), hparams, options, name),
     ]),
-  ) as SeedOptimizers,
-);
+  ) as SeedOptimizers),
+  ...SECOND_ORDER,
+});
 
 /**
  * Any program as a `tf.Optimizer`. `programOrSource` is a parsed program or its

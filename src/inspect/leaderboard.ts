@@ -1,8 +1,8 @@
 /**
  * `optevo show RUN`: the run's summary and its best programs.
  */
-import type { RunInfo, RunStore } from '../../search/store.js';
-import type { ChildRecord, SearchStats } from '../../search/types.js';
+import type { SqliteRunInfo as RunInfo, SqliteRunStore } from '../../search/store.js';
+import { sizeOf, trainedText, type ChildRecord, type SearchStats } from '../../search/types.js';
 import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
 import { rankedTasks } from '../tui/state.js';
 import { formatStart, heldByLiveProcess, type RunSummary } from './runs.js';
@@ -27,7 +27,7 @@ export interface RunReport {
   leaderboard: LeaderRow[];
 }
 
-export function runReport(store: RunStore, top: number): RunReport {
+export function runReport(store: SqliteRunStore, top: number): RunReport {
   const leaders = store.leaderboard(top);
   const info = store.info();
   return {
@@ -39,12 +39,12 @@ export function runReport(store: RunStore, top: number): RunReport {
       fitness: c.fitness,
       metaval: c.metaval,
       status: c.status,
-      size: c.size,
+      size: sizeOf(c),
       parent: c.parent,
       mutation: c.mutation,
       mutationDetail: c.mutationDetail,
       tasks: rankedTasks(c).map((t) => ({ task: t.task, score: t.score, lr: t.lr, loss: t.loss, metric: t.metric })),
-      simplified: c.simplified,
+      simplified: trainedText(c),
     })),
   };
 }

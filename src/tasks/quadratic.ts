@@ -5,6 +5,7 @@
  * the axes). Targets come from a seeded true w plus a little noise; the
  * validation split is held-out examples. Closed-form gradient: an array task.
  */
+import type * as TF from '@tensorflow/tfjs';
 import { rng } from '../data/rng.js';
 import type { SuiteName } from '../../search/types.js';
 import type { ArrayProblem, ArrayTask, Batching } from './types.js';
@@ -104,5 +105,10 @@ export function quadraticProblem(c: QuadraticConfig, seed: number): ArrayProblem
       const l = lossOn(val, ws[0]!, null, null);
       return { loss: l, metric: l };
     },
+    tfLoss: (tf, ws) =>
+      tf.tidy(() => {
+        const e = tf.sub(tf.matMul(tf.tensor2d(Float32Array.from(train.x), [train.n, d]), tf.reshape(ws[0]!, [d, 1])), tf.tensor2d(Float32Array.from(train.y), [train.n, 1]));
+        return tf.div(tf.sum(tf.square(e)), 2 * train.n) as TF.Scalar;
+      }),
   };
 }

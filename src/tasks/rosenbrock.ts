@@ -5,6 +5,7 @@
  * pure objective with no examples: its "validation loss" is the objective
  * itself at the end (the one task without a data split).
  */
+import type * as TF from '@tensorflow/tfjs';
 import { rng } from '../data/rng.js';
 import type { SuiteName } from '../../search/types.js';
 import type { ArrayProblem, ArrayTask } from './types.js';
@@ -62,5 +63,12 @@ export function rosenbrockProblem(c: RosenbrockConfig, seed: number): ArrayProbl
       const f = rosenbrock(ws[0]!, null);
       return { loss: f, metric: f };
     },
+    tfLoss: (tf, ws) =>
+      tf.tidy(() => {
+        const x = ws[0]!;
+        const a = tf.slice(x, 0, c.dim - 1);
+        const b = tf.slice(x, 1, c.dim - 1);
+        return tf.sum(tf.add(tf.mul(100, tf.square(tf.sub(b, tf.square(a)))), tf.square(tf.sub(1, a)))) as TF.Scalar;
+      }),
   };
 }

@@ -49,6 +49,11 @@ export interface ArrayProblem {
   lossGrad(ws: Float64Array[], batch: Int32Array | null, gs: Float64Array[]): number;
   /** Validation loss and metric at ws. */
   validate(ws: Float64Array[]): { loss: number; metric: number };
+  /**
+   * The full-batch training loss in tfjs ops, for optimizers that
+   * differentiate it twice (newton, hessianFree); absent where a task has none.
+   */
+  tfLoss?(tf: Tfjs, ws: Tensor[]): TF.Scalar;
 }
 
 export interface ArrayTask extends TaskBase {

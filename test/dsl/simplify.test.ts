@@ -9,6 +9,7 @@ import { flatten } from '../../dsl/flatten.js';
 import { removeDead, simplify } from '../../dsl/simplify.js';
 import { functionalFingerprint, structuralHash } from '../../dsl/fingerprint.js';
 import { ADAMW, arbProgram } from './programs.js';
+import { assertProperty } from '../property.js';
 
 /** Updates of `steps` steps on seeded random inputs (weights follow the updates). */
 function trace(p: Program, steps = 12, seed = 1): number[] {
@@ -49,7 +50,8 @@ const valid = arbProgram(14).filter((p) => {
 
 describe('simplify', () => {
   it('keeps behaviour over many steps on random inputs, for random programs', () => {
-    fc.assert(
+    assertProperty(
+      'simplify keeps behaviour',
       fc.property(valid, (p) => {
         const s = simplify(p);
         check(s);
@@ -63,7 +65,8 @@ describe('simplify', () => {
   });
 
   it('removeDead keeps behaviour and never adds statements', () => {
-    fc.assert(
+    assertProperty(
+      'removeDead keeps behaviour',
       fc.property(valid, (p) => {
         const d = removeDead(p);
         check(d);
@@ -142,7 +145,8 @@ describe('fingerprints', () => {
   it('different programs practically never share a fingerprint', () => {
     const byFp = new Map<string, string>();
     let collisions = 0;
-    fc.assert(
+    assertProperty(
+      'fingerprints practically never collide',
       fc.property(valid, (p) => {
         const fp = functionalFingerprint(p);
         const t = trace(simplify(p), 6, 7).map((x) => (Number.isFinite(x) ? x.toPrecision(6) : String(x))).join(',');

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { RunStore } from '../../search/store.js';
+import { SqliteRunStore } from '../../search/store.js';
 import { essence, tempDir } from './helpers.js';
 
 const script = fileURLToPath(new URL('./fixtures/search-process.mjs', import.meta.url));
@@ -31,7 +31,7 @@ function committed(name: string): number {
 }
 
 function snapshot(name: string) {
-  const s = RunStore.open(path.join(dir, name), { readonly: true });
+  const s = SqliteRunStore.open(path.join(dir, name), { readonly: true });
   try {
     return {
       children: s.children().map(essence),

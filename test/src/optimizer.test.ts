@@ -46,7 +46,8 @@ describe('public entry', () => {
   });
 
   it('has a function per seed, each a tf.Optimizer', () => {
-    expect(Object.keys(optimizers)).toEqual(SEEDS.map((s) => s.name));
+    // The seeds, then the second-order library optimizers (test/src/second-order).
+    expect(Object.keys(optimizers)).toEqual([...SEEDS.map((s) => s.name), 'newton', 'hessianFree']);
     for (const { name } of SEEDS) {
       const o = own(optimizers[name]());
       expect(o).toBeInstanceOf(tf.Optimizer);
