@@ -1,6 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Tests run the library from its sources, as one module graph with the rest.
+  resolve: { alias: { '@optevo/optimizers': fileURLToPath(new URL('./packages/optimizers/src/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     testTimeout: 60_000,

@@ -20,6 +20,10 @@
  *     (process I takes every N-th), so N processes measure a machine's
  *     throughput with N engines sharing it.
  *
+ *   node gpu.js suite --backend B
+ *     One standard-suite candidate's seconds under the tfjs flags of
+ *     OPTEVO_TF_FLAGS (scripts/device-check.sh flags compares settings).
+ *
  * Prints one JSON object on stdout.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -162,6 +166,18 @@ export async function figures(backend: Backend) {
   };
 }
 
+/** One standard-suite candidate's seconds (after a warm-up), with the tfjs flags in force: for tuning a backend. */
+export async function suiteSeconds(backend: Backend) {
+  const be = await initBackend(backend);
+  const adamw = seedSource('adamw');
+  assertTrained(await evaluate(adamw, { suite: 'standard', lrs: DEFAULT_LRS, backend, reference: false, steps: 3 }), 'the warm-up');
+  const t0 = performance.now();
+  const e = await evaluate(adamw, { suite: 'standard', lrs: DEFAULT_LRS, backend, reference: false });
+  const seconds = (performance.now() - t0) / 1000;
+  assertTrained(e, 'the standard-suite evaluation');
+  return { backend, detail: be.detail, flags: process.env.OPTEVO_TF_FLAGS ?? '', seconds, perTask: e.tasks.map((t) => ({ task: t.task, s: t.ms / 1000, loss: t.loss })) };
+}
+
 export async function searchThroughput(backend: Backend, seconds: number, procs: number, index: number) {
   const be = await initBackend(backend);
   const list = children(160).filter((_, i) => i % procs === index);
@@ -193,13 +209,17 @@ function arg(name: string): string | undefined {
 async function main(): Promise<void> {
   const mode = process.argv[2];
   const backend = arg('backend');
-  if ((mode !== 'figures' && mode !== 'search') || (backend !== 'webgpu' && backend !== 'wasm')) {
-    process.stderr.write('usage: gpu.js figures|search --backend webgpu|wasm [--seconds S --procs N --index I]\n');
+  if ((mode !== 'figures' && mode !== 'search' && mode !== 'suite') || (backend !== 'webgpu' && backend !== 'wasm')) {
+    process.stderr.write('usage: gpu.js figures|search|suite --backend webgpu|wasm [--seconds S --procs N --index I]\n');
     process.exitCode = 1;
     return;
   }
   const out =
-    mode === 'figures' ? await figures(backend) : await searchThroughput(backend, Number(arg('seconds') ?? 60), Number(arg('procs') ?? 1), Number(arg('index') ?? 0));
+    mode === 'figures'
+      ? await figures(backend)
+      : mode === 'suite'
+        ? await suiteSeconds(backend)
+        : await searchThroughput(backend, Number(arg('seconds') ?? 60), Number(arg('procs') ?? 1), Number(arg('index') ?? 0));
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 

@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend.js';
 import { rng } from '../src/data/rng.js';
 import { mnistImages } from '../src/data/mnist.js';
-import { optimizers } from '../src/optimizers.js';
+import { optimizers } from '../src/all-optimizers.js';
 import type { ClosureOptimizer } from '../src/second-order/closure-optimizer.js';
 import { COST, gaussNewtonVector, hessianVector, lossAndGradient, lossOnly } from '../src/second-order/curvature.js';
 import { type SplitLoss, splitLoss, withCurvatureBatch } from '../src/second-order/split-loss.js';
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = { backend: be.detail, model: `${LAYERS.join('-')} autoencoder, ${N} images of 8x8 MNIST, full batch`, budget: BUDGET };
 
   // 1. Curves.
-  const adamLrs = [1e-3, 3e-3, 1e-2, 3e-2];
+  const adamLrs = [1e-3, 3e-3, 1e-2, 3e-2, 0.1];
   const cgLrs = [0.03, 0.1, 0.3, 1];
   const adam = adamLrs.map((lr) => runFirstOrder(`adamw lr ${lr}`, () => optimizers.adamw({ learningRate: lr }), x));
   const ncg = cgLrs.map((lr) => runFirstOrder(`nonlinear CG lr ${lr}`, () => optimizers.conjugateGradient({ learningRate: lr }), x));
@@ -260,6 +260,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${out['model']}; budget ${BUDGET} gradient evaluations for first-order runs, ${hfBudget} for hessianFree\n`);
     process.stdout.write(`AdamW best loss ${target.toFixed(5)} (${adamBest.label}); gradient evaluations to reach it: ${JSON.stringify(a['gradientEvaluationsToAdamwBest'])}\n`);
     process.stdout.write(`best losses: adamw ${JSON.stringify(a['adamwLosses'])}, nonlinear CG ${JSON.stringify(a['nonlinearCgLosses'])}, hessianFree ${JSON.stringify(a['hessianFreeBestLoss'])}\n`);
+    process.stdout.write(`hessianFree iterations: ${JSON.stringify(a['hessianFreeIterations'])}\n`);
     process.stdout.write(`measured cost in gradients: ${JSON.stringify(out['measuredCost'])}\n`);
     process.stdout.write(`CPU time per iteration: ${JSON.stringify(out['timePerIteration'])}\n`);
     process.stdout.write(`iterations to f - f* <= 1e-6: ${JSON.stringify(out['iterationsTo1e-6'], null, 1)}\n`);

@@ -78,21 +78,6 @@ export const num = (value: number): Expr => ({ type: 'num', value });
 export const name = (n: string): Expr => ({ type: 'name', name: n });
 export const call = (fn: string, ...args: Expr[]): Expr => ({ type: 'call', fn, args });
 
-/** Structural equality, ignoring positions. */
-export function exprEquals(a: Expr, b: Expr): boolean {
-  if (a.type !== b.type) return false;
-  switch (a.type) {
-    case 'num':
-      return Object.is(a.value, (b as typeof a).value);
-    case 'name':
-      return a.name === (b as typeof a).name;
-    case 'call': {
-      const c = b as typeof a;
-      return a.fn === c.fn && a.args.length === c.args.length && a.args.every((x, i) => exprEquals(x, c.args[i]!));
-    }
-  }
-}
-
 /** Drops positions, so programs from different sources compare equal. */
 export function stripPositions(p: Program): Program {
   const e = (x: Expr): Expr => {

@@ -9,7 +9,7 @@
  * tfjs is only a type here: the compiler passes the caller's tfjs module in, so
  * the engine the user trains with is the one that runs the program.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
 
 export type Tfjs = typeof TF;
 export type Tensor = TF.Tensor;
@@ -309,6 +309,9 @@ export const FUNCTIONS: readonly FnRow[] = [
     doc: 'x scaled so that its global norm is at most c',
     nonneg: (nn) => nn[0]!,
   },
+  // Last, and not drawn by mutation: it exists so that programs can reproduce tfjs's
+  // float32 scalars exactly (tf.train's running powers of beta).
+  { ...unary('float32', Math.fround, (_, x) => x, 'x rounded to single precision (tensors already are)', ALL), weight: 0 },
 ];
 
 /**
@@ -361,10 +364,6 @@ export function fn(name: string): FnRow | undefined {
 
 export function fnBySymbol(symbol: string): FnRow | undefined {
   return BY_SYMBOL.get(symbol);
-}
-
-export function arity(row: FnRow): number {
-  return row.args.length;
 }
 
 /** Names the paper's listings use for functions under another name here. */

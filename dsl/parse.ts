@@ -22,6 +22,15 @@ const ID_CHAR = /[\p{L}\p{N}_]/u;
 const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;
 const RESERVED = new Set(['def', 'return']);
 
+/**
+ * Deepest expression the language accepts (brackets, calls, unary signs and
+ * chains of operators all count). Every later stage walks expressions
+ * recursively; this bound keeps them far from the JavaScript stack's limit,
+ * and no real optimizer comes near it. Longer computations are split into
+ * statements, which have no limit.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
 function tokenize(text: string, line: number, startCol: number, file?: string): Tok[] {
   const out: Tok[] = [];
   let i = 0;
@@ -82,6 +91,8 @@ function describe(t: Tok): string {
 
 class LineParser {
   private i = 0;
+  /** Nesting of the recursive descent, bounded so that brackets cannot exhaust the stack. */
+  private depth = 0;
   constructor(
     private readonly toks: Tok[],
     private readonly file?: string,
@@ -129,7 +140,29 @@ class LineParser {
   }
 
   expr(): Expr {
-    return this.binary(1);
+    const e = this.nested(() => this.binary(1));
+    if (this.depth === 0) this.boundDepth(e);
+    return e;
+  }
+
+  private nested<T>(f: () => T): T {
+    if (++this.depth > MAX_EXPRESSION_DEPTH) this.fail(`expression nested more than ${MAX_EXPRESSION_DEPTH} levels deep; split it into statements`);
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** Chains of operators build deep trees without deep recursion here: measure the tree, without recursion. */
+  private boundDepth(root: Expr): void {
+    const stack: [Expr, number][] = [[root, 1]];
+    while (stack.length) {
+      const [e, d] = stack.pop()!;
+      if (d > MAX_EXPRESSION_DEPTH)
+        throw new DslError(`expression nested more than ${MAX_EXPRESSION_DEPTH} levels deep; split it into statements`, e.pos, this.file);
+      if (e.type === 'call') for (const a of e.args) stack.push([a, d + 1]);
+    }
   }
 
   private binary(minPrec: number): Expr {
@@ -156,7 +189,7 @@ class LineParser {
     const t = this.peek();
     if (t.t === 'op' && (t.v === '-' || t.v === '+')) {
       this.next();
-      const operand = this.unary();
+      const operand = this.nested(() => this.unary());
       if (t.v === '+') return operand;
       if (operand.type === 'num') return { type: 'num', value: -operand.value, pos: t.pos };
       return { type: 'call', fn: 'negative', args: [operand], pos: t.pos };
@@ -169,7 +202,7 @@ class LineParser {
     const t = this.peek();
     if (t.t === 'op' && t.v === '**') {
       this.next();
-      const exp = this.unary();
+      const exp = this.nested(() => this.unary());
       return { type: 'call', fn: 'power', args: [base, exp], pos: t.pos };
     }
     return base;

@@ -18,11 +18,6 @@ import { flatten, freshNamer, usedNames } from './flatten.js';
 import { type FnRow, FUNCTIONS, fn, foldsOnLiterals, reduceNumbers } from './functions.js';
 import { hashList, hashListHex, hashNumbers } from './hash.js';
 
-/** Names of the state slots whose incoming value reaches the update. */
-export function liveSlots(p: Program): Set<string> {
-  return deadAnalysis(p, true).liveSlots;
-}
-
 function deadAnalysis(p: Program, stateFlow: boolean): { keep: boolean[]; liveSlots: Set<string> } {
   const slots = stateSlots(p).map((q) => q.name);
   let live = new Set<string>(stateFlow ? [] : slots);
@@ -185,6 +180,19 @@ class Builder {
   }
 }
 
+/** Nodes reachable from the roots. Without recursion: a chain of statements is as deep as the program is long. */
+function reachable(roots: readonly Node[]): Set<Node> {
+  const seen = new Set<Node>();
+  const stack = [...roots];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (n.kind === 'call') stack.push(...n.args);
+  }
+  return seen;
+}
+
 export function valueGraph(program: Program): ValueGraph {
   const p = flatten(program);
   const b = new Builder();
@@ -219,14 +227,7 @@ export function valueGraph(program: Program): ValueGraph {
   const slotNode = new Map(slots.map((q) => [q.name, b.param(q.name, slotIndex(q), q.init)]));
   let live = new Set<string>();
   for (;;) {
-    const seen = new Set<Node>();
-    const visit = (n: Node) => {
-      if (seen.has(n)) return;
-      seen.add(n);
-      if (n.kind === 'call') n.args.forEach(visit);
-    };
-    visit(rets[0]!);
-    slots.forEach((q, i) => live.has(q.name) && visit(rets[i + 1]!));
+    const seen = reachable([rets[0]!, ...slots.flatMap((q, i) => (live.has(q.name) ? [rets[i + 1]!] : []))]);
     const next = new Set(slots.filter((q) => seen.has(slotNode.get(q.name)!)).map((q) => q.name));
     if (next.size === live.size) break;
     live = next;
@@ -251,13 +252,7 @@ export function simplifyGraph(g: ValueGraph): Program {
   const roots: Node[] = [g.returns[0]!, ...g.returns.slice(1).filter((r): r is Node => r !== null)];
 
   // Call nodes reachable from the roots, in their original order.
-  const reach = new Set<Node>();
-  const visit = (n: Node) => {
-    if (reach.has(n)) return;
-    reach.add(n);
-    if (n.kind === 'call') n.args.forEach(visit);
-  };
-  roots.forEach(visit);
+  const reach = reachable(roots);
   const calls = [...reach].filter((n): n is Extract<Node, { kind: 'call' }> => n.kind === 'call').sort((a, b) => a.order - b.order);
 
   // Last use of each node: the index of the last statement reading it, or

@@ -95,8 +95,23 @@ run)
   ./node gpu-report.cjs . | tee "$out/device-check.txt"
   tar -cf "$out/search.tar" s-*.json s-*.err 2>/dev/null || true
   ;;
+flags)
+  # Tuning: one standard-suite candidate on webgpu under each OPTEVO_TF_FLAGS given (JSON objects), one after another.
+  shift
+  out=${OUT:-$PWD/.device/out}
+  mkdir -p "$out"
+  work=/tmp/optevo-device && rm -rf "$work" && mkdir -p "$work"
+  xz -dc .device/payload.tar.xz | tar -C "$work" -xf -
+  for f in .device/debs/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
+  ldconfig || true
+  cd "$work"
+  set +e
+  for flags in "$@"; do
+    OPTEVO_TF_FLAGS=$flags timeout 120 ./node gpu.cjs suite --backend webgpu 2>&1 | grep -v '^Warning\|CheckVkSuccessImpl' | tee -a "$out/flags.txt"
+  done
+  ;;
 *)
-  echo "usage: scripts/device-check.sh prepare|run" >&2
+  echo "usage: scripts/device-check.sh prepare|run|flags JSON..." >&2
   exit 1
   ;;
 esac

@@ -11,24 +11,15 @@
 export class ProgramCache {
   private readonly byHash = new Map<string, number>();
   private readonly byFingerprint = new Map<string, number>();
-  hits = 0;
-  lookups = 0;
 
   /** The earliest trained child with this hash or fingerprint, if any. */
   lookup(hash: string, fingerprint: string): number | undefined {
-    this.lookups++;
-    const id = this.byHash.get(hash) ?? this.byFingerprint.get(fingerprint);
-    if (id !== undefined) this.hits++;
-    return id;
+    return this.byHash.get(hash) ?? this.byFingerprint.get(fingerprint);
   }
 
   /** Records a child that will be trained. Earlier entries win. */
   add(id: number, hash: string, fingerprint: string): void {
     if (!this.byHash.has(hash)) this.byHash.set(hash, id);
     if (!this.byFingerprint.has(fingerprint)) this.byFingerprint.set(fingerprint, id);
-  }
-
-  get size(): number {
-    return this.byHash.size;
   }
 }

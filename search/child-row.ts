@@ -8,7 +8,8 @@
  */
 import { z } from 'zod';
 import { formatZodError } from './config.js';
-import type { Analysis, ChildRecord, ChildStatus, MutationKind, SuiteResult } from './types.js';
+import { MUTATION_KINDS, type Analysis, type ChildRecord, type ChildStatus, type MutationKind, type SuiteResult } from './types.js';
+import { errorMessage } from '../dsl/errors.js';
 
 /** The `children` table's columns (suite results as JSON text). */
 export interface ChildRow {
@@ -34,7 +35,6 @@ export interface ChildRow {
 }
 
 const STATUSES: readonly ChildStatus[] = ['ok', 'pruned', 'cached', 'invalid', 'failed'];
-const MUTATIONS: readonly MutationKind[] = ['insert', 'delete', 'modify', 'seed'];
 
 const num = z.number().nullable();
 const TaskResultSchema = z
@@ -68,7 +68,7 @@ export function suiteFromJson(text: string, what: string): SuiteResult {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${what}: not JSON (${(e as Error).message})`);
+    throw new Error(`${what}: not JSON (${errorMessage(e)})`);
   }
   const r = SuiteResultSchema.safeParse(value);
   if (!r.success) throw new Error(formatZodError(r.error, `${what}.`));
@@ -80,7 +80,7 @@ export function childFromRow(r: ChildRow): ChildRecord {
   const where = `child ${r.id}`;
   const bad = (field: string, why: string) => new Error(`${where}: ${field} ${why}`);
   if (!STATUSES.includes(r.status as ChildStatus)) throw bad('status', `is '${r.status}', not one of ${STATUSES.join(', ')}`);
-  if (!MUTATIONS.includes(r.mutation as MutationKind)) throw bad('mutation', `is '${r.mutation}', not one of ${MUTATIONS.join(', ')}`);
+  if (!(MUTATION_KINDS as readonly string[]).includes(r.mutation)) throw bad('mutation', `is '${r.mutation}', not one of ${MUTATION_KINDS.join(', ')}`);
   const quick = r.quick ? suiteFromJson(r.quick, `${where} quick`) : null;
   const standard = r.standard ? suiteFromJson(r.standard, `${where} standard`) : null;
   const base = {

@@ -6,10 +6,9 @@
  * stored settings.
  */
 import { z } from 'zod';
-import { defaultsOf, read, schemaOf, type DefaultContext, type Setting } from './settings.js';
+import { SettingError, defaultsOf, read, schemaOf, type DefaultContext, type Reader, type Setting } from './settings.js';
 
-export const MUTATION_KINDS = ['insert', 'delete', 'modify'] as const;
-export type MutationOp = (typeof MUTATION_KINDS)[number];
+export type { MutationOp } from './types.js';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -23,6 +22,16 @@ export const MutationWeightsSchema = z
   .refine((w) => w.insert + w.delete + w.modify > 0, { message: 'at least one mutation weight must be positive' });
 
 export type MutationWeights = z.infer<typeof MutationWeightsSchema>;
+
+/** Learning-rate multipliers: an empty `--lrs ''` is a mistake, not a request for no rates. */
+const rates: Reader = {
+  ...read.numbers,
+  read: (raw, where) => {
+    const out = read.numbers.read(raw, where) as number[];
+    if (out.length === 0 && typeof raw === 'string') throw new SettingError(`${where}: give at least one learning-rate multiplier (or leave the setting out for the default sweep)`);
+    return out;
+  },
+};
 
 const run = <const S extends Omit<Setting, 'scope'>>(row: S) => ({ ...row, scope: 'run' as const });
 
@@ -132,7 +141,7 @@ export const RUN_SETTINGS = [
     key: 'lrs',
     arg: '<list>',
     help: 'learning-rate multipliers swept per task',
-    read: read.numbers,
+    read: rates,
     schema: z.array(z.number().positive()),
     default: { value: [], text: "the evaluator's sweep" },
   }),

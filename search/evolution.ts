@@ -27,7 +27,8 @@ import { chooseParent, mutantOffspring, prepareOffspring, SearchFault, seedOffsp
 import { commitChild, withLeader, type Leader, type RunState } from './commit.js';
 import type { SearchHandle } from './handle.js';
 import type { HurdleMember } from './hurdle.js';
-import { errorMessage, evalJob, faultRecord, judge, runJob, STOP, type Bred, type Stop } from './judge.js';
+import { errorMessage } from '../dsl/errors.js';
+import { EnvironmentFault, evalJob, faultRecord, judge, runJob, STOP, type Bred, type Stop } from './judge.js';
 import { MetavalQueue } from './metaval.js';
 import { makeMutator, type Mutator } from './mutate.js';
 import { prepare as defaultPrepare, type Preparer } from './prepare.js';
@@ -46,6 +47,7 @@ import {
 } from './types.js';
 
 export { SearchFault, withStateSlots } from './breed.js';
+export { EnvironmentFault } from './judge.js';
 
 export interface SearchDeps {
   store: RunStore;
@@ -97,6 +99,8 @@ class Search {
   private openGate: () => void = () => {};
   private stopping = false;
   private signalStop: (v: Stop) => void = () => {};
+  /** The first failure of the environment: it ends the run (see environmentFault). */
+  private fault: EnvironmentFault | null = null;
   private readonly stopped: Promise<Stop>;
   private readonly sessionStart: number;
   private baseElapsed = 0;
@@ -257,6 +261,7 @@ class Search {
     } else {
       await this.metaval.drain(this.stopped);
     }
+    if (this.fault) throw this.fault;
     const finished = this.state.counters.committed >= budget && !this.stopping;
     await this.store.setStatus(finished ? 'done' : 'stopped');
     const stats = this.stats();
@@ -370,6 +375,7 @@ class Search {
     try {
       rec = await judge(b, { config: this.cfg(), run: (job) => this.runJob(job), scoreOf: (id) => this.scoreOf(id), now: this.now });
     } catch (e) {
+      if (e instanceof EnvironmentFault) return this.environmentFault(e);
       // A bug while judging a child ends that child as `failed`, not the run.
       const reason = `internal fault: ${errorMessage(e)}`;
       this.log('error', `child ${b.id}: ${reason}`);
@@ -377,6 +383,22 @@ class Search {
     }
     if (rec === STOP) return new Promise<ChildRecord>(() => {});
     return rec;
+  }
+
+  /**
+   * The machine, not the program, failed to judge a child: recording it as the
+   * program's failure would change the run for good. The run stops instead,
+   * keeping every child committed before it, and says why; a resume judges
+   * the child again.
+   */
+  private environmentFault(e: EnvironmentFault): Promise<ChildRecord> {
+    this.fault ??= e;
+    if (!this.stopping) {
+      this.stopping = true;
+      this.signalStop(STOP);
+      this.openGate();
+    }
+    return new Promise<ChildRecord>(() => {}); // never committed
   }
 
   /** The score of an earlier child: committed, or waited for. */

@@ -11,7 +11,7 @@
  * The search starts on the next turn of the event loop, so a subscriber added
  * right after `startSearch` sees the `start` event.
  */
-import type { SearchListener, SearchStats } from './types.js';
+import type { LogLevel, SearchListener, SearchStats } from './types.js';
 
 export interface SearchHandle {
   /** The run's name and directory. */
@@ -33,7 +33,7 @@ export interface SearchHandle {
    * Reports a line from outside the loop (the executor's workers): subscribers
    * get a `log` event; warnings and errors are also kept in the run's log.
    */
-  log(level: 'info' | 'warn' | 'error', message: string, worker?: number): void;
+  log(level: LogLevel, message: string, worker?: number): void;
   /** The counters right now. */
   stats(): SearchStats;
   /** Resolves with the final counters when the run ends (budget reached or stopped); rejects on an internal fault. */

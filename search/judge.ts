@@ -3,9 +3,14 @@
  * or equivalent to an earlier child), then the quick suite, the hurdle, and
  * the standard suite. A failing program is a score (`failed`), never a fault
  * of the search. An evaluation whose worker crashed is run once more, and so
- * is one that timed out, except in meta-validation.
+ * is one that timed out, except in meta-validation. An evaluation that still
+ * fails is the machine's failure, not the program's (no backend, a time-out,
+ * a crash, an exception outside the program's training): `EnvironmentFault`,
+ * which stops the run without recording anything for the child.
  */
+import { errorMessage } from '../dsl/errors.js';
 import type { SearchConfig } from './config.js';
+import { SearchFault } from './breed.js';
 import { passes, type Hurdle } from './hurdle.js';
 import type { Prepared } from './prepare.js';
 import type { ChildRecord, EvalJob, EvalOutcome, Executor, MutationKind, SuiteName, SuiteResult } from './types.js';
@@ -101,13 +106,10 @@ export async function judge(b: Bred, ctx: JudgeContext): Promise<ChildRecord | S
       ms: 0,
     };
   }
-  // Timings: evaluation time as the workers report it, not time spent queued.
-  const t0 = ctx.now();
-  const wall = () => ctx.now() - t0;
   const source = v.prepared.simplified;
   const q = await ctx.run(evalJob(ctx.config, v.id, source, 'quick'));
   if (q === STOP) return STOP;
-  if (!q.ok) return failedRecord(v, q.reason, null, null, wall());
+  if (!q.ok) throw new EnvironmentFault(v.id, 'quick', q.reason);
   const quick = q.result;
   if (!isScore(quick.fitness)) return failedRecord(v, quick.failure ?? 'no finite fitness', quick, null, quick.ms);
   if (ctx.config.suite === 'quick') return okRecord(v, quick.fitness, quick, null, quick.ms);
@@ -115,11 +117,26 @@ export async function judge(b: Bred, ctx: JudgeContext): Promise<ChildRecord | S
     return { ...recordBase(v), ...analysis(v), status: 'pruned', fitness: quick.fitness + v.hurdle.offset, quick, standard: null, cachedFrom: null, failure: null, ms: quick.ms };
   const s = await ctx.run(evalJob(ctx.config, v.id, source, 'standard'));
   if (s === STOP) return STOP;
-  if (!s.ok) return failedRecord(v, s.reason, quick, null, wall());
+  if (!s.ok) throw new EnvironmentFault(v.id, 'standard', s.reason);
   const standard: SuiteResult = s.result;
   const ms = quick.ms + standard.ms;
   if (!isScore(standard.fitness)) return failedRecord(v, standard.failure ?? 'no finite fitness', quick, standard, ms);
   return okRecord(v, standard.fitness, quick, standard, ms);
+}
+
+/** A child could not be judged because of the machine, not the program: the run stops, and a resume judges it again. */
+export class EnvironmentFault extends SearchFault {
+  constructor(
+    readonly childId: number,
+    readonly suite: SuiteName,
+    readonly reason: string,
+  ) {
+    super(
+      `child ${childId} could not be judged (${suite} suite): ${reason}. This is a fault of the machine or the settings, not of the program: ` +
+        'nothing was recorded for it, and a resume (--resume, where --backend, --workers and --eval-timeout may change) judges it again',
+    );
+    this.name = 'EnvironmentFault';
+  }
 }
 
 /** A bug while judging a child ends that child as `failed`, not the run. */
@@ -150,9 +167,4 @@ function okRecord(b: Valid, fitness: number, quick: SuiteResult, standard: Suite
 
 export function isScore(x: number | null | undefined): x is number {
   return typeof x === 'number' && Number.isFinite(x);
-}
-
-/** The message of anything thrown. */
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

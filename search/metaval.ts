@@ -6,7 +6,8 @@
  * that with two or more workers the search keeps judging children meanwhile.
  * A request survives a stop: the store keeps it pending and a resume runs it.
  */
-import { errorMessage, isScore, STOP, type Stop } from './judge.js';
+import { errorMessage } from '../dsl/errors.js';
+import { isScore, STOP, type Stop } from './judge.js';
 import type { Awaitable } from './run-store.js';
 import { trainedText, type ChildRecord, type EvalJob, type EvalOutcome, type LogLevel, type SearchEvent, type SuiteResult } from './types.js';
 

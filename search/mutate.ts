@@ -13,7 +13,8 @@
 import { type Assign, type Expr, type Program, namesIn, roleOf, stateSlots, stripPositions } from '../dsl/ast.js';
 import { FUNCTIONS, fn, type FnRow, type Kind } from '../dsl/functions.js';
 import { formatNumber, printExpr } from '../dsl/print.js';
-import type { MutationOp, MutationWeights } from './config.js';
+import type { MutationWeights } from './config.js';
+import { MUTATION_OPS, type MutationOp } from './types.js';
 import type { Rng } from './rng.js';
 
 export interface Mutation {
@@ -51,7 +52,7 @@ export function makeMutator(opts: MutatorOptions): Mutator {
 
   return (parent, rng) => {
     const p = copy(parent);
-    const ops: MutationOp[] = ['insert', 'delete', 'modify'];
+    const ops: readonly MutationOp[] = MUTATION_OPS;
     let op = ops[rng.weighted(ops.map((o) => opts.weights[o]))]!;
     // At the size limit an insertion becomes a modification; an empty body can only grow.
     if (op === 'insert' && p.body.length >= opts.maxStatements) op = 'modify';

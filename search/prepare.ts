@@ -5,7 +5,7 @@
  */
 import type { Program } from '../dsl/ast.js';
 import { analyze } from '../dsl/analyze.js';
-import { DslError } from '../dsl/errors.js';
+import { errorMessage, DslError } from '../dsl/errors.js';
 import { print } from '../dsl/print.js';
 
 export type Prepared =
@@ -19,7 +19,9 @@ export const prepare: Preparer = (p) => {
     const a = analyze(p);
     return { ok: true, simplified: print(a.simplified, { noHeader: true }), hash: a.hash, fingerprint: a.fingerprint, size: a.size };
   } catch (e) {
-    if (e instanceof DslError) return { ok: false, reason: e.message };
-    return { ok: false, reason: `checker fault: ${(e as Error)?.message ?? String(e)}` };
+    // The bare reason: a place in a generated program means nothing on the leaderboard.
+    if (e instanceof DslError) return { ok: false, reason: e.reason };
+    // A fault of the checker itself is no verdict on the program: it must not be stored as one.
+    throw new Error(`checker fault: ${errorMessage(e)}`);
   }
 };

@@ -88,7 +88,15 @@ export const read = {
   /** `a,b,c` or a JSON array. */
   list: { file: z.union([z.array(z.string()), z.string()]), read: (raw) => list(raw) } satisfies Reader,
   /** `0.1,1,10` or a JSON array of numbers. */
-  numbers: { file: z.union([z.array(z.number()), z.string()]), read: (raw, where) => list(raw).map((s) => number(s, where)) } satisfies Reader,
+  numbers: {
+    file: z.union([z.array(z.number()), z.string()]),
+    read: (raw, where) => {
+      const xs = list(raw).map((s) => number(s, where));
+      // An empty string is almost always a shell variable that was not set: say so rather than take the default.
+      if (xs.length === 0 && typeof raw === 'string') throw new SettingError(`${where}: give at least one number (or leave the setting out for its default)`);
+      return xs;
+    },
+  } satisfies Reader,
   /** `a=1,b=2` or a JSON object of numbers. */
   weights: {
     file: z.union([z.record(z.string(), z.number()), z.string()]),

@@ -33,11 +33,13 @@
 import { statsOf } from './stats.js';
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { type ChildRecord, type ChildStatus, type Counters, type LogLevel, type Member, type SearchStats, type SuiteResult, ZERO_COUNTERS } from './types.js';
 import { parseSearchConfig, type SearchConfig } from './config.js';
 import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
 import { analysisColumns, childFromRow, type ChildRow } from './child-row.js';
+import { errorMessage } from '../dsl/errors.js';
 
 export type { Commit, RunStatus, SeedSource } from './run-store.js';
 
@@ -51,6 +53,26 @@ export class StoreError extends Error {
     super(message);
     this.name = 'StoreError';
   }
+}
+
+/** SQLite could not read or write the file in place for want of permission (not damage). */
+class InPlaceReadFailed extends Error {}
+
+function isPermissionFault(e: unknown): boolean {
+  const code = String((e as { code?: unknown })?.code ?? '');
+  return /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code);
+}
+
+/** Why this process cannot write the run (its folder or database), or undefined. */
+function unwritable(file: string): string | undefined {
+  for (const p of [path.dirname(file), file]) {
+    try {
+      fs.accessSync(p, fs.constants.W_OK);
+    } catch (e) {
+      return `${p}: ${(e as NodeJS.ErrnoException).code === 'EROFS' ? 'read-only file system' : 'permission denied'}`;
+    }
+  }
+  return undefined;
 }
 
 /** A run as this store keeps it: the search's `RunInfo` and where the file is. */
@@ -170,6 +192,8 @@ export class SqliteRunStore implements RunStore {
   readonly dir: string;
   readonly file: string;
   readonly readonly: boolean;
+  /** Removes the private copy a read-only open made, if any. */
+  private cleanup: (() => void) | undefined;
 
   private constructor(db: Database.Database, file: string, readonly: boolean) {
     this.db = db;
@@ -201,15 +225,54 @@ export class SqliteRunStore implements RunStore {
     return store;
   }
 
-  /** Opens an existing run (a directory, its `run.db`, or a name under `runs/`: see `resolveRunPath`). */
+  /**
+   * Opens an existing run (a directory, its `run.db`, or a name under `runs/`:
+   * see `resolveRunPath`). Read-only opens never write; where SQLite cannot
+   * read a WAL database in place (a folder the user may not write), they read
+   * a private copy. Opening for writing says plainly when the run is read-only.
+   */
   static open(run: string, opts: { readonly?: boolean; runDir?: string } = {}): SqliteRunStore {
     const { file } = resolveRunPath(run, opts.runDir);
     const readonly = opts.readonly ?? false;
+    if (!readonly) {
+      const denied = unwritable(file);
+      if (denied) throw new StoreError(`run ${path.dirname(file)} is read-only (${denied}): it can be shown and exported, not resumed`);
+    }
+    try {
+      return SqliteRunStore.openFile(file, file, readonly);
+    } catch (e) {
+      if (readonly && e instanceof InPlaceReadFailed) return SqliteRunStore.openCopy(file);
+      if (e instanceof InPlaceReadFailed) throw new StoreError(`run ${path.dirname(file)} is read-only (${e.message}): it can be shown and exported, not resumed`);
+      throw e;
+    }
+  }
+
+  /** Reads a copy of the database (and its WAL) in a private temporary folder, removed on close. */
+  private static openCopy(file: string): SqliteRunStore {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-read-'));
+    try {
+      const copy = path.join(tmp, DB_FILE);
+      fs.copyFileSync(file, copy);
+      if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
+      const store = SqliteRunStore.openFile(copy, file, true);
+      store.cleanup = () => fs.rmSync(tmp, { recursive: true, force: true });
+      return store;
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      if (e instanceof InPlaceReadFailed) throw new StoreError(`cannot read run ${file}: ${e.message}`);
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(`cannot read run ${file}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Opens the database at `actual`; messages and `dir` name `file`, where the run lives. */
+  private static openFile(actual: string, file: string, readonly: boolean): SqliteRunStore {
     let db: Database.Database;
     try {
-      db = new Database(file, { readonly, fileMustExist: true });
+      db = new Database(actual, { readonly, fileMustExist: true });
     } catch (e) {
-      throw new StoreError(`cannot open run ${file}: ${(e as Error).message}`);
+      if (isPermissionFault(e)) throw new InPlaceReadFailed(errorMessage(e));
+      throw new StoreError(`cannot open run ${file}: ${errorMessage(e)}`);
     }
     const store = new SqliteRunStore(db, file, readonly);
     try {
@@ -228,13 +291,27 @@ export class SqliteRunStore implements RunStore {
     } catch (e) {
       db.close();
       if (e instanceof StoreError) throw e;
-      throw new StoreError(`corrupt run ${file}: ${(e as Error).message}`);
+      // Permission faults are not damage: never call a healthy run corrupt.
+      if (isPermissionFault(e)) throw new InPlaceReadFailed(errorMessage(e));
+      throw new StoreError(`corrupt run ${file}: ${errorMessage(e)}`);
     }
     return store;
   }
 
   close(): void {
+    // A writer leaves the run as one self-contained file (no -wal, no -shm), so that
+    // readers, copies and read-only folders need nothing else; if a reader is still
+    // attached, the switch waits for the next close.
+    if (this.db.open && !this.readonly) {
+      try {
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // busy: stays in WAL mode, which SQLite reads as well
+      }
+    }
     if (this.db.open) this.db.close();
+    this.cleanup?.();
+    this.cleanup = undefined;
   }
 
   /** A checked record from a row: a row no search could have written is a `StoreError` naming the run and the child. */
@@ -242,7 +319,7 @@ export class SqliteRunStore implements RunStore {
     try {
       return childFromRow(r);
     } catch (e) {
-      throw new StoreError(`corrupt run ${this.file}: ${(e as Error).message}`);
+      throw new StoreError(`corrupt run ${this.file}: ${errorMessage(e)}`);
     }
   };
 
@@ -255,7 +332,8 @@ export class SqliteRunStore implements RunStore {
 
   info(): SqliteRunInfo {
     return {
-      name: this.meta<string>('name') ?? path.basename(this.dir),
+      // The folder is the name: a copied or renamed run is found, and shown, by its folder.
+      name: path.basename(path.resolve(this.dir)),
       dir: this.dir,
       file: this.file,
       createdAt: this.meta<string>('created') ?? '',
@@ -478,22 +556,7 @@ export class SqliteRunStore implements RunStore {
     this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(JSON.stringify(c), 'config');
   }
 
-  /** Adds time spent in this session to the stored total. */
-  addElapsed(ms: number): void {
-    const c = this.counters();
-    this.writeCounters({ ...c, elapsedMs: c.elapsedMs + ms });
-  }
-
-  log(level: LogRow['level'], message: string): void {
+  log(level: LogLevel, message: string): void {
     this.db.prepare('INSERT INTO log (at, level, message) VALUES (?, ?, ?)').run(new Date().toISOString(), level, message);
-  }
-
-  /** Hashes and fingerprints of committed children that were trained (the cache's contents). */
-  trainedKeys(): { id: number; hash: string; fingerprint: string }[] {
-    return this.db.prepare("SELECT id, hash, fingerprint FROM children WHERE status IN ('ok', 'pruned', 'failed') ORDER BY id").all() as {
-      id: number;
-      hash: string;
-      fingerprint: string;
-    }[];
   }
 }

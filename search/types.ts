@@ -15,7 +15,13 @@ export type ChildStatus =
   | 'invalid' // failed the checker: never trained
   | 'failed'; // NaN, infinity, divergence, exception, time-out or worker crash
 
-export type MutationKind = 'insert' | 'delete' | 'modify' | 'seed' | 'restart';
+/** What a mutation does to a program. */
+export const MUTATION_OPS = ['insert', 'delete', 'modify'] as const;
+export type MutationOp = (typeof MUTATION_OPS)[number];
+
+/** How a child came to be: a mutation, or a seed program as it is. */
+export const MUTATION_KINDS = [...MUTATION_OPS, 'seed'] as const;
+export type MutationKind = (typeof MUTATION_KINDS)[number];
 
 /** One task's result for one program. */
 export interface TaskResult {
@@ -165,6 +171,11 @@ export type ChildRecord =
 /** The program text that was (or would have been) trained: the simplified form, or the source of an invalid child. */
 export function trainedText(c: ChildRecord): string {
   return c.status === 'invalid' ? c.source : c.simplified;
+}
+
+/** The tasks a child is ranked by: the standard suite's if it ran, else the quick suite's. */
+export function rankedTasks(c: ChildRecord): TaskResult[] {
+  return (c.standard ?? c.quick)?.tasks ?? [];
 }
 
 /** Statements in the trained program (0 for an invalid child, which has none). */

@@ -9,10 +9,9 @@
  * API names so that `optimizers.NAME(...)` is typed, and the tests check that
  * the two agree.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Program } from '../dsl/ast.js';
 import { parse } from '../dsl/parse.js';
+import { readSeedFile, seedFilePath } from './source.js';
 
 export interface SeedRow {
   /** The name users call: `optimizers.NAME`, `optevo seeds NAME`. */
@@ -53,27 +52,9 @@ export function isSeedName(name: string): name is SeedName {
   return (seedNames as readonly string[]).includes(name);
 }
 
-export function seedRow(name: SeedName): SeedRow {
-  return SEEDS.find((s) => s.name === name)!;
-}
-
 /** `weight_decay` (a program's name) -> `weightDecay` (the API's name). */
 export function camelCase(snake: string): string {
   return snake.replace(/_+([\p{L}\p{N}])/gu, (_, c: string) => c.toUpperCase());
-}
-
-let dir: URL | undefined;
-/**
- * The folder of the `.opt` files: beside this module when it runs from source,
- * `../../seeds/` when it runs as `dist/seeds/index.js` (tsc does not copy them).
- */
-function seedDir(): URL {
-  if (dir) return dir;
-  for (const rel of ['./', '../../seeds/']) {
-    const candidate = new URL(rel, import.meta.url);
-    if (existsSync(fileURLToPath(new URL('sgd.opt', candidate)))) return (dir = candidate);
-  }
-  throw new Error(`optevo: the seed programs (seeds/*.opt) are missing beside ${fileURLToPath(import.meta.url)}`);
 }
 
 function unknownSeed(name: string): Error {
@@ -83,7 +64,7 @@ function unknownSeed(name: string): Error {
 /** Path of a seed's `.opt` file. */
 export function seedPath(name: string): string {
   if (!isSeedName(name)) throw unknownSeed(name);
-  return fileURLToPath(new URL(`${name}.opt`, seedDir()));
+  return seedFilePath(`${name}.opt`);
 }
 
 const sources = new Map<string, string>();
@@ -91,7 +72,8 @@ const sources = new Map<string, string>();
 export function seedSource(name: string): string {
   let s = sources.get(name);
   if (s === undefined) {
-    s = readFileSync(seedPath(name), 'utf8');
+    if (!isSeedName(name)) throw unknownSeed(name);
+    s = readSeedFile(`${name}.opt`);
     sources.set(name, s);
   }
   return s;
@@ -118,4 +100,20 @@ export function seedHparams(name: string): Record<string, number> {
 /** The first line of a seed's header comment: what `optevo seeds` shows. */
 export function seedSummary(name: string): string {
   return seedProgram(name).header[0] ?? name;
+}
+
+const files = new Map<string, Program>();
+/**
+ * A program from a file under `seeds/` that is not a seed of the search: the
+ * library's variants (`variants/adamax.opt`) and tf.train's conventions
+ * (`tfjs/adagrad.opt`). One shared, read-only value per file.
+ */
+export function seedFileProgram(file: string): Program {
+  let p = files.get(file);
+  if (p === undefined) {
+    if (!/^(?:variants|tfjs)\/[A-Za-z0-9]+\.opt$/.test(file)) throw new Error(`not a program file of the library: '${file}'`);
+    p = parse(readSeedFile(file), { file: `seeds/${file}` });
+    files.set(file, p);
+  }
+  return p;
 }

@@ -83,6 +83,30 @@ export function forbidSyncReads(): void {
   }
 }
 
+/**
+ * tfjs flags from OPTEVO_TF_FLAGS, a JSON object such as
+ * `{"WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE": 64}`: for tuning a backend on a
+ * machine (they apply in worker threads too). A flag tfjs does not know is
+ * an error, as is anything but a JSON object of numbers, booleans and strings.
+ */
+export function applyFlags(json: string | undefined): void {
+  if (json === undefined || json.trim() === '') return;
+  let flags: unknown;
+  try {
+    flags = JSON.parse(json);
+  } catch {
+    throw new Error(`OPTEVO_TF_FLAGS: not JSON: ${json.slice(0, 80)}`);
+  }
+  if (flags === null || typeof flags !== 'object' || Array.isArray(flags)) throw new Error('OPTEVO_TF_FLAGS: expected a JSON object of tfjs flags');
+  const known = tf.env().getFlags();
+  const registry = (tf.env() as unknown as { flagRegistry: Record<string, unknown> }).flagRegistry;
+  for (const [k, v] of Object.entries(flags)) {
+    if (!(k in known) && !(k in registry)) throw new Error(`OPTEVO_TF_FLAGS: tfjs has no flag '${k}'`);
+    if (typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'string') throw new Error(`OPTEVO_TF_FLAGS: '${k}' must be a number, boolean or string`);
+    tf.env().set(k, v as never);
+  }
+}
+
 async function select(requested: BackendName): Promise<BackendInfo> {
   tf.env().set('PROD', true);
   if (process.env.OPTEVO_NO_SYNC_READS === '1') forbidSyncReads();
@@ -91,6 +115,7 @@ async function select(requested: BackendName): Promise<BackendInfo> {
     const tfBackend = name === 'tensorflow' ? 'tensorflow' : name;
     if (!(await tf.setBackend(tfBackend))) throw new Error(`tfjs could not start the ${tfBackend} backend`);
     await tf.ready();
+    applyFlags(process.env.OPTEVO_TF_FLAGS);
     const why = skipped.length ? ` (${skipped.join('; ')})` : '';
     return { requested, name, tfBackend, detail: detail + why, tf };
   };

@@ -37,6 +37,7 @@ import { DEFAULT_MONITOR } from './train/monitor.js';
 import type { RunResult, TrainSettings } from './train/settings.js';
 import type { Schedule } from './train/schedule.js';
 import { type SweepKind, trainTfTask } from './train/tf-trainer.js';
+import { errorMessage } from '../dsl/errors.js';
 
 /** Rates swept by default: 1e-4 to 10^-0.5, half a decade apart (8 rates). */
 export const DEFAULT_LRS: readonly number[] = [1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-2, 3.16e-2, 1e-1, 3.16e-1];
@@ -104,10 +105,6 @@ const referenceCache = new Map<string, RefEntry>();
 const customIds = new WeakMap<Task, number>();
 let nextCustomId = 1;
 
-export function clearReferenceCache(): void {
-  referenceCache.clear();
-}
-
 export async function evaluate(program: Program | string, opts: EvaluateOptions = {}): Promise<Evaluation> {
   const t0 = performance.now();
   const p = typeof program === 'string' ? parse(program) : program;
@@ -136,7 +133,6 @@ export async function evaluate(program: Program | string, opts: EvaluateOptions 
 
 /** The executor's entry point: one job, a SuiteResult with exactly the shared fields. */
 export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', registry?: TaskRegistry): Promise<SuiteResult> {
-  const t0 = performance.now();
   let e: Evaluation;
   try {
     e = await evaluate(parse(job.source), {
@@ -149,7 +145,11 @@ export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', r
       ...(registry ? { registry } : {}),
     });
   } catch (err) {
-    return { suite: job.suite, fitness: null, tasks: [], ms: performance.now() - t0, failure: String((err as Error)?.message ?? err).split('\n')[0]! };
+    // The program's own failures (NaN, divergence, errors in its steps) are
+    // scored inside evaluate; what escapes it is the surroundings' (task
+    // data, a user's tasks module, the backend) and must not become the
+    // program's score: the executor reports it as a failed evaluation.
+    throw new Error(errorMessage(err).split('\n')[0]!);
   }
   return toSuiteResult(e, job.suite);
 }
@@ -258,6 +258,9 @@ async function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string
         ? { lr: rb.lr, loss: rb.loss, metric: rb.metric, ms: performance.now() - r0 }
         : { lr: null, loss: null, metric: null, failure: rs.runs[0]?.failure ?? 'failed', ms: performance.now() - r0 };
       referenceCache.set(key, reference);
+      // Every score on this task is measured against the reference: say so once when it has none
+      // (in a worker, this reaches the run log as a warning).
+      if (reference.loss === null) console.warn(referenceFailedNote(task.name, reference.failure));
     }
   }
   const failure = best ? undefined : summariseFailures(sw.runs);
@@ -280,7 +283,12 @@ async function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string
   if (best?.plateauAt !== undefined) out.plateauAt = best.plateauAt;
   if (sw.batched !== undefined) out.batched = sw.batched;
   if (sw.note) out.note = sw.note;
+  if (reference && reference.loss === null) out.note = [referenceFailedNote(task.name, reference.failure), out.note].filter((x) => x).join('; ');
   return out;
+}
+
+function referenceFailedNote(task: string, failure: string | undefined): string {
+  return `the reference ${REFERENCE} failed on task '${task}' at every rate (${failure ?? 'no finite loss'}): its scores compare with a failed run`;
 }
 
 function customId(t: Task): number {

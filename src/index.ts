@@ -1,9 +1,14 @@
 /**
- * The public entry of `optevo`: a plain list of re-exports.
+ * The public entry of `optevo`: the optimizer library, and the search's
+ * tasks, evaluation and backends.
  */
-export { optimizers, createOptimizer } from './optimizers.js';
-export type { OptimizerOptions, SeedHparams, SeedOptimizers } from './optimizers.js';
-export { ProgramOptimizer } from './optimizer.js';
+// The optimizer library (language, seeds, the tf.Optimizer adapter and its
+// wrappers) is its own package, @optevo/optimizers; optevo gives all of it.
+export * from '@optevo/optimizers';
+
+// The second-order optimizers need the whole of tfjs, so they live in optevo:
+// its `optimizers` (taking precedence over the library's) adds them.
+export { optimizers } from './all-optimizers.js';
 export { NewtonOptimizer, NEWTON_DEFAULTS } from './second-order/newton.js';
 export type { NewtonHparams, NewtonStep } from './second-order/newton.js';
 export { HessianFreeOptimizer, HESSIAN_FREE_DEFAULTS } from './second-order/hessian-free.js';
@@ -11,23 +16,6 @@ export type { HessianFreeHparams, HessianFreeStep, Curvature } from './second-or
 export { splitLoss, withCurvatureBatch, BUILTIN_LOSSES } from './second-order/split-loss.js';
 export type { SplitLoss, BuiltinLoss } from './second-order/split-loss.js';
 export { COST as SECOND_ORDER_COST } from './second-order/curvature.js';
-export type { NamedTensor, ProgramOptimizerOptions, Schedule } from './optimizer.js';
-export { SEEDS, seedNames, isSeedName, seedSource, seedProgram, seedHparams, seedSummary } from '../seeds/index.js';
-export type { SeedName, SeedRow } from '../seeds/index.js';
-export { parse as parseProgram } from '../dsl/parse.js';
-export { print as printProgram } from '../dsl/print.js';
-export { DslError } from '../dsl/errors.js';
-export type { Program } from '../dsl/ast.js';
-export { check as checkProgram } from '../dsl/check.js';
-export { simplify as simplifyProgram } from '../dsl/simplify.js';
-export { analyze as analyzeProgram } from '../dsl/analyze.js';
-export type { Analysis } from '../dsl/analyze.js';
-export { structuralHash, functionalFingerprint } from '../dsl/fingerprint.js';
-export { interpreter } from '../dsl/interpret.js';
-export type { Interpreter, RefState } from '../dsl/interpret.js';
-export { compile as compileProgram } from '../dsl/compile.js';
-export type { CompiledProgram, CompileOptions } from '../dsl/compile.js';
-export { FUNCTIONS } from '../dsl/functions.js';
 
 // Proxy tasks and evaluation.
 export { evaluate, evaluateJob, toSuiteResult, normalisedScore, DEFAULT_LRS, FAILED_SCORE, SCORE_CLIP } from './evaluate.js';

@@ -4,13 +4,15 @@
  * state (`dsl/compile.ts`); this class only keeps that state in variables,
  * keyed by the model variable's name, and applies the update.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Program } from '../dsl/ast.js';
 import { type CompiledProgram, compile } from '../dsl/compile.js';
 import type { Lowered } from '../dsl/lower.js';
 import { parse } from '../dsl/parse.js';
 import { print } from '../dsl/print.js';
 import { camelCase } from '../seeds/index.js';
+import { fromBase64, toBase64 } from './base64.js';
+import { isScheduleValue, schedules } from './schedules.js';
 
 /** tfjs does not export its `NamedTensor`. */
 export interface NamedTensor {
@@ -20,7 +22,8 @@ export interface NamedTensor {
 
 /**
  * A learning-rate schedule: the factor applied to `learningRate` at a step
- * (1-based, the `step` a program sees). Not serialised by `getConfig`.
+ * (1-based, the `step` a program sees). A value from `schedules` carries its
+ * config and is serialised by `getConfig`; a plain function is not.
  */
 export type Schedule = (step: number) => number;
 
@@ -191,6 +194,11 @@ export class ProgramOptimizer extends tf.Optimizer {
       if (g == null) continue;
       const v = tf.engine().registeredVariables[name];
       if (!v) throw new Error(`${this.label}: no variable named '${name}'`);
+      // A gradient must be shaped like its variable: tfjs would broadcast a scalar or a
+      // compatible shape without a word, and the update would be silently wrong.
+      if (!(g instanceof tf.Tensor)) throw new Error(`${this.label}: the gradient of '${name}' is not a tensor`);
+      if (g.shape.length !== v.shape.length || g.shape.some((d, i) => d !== v.shape[i]))
+        throw new Error(`${this.label}: the gradient of '${name}' has shape [${g.shape.join(', ')}], but the variable has shape [${v.shape.join(', ')}]`);
       names.push(name);
       vars.push(v);
       grads.push(g);
@@ -296,10 +304,11 @@ export class ProgramOptimizer extends tf.Optimizer {
    */
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {
-      program: Buffer.from(print(this.program), 'utf8').toString('base64'),
+      program: toBase64(print(this.program)),
       hparams: { learningRate: this.lr, ...this.hparams },
     };
     if (this.seed !== undefined) config['seed'] = this.seed;
+    if (isScheduleValue(this.schedule)) config['schedule'] = this.schedule.config as unknown as tf.serialization.ConfigDict;
     return config;
   }
 
@@ -307,14 +316,15 @@ export class ProgramOptimizer extends tf.Optimizer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
-    const { program, hparams, seed } = config;
-    const source = typeof program === 'string' ? Buffer.from(program, 'base64').toString('utf8') : config['source'];
+    const { program, hparams, seed, schedule } = config;
+    const source = typeof program === 'string' ? fromBase64(program) : config['source'];
     if (typeof source !== 'string') throw new Error(`${ProgramOptimizer.className}.fromConfig: needs 'program' (base64) or 'source' (program text)`);
     if (hparams === null || typeof hparams !== 'object' || Array.isArray(hparams))
       throw new Error(`${ProgramOptimizer.className}.fromConfig: 'hparams' must be an object`);
     if (seed !== undefined && typeof seed !== 'string') throw new Error(`${ProgramOptimizer.className}.fromConfig: 'seed' must be a name`);
     const options: ProgramOptimizerOptions = { program: parse(source), hparams: hparams as Record<string, number> };
     if (seed !== undefined) options.name = seed;
+    if (schedule !== undefined) options.schedule = schedules.fromConfig(schedule);
     return new cls(options);
   }
 

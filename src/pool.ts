@@ -15,9 +15,10 @@
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { EvalJob, EvalOutcome, Executor, SuiteResult } from '../search/types.js';
+import type { EvalJob, EvalOutcome, Executor, LogLevel, SuiteResult } from '../search/types.js';
 import type { BackendName } from './backend.js';
 import type { WorkerData, WorkerLog, WorkerStarted } from './worker.js';
+import { errorMessage } from '../dsl/errors.js';
 
 export interface PoolOptions {
   workers: number;
@@ -28,7 +29,7 @@ export interface PoolOptions {
   tasksModule?: string;
   /** The worker file (default: the built src/worker.js); tests pass their own. */
   filename?: string;
-  onLog?: (level: 'info' | 'warn' | 'error', message: string, worker?: number) => void;
+  onLog?: (level: LogLevel, message: string, worker?: number) => void;
   /** Extra time a job may wait for a worker to start up and take it (default 120 s). */
   startupMs?: number;
   /** Time limit of meta-validation jobs, whose tasks are larger (default 4 x timeoutMs). */
@@ -37,6 +38,9 @@ export interface PoolOptions {
 
 /** The built worker file, whether this module runs from dist/ or from source (vitest). */
 export function defaultWorkerFile(): string {
+  // Tests of the whole CLI (signals, pipes, locks) swap the evaluation for a fast stand-in.
+  const override = process.env.OPTEVO_WORKER_FILE;
+  if (override) return override;
   const candidates = [new URL('./worker.js', import.meta.url), new URL('../dist/src/worker.js', import.meta.url)];
   for (const c of candidates) {
     const p = fileURLToPath(c);
@@ -80,7 +84,7 @@ export class WorkerPool implements Executor {
       else if (w?.type === 'started' && typeof w.token === 'number') this.started.get(w.token)?.();
     });
     // A worker fault outside any job: report it, never let it crash the process.
-    this.pool.on('error', (e: unknown) => onLog('error', `worker fault: ${(e as Error)?.message ?? String(e)}`));
+    this.pool.on('error', (e: unknown) => onLog('error', `worker fault: ${errorMessage(e)}`));
   }
 
   busy(): number {
@@ -127,7 +131,7 @@ export class WorkerPool implements Executor {
       const result = (await this.pool.run(task, { signal: ac.signal })) as SuiteResult;
       return { ok: true, result };
     } catch (e) {
-      const msg = String((e as Error)?.message ?? e).split('\n')[0]!;
+      const msg = errorMessage(e).split('\n')[0]!;
       if (timedOut === 'run') return { ok: false, reason: `timed out after ${fmtSeconds(limit)}`, timedOut: true };
       if (timedOut === 'start') return { ok: false, reason: `no worker started the job within ${fmtSeconds(this.startupMs + limit)}`, timedOut: true };
       if (this.closed) return { ok: false, reason: 'the pool is closed', crashed: true };

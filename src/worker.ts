@@ -10,7 +10,7 @@
  */
 import { parentPort, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
-import type { EvalJob, SuiteResult } from '../search/types.js';
+import type { EvalJob, LogLevel, SuiteResult } from '../search/types.js';
 import { initBackend, isBackendName, type BackendName } from './backend.js';
 import { DEFAULT_LRS, evaluateJob } from './evaluate.js';
 import { registryWithModule } from './tasks/define.js';
@@ -29,7 +29,7 @@ export interface WorkerStarted {
 
 export interface WorkerLog {
   type: 'log';
-  level: 'info' | 'warn' | 'error';
+  level: LogLevel;
   message: string;
   worker: number;
 }

@@ -43,7 +43,7 @@ export function register(program: Command): void {
         if (!Number.isInteger(n) || n < 1) throw new UserError(`--workers: must be a whole number at least 1, got '${opts.workers}'`);
         plan.machine.workers = n;
       }
-      const { watchSearch, shouldUseDashboard } = await import('../tui/run.js');
+      const { watchSearch, shouldUseDashboard } = await import('../tui/watch.js');
       const session = await openSearch({ plan });
       const { handle } = session;
       try {

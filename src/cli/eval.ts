@@ -4,7 +4,7 @@
  * side by side: per task the best rate's validation loss and metric, and the
  * score against the AdamW reference; with `--plot`, an SVG of loss curves.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -15,18 +15,61 @@ import { isSeedName, seedProgram } from '../../seeds/index.js';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../backend.js';
 import { DEFAULT_LRS, evaluate, type Evaluation } from '../evaluate.js';
 import { SUITES } from '../tasks/registry.js';
+import { parseEvaluationHeader } from '../inspect/evaluation-header.js';
 import { evaluateSecondOrder, type SecondOrderTaskEvaluation } from '../second-order/evaluate.js';
 import { isSecondOrderName } from '../second-order/index.js';
 import { parseInit, type InitRule as Init } from '../train/init.js';
 import { parseSchedule, type Schedule } from '../train/schedule.js';
 import { UserError } from './errors.js';
-import { lossCurvesSvg } from './plot.js';
+import { checkOutputPath, writeOutputFile } from './output-file.js';
+import { readProgram } from './program-file.js';
+import { TaskDefinitionError } from '../tasks/define.js';
+import { lossCurvesSvg } from '../inspect/plot.js';
 import { addSettingOptions, readCommandSettings } from './setting-options.js';
 import { taskRegistry } from './task-options.js';
 
-export function loadProgram(arg: string): { label: string; program: Program } {
+/**
+ * An exported program's header says how its run scored it (seed, suite,
+ * steps, rates): settings the command line does not give are taken from it,
+ * so that `eval found.opt` shows the score the run showed. Programs whose
+ * recorded settings differ need the options given. Works on the raw flags,
+ * before they are read through the settings table (an absent flag is undefined).
+ */
+function recordedSettings(loaded: { label: string; program?: Program; file?: string }[], flags: Record<string, unknown>): { file: string; flags: string } | undefined {
+  const withHeader = loaded.flatMap((l) => {
+    const e = l.file === undefined || !l.program ? undefined : parseEvaluationHeader(l.program.header);
+    return e ? [{ file: l.file!, e }] : [];
+  });
+  if (withHeader.length === 0) return undefined;
+  const given = (k: string) => flags[k] !== undefined;
+  const tasks = Array.isArray(flags.task) ? flags.task : [];
+  const { file, e } = withHeader[0]!;
+  const differs = withHeader.find((w) => JSON.stringify(w.e) !== JSON.stringify(e));
+  if (differs && !(given('seed') && (given('suite') || tasks.length > 0)))
+    throw new UserError(`${file} and ${differs.file} were scored with different evaluation settings: give --seed and --suite (or --task)`);
+  const out: string[] = [];
+  if (!given('seed')) {
+    flags.seed = String(e.seed);
+    out.push(`--seed ${e.seed}`);
+  }
+  if (!given('suite') && tasks.length === 0) {
+    flags.suite = e.suite;
+    out.push(`--suite ${e.suite}`);
+  }
+  if (!given('steps') && e.steps !== undefined) {
+    flags.steps = String(e.steps);
+    out.push(`--steps ${e.steps}`);
+  }
+  if (!given('lrs') && e.lrs !== undefined) {
+    flags.lrs = e.lrs.join(',');
+    out.push(`--lrs ${e.lrs.join(',')}`);
+  }
+  return out.length ? { file, flags: out.join(' ') } : undefined;
+}
+
+export function loadProgram(arg: string): { label: string; program: Program; file?: string } {
   if (isSeedName(arg)) return { label: arg, program: seedProgram(arg) };
-  if (existsSync(arg)) return { label: basename(arg).replace(/\.opt$/, ''), program: parse(readFileSync(arg, 'utf8'), { file: arg }) };
+  if (existsSync(arg)) return { label: basename(arg).replace(/\.opt$/, ''), program: readProgram(arg), file: arg };
   if (arg.endsWith('.opt')) throw new UserError(`no such file: ${arg}`);
   throw new UserError(`'${arg}' is neither a seed name nor a program file`);
 }
@@ -78,7 +121,7 @@ export const EVAL_SETTINGS = [
   option({
     key: 'seed',
     arg: '<n>',
-    help: 'seed of the data and initialisation',
+    help: "seed of the data and initialisation (default: an exported program's run's, else 0)",
     read: reader((s) => {
       const n = Number(s);
       if (!Number.isInteger(n) || n < 0) throw new Error(`--seed must be a non-negative integer, got '${s}'`);
@@ -137,10 +180,13 @@ export function register(program: Command): void {
     .description('train programs (seed names or .opt files) on proxy tasks with a learning-rate sweep and compare them with AdamW')
     .argument('<program...>', 'seed names, .opt files, or the second-order newton and hessianFree (full-batch, at equal gradient evaluations)');
   addSettingOptions(cmd, EVAL_SETTINGS).action(async (programs: string[], flags: Record<string, unknown>) => {
-      const opts = readCommandSettings(EVAL_SETTINGS, flags);
-      const { seed, steps, lrs, batchSize, schedule, init } = opts;
       // newton and hessianFree are library optimizers, not programs: they run by their own evaluator.
       const loaded = programs.map((a) => (isSecondOrderName(a) ? { label: a as string, secondOrder: a } : loadProgram(a)));
+      const recorded = recordedSettings(loaded, flags);
+      const opts = readCommandSettings(EVAL_SETTINGS, flags);
+      const { seed, steps, lrs, batchSize, schedule, init } = opts;
+      // Before any training: a typo in the path must not cost the run.
+      if (opts.plot !== undefined) checkOutputPath(opts.plot, '--plot');
       const seen = new Map<string, number>();
       for (const l of loaded) {
         const n = (seen.get(l.label) ?? 0) + 1;
@@ -180,18 +226,21 @@ export function register(program: Command): void {
           });
         } catch (e) {
           const msg = String((e as Error)?.message ?? e);
-          if (/backend is not available/.test(msg)) throw new UserError(msg.split('\n')[0]!);
+          if (/backend is not available/.test(msg) || e instanceof TaskDefinitionError) throw new UserError(msg.split('\n')[0]!);
           throw e;
         }
         results.push({ label: l.label, evaluation });
       }
       const first = results[0]!.evaluation;
-      if (opts.plot) {
+      // Results first: whatever happens to the plot, nothing trained is lost.
+      const writePlot = async () => {
+        if (!opts.plot) return;
         const series = results.flatMap((r) => r.evaluation.tasks.map((t) => ({ program: r.label, task: t.task, steps: t.steps, curve: t.curve })));
-        writeFileSync(opts.plot, await lossCurvesSvg(series, `training loss at the best rate (${first.suite ?? 'tasks'}, seed ${seed})`));
-      }
+        writeOutputFile(opts.plot, await lossCurvesSvg(series, `training loss at the best rate (${first.suite ?? 'tasks'}, seed ${seed})`), '--plot');
+      };
       if (opts.json) {
         process.stdout.write(JSON.stringify({ backend: first.backend, backendDetail: first.backendDetail, seed, lrs: lrs ?? DEFAULT_LRS, results: results.map((r) => ({ program: r.label, ...r.evaluation })) }, null, 2) + '\n');
+        await writePlot();
         return;
       }
       const taskNames = first.tasks.map((t) => t.task);
@@ -201,6 +250,7 @@ export function register(program: Command): void {
       rows.push(['seconds', ...results.map((r) => (r.evaluation.ms / 1000).toFixed(1))]);
       const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
       const lines = [
+        ...(recorded ? [`evaluation settings from ${recorded.file} (as its run scored it): ${recorded.flags}`] : []),
         `backend: ${first.backendDetail}`,
         `${first.suite ? `suite ${first.suite}` : `tasks ${taskNames.join(', ')}`}, seed ${seed}, ${(lrs ?? DEFAULT_LRS).length} rates, ${opts.batch ? 'batched where the model allows' : 'rates run separately'}`,
         'cells: validation loss [metric] @best rate, score against adamw (0 = as good, + better)',
@@ -208,6 +258,8 @@ export function register(program: Command): void {
         ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()),
       ];
       const notes = first.tasks.filter((t) => t.note && !t.note.startsWith('float64')).map((t) => `note: ${t.task}: ${t.note}`);
-      process.stdout.write([...lines, ...(notes.length ? ['', ...notes] : []), ...(opts.plot ? ['', `wrote ${opts.plot}`] : [])].join('\n') + '\n');
+      process.stdout.write([...lines, ...(notes.length ? ['', ...notes] : [])].join('\n') + '\n');
+      await writePlot();
+      if (opts.plot) process.stdout.write(`\nwrote ${opts.plot}\n`);
     });
 }

@@ -9,10 +9,13 @@ import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { SqliteRunStore, StoreError } from '../../search/store.js';
 import { UserError } from './errors.js';
+import { describeFsError } from './fs-errors.js';
 import { programFileFor } from '../inspect/program.js';
+import { childOrFail, parseProgramId, withRun } from '../inspect/open.js';
+import { checkOutputPath, writeOutputFile } from './output-file.js';
 
 function writeOut(text: string, output: string | undefined): void {
-  if (output) fs.writeFileSync(output, text);
+  if (output) writeOutputFile(output, text, '--output');
   else process.stdout.write(text);
 }
 
@@ -50,14 +53,25 @@ export function register(program: Command): void {
     .command('export')
     .description('write every child of a run, one JSON object a line; or one program as a .opt file (--program ID)')
     .argument('<run>', 'a run name under --run-dir, a run folder, or its run.db')
-    .option('--format <format>', 'output format: jsonl', 'jsonl')
+    .option('--format <format>', 'output format: jsonl (every child; with --program, that child) or opt (with --program; its default)')
     .option('--output <file>', 'write to FILE instead of stdout (written whole, then renamed into place)')
     .option('--run-dir <dir>', 'folder of runs (default runs)')
-    .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read)')
-    .option('--simplified', 'with --program: the simplified form instead of the source as trained')
-    .action((run: string, opts: ExportOptions) => {
-      if (opts.program !== undefined) return void writeOut(programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: opts.simplified }), opts.output);
-      if (opts.format !== 'jsonl') throw new UserError(`--format: '${opts.format}' is not a format (formats: jsonl)`);
+    .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read), with a header giving its run, scores and evaluation settings')
+    .option('--simplified', 'with --program: the simplified form, without dead statements or unused state (the default)')
+    .option('--as-trained', 'with --program: the source exactly as trained, dead code and all')
+    .action((run: string, opts: ExportOptions & { asTrained?: boolean }) => {
+      if (opts.format !== undefined && opts.format !== 'jsonl' && opts.format !== 'opt') throw new UserError(`--format: '${opts.format}' is not a format (formats: jsonl, opt)`);
+      if (opts.output !== undefined) checkOutputPath(opts.output, '--output');
+      if (opts.program !== undefined) {
+        if (opts.asTrained && opts.simplified) throw new UserError('--simplified and --as-trained exclude each other');
+        if (opts.format === 'jsonl') {
+          const id = parseProgramId(opts.program);
+          return void writeOut(JSON.stringify(withRun(run, opts.runDir, (store) => childOrFail(store, id))) + '\n', opts.output);
+        }
+        // Simplified by default: an unused state slot as trained would double the optimizer's memory.
+        return void writeOut(programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: !opts.asTrained }), opts.output);
+      }
+      if (opts.format === 'opt') throw new UserError('--format opt writes one program: give --program ID');
       const runDir = opts.runDir ? { runDir: opts.runDir } : {};
       if (!opts.output) {
         exportRun(run, (l) => process.stdout.write(l), runDir);
@@ -65,7 +79,12 @@ export function register(program: Command): void {
       }
       // Write beside the target and rename, so a failed export leaves nothing half-written.
       const tmp = `${opts.output}.${process.pid}.tmp`;
-      const fd = fs.openSync(tmp, 'w');
+      let fd: number;
+      try {
+        fd = fs.openSync(tmp, 'w');
+      } catch (e) {
+        throw new UserError(`--output: cannot write ${opts.output} (${describeFsError(e)})`);
+      }
       try {
         exportRun(run, (l) => fs.writeSync(fd, l), runDir);
         fs.closeSync(fd);
@@ -77,7 +96,8 @@ export function register(program: Command): void {
           // closed already
         }
         fs.rmSync(tmp, { force: true });
-        throw e;
+        if (e instanceof UserError) throw e;
+        throw new UserError(`--output: cannot write ${opts.output} (${describeFsError(e)})`);
       }
     });
 }

@@ -6,7 +6,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { DslError } from '../../dsl/errors.js';
-import { UserError } from './errors.js';
+import { Interrupted, UserError } from './errors.js';
+import { watchStdout } from './stdout.js';
 import { register as check } from './check.js';
 import { register as simplify } from './simplify.js';
 import { register as seeds } from './seeds.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
 export function describeError(err: unknown): { message: string; code: number } {
   if (err instanceof DslError) return { message: err.toString(), code: 1 };
   if (err instanceof UserError) return { message: `optevo: ${err.message}`, code: 1 };
+  if (err instanceof Interrupted) return { message: 'optevo: interrupted (nothing was written)', code: 130 };
   if (err instanceof CommanderError) return { message: '', code: err.exitCode === 0 ? 0 : 1 };
   const e = err as Error;
   return { message: `optevo: internal error: ${e?.stack ?? String(err)}`, code: 2 };
@@ -61,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isEntry || process.argv[1]?.endsWith('/optevo')) {
+  watchStdout();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -134,7 +134,7 @@ function describeIssues(err: z.ZodError, sources: Map<string, 'flag' | 'file'>, 
   const sub = i.path.slice(1).join('.');
   const where = key === '' ? 'settings' : sources.get(key) === 'file' ? `${fileLabel}${key}` : flagName(key);
   let msg = i.message;
-  if (i.code === 'too_small' && 'minimum' in i) msg = `must be at least ${String(i.minimum)}`;
+  if (i.code === 'too_small' && 'minimum' in i) msg = `must be ${'inclusive' in i && i.inclusive === false ? 'greater than' : 'at least'} ${String(i.minimum)}`;
   else if (i.code === 'too_big' && 'maximum' in i) msg = `must be at most ${String(i.maximum)}`;
   else if (i.code === 'invalid_type' && /int/.test(i.message)) msg = 'must be a whole number';
   else if (i.code === 'invalid_value' && 'values' in i) msg = `must be one of ${(i.values as unknown[]).join(', ')}`;

@@ -15,12 +15,17 @@ import type { SearchConfig } from '../../search/config.js';
 import { SearchFault, startSearch } from '../../search/evolution.js';
 import type { SearchHandle } from '../../search/handle.js';
 import { DB_FILE, SqliteRunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
-import type { Executor, SearchStats } from '../../search/types.js';
+import type { Executor, LogLevel, SearchStats } from '../../search/types.js';
 import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
 import { prepareWorkersBackend } from '../backend.js';
 import { WorkerPool } from '../pool.js';
-import { UserError } from './errors.js';
+import { Interrupted, UserError } from './errors.js';
 import { readText } from './program-file.js';
+import { shellQuote } from './shell-quote.js';
+import { describeFsError } from './fs-errors.js';
+import { makeFolder } from './make-folder.js';
+import { onStdoutClosed, stdoutClosed } from './stdout.js';
+import { type Machine, usefulWorkers } from './workers.js';
 import { taskRegistry } from './task-options.js';
 import { MACHINE_KEYS, SEARCH_KEYS, SEARCH_SETTINGS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
 import { addSettingOptions } from './setting-options.js';
@@ -47,24 +52,28 @@ export interface SearchSession {
 
 export type SearchRequest = { plan: SearchPlan; resume?: undefined } | { plan: SearchPlan; resume: string };
 
-/** The lock file: one process writes a run at a time. A lock left by a killed process is taken over. */
-function lockRun(dir: string): () => void {
+/**
+ * The lock file: one process writes a run at a time, and it takes the lock
+ * before it writes anything. Created exclusively, so two processes cannot
+ * both take it; a lock left by a process that no longer runs (kill -9, a
+ * crash) is taken over.
+ */
+export function lockRun(dir: string): () => void {
   const file = path.join(dir, 'lock');
-  try {
-    const pid = Number(fs.readFileSync(file, 'utf8'));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-      let alive = true;
-      try {
-        process.kill(pid, 0);
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-      }
-      if (alive) throw new UserError(`run ${dir} is in use by process ${pid}`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new UserError(`cannot write to run ${dir} (${describeFsError(e)}): a run that is resumed must be writable`);
+      const pid = Number(fs.readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new UserError(`run ${dir} is in use by process ${pid}`);
+      if (attempt > 0) throw new UserError(`run ${dir} is being taken by another process`);
+      // Stale: remove it and try once more to create it exclusively.
+      fs.rmSync(file, { force: true });
     }
-  } catch (e) {
-    if (e instanceof UserError) throw e;
   }
-  fs.writeFileSync(file, String(process.pid));
   return () => {
     try {
       if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.unlinkSync(file);
@@ -74,29 +83,53 @@ function lockRun(dir: string): () => void {
   };
 }
 
-/** Opens the run to resume and applies what may change: the budget. */
-function openForResume(run: string, plan: SearchPlan): SqliteRunStore {
-  let store: SqliteRunStore;
+function isAlive(pid: number): boolean {
   try {
-    store = SqliteRunStore.open(run, { runDir: plan.runDir });
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Opens a run as the CLI reports it: a store's refusal is one line. */
+function openStore(file: string, readonly: boolean): SqliteRunStore {
+  try {
+    return SqliteRunStore.open(file, { readonly });
   } catch (e) {
     if (e instanceof StoreError) throw new UserError(e.message);
     throw e;
   }
+}
+
+/**
+ * Opens the run to resume (its lock already held) and applies what may
+ * change: the budget. The request is judged on a read-only view first, so a
+ * refused resume leaves the run's file exactly as it was.
+ */
+function openForResume(file: string, plan: SearchPlan): SqliteRunStore {
+  if (plan.given.has('name')) throw new UserError('--name cannot be given with --resume');
+  const view = openStore(file, true);
+  let newBudget: number | null = null;
   try {
-    const stored = store.config();
+    const stored = view.config();
     for (const key of SEARCH_KEYS) {
       if (key === 'budget' || !plan.given.has(key)) continue;
       const want = JSON.stringify(plan.config[key as keyof SearchConfig]);
       if (want !== JSON.stringify(stored[key as keyof SearchConfig]))
         throw new UserError(`${flagName(key)} cannot change when resuming: the run keeps its stored settings (only --budget may be given again)`);
     }
-    if (plan.given.has('name')) throw new UserError('--name cannot be given with --resume');
     if (plan.given.has('budget') && plan.config.budget !== stored.budget) {
-      const judged = store.counters().committed;
+      const judged = view.counters().committed;
       if (plan.config.budget < judged) throw new UserError(`--budget ${plan.config.budget} is below the ${judged} children this run has judged`);
-      store.setBudget(plan.config.budget);
+      newBudget = plan.config.budget;
     }
+  } finally {
+    view.close();
+  }
+  const store = openStore(file, false);
+  try {
+    if (newBudget !== null) store.setBudget(newBudget);
     return store;
   } catch (e) {
     store.close();
@@ -104,44 +137,87 @@ function openForResume(run: string, plan: SearchPlan): SqliteRunStore {
   }
 }
 
-/** Creates or reopens the run, starts the workers and the search. */
-export async function openSearch(req: SearchRequest, deps: { executor?: Executor } = {}): Promise<SearchSession> {
+/** Opens (resume) or creates the run, holding its lock before anything is written. */
+async function openRunForWriting(req: SearchRequest): Promise<{ store: SqliteRunStore; unlock: () => void }> {
   const { plan } = req;
-  let store: SqliteRunStore;
   if (req.resume !== undefined) {
-    store = openForResume(req.resume, plan);
-  } else {
-    const seeds = resolveSeeds(plan.config.seeds);
-    const dir = path.join(plan.runDir, plan.name ?? generateRunName());
-    if (fs.existsSync(path.join(dir, DB_FILE)))
-      throw new UserError(`a run already exists at ${dir} (resume it with --resume ${dir}, or choose another --name)`);
-    // A tasks module that does not load stops the command here, before anything is written.
-    if (plan.config.tasksModule) await taskRegistry(plan.config.tasksModule);
-    store = SqliteRunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
+    let where: { dir: string; file: string };
+    try {
+      where = resolveRunPath(req.resume, plan.runDir);
+    } catch (e) {
+      if (e instanceof StoreError) throw new UserError(e.message);
+      throw e;
+    }
+    const unlock = lockRun(where.dir);
+    try {
+      return { store: openForResume(where.file, plan), unlock };
+    } catch (e) {
+      unlock();
+      throw e;
+    }
   }
+  const seeds = resolveSeeds(plan.config.seeds);
+  const dir = path.join(plan.runDir, plan.name ?? generateRunName());
+  if (fs.existsSync(path.join(dir, DB_FILE)))
+    throw new UserError(`a run already exists at ${dir} (resume it with --resume ${shellQuote(dir)}, or choose another --name)`);
+  // A tasks module that does not load stops the command here, before anything is written.
+  if (plan.config.tasksModule) await taskRegistry(plan.config.tasksModule);
+  const created = !fs.existsSync(dir);
+  try {
+    makeFolder(dir);
+  } catch (e) {
+    throw new UserError(`--run-dir: cannot make the run folder ${dir} (${describeFsError(e)})`);
+  }
+  let unlock: () => void;
+  try {
+    unlock = lockRun(dir);
+  } catch (e) {
+    if (created) fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  try {
+    const store = SqliteRunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
+    return { store, unlock };
+  } catch (e) {
+    unlock();
+    if (created) fs.rmSync(dir, { recursive: true, force: true });
+    if (e instanceof StoreError) throw new UserError(e.message);
+    throw new UserError(`cannot write the run at ${dir} (${describeFsError(e)})`);
+  }
+}
+
+/** Creates or reopens the run, starts the workers and the search. */
+export async function openSearch(req: SearchRequest, deps: { executor?: Executor; machine?: Machine } = {}): Promise<SearchSession> {
+  const { plan } = req;
+  const { store, unlock } = await openRunForWriting(req);
   const tasksModule = store.config().tasksModule;
   if (tasksModule && req.resume !== undefined) {
     try {
       await taskRegistry(tasksModule);
     } catch (e) {
       store.close();
+      unlock();
       throw e;
     }
   }
-  let unlock: () => void;
-  try {
-    unlock = lockRun(store.dir);
-  } catch (e) {
-    store.close();
-    throw e;
-  }
   let handle: SearchHandle | undefined;
-  const early: [('info' | 'warn' | 'error'), string, number | undefined][] = [];
-  if (!deps.executor) await prepareWorkersBackend(plan.machine.backend);
+  const early: [LogLevel, string, number | undefined][] = [];
+  const batch = store.config().batch;
+  const { workers, note } = usefulWorkers(plan.machine.workers, batch, deps.machine);
+  if (note) early.push(['warn', note, undefined]);
+  if (!deps.executor) {
+    try {
+      await prepareWorkersBackend(plan.machine.backend);
+    } catch (e) {
+      store.close();
+      unlock();
+      throw e;
+    }
+  }
   const executor =
     deps.executor ??
     new WorkerPool({
-      workers: plan.machine.workers,
+      workers,
       timeoutMs: plan.machine.evalTimeout * 1000,
       backend: plan.machine.backend,
       ...(tasksModule ? { tasksModule } : {}),
@@ -149,11 +225,8 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
     });
   handle = startSearch({ store, executor });
   const h = handle;
-  setImmediate(() => early.forEach(([l, m, w]) => h.log(l, m, w)));
-  const batch = store.config().batch;
   // After the search's `start` event, so that watchers see it.
-  if (executor.size > batch)
-    setImmediate(() => h.log('warn', `${executor.size} workers but only ${batch} children are bred ahead (--batch): some workers will idle`));
+  setImmediate(() => early.forEach(([l, m, w]) => h.log(l, m, w)));
   return {
     handle,
     store,
@@ -169,25 +242,48 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
 export interface SearchCommandOptions extends SearchFlags {}
 
 async function searchAction(flags: SearchCommandOptions): Promise<void> {
-  const plan = planSearch(flags);
-  // Loaded before the search starts, so that the watcher sees its first event.
-  const { watchSearch, shouldUseDashboard } = await import('../tui/run.js');
-  const session = await openSearch(flags.resume !== undefined ? { plan, resume: flags.resume } : { plan });
-  const { handle } = session;
-  const onTerm = () => void handle.stop();
-  process.on('SIGTERM', onTerm);
-  let stats: SearchStats;
+  // Ctrl-C and SIGTERM work at every moment. Until the search runs they are
+  // remembered (a second Ctrl-C quits at once); once it runs, SIGTERM stops
+  // it with a checkpoint, and the watcher handles Ctrl-C the same way.
+  let handle: SearchHandle | undefined;
+  let signalled = 0;
+  const onSignal = () => {
+    signalled++;
+    if (handle) void handle.stop();
+    else if (signalled > 1) process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let session: SearchSession | undefined;
   try {
+    const plan = planSearch(flags);
+    // Loaded before the search starts, so that the watcher sees its first event.
+    const { watchSearch, shouldUseDashboard } = await import('../tui/watch.js');
+    if (signalled) throw new Interrupted();
+    session = await openSearch(flags.resume !== undefined ? { plan, resume: flags.resume } : { plan });
+    handle = session.handle;
+    if (signalled) void handle.stop();
+    const h = handle;
+    onStdoutClosed(() => void h.stop());
     const dashboard = shouldUseDashboard({ tui: plan.tui });
-    stats = await watchSearch(handle, { tui: plan.tui });
-    if (dashboard) process.stdout.write(summary(handle, stats) + '\n');
+    // The watcher owns Ctrl-C from here (a second one quits at once).
+    process.off('SIGINT', onSignal);
+    const stats = await watchSearch(handle, { tui: plan.tui });
+    if (stdoutClosed()) {
+      const ref = path.resolve(handle.dir) === path.resolve('runs', handle.run) ? handle.run : handle.dir;
+      process.stderr.write(`optevo: stdout was closed: run checkpointed at ${stats.judged}/${stats.budget}; resume with: optevo search --resume ${shellQuote(ref)}\n`);
+    } else if (dashboard) process.stdout.write(summary(handle, stats) + '\n');
   } catch (e) {
     if (e instanceof SearchFault) throw new UserError(e.message);
     throw e;
   } finally {
-    process.off('SIGTERM', onTerm);
-    await handle.stop().catch(() => undefined);
-    await session.finish();
+    onStdoutClosed(null);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (session) {
+      await session.handle.stop().catch(() => undefined);
+      await session.finish();
+    }
   }
 }
 

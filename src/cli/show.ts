@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import { UserError } from './errors.js';
-import { formatRunReport, runReport } from '../inspect/leaderboard.js';
+import { checkOutputPath } from './output-file.js';
+import { formatRunReport, runReport } from '../inspect/run-report.js';
 import { DEFAULT_RUN_DIR, parseProgramId, withRun } from '../inspect/open.js';
-import { lossCurvesSvg, type CurveSeries } from './plot.js';
+import { lossCurvesSvg, type CurveSeries } from '../inspect/plot.js';
 import { curveSeries, formatProgramDetail, programDetail } from '../inspect/program.js';
 
 interface ShowOptions {
@@ -45,6 +46,7 @@ export function register(program: Command): void {
       const dir = opts.dir ?? opts.runDir ?? DEFAULT_RUN_DIR;
       const top = parseTop(opts.top);
       if (opts.plot !== undefined && !opts.plot.toLowerCase().endsWith('.svg')) throw new UserError(`--plot writes SVG: give a file name ending in .svg, not '${opts.plot}'`);
+      if (opts.plot !== undefined) checkOutputPath(opts.plot, '--plot');
       const dirFlag = dir === DEFAULT_RUN_DIR ? '' : ` --dir ${dir}`;
       // Each task's default step count, for the x axis (the task table loads only when plotting).
       const steps = opts.plot === undefined ? undefined : await taskSteps();

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_RUN_DIR, SqliteRunStore, StoreError } from '../../search/store.js';
 import type { ChildRecord } from '../../search/types.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../user-error.js';
 
 export { DEFAULT_RUN_DIR };
 

@@ -6,12 +6,13 @@
 import { check } from '../../dsl/check.js';
 import { parse } from '../../dsl/parse.js';
 import type { MetavalRow, SqliteRunStore } from '../../search/store.js';
-import { sizeOf, trainedText, type ChildRecord, type SuiteResult, type TaskResult } from '../../search/types.js';
-import { UserError } from '../cli/errors.js';
-import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
-import { rankedTasks } from '../tui/state.js';
+import { rankedTasks, sizeOf, trainedText, type ChildRecord, type SuiteResult, type TaskResult } from '../../search/types.js';
+import { UserError } from '../user-error.js';
+import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../format.js';
+import { formatEvaluationHeader } from './evaluation-header.js';
 import { childOrFail, parseProgramId, withRun } from './open.js';
-import type { CurveSeries } from '../cli/plot.js';
+import type { CurveSeries } from './plot.js';
+import { errorMessage } from '../../dsl/errors.js';
 
 export interface LineageStep {
   id: number;
@@ -101,7 +102,7 @@ export function formatProgramDetail(d: ProgramDetail): string {
 /** The lineage as one comment-friendly line: `#42 <- #17 (modify ...) <- #1 (seed adamw)`. */
 function lineageSummary(d: ProgramDetail): string {
   return d.lineage
-    .map((s) => `#${s.id}${s.mutation === 'seed' || s.mutation === 'restart' ? ` (${describeMutation(s.mutation, s.mutationDetail)})` : ''}`)
+    .map((s) => `#${s.id}${s.mutation === 'seed' ? ` (${describeMutation(s.mutation, s.mutationDetail)})` : ''}`)
     .join(' <- ');
 }
 
@@ -127,13 +128,14 @@ export function exportProgram(store: SqliteRunStore, id: number, opts: ExportOpt
       `, status ${c.status}.`,
     ...(tasks.length > 0 ? [`Best learning rates (learningRate) per task: ${tasks.map((t) => `${t.task} ${formatLr(t.lr)}`).join(', ')}.`] : []),
     `Lineage: ${lineageSummary(d)}.`,
-    ...(opts.simplified ? ['This is the simplified form of the program that was trained.'] : []),
+    formatEvaluationHeader(store.config()),
+    ...(opts.simplified ? ['This is the simplified form of the program that was trained (the same function, without dead state).'] : []),
   ];
   const text = header.map((l) => `# ${l}`).join('\n') + '\n\n' + body;
   try {
     check(parse(text, { file: `program #${c.id}` }), { file: `program #${c.id}` });
   } catch (e) {
-    throw new Error(`program #${c.id} of run '${d.run}' is not a valid program after export: ${(e as Error).message}`);
+    throw new Error(`program #${c.id} of run '${d.run}' is not a valid program after export: ${errorMessage(e)}`);
   }
   return text;
 }

@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DB_FILE, SqliteRunStore } from '../../search/store.js';
-import { formatFitness, padLeft, padRight } from '../tui/format.js';
+import { formatFitness, padLeft, padRight } from '../format.js';
+import { errorMessage } from '../../dsl/errors.js';
 
 export interface RunSummary {
   name: string;
@@ -65,7 +66,7 @@ function summarize(runDir: string, fallbackName: string): RunSummary {
       budget: 0,
       bestFitness: null,
       bestId: null,
-      error: (e as Error).message,
+      error: errorMessage(e),
     };
   } finally {
     store?.close();

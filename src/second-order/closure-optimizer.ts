@@ -36,8 +36,17 @@ export abstract class ClosureOptimizer extends tf.Optimizer {
   /** One step on the loss f; returns the loss before the step when returnCost is true. */
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
     if (typeof f !== 'function') throw new Error(`${this.label}: minimize needs the loss as a function () => scalar`);
-    const vars = (varList ?? Object.values(tf.engine().registeredVariables)).filter((v) => v.trainable);
+    let vars = (varList ?? Object.values(tf.engine().registeredVariables)).filter((v) => v.trainable);
     if (vars.length === 0) throw new Error(`${this.label}: no trainable variables to minimize over`);
+    if (varList === undefined) {
+      // Every trainable variable in the engine, narrowed to those the loss uses (else they would
+      // count towards newton's size and give it zero rows). That costs a gradient: pass varList to save it.
+      const { value, grads } = tf.variableGrads(f, vars);
+      value.dispose();
+      vars = vars.filter((v) => grads[v.name] != null);
+      for (const g of Object.values(grads)) g?.dispose();
+      this.cost.add('gradient');
+    }
     const loss = this.step(f, vars);
     this.incrementIterations();
     return returnCost ? tf.scalar(loss) : null;

@@ -25,17 +25,17 @@ import type { TensorList } from './tensor-space.js';
 
 /**
  * Nominal costs in gradient evaluations, rounded up from what
- * `npm run bench -- second-order` measured on its autoencoder (wasm): a
- * loss 0.16, a Gauss-Newton-vector product 2.8, a Hessian-vector product
- * 3.4 (Pearlmutter's bound is about 2; the exact-gradient kernels recompute
- * activations in the second backward pass).
+ * `npm run bench -- second-order` measured on its autoencoder (wasm, two
+ * runs): a loss 0.16-0.26, a Gauss-Newton-vector product 2.5-2.8, a
+ * Hessian-vector product 3.4-3.8 (Pearlmutter's bound is about 2; the
+ * exact-gradient kernels recompute activations in the second backward pass).
  */
 export const COST = {
   /** A forward pass alone. */
   loss: 1 / 3,
   gradient: 1,
   /** Forward, backward, and a backward pass through both. */
-  hessianVector: 3.5,
+  hessianVector: 4,
   /** J v (forward, backward, backward again) and J' s (forward, backward). */
   gaussNewtonVector: 3,
 } as const;

@@ -84,7 +84,13 @@ export function defineTask(spec: TaskSpec): TfTask {
   const data = (seed: number): Dataset => {
     let ds = cache.get(seed);
     if (!ds) {
-      const raw = typeof spec.data === 'function' ? spec.data(seed) : spec.data;
+      let raw: DataSpec;
+      try {
+        raw = typeof spec.data === 'function' ? spec.data(seed) : spec.data;
+      } catch (e) {
+        // The user's code failed, not the program under test: say whose and where.
+        throw new TaskDefinitionError(`task '${name}': its data function failed: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+      }
       ds = toDataset(name, raw, seed);
       cache.set(seed, ds);
     }

@@ -29,7 +29,6 @@ import { Monitor } from './monitor.js';
 import type { RunResult, TrainSettings } from './settings.js';
 import { scheduleFactor } from './schedule.js';
 
-export type SweepMode = 'batched' | 'separate' | 'auto';
 /** Every rate trained to the end, or successive halving over the rates. */
 export type SweepKind = 'full' | 'halving';
 

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { stepChart } from './chart.js';
-import { formatFitness, padLeft } from './format.js';
+import { formatFitness, padLeft } from '../format.js';
 import type { BestPoint } from './state.js';
 
 export interface FitnessChartProps {

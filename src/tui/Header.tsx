@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { eta, formatDuration, formatFitness, formatRate, progressBar } from './format.js';
+import { eta, formatDuration, formatFitness, formatRate, progressBar } from '../format.js';
 
 export type RunPhase = 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'done' | 'stopped';
 

@@ -1,7 +1,6 @@
 import { Box, Text } from 'ink';
-import { sizeOf, type ChildRecord } from '../../search/types.js';
-import { abbreviate, formatFitness, padLeft, padRight } from './format.js';
-import { rankedTasks } from './state.js';
+import { rankedTasks, sizeOf, type ChildRecord } from '../../search/types.js';
+import { abbreviate, formatFitness, padLeft, padRight } from '../format.js';
 
 export interface LeaderboardProps {
   leaders: readonly ChildRecord[];

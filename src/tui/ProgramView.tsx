@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { sizeOf, trainedText, type ChildRecord } from '../../search/types.js';
-import { formatFitness, formatLr, truncate } from './format.js';
+import { formatFitness, formatLr, truncate } from '../format.js';
 
 export interface ProgramViewProps {
   child: ChildRecord | null;

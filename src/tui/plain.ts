@@ -3,8 +3,9 @@
  * one line per notable event and a progress line at most every `everyMs`.
  */
 import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
-import { eta, formatDuration, formatFitness, formatRate } from './format.js';
+import { eta, formatDuration, formatFitness, formatRate } from '../format.js';
 import { describeChild } from './state.js';
+import { shellQuote } from '../cli/shell-quote.js';
 
 export interface PlainReporterOptions {
   /** Where lines go (without newline). */
@@ -68,8 +69,8 @@ export function createPlainReporter(opts: PlainReporterOptions): SearchListener 
         const how = e.reason === 'budget' ? 'done' : 'stopped (checkpointed)';
         opts.write(`${how}: ${e.stats.judged}/${e.stats.budget} judged in ${formatDuration(e.stats.elapsedMs)}, ${best}`);
         const ref = opts.runRef ?? run;
-        if (e.reason === 'stopped' && ref) opts.write(`resume with: optevo search --resume ${ref}`);
-        if (e.stats.bestId !== null && ref) opts.write(`inspect with: optevo show ${ref} --program ${e.stats.bestId}`);
+        if (e.reason === 'stopped' && ref) opts.write(`resume with: optevo search --resume ${shellQuote(ref)}`);
+        if (e.stats.bestId !== null && ref) opts.write(`inspect with: optevo show ${shellQuote(ref)} --program ${e.stats.bestId}`);
         return;
       }
       default: {

@@ -4,15 +4,15 @@
  * components read slices of it. No React and no clock in here: the time of
  * each batch is passed in.
  */
-import type { ChildRecord, SearchEvent, SearchStats } from '../../search/types.js';
-import { describeMutation, formatFitness } from './format.js';
+import { rankedTasks, type ChildRecord, type LogLevel, type SearchEvent, type SearchStats } from '../../search/types.js';
+import { describeMutation, formatFitness } from '../format.js';
 
 /** How many leaders, event lines and best points the dashboard keeps. */
 export const LEADER_CAP = 200;
 export const EVENT_CAP = 200;
 export const HISTORY_CAP = 2000;
 
-export type EventLevel = 'info' | 'warn' | 'error' | 'best';
+export type EventLevel = LogLevel | 'best';
 
 export interface EventLine {
   /** Unique, increasing: the React key. */
@@ -110,9 +110,6 @@ export function isRanked(c: ChildRecord): boolean {
 }
 
 /** The per-task results a child is ranked on: the standard suite if it ran, else the quick one. */
-export function rankedTasks(c: ChildRecord) {
-  return (c.standard ?? c.quick)?.tasks ?? [];
-}
 
 function addChild(s: DashboardState, c: ChildRecord): DashboardState {
   const lastId = Math.max(s.lastId, c.id);

@@ -80,6 +80,21 @@ describe('parse and print', () => {
 });
 
 describe('bad input never crashes the parser', () => {
+  it('puts the place at the head of the message, following the file named later', () => {
+    let err: DslError | undefined;
+    try {
+      parse('def train(w, g, lr):\n  return lr * \n');
+    } catch (e) {
+      err = e as DslError;
+    }
+    expect(err).toBeInstanceOf(DslError);
+    expect(err!.message).toBe(`${err!.line}:${err!.column}: ${err!.reason}`);
+    expect(err!.line).toBe(2);
+    err!.file = 'found.opt';
+    expect(err!.message).toBe(`found.opt:2:${err!.column}: ${err!.reason}`);
+    expect(String(err)).toBe(err!.message);
+  });
+
   const onlyDslErrors = (src: string) => {
     try {
       parse(src);

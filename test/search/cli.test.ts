@@ -124,6 +124,6 @@ describe('optevo search, for real (worker threads, tfjs, the quick suite)', () =
     expect(lines[0]!.simplified).toContain('def train(w, g, lr):');
     const stdout = optevo('export', path.join(runs, 'real'), '--format', 'jsonl');
     expect(stdout.stdout.trim().split('\n').length).toBe(12);
-    await refuses(['export', 'real', '--run-dir', runs, '--format', 'csv'], "optevo: --format: 'csv' is not a format (formats: jsonl)");
+    await refuses(['export', 'real', '--run-dir', runs, '--format', 'csv'], "optevo: --format: 'csv' is not a format (formats: jsonl, opt)");
   });
 });

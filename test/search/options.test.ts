@@ -92,7 +92,6 @@ describe('hurdle, population, cache', () => {
     c.add(3, 'h1', 'f1');
     c.add(5, 'h2', 'f1');
     expect([c.lookup('h1', 'zz'), c.lookup('h2', 'zz'), c.lookup('h9', 'f1'), c.lookup('h9', 'f9')]).toEqual([3, 5, 3, undefined]);
-    expect([c.hits, c.lookups]).toEqual([3, 4]);
   });
 
   it('streams are reproducible and resumable from a saved state', () => {

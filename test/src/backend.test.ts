@@ -80,3 +80,20 @@ describe('wasm kernels delegated to cpu', () => {
     for (let i = 0; i < 2; i++) c[i]!.forEach((v, j) => expect(w[i]![j]).toBeCloseTo(v, 3));
   });
 });
+
+describe('OPTEVO_TF_FLAGS', () => {
+  it('sets the tfjs flags it names, and refuses anything else in one line', async () => {
+    const { applyFlags } = await import('../../src/backend.js');
+    const tfjs = await import('@tensorflow/tfjs');
+    const before = tfjs.env().get('WEBGL_PACK');
+    applyFlags('{"WEBGL_PACK": false}');
+    expect(tfjs.env().get('WEBGL_PACK')).toBe(false);
+    tfjs.env().set('WEBGL_PACK', before);
+    applyFlags(undefined);
+    applyFlags('');
+    expect(() => applyFlags('{nope')).toThrow(/^OPTEVO_TF_FLAGS: not JSON/);
+    expect(() => applyFlags('[1]')).toThrow(/^OPTEVO_TF_FLAGS: expected a JSON object/);
+    expect(() => applyFlags('{"NO_SUCH_FLAG": 1}')).toThrow("OPTEVO_TF_FLAGS: tfjs has no flag 'NO_SUCH_FLAG'");
+    expect(() => applyFlags('{"WEBGL_PACK": [1]}')).toThrow(/must be a number, boolean or string/);
+  });
+});

@@ -95,8 +95,8 @@ describe('evaluate', () => {
     expect(r.suite).toBe('quick');
     expect(r.tasks.length).toBe(4);
     expect(Object.keys(r.tasks[3]!).sort()).toEqual(['batched', 'curve', 'loss', 'lr', 'metric', 'ms', 'score', 'task'].concat(r.tasks[3]!.plateauAt !== undefined ? ['plateauAt'] : []).sort());
-    const bad = await evaluateJob({ childId: 2, source: 'def train(w, g, lr):\n  return q\n', suite: 'quick', seed: 0, lrs: [1e-2] }, 'wasm');
-    expect(bad.fitness).toBeNull();
-    expect(bad.failure).toMatch(/q/);
+    // What fails outside the program's training is the surroundings' fault: a rejection
+    // (the executor's failed evaluation), never a score for the program.
+    await expect(evaluateJob({ childId: 2, source: 'def train(w, g, lr):\n  return q\n', suite: 'quick', seed: 0, lrs: [1e-2] }, 'wasm')).rejects.toThrow(/q/);
   });
 });

@@ -41,7 +41,7 @@ describe('no synchronous reads in training or evaluation', () => {
       expect(r.failure).toBeUndefined();
       expect(Number.isFinite(r.loss)).toBe(true);
     }
-  });
+  }, 180_000);
 
   it('a short search trains programs in workers that refuse synchronous reads', () => {
     const out = spawnSync(

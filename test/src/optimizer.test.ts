@@ -11,7 +11,8 @@ import { print as printProgram } from '../../dsl/print.js';
 import { SEEDS, seedHparams, seedProgram, seedSource } from '../../seeds/index.js';
 import type { Lowered } from '../../dsl/lower.js';
 import { ProgramOptimizer, foldsLearningRate } from '../../src/optimizer.js';
-import { createOptimizer, optimizers } from '../../src/optimizers.js';
+import { optimizers } from '../../src/all-optimizers.js';
+import { createOptimizer } from '../../src/optimizers.js';
 import * as api from '../../src/index.js';
 
 const f = Math.fround;
@@ -45,9 +46,9 @@ describe('public entry', () => {
     expect(api.seedNames).toContain('lion');
   });
 
-  it('has a function per seed, each a tf.Optimizer', () => {
-    // The seeds, then the second-order library optimizers (test/src/second-order).
-    expect(Object.keys(optimizers)).toEqual([...SEEDS.map((s) => s.name), 'newton', 'hessianFree']);
+  it('has a function per seed and per library rule, each a tf.Optimizer', () => {
+    // The seeds and the library's extra rules, then the second-order optimizers that optevo adds (test/src/second-order).
+    expect(Object.keys(optimizers)).toEqual([...SEEDS.map((s) => s.name), 'adamax', 'newton', 'hessianFree']);
     for (const { name } of SEEDS) {
       const o = own(optimizers[name]());
       expect(o).toBeInstanceOf(tf.Optimizer);

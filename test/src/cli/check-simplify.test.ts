@@ -16,9 +16,11 @@ const file = (name: string, text: string) => {
 const raw = new URL('../../fixtures/paper/lion_raw.opt', import.meta.url).pathname;
 
 describe('optevo check', () => {
-  it('exits 0 when every file is valid', () => {
-    const r = run('check', raw, file('ok.opt', 'def train(w, g, lr):\n  return g * lr\n'));
+  it('prints one ok line per file and exits 0 when every file is valid', () => {
+    const ok = file('ok.opt', 'def train(w, g, lr):\n  return g * lr\n');
+    const r = run('check', raw, ok);
     expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${raw}: ok\n${ok}: ok\n`);
     expect(r.status).toBe(0);
   });
 
@@ -27,6 +29,7 @@ describe('optevo check', () => {
     const b = file('b.opt', 'def train(w, g, m, lr):\n  return g * lr\n');
     const r = run('check', a, raw, b);
     expect(r.status).toBe(1);
+    expect(r.stdout).toBe(`${raw}: ok\n`);
     expect(r.stderr.trim().split('\n')).toEqual([
       `${a}:2:7: interp takes 3 arguments, got 2`,
       `${b}:2:3: 'train' must return 2 values (update, m), got 1`,

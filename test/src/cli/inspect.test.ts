@@ -136,6 +136,7 @@ describe('optevo export RUN --program ID', () => {
     const text = programFileFor('test-run', { dir: run.dir, program: '3' });
     expect(text.startsWith('# Found by optevo: run test-run, program #3, fitness 0.500, meta-validation 0.400, status ok.\n')).toBe(true);
     expect(text).toContain('# Lineage: #3 <- #2 (seed momentum).');
+    expect(text).toMatch(/^# Evaluation: --seed \d+ --suite (quick|standard)( --steps \d+)?( --lrs [\d.,e-]+)?$/m);
     expect(text.endsWith(FOUND)).toBe(true);
     const program = parse(text);
     check(program);

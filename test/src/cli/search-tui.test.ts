@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { check } from '../../../dsl/check.js';
 import { parse } from '../../../dsl/parse.js';
-import { formatRunReport, runReport } from '../../../src/inspect/leaderboard.js';
+import { formatRunReport, runReport } from '../../../src/inspect/run-report.js';
 import { withRun } from '../../../src/inspect/open.js';
 import { formatProgramDetail, programDetail, programFileFor } from '../../../src/inspect/program.js';
 import { listRuns, type RunSummary } from '../../../src/inspect/runs.js';
@@ -100,7 +100,8 @@ describe.skipIf(placeholder)(
       const exported = spawnSync(process.execPath, [main, 'export', RUN, '--run-dir', dir, '--program', String(best)], { encoding: 'utf8' });
       expect(exported.stderr).toBe('');
       expect(exported.status).toBe(0);
-      expect(exported.stdout).toBe(programFileFor(RUN, { dir, program: String(best) }));
+      expect(exported.stdout).toBe(programFileFor(RUN, { dir, program: String(best), simplified: true }));
+      expect(exported.stdout).toMatch(/^# Evaluation: --seed \d+ --suite (quick|standard)/m);
       check(parse(exported.stdout));
     });
   },

@@ -69,6 +69,21 @@ describe('optevo eval', () => {
     expect(lines.find((l) => l.startsWith('fitness '))).toMatch(/^fitness\s+0\.000\s+-?\d\.\d{3}$/);
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[^>]*>/);
   });
+  it("an exported program is scored with its run's settings unless the command line says otherwise", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optevo-eval-'));
+    const file = join(dir, 'found.opt');
+    writeFileSync(file, '# Found by optevo: run r, program #9.\n# Evaluation: --seed 3 --suite quick --steps 4 --lrs 0.1\n\ndef train(w, g, lr):\n  return lr * sign(g)\n');
+    const r = await runHere('eval', file, '--task', 'quadratic', '--backend', 'cpu', '--json');
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.seed).toBe(3);
+    expect(out.lrs).toEqual([0.1]);
+    expect(out.results[0].tasks[0].steps).toBe(4);
+    const given = JSON.parse((await runHere('eval', file, '--task', 'quadratic', '--backend', 'cpu', '--json', '--seed', '5', '--steps', '2')).stdout);
+    expect([given.seed, given.results[0].tasks[0].steps]).toEqual([5, 2]);
+    const plain = await runHere('eval', file, '--task', 'quadratic', '--backend', 'cpu');
+    expect(plain.stdout.split('\n')[0]).toBe(`evaluation settings from ${file} (as its run scored it): --seed 3 --steps 4 --lrs 0.1`);
+  });
   it('--json gives data; --no-batch runs rates separately', () => {
     const r = run('eval', 'sgd', '--task', 'mnist8-mlp', '--steps', '5', '--lrs', '0.01,0.1', '--backend', 'wasm', '--json', '--no-batch', '--tasks-module', 'test/fixtures/tasks/good.mjs');
     expect(r.status).toBe(0);

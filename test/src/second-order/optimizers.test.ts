@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { optimizers } from '../../../src/optimizers.js';
+import { optimizers } from '../../../src/all-optimizers.js';
 import { HessianFreeOptimizer } from '../../../src/second-order/hessian-free.js';
 import { NewtonOptimizer } from '../../../src/second-order/newton.js';
 import { splitLoss } from '../../../src/second-order/split-loss.js';
@@ -56,7 +56,7 @@ describe('newton', () => {
     const wStar = solveDamped(Float64Array.from(problems.quadratic.H.flat()), n, Float64Array.from(problems.quadratic.c), 0).d;
     const opt = own(optimizers.newton());
     expect(opt).toBeInstanceOf(tf.Optimizer);
-    const cost = opt.minimize(quadraticLoss(w), true);
+    const cost = opt.minimize(quadraticLoss(w), true, [w]);
     expect(cost).not.toBeNull();
     cost!.dispose();
     const got = w.dataSync();
@@ -74,6 +74,17 @@ describe('newton', () => {
     const f = () => tf.sub(tf.sum(tf.mul(tf.tensor1d([1, 2]), tf.square(w))), tf.sum(w)) as tf.Scalar;
     own(optimizers.newton({ damping: 2 })).minimize(f);
     expect(Array.from(w.dataSync())).toEqual([0.25, 1 / 6].map(Math.fround));
+  });
+
+  it('without a varList, trains only the variables the loss uses (and counts the gradient that finds them)', () => {
+    const unused = variable(tf.zeros([3000]));
+    const w = variable(tf.zeros([2]));
+    const f = () => tf.sum(tf.square(tf.sub(w, tf.tensor1d([1, 2])))) as tf.Scalar;
+    const opt = own(optimizers.newton());
+    opt.minimize(f);
+    expect(Array.from(w.dataSync())).toEqual([1, 2]);
+    expect(Array.from(unused.dataSync()).every((v) => v === 0)).toBe(true);
+    expect(opt.cost.counts.gradient).toBe(2);
   });
 
   it(`refuses models above maxParameters and points to hessianFree`, () => {

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { optimizers } from '../../../src/optimizers.js';
+import { optimizers } from '../../../src/all-optimizers.js';
 import type { ClosureOptimizer } from '../../../src/second-order/closure-optimizer.js';
 import { splitLoss } from '../../../src/second-order/split-loss.js';
 import { builtinTask } from '../../../src/tasks/registry.js';

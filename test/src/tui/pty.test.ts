@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const script = path.resolve('test/src/tui/fixtures/fake-search.mjs');
-const built = fs.existsSync(path.resolve('dist/src/tui/run.js'));
+const built = fs.existsSync(path.resolve('dist/src/tui/watch.js'));
 
 // eslint-disable-next-line no-control-regex
 const strip = (s: string) => s.replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '').replace(/\u001B[()][A-Z0-9]/g, '');

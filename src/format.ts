@@ -3,6 +3,7 @@
  * inspection commands. Every function returns a string of a known width when
  * asked to, so that table rows never wrap.
  */
+import type { MutationKind } from '../search/types.js';
 
 /** `1:02:03` for an hour or more, else `2:03`. */
 export function formatDuration(ms: number): string {
@@ -94,10 +95,10 @@ export function abbreviate(name: string, width: number): string {
   return name.length <= width ? name : name.slice(0, width);
 }
 
-/** How a program was made, for people: `seed adamw`, `modify s3: sqrt -> cbrt`, `restart`. */
-export function describeMutation(mutation: string, detail: string): string {
+/** How a program was made, for people: `seed adamw`, `modify s3: sqrt -> cbrt`. */
+export function describeMutation(mutation: MutationKind, detail: string): string {
   const d = detail.trim();
   if (!d) return mutation;
   if (d.startsWith(mutation)) return d;
-  return mutation === 'seed' || mutation === 'restart' ? `${mutation} ${d.replace(/^[:\s]+/, '')}` : d;
+  return mutation === 'seed' ? `${mutation} ${d.replace(/^[:\s]+/, '')}` : d;
 }

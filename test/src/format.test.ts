@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eta, formatAgo, formatDuration, formatFitness, formatLr, formatRate, progressBar, truncate } from '../../../src/tui/format.js';
+import { eta, formatAgo, formatDuration, formatFitness, formatLr, formatRate, progressBar, truncate } from '../../src/format.js';
 
 describe('format', () => {
   it('formats durations', () => {

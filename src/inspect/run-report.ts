@@ -2,9 +2,8 @@
  * `optevo show RUN`: the run's summary and its best programs.
  */
 import type { SqliteRunInfo as RunInfo, SqliteRunStore } from '../../search/store.js';
-import { sizeOf, trainedText, type ChildRecord, type SearchStats } from '../../search/types.js';
-import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
-import { rankedTasks } from '../tui/state.js';
+import { rankedTasks, sizeOf, trainedText, type ChildRecord, type SearchStats } from '../../search/types.js';
+import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../format.js';
 import { formatStart, heldByLiveProcess, type RunSummary } from './runs.js';
 
 export interface LeaderRow {

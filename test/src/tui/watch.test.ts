@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bufferedSource, reportPlain, runDashboard, shouldUseDashboard, type WatchedSearch } from '../../../src/tui/run.js';
+import { bufferedSource, reportPlain, runDashboard, shouldUseDashboard, type WatchedSearch } from '../../../src/tui/watch.js';
 import type { SearchStats } from '../../../search/types.js';
 import { makeChild, makeStats } from './fixtures.js';
 import { FakeSource, until } from './fake-source.js';
