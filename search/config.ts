@@ -147,6 +147,15 @@ export const RUN_SETTINGS = [
   }),
   run({ key: 'steps', arg: '<n>', help: "steps per task instead of each task's default", read: read.number, schema: int(1).optional() }),
   run({
+    key: 'sweep',
+    arg: '<kind>',
+    // Optional: runs stored before this setting have none, and sweep every rate to the end.
+    help: "how each evaluation sweeps its rates: 'full' (every rate to the end) or 'halving' (successive halving: the better half goes on at 1/4 and 1/2 of the steps)",
+    read: read.text,
+    schema: z.enum(['full', 'halving']).optional(),
+    default: { value: 'full' },
+  }),
+  run({
     key: 'evalSeed',
     arg: '<n>',
     help: 'seed of the task data and model initialisation; every child sees the same data',

@@ -33,7 +33,7 @@ export interface Bred {
   hurdle: Hurdle | null;
 }
 
-export type JobSettings = Pick<SearchConfig, 'evalSeed' | 'lrs' | 'steps'>;
+export type JobSettings = Pick<SearchConfig, 'evalSeed' | 'lrs' | 'steps'> & Partial<Pick<SearchConfig, 'sweep'>>;
 
 export function evalJob(config: JobSettings, childId: number, source: string, suite: SuiteName): EvalJob {
   return {
@@ -43,6 +43,7 @@ export function evalJob(config: JobSettings, childId: number, source: string, su
     seed: config.evalSeed,
     lrs: config.lrs,
     ...(config.steps !== undefined ? { steps: config.steps } : {}),
+    ...(config.sweep !== undefined && config.sweep !== 'full' ? { sweep: config.sweep } : {}),
   };
 }
 

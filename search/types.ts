@@ -68,6 +68,8 @@ export interface EvalJob {
   lrs: number[];
   /** Override of each task's default step count (tests use it). */
   steps?: number;
+  /** How the rates are swept: every rate to the end, or successive halving (absent: 'full'). */
+  sweep?: 'full' | 'halving';
 }
 
 export type EvalOutcome =

@@ -28,7 +28,7 @@ import type { EvalJob, SuiteName, SuiteResult, TaskResult } from '../search/type
 import { seedProgram } from '../seeds/index.js';
 import { initBackend, type BackendName } from './backend.js';
 import type { Dataset } from './data/dataset.js';
-import { MAX_WHITEN_WIDTH, applyWhitening, fitWhitening } from './data/whiten.js';
+import { taskDataset, whitenedDataset } from './data/setup-cache.js';
 import { BUILTIN_TASKS, TaskRegistry } from './tasks/registry.js';
 import type { Batching, Task, TfTask } from './tasks/types.js';
 import { trainArrayTask } from './train/array-trainer.js';
@@ -36,7 +36,7 @@ import type { InitRule } from './train/init.js';
 import { DEFAULT_MONITOR } from './train/monitor.js';
 import type { RunResult, TrainSettings } from './train/settings.js';
 import type { Schedule } from './train/schedule.js';
-import { trainTfTask } from './train/tf-trainer.js';
+import { type SweepKind, trainTfTask } from './train/tf-trainer.js';
 import { errorMessage } from '../dsl/errors.js';
 
 /** Rates swept by default: 1e-4 to 10^-0.5, half a decade apart (8 rates). */
@@ -56,6 +56,8 @@ export interface EvaluateOptions {
   backend?: BackendName;
   /** False: run each rate separately (`--no-batch`). */
   batch?: boolean;
+  /** 'halving': successive halving over the rates (src/train/tf-trainer.ts); default 'full'. */
+  sweep?: SweepKind;
   /** Program hyperparameters by snake_case name. */
   hparams?: Record<string, number>;
   /** False: skip the reference and leave scores null. */
@@ -100,7 +102,6 @@ interface RefEntry {
 }
 
 const referenceCache = new Map<string, RefEntry>();
-const whitened = new WeakMap<Dataset, Dataset>();
 const customIds = new WeakMap<Task, number>();
 let nextCustomId = 1;
 
@@ -139,6 +140,7 @@ export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', r
       seed: job.seed,
       lrs: job.lrs,
       ...(job.steps !== undefined ? { steps: job.steps } : {}),
+      ...(job.sweep !== undefined ? { sweep: job.sweep } : {}),
       backend,
       ...(registry ? { registry } : {}),
     });
@@ -191,23 +193,14 @@ function settingsFor(task: Task, opts: EvaluateOptions): TrainSettings {
     batching: opts.batching ?? task.batching,
     schedule: opts.schedule ?? task.schedule,
     ...(opts.init ? { init: opts.init } : {}),
+    ...(opts.sweep && opts.sweep !== 'full' ? { sweep: opts.sweep } : {}),
     monitor: { ...DEFAULT_MONITOR, divergence: task.divergence },
   };
 }
 
 function prepareData(task: TfTask, seed: number, whiten: boolean): { ds: Dataset; note?: string } {
-  const ds = task.data(seed);
-  if (!whiten) return { ds };
-  if (task.noWhitening) return { ds, note: `not whitened: ${task.noWhitening}` };
-  const d = ds.xShape.reduce((a, b) => a * b, 1);
-  if (d > MAX_WHITEN_WIDTH) return { ds, note: `not whitened: ${d} inputs, more than ${MAX_WHITEN_WIDTH}` };
-  let w = whitened.get(ds);
-  if (!w) {
-    const fit = fitWhitening(ds.train.x, d);
-    w = { ...ds, train: { ...ds.train, x: applyWhitening(fit, ds.train.x) }, val: { ...ds.val, x: applyWhitening(fit, ds.val.x) }, source: `${ds.source}, PCA-whitened` };
-    whitened.set(ds, w);
-  }
-  return { ds: w, note: 'inputs PCA-whitened' };
+  const ds = taskDataset(task, seed);
+  return whiten ? whitenedDataset(task, ds, seed) : { ds };
 }
 
 interface Sweep {

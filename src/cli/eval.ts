@@ -108,6 +108,7 @@ export function parseLrs(s: string): number[] {
 }
 
 const BATCHINGS = ['full', 'mini', 'online'] as const;
+const SWEEPS = ['full', 'halving'] as const;
 const option = <const S extends Omit<Setting, 'scope'>>(row: S) => ({ ...row, scope: 'command' as const });
 
 /** `optevo eval`'s options, read and checked through the settings table's mechanism. */
@@ -135,6 +136,14 @@ export const EVAL_SETTINGS = [
   option({ key: 'schedule', arg: '<s>', help: 'learning-rate schedule: constant, step:EVERY:FACTOR or cosine[:FINAL], with optional +warmup:N', read: reader(parseSchedule), schema: z.custom<Schedule>().optional() }),
   option({ key: 'init', arg: '<rule>', help: 'weight initialisation: glorot-uniform, glorot-normal or fan-in, optionally :GAIN', read: reader(parseInit), schema: z.custom<Init>().optional() }),
   option({ key: 'whiten', help: 'decorrelate inputs by PCA whitening (tfjs tasks up to 256 inputs wide)', read: read.switch, schema: z.boolean().optional() }),
+  option({
+    key: 'sweep',
+    arg: '<kind>',
+    help: 'full (every rate to the end) or halving (successive halving: the better half of the rates goes on at 1/4 and 1/2 of the steps)',
+    read: oneOf(SWEEPS, (s) => `--sweep takes full or halving, got '${s}'`),
+    schema: z.enum(SWEEPS),
+    default: { value: 'full' },
+  }),
   option({ key: 'tasksModule', arg: '<file>', help: 'a module exporting tasks made with defineTask', read: read.text, schema: z.string().optional() }),
   option({ key: 'json', help: 'print data', read: read.switch, schema: z.boolean().optional() }),
   option({
@@ -210,6 +219,7 @@ export function register(program: Command): void {
             ...(schedule ? { schedule } : {}),
             ...(init ? { init } : {}),
             ...(opts.whiten ? { whiten: true } : {}),
+            ...(opts.sweep === 'halving' ? { sweep: 'halving' as const } : {}),
             seed,
             backend: opts.backend,
             registry,

@@ -58,6 +58,7 @@ export function languageModelTask(c: LanguageModelConfig): TfTask {
       }
       return ds;
     },
+    dataKey: `language:${JSON.stringify([c.name, c.vocab, c.branching, c.context, c.nTrain, c.nVal])}`,
     model: {
       params: [
         { name: 'embed', shape: [c.vocab, c.embedding], init: { kind: 'normal', value: 0.5 } },

@@ -7,9 +7,11 @@ import type { SuiteName } from '../../search/types.js';
 import { type Dataset, split } from '../data/dataset.js';
 import { mnistImages, loadMnist } from '../data/mnist.js';
 import { rng } from '../data/rng.js';
-import { activate, convPatches, dense, mlpForward, mlpParams, type Activation } from '../train/layers.js';
+import { activate, dense, imagePatches, maxPool2, mlpForward, mlpParams, patchConv, type Activation } from '../train/layers.js';
 import type { InitRule } from '../train/init.js';
 import type { Batching, ParamSpec, Tensor, Tfjs, TfTask } from './types.js';
+
+type T2 = import('@tensorflow/tfjs').Tensor2D;
 import { CONSTANT, DIVERGENCE, GLOROT } from './defaults.js';
 
 const datasets = new Map<string, Dataset>();
@@ -68,6 +70,7 @@ export function mnistMlpTask(c: MnistMlpConfig): TfTask {
     divergence: DIVERGENCE,
     whiten: c.whiten ?? false,
     data: (seed) => mnistDataset(c.side, c.nTrain, c.nVal, seed, true),
+    dataKey: `mnist:${c.side}:${c.nTrain}:${c.nVal}:flat`,
     model: {
       params: mlpParams(widths, c.init ?? GLOROT),
       batchable: true,
@@ -93,8 +96,11 @@ export interface MnistCnnConfig {
 
 /**
  * conv (kernel x kernel, `filters`, valid) -> relu -> 2x2 max-pool -> [dense -> relu] -> dense 10.
- * The convolution runs as a matmul over image patches (layers.convPatches);
- * K replicas share the input, so their filters sit side by side in one matmul.
+ * The convolution runs as a matmul over image patches (layers.imagePatches,
+ * patchConv). K replicas share the patches and their transpose; each then
+ * runs plain 2-D ops on its own slice of the weights: measured (bench/tasks.ts,
+ * issue 14), this beats both separate runs and one stacked graph, whose
+ * pooled maps need 5-D transposes that wasm runs on a slow generic path.
  */
 export function mnistCnnTask(c: MnistCnnConfig): TfTask {
   const out = 28 - c.kernel + 1;
@@ -105,19 +111,23 @@ export function mnistCnnTask(c: MnistCnnConfig): TfTask {
     { name: 'conv_b', shape: [c.filters], init: { kind: 'zeros' } },
     ...mlpParams(c.hidden > 0 ? [flatW, c.hidden, 10] : [flatW, 10], GLOROT),
   ];
-  const forward = (tf: Tfjs, ps: Tensor[], x: Tensor, K: number | null): Tensor => {
+  const P = c.kernel * c.kernel;
+  /** One model on shared patches: conv -> relu -> pool -> [dense -> relu] -> dense. */
+  const one = (tf: Tfjs, ps: Tensor[], patches: T2, pt: T2, B: number): Tensor => {
     const [cw, cb, ...rest] = ps as [Tensor, Tensor, ...Tensor[]];
-    const x4 = x as import('@tensorflow/tfjs').Tensor4D;
+    const z = patchConv(tf, patches, pt, tf.reshape(cw, [P, c.filters]), cb);
+    let h = tf.reshape(maxPool2(tf, tf.relu(tf.reshape(z, [B, out, out, c.filters]))), [B, flatW]);
+    if (rest.length === 4) h = activate(tf, dense(tf, h, rest[0]!, rest[1]!, null), 'relu');
+    return dense(tf, h, rest.at(-2)!, rest.at(-1)!, null);
+  };
+  const forward = (tf: Tfjs, ps: Tensor[], x: Tensor, K: number | null): Tensor => {
     const B = x.shape[0]!;
-    const f = c.filters;
-    const p = tf.maxPool(tf.relu(convPatches(tf, x4, cw, cb, K)) as import('@tensorflow/tfjs').Tensor4D, 2, 2, 'valid');
-    let h =
-      K === null ? tf.reshape(p, [B, flatW]) : tf.reshape(tf.transpose(tf.reshape(p, [B, pooled, pooled, K, f]), [3, 0, 1, 2, 4]), [K, B, flatW]);
-    if (rest.length === 4) {
-      h = activate(tf, dense(tf, h, rest[0]!, rest[1]!, K), 'relu');
-      return dense(tf, h, rest[2]!, rest[3]!, K);
-    }
-    return dense(tf, h, rest[0]!, rest[1]!, K);
+    const patches = imagePatches(tf, x, c.kernel, c.kernel);
+    const pt = tf.transpose(patches);
+    if (K === null) return one(tf, ps, patches, pt, B);
+    // Replicas share the patches (and their transpose); each runs its own plain 2-D ops on its slice of the weights.
+    const slices = ps.map((p) => tf.unstack(p));
+    return tf.stack(Array.from({ length: K }, (_, k) => one(tf, slices.map((sl) => sl[k]!), patches, pt, B)));
   };
   return {
     kind: 'tf',
@@ -134,10 +144,8 @@ export function mnistCnnTask(c: MnistCnnConfig): TfTask {
     divergence: DIVERGENCE,
     whiten: false,
     noWhitening: 'the convolution reads the image layout',
-    // Measured (bench): stacked 8 rates ran at 0.86x the speed of 8 separate runs on wasm: the
-    // replicas' pooled maps need 5-D transposes, which wasm runs on a slow generic path.
-    preferSeparate: 'stacking measured slower than separate runs for this model on wasm',
     data: (seed) => mnistDataset(28, c.nTrain, c.nVal, seed, false),
+    dataKey: `mnist:28:${c.nTrain}:${c.nVal}:image`,
     model: { params, batchable: true, forward },
     loss: 'cross-entropy',
     metric: 'accuracy',

@@ -62,6 +62,7 @@ export function teacherStudentTask(c: TeacherStudentConfig): TfTask {
       }
       return ds;
     },
+    dataKey: `teacher-student:${JSON.stringify([c.name, c.inputs, c.teacherHidden, c.outputs, c.condition, c.nTrain, c.nVal])}`,
     model: {
       params: mlpParams(widths, GLOROT),
       batchable: true,

@@ -90,6 +90,12 @@ export interface TfTask extends TaskBase {
   readonly kind: 'tf';
   /** The dataset for a seed (deterministic). */
   data(seed: number): Dataset;
+  /**
+   * Names everything `data` depends on but the seed (generator, sizes,
+   * options): set, it lets the dataset (and its whitening) be cached on disk
+   * across processes (src/data/setup-cache.ts). Leave it unset when unsure.
+   */
+  readonly dataKey?: string;
   readonly model: Model;
   readonly loss: 'cross-entropy' | 'mse' | LossFn;
   readonly metric: 'accuracy' | 'loss' | MetricFn;

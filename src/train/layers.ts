@@ -16,6 +16,7 @@ import type { InitRule } from './init.js';
 
 type T2 = import('@tensorflow/tfjs').Tensor2D;
 type T3 = import('@tensorflow/tfjs').Tensor3D;
+type T4 = import('@tensorflow/tfjs').Tensor4D;
 
 type Save = (ts: Tensor[]) => void;
 
@@ -151,6 +152,66 @@ export function convPatches(tf: Tfjs, x: Tensor, w: Tensor, b: Tensor, replicas:
     };
   }) as never) as (w: Tensor, b: Tensor) => Tensor;
   return tf.reshape(op(w, b), [B, oh, ow, K * f]);
+}
+
+/**
+ * Image patches as rows (im2col) for a valid kh x kw convolution: x [B, H, W, C]
+ * gives [B*H'*W', kh*kw*C], from a convolution with a constant one-hot filter
+ * bank (x is data: no gradient flows there).
+ */
+export function imagePatches(tf: Tfjs, x: Tensor, kh: number, kw: number): T2 {
+  const [B, H, W, c] = x.shape as [number, number, number, number];
+  const P = kh * kw * c;
+  const eye = new Float32Array(P * P);
+  for (let i = 0; i < P; i++) eye[i * P + i] = 1;
+  const bank = tf.tensor4d(eye, [kh, kw, c, P]);
+  return tf.reshape(tf.conv2d(x as T4, bank, 1, 'valid'), [B * (H - kh + 1) * (W - kw + 1), P]) as T2;
+}
+
+/**
+ * One model's convolution from shared patches [N, P] (and their transpose
+ * [P, N], made once for every replica): patches @ w [P, F] + b, with its own
+ * gradient (pt @ dy, and the bias's as a ones-row matmul): no conv2d filter
+ * gradient, which wasm lacks.
+ */
+export function patchConv(tf: Tfjs, patches: T2, pt: T2, w: Tensor, b: Tensor): T2 {
+  const op = tf.customGrad(((wt: Tensor, bt: Tensor, save: Save) => {
+    // Kept for the gradient: tensors made in the forward pass are freed when it ends.
+    save([pt]);
+    return {
+      value: tf.add(tf.matMul(patches, wt as T2), bt),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => [tf.matMul(saved[0] as T2, dy as T2), tf.reshape(columnSums(tf, dy as T2), bt.shape)],
+    };
+  }) as never) as (w: Tensor, b: Tensor) => Tensor;
+  return op(w, b) as T2;
+}
+
+/**
+ * 2x2 max-pool (stride 2, valid) of [B, H, W, C] with its own gradient: the
+ * output gradient, upsampled, where the input equals its window's maximum.
+ * wasm's MaxPoolGrad takes several milliseconds a batch; this is three
+ * elementwise-sized kernels. Ties (equal values in a window) share the
+ * gradient; after a relu the only ties are zeros, whose relu gradient is 0.
+ */
+export function maxPool2(tf: Tfjs, x: Tensor): Tensor {
+  const [, H, W] = x.shape as [number, number, number, number];
+  const op = tf.customGrad(((xt: Tensor, save: Save) => {
+    const y = tf.maxPool(xt as T4, 2, 2, 'valid');
+    save([xt, y]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xs, ys] = saved as [T4, T4];
+        const h = 2 * ys.shape[1];
+        const w = 2 * ys.shape[2];
+        const up = (t: Tensor) => tf.image.resizeNearestNeighbor(t as T4, [h, w]);
+        const xc = h === H && w === W ? xs : tf.slice(xs, [0, 0, 0, 0], [xs.shape[0], h, w, xs.shape[3]]);
+        const g = tf.mul(up(dy), tf.cast(tf.equal(xc, up(ys)), 'float32'));
+        return [h === H && w === W ? g : tf.pad(g, [[0, 0], [0, H - h], [0, W - w], [0, 0]])];
+      },
+    };
+  }) as never) as (x: Tensor) => Tensor;
+  return op(x);
 }
 
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'linear';

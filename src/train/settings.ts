@@ -15,6 +15,8 @@ export interface TrainSettings {
   /** Program hyperparameters by snake_case name. */
   hparams?: Record<string, number>;
   monitor: Omit<MonitorOptions, 'steps'>;
+  /** 'halving': successive halving over the rates (tf-trainer.ts); default 'full'. */
+  sweep?: 'full' | 'halving';
   /** Benchmarks only: skip the validation pass (losses and metrics come back null). */
   skipValidation?: boolean;
 }
@@ -29,4 +31,6 @@ export interface RunResult {
   curve: number[];
   failure?: string;
   plateauAt?: number;
+  /** Step at which successive halving stopped this rate (it was behind); its loss is then null. */
+  stoppedAt?: number;
 }

@@ -29,6 +29,9 @@ import { Monitor } from './monitor.js';
 import type { RunResult, TrainSettings } from './settings.js';
 import { scheduleFactor } from './schedule.js';
 
+/** Every rate trained to the end, or successive halving over the rates. */
+export type SweepKind = 'full' | 'halving';
+
 export interface SweepResult {
   runs: RunResult[];
   /** True when the rates ran as stacked replicas. */
@@ -63,7 +66,7 @@ export async function trainTfTask(
     else if (task.preferSeparate && !force && tf.getBackend() !== 'webgpu') note = `${task.preferSeparate}: rates ran separately`;
     else {
       try {
-        const runs = await runGroup(tf, task, ds, program, lrs, lrs.length, s);
+        const runs = await runSweep(tf, task, ds, program, lrs, true, s);
         const ms = performance.now() - t0;
         return { runs, batched: true, trainMs: ms, stepsPerSecond: stepsTaken(runs, s.steps) / (ms / 1000) };
       } catch (e) {
@@ -72,14 +75,7 @@ export async function trainTfTask(
       }
     }
   }
-  const runs: RunResult[] = [];
-  for (const lr of lrs) {
-    try {
-      runs.push((await runGroup(tf, task, ds, program, [lr], null, s))[0]!);
-    } catch (e) {
-      runs.push({ lr, loss: null, metric: null, curve: [], failure: `error: ${oneLine(e)}` });
-    }
-  }
+  const runs = await runSweep(tf, task, ds, program, lrs, false, s);
   const ms = performance.now() - t0;
   return { runs, batched: false, ...(note ? { note } : {}), trainMs: ms, stepsPerSecond: (stepsTaken(runs, s.steps) * runs.length) / (ms / 1000) };
 }
@@ -125,21 +121,166 @@ function perExample(tf: Tfjs, task: TfTask, pred: Tensor, y: Tensor, replicas: n
   return out;
 }
 
-async function runGroup(tf: Tfjs, task: TfTask, ds: Dataset, program: Program, lrs: readonly number[], replicas: number | null, s: TrainSettings): Promise<RunResult[]> {
-  const compiled = compile(program, { tf, ...(s.hparams ? { hparams: s.hparams } : {}), ...(replicas !== null ? { replicas } : {}) });
-  // No tf.tidy around an await: the tensors that live across steps are owned here and disposed in `finally`.
+/**
+ * Successive halving (Hyperband's inner loop) over the rates: every rate
+ * trains to the first rung; there the rates are ranked by their smoothed
+ * training loss (all rates see the same batches, so the comparison is
+ * paired) and the better half goes on to the next rung, and so on; the
+ * survivors finish. With 8 rates and rungs at 1/4 and 1/2 of the steps:
+ * 8 -> 4 -> 2 rates, half the steps of the full sweep.
+ */
+export const HALVING_RUNGS: readonly number[] = [0.25, 0.5];
+/** Decay of the smoothed training loss the rungs rank by (about a 20-step window). */
+const RANK_DECAY = 0.95;
+
+/** Step counts at which the sweep stops to rank its rates (the last is the end of training). */
+export function rungEnds(steps: number, sweep: SweepKind): number[] {
+  if (sweep === 'full') return [steps];
+  const ends = HALVING_RUNGS.map((f) => Math.round(f * steps)).filter((e) => e >= 1 && e < steps);
+  return [...new Set([...ends, steps])];
+}
+
+/** Indices of the rates that go on: the better half (rounded up) of those still running, by smoothed loss. */
+export function survivors(running: readonly number[], smoothed: ArrayLike<number>): number[] {
+  const keep = Math.max(1, Math.ceil(running.length / 2));
+  const ranked = [...running].sort((a, b) => rankValue(smoothed[a]!) - rankValue(smoothed[b]!) || a - b);
+  return ranked.slice(0, keep).sort((a, b) => a - b);
+}
+
+const rankValue = (x: number) => (Number.isFinite(x) ? x : Infinity);
+
+/** Rates trained together: K stacked replicas (K a number) or one run (K null). */
+interface Group {
+  K: number | null;
+  /** Indices of this group's rates in the sweep, in replica order. */
+  idx: number[];
+  compiled: ReturnType<typeof compile>;
+  params: Tensor[];
+  states: Tensor[][];
+  plan: ReturnType<typeof batchPlan>;
+  full: { x: Tensor; y: Tensor } | null;
+  /** Steps done. */
+  t: number;
+  /** False once every rate of the group has failed. */
+  alive: boolean;
+  owned: Owned;
+}
+
+async function runSweep(tf: Tfjs, task: TfTask, ds: Dataset, program: Program, lrs: readonly number[], stacked: boolean, s: TrainSettings): Promise<RunResult[]> {
+  const monitors = lrs.map(() => new Monitor({ steps: s.steps, ...s.monitor }));
+  const smoothed = new Float64Array(lrs.length).fill(NaN);
+  const stoppedAt: (number | undefined)[] = lrs.map(() => undefined);
+  const errors: (string | undefined)[] = lrs.map(() => undefined);
+  const groups: Group[] = [];
+  const ctx: StepContext = { tf, task, ds, s, lrs, monitors, smoothed };
+  try {
+    const all = lrs.map((_, i) => i);
+    if (stacked) groups.push(newGroup(tf, task, ds, program, s, all, lrs.length));
+    else for (const i of all) groups.push(newGroup(tf, task, ds, program, s, [i], null));
+    const ends = rungEnds(s.steps, s.sweep ?? 'full');
+    for (const end of ends) {
+      for (const g of groups) {
+        if (!g.alive) continue;
+        if (stacked) await advance(ctx, g, end);
+        else {
+          // A separate run that throws fails its own rate only.
+          try {
+            await advance(ctx, g, end);
+          } catch (e) {
+            errors[g.idx[0]!] = `error: ${oneLine(e)}`;
+            g.alive = false;
+          }
+        }
+      }
+      if (end === s.steps) break;
+      const running = all.filter((i) => !monitors[i]!.failed && errors[i] === undefined && stoppedAt[i] === undefined);
+      const keep = new Set(survivors(running, smoothed));
+      for (const i of running) if (!keep.has(i)) stoppedAt[i] = end;
+      for (const g of groups) if (g.alive) shrink(tf, program, s, g, g.idx.filter((i) => keep.has(i)));
+    }
+    // Rates that left their group (failed, or stopped by a rung) keep what their monitor saw.
+    const out: RunResult[] = lrs.map((lr, i) => {
+      const m = monitors[i]!;
+      return { lr, loss: null, metric: null, curve: m.curve, ...(m.failure ? { failure: m.failure } : {}), ...(m.plateauAt !== undefined ? { plateauAt: m.plateauAt } : {}) };
+    });
+    for (const g of groups) {
+      for (const i of g.idx) {
+        if (errors[i] !== undefined) out[i] = { lr: lrs[i]!, loss: null, metric: null, curve: [], failure: errors[i] };
+      }
+      if (s.skipValidation || g.idx.length === 0 || g.idx.every((i) => errors[i] !== undefined)) continue;
+      let v: Validation;
+      try {
+        v = await validate(tf, task, ds, g.params, g.K, g.idx.length);
+      } catch (e) {
+        if (stacked) throw e;
+        out[g.idx[0]!] = { lr: lrs[g.idx[0]!]!, loss: null, metric: null, curve: [], failure: `error: ${oneLine(e)}` };
+        continue;
+      }
+      g.idx.forEach((i, k) => (out[i] = runResult(lrs[i]!, monitors[i]!, s.steps, v, k, task, ds)));
+    }
+    for (const [i, at] of stoppedAt.entries()) {
+      if (at !== undefined) out[i] = { ...out[i]!, stoppedAt: at };
+    }
+    return out;
+  } finally {
+    for (const g of groups) {
+      g.owned.disposeAll();
+      g.compiled.dispose();
+    }
+  }
+}
+
+function compileFor(tf: Tfjs, program: Program, s: TrainSettings, K: number | null): ReturnType<typeof compile> {
+  return compile(program, { tf, ...(s.hparams ? { hparams: s.hparams } : {}), ...(K !== null ? { replicas: K } : {}) });
+}
+
+function newGroup(tf: Tfjs, task: TfTask, ds: Dataset, program: Program, s: TrainSettings, idx: number[], K: number | null): Group {
+  const compiled = compileFor(tf, program, s, K);
+  // No tf.tidy around an await: the tensors that live across steps are owned by the group and disposed at the end.
   const owned = new Owned();
   try {
-    const params = initialParams(tf, task, s, replicas, owned);
-    const monitors = lrs.map(() => new Monitor({ steps: s.steps, ...s.monitor }));
-    const trained = await trainSteps(tf, task, ds, compiled, params, lrs, replicas, s, monitors, owned);
-    if (s.skipValidation) return lrs.map((lr, k) => ({ lr, loss: null, metric: null, curve: monitors[k]!.curve }));
-    const v = await validate(tf, task, ds, trained, replicas, lrs.length);
-    return lrs.map((lr, k) => runResult(lr, monitors[k]!, s.steps, v, k, task, ds));
-  } finally {
+    const params = initialParams(tf, task, s, K, owned);
+    const states = params.map((w) => compiled.slots.map((sl) => owned.add(tf.fill(w.shape, sl.init))));
+    const plan = batchPlan(s.batching, ds.train.n, s.batchSize, rng(task.name, s.seed, 'batches'));
+    return { K, idx, compiled, params, states, plan, full: null, t: 0, alive: true, owned };
+  } catch (e) {
     owned.disposeAll();
     compiled.dispose();
+    throw e;
   }
+}
+
+/**
+ * Keeps only the rates `keep` (a subset of the group's, in order): a stacked
+ * group gathers their replicas' weights and state and is compiled again for
+ * the smaller K; a group left with none is ended.
+ */
+function shrink(tf: Tfjs, program: Program, s: TrainSettings, g: Group, keep: number[]): void {
+  if (keep.length === g.idx.length) return;
+  if (keep.length === 0 || g.K === null) {
+    g.alive = keep.length > 0;
+    if (!g.alive) {
+      g.owned.disposeAll();
+      g.params = [];
+      g.states = [];
+      g.idx = [];
+    }
+    return;
+  }
+  const rows = tf.tensor1d(keep.map((i) => g.idx.indexOf(i)), 'int32');
+  try {
+    const np = g.params.map((p) => g.owned.add(tf.gather(p, rows)));
+    const ns = g.states.map((st) => st.map((v) => g.owned.add(tf.gather(v, rows))));
+    g.owned.swap([...g.params, ...g.states.flat()], [...np, ...ns.flat()]);
+    g.params = np;
+    g.states = ns;
+  } finally {
+    rows.dispose();
+  }
+  g.compiled.dispose();
+  g.K = keep.length;
+  g.compiled = compileFor(tf, program, s, g.K);
+  g.idx = keep;
 }
 
 /** Tensors that outlive one step; whatever is still held when the run ends (or throws) is disposed. */
@@ -165,42 +306,59 @@ class Owned {
   }
 }
 
+/** Initial weights per task, seed and rule, made once per worker (every rate and replica starts from them). */
+const initCache = new WeakMap<TfTask, Map<string, Float32Array[]>>();
+
+function initialValues(task: TfTask, s: TrainSettings): Float32Array[] {
+  let m = initCache.get(task);
+  if (!m) initCache.set(task, (m = new Map()));
+  const key = JSON.stringify([s.seed, s.init ?? null]);
+  let vs = m.get(key);
+  if (!vs) {
+    const ir = rng(task.name, s.seed, 'init');
+    vs = task.model.params.map((p) => initValues(p.shape, s.init && p.init.kind !== 'zeros' && p.shape.length > 1 ? s.init : p.init, ir));
+    m.set(key, vs);
+  }
+  return vs;
+}
+
 function initialParams(tf: Tfjs, task: TfTask, s: TrainSettings, K: number | null, owned: Owned): Tensor[] {
-  const ir = rng(task.name, s.seed, 'init');
-  return task.model.params.map((p) => {
-    const rule = s.init && p.init.kind !== 'zeros' && p.shape.length > 1 ? s.init : p.init;
-    const v = initValues(p.shape, rule, ir);
+  const vs = initialValues(task, s);
+  return task.model.params.map((p, i) => {
+    const v = vs[i]!;
     if (K === null) return owned.add(tf.tensor(v, [...p.shape]));
     return owned.add(tf.tidy(() => tf.tile(tf.tensor(v, [1, ...p.shape]), [K, ...p.shape.map(() => 1)])));
   });
 }
 
+interface StepContext {
+  tf: Tfjs;
+  task: TfTask;
+  ds: Dataset;
+  s: TrainSettings;
+  lrs: readonly number[];
+  monitors: Monitor[];
+  /** Per rate: the training loss smoothed over recent steps (what halving ranks by). */
+  smoothed: Float64Array;
+}
+
 /**
- * The training loop. Each step's losses stay on the device until READ_EVERY
- * of them are pending; then one read hands them to the monitors in step
- * order. Returns the trained parameters (owned).
+ * The training loop: trains group `g` from its step g.t + 1 to step `end`.
+ * Each step's losses stay on the device until READ_EVERY of them are
+ * pending; then one read hands them to the monitors in step order (and all
+ * are read at `end`). Sets g.alive false once every rate of the group has failed.
  */
-async function trainSteps(
-  tf: Tfjs,
-  task: TfTask,
-  ds: Dataset,
-  compiled: ReturnType<typeof compile>,
-  params0: Tensor[],
-  lrs: readonly number[],
-  K: number | null,
-  s: TrainSettings,
-  monitors: Monitor[],
-  owned: Owned,
-): Promise<Tensor[]> {
-  let params = params0;
-  let states: Tensor[][] = params.map((w) => compiled.slots.map((sl) => owned.add(tf.fill(w.shape, sl.init))));
+async function advance(c: StepContext, g: Group, end: number): Promise<void> {
+  const { tf, task, ds, s, monitors, smoothed } = c;
+  const K = g.K;
   const xw = size(ds.xShape);
   const yw = ds.yKind === 'class' ? 1 : size(ds.yShape);
-  const plan = batchPlan(s.batching, ds.train.n, s.batchSize, rng(task.name, s.seed, 'batches'));
-  let full: { x: Tensor; y: Tensor } | null = null;
   const forward = (ps: Tensor[], x: Tensor): Tensor => task.model.forward(tf, ps, x, K);
+  const owned = g.owned;
+  const idx0 = g.idx;
+  const lrs = idx0.map((i) => c.lrs[i]!);
   let pending: Tensor[] = [];
-  let firstPending = 1;
+  let firstPending = g.t + 1;
 
   /** Reads the pending losses and feeds the monitors; false once every replica has failed. */
   const drain = async (): Promise<boolean> => {
@@ -214,27 +372,34 @@ async function trainSteps(
     let alive = true;
     for (let i = 0; i * R < losses.length; i++) {
       let n = 0;
-      monitors.forEach((m, k) => {
-        if (!m.failed && m.record(firstPending + i, losses[i * R + k]!)) n++;
+      idx0.forEach((r, k) => {
+        const m = monitors[r]!;
+        const l = losses[i * R + k]!;
+        if (!m.failed && m.record(firstPending + i, l)) {
+          n++;
+          smoothed[r] = Number.isNaN(smoothed[r]!) ? l : RANK_DECAY * smoothed[r]! + (1 - RANK_DECAY) * l;
+        }
       });
       alive = n > 0;
     }
     return alive;
   };
 
-  for (let t = 1; t <= s.steps; t++) {
-    const idx = plan.next();
+  for (let t = g.t + 1; t <= end; t++) {
+    const idx = g.plan.next();
     let x: Tensor;
     let y: Tensor;
     if (idx === null) {
-      full ??= { x: owned.add(tf.tensor(ds.train.x, [ds.train.n, ...ds.xShape])), y: owned.add(targetTensor(tf, task, ds, ds.train.y, ds.train.n)) };
-      ({ x, y } = full);
+      g.full ??= { x: owned.add(tf.tensor(ds.train.x, [ds.train.n, ...ds.xShape])), y: owned.add(targetTensor(tf, task, ds, ds.train.y, ds.train.n)) };
+      ({ x, y } = g.full);
     } else {
       x = tf.tensor(takeRows(ds.train.x, xw, idx), [idx.length, ...ds.xShape]);
       y = targetTensor(tf, task, ds, takeRows(ds.train.y, yw, idx), idx.length);
     }
     const factor = scheduleFactor(s.schedule, t, s.steps);
     const lrArg: number | Tensor = K === null ? lrs[0]! * factor : tf.tensor1d(lrs.map((l) => l * factor));
+    const params = g.params;
+    const states = g.states;
     try {
       const next = tf.tidy(() => {
         let lossT: Tensor | undefined;
@@ -245,13 +410,14 @@ async function trainSteps(
           return K === null ? lv : tf.sum(lv);
         };
         const grads = tf.grads(f)(params);
-        const out = compiled.step(params, grads, states, lrArg, t);
+        const out = g.compiled.step(params, grads, states, lrArg, t);
         const np = params.map((w, i) => tf.sub(w, out.updates[i]!));
         return { np, ns: out.states, loss: lossT! };
       });
       owned.swap([...params, ...states.flat()], [...next.np, ...next.ns.flat()]);
-      params = next.np;
-      states = next.ns;
+      g.params = next.np;
+      g.states = next.ns;
+      g.t = t;
       if (pending.length === 0) firstPending = t;
       pending.push(owned.add(K === null ? next.loss.reshape([1]) : next.loss));
       if (K === null) next.loss.dispose();
@@ -262,10 +428,12 @@ async function trainSteps(
       }
       if (typeof lrArg !== 'number') lrArg.dispose();
     }
-    if ((pending.length >= READ_EVERY || t === s.steps) && !(await drain())) break;
+    if ((pending.length >= READ_EVERY || t === end) && !(await drain())) {
+      g.alive = false;
+      break;
+    }
   }
-  await drain();
-  return params;
+  if (!(await drain())) g.alive = false;
 }
 
 interface Validation {

@@ -95,6 +95,15 @@ describe('optevo eval', () => {
     expect(custom.backend).toBe('cpu');
     expect(custom.results[0].tasks[0].loss).toBeGreaterThan(0);
   });
+  it('--sweep halving stops the rates behind at the rungs and finishes the rest', () => {
+    const r = run('eval', 'adam', '--task', 'mnist8-mlp', '--steps', '8', '--lrs', '0.0001,0.001,0.01,0.1', '--backend', 'wasm', '--json', '--sweep', 'halving');
+    expect(r.status).toBe(0);
+    const runs = JSON.parse(r.stdout).results[0].tasks[0].runs as { loss: number | null; stoppedAt?: number }[];
+    // 4 rates: 2 stop at step 2, 1 more at step 4, 1 finishes.
+    expect(runs.filter((x) => x.stoppedAt === 2).length).toBe(2);
+    expect(runs.filter((x) => x.stoppedAt === 4).length).toBe(1);
+    expect(runs.filter((x) => x.stoppedAt === undefined && x.loss !== null).length).toBe(1);
+  });
   it('user mistakes are one line, exit 1', async () => {
     for (const [args, msg] of [
       [['nosuch'], "optevo: 'nosuch' is neither a seed name nor a program file\n"],
@@ -107,6 +116,7 @@ describe('optevo eval', () => {
       [['adam', '--batching', 'some'], "optevo: --batching takes full, mini or online, got 'some'\n"],
       [['adam', '--init', 'he'], "optevo: unknown initialisation 'he' (expected glorot-uniform, glorot-normal, fan-in, zeros, constant, normal, optionally :GAIN)\n"],
       [['adam', '--plot', 'x.png'], "optevo: --plot writes an SVG: give a file ending in .svg, got 'x.png'\n"],
+      [['adam', '--sweep', 'some'], "optevo: --sweep takes full or halving, got 'some'\n"],
     ] as const) {
       const r = await runHere('eval', ...args);
       expect(r.status, args.join(' ')).toBe(1);
