@@ -233,7 +233,8 @@ describe('serialisation', () => {
   });
 
   it('trains and reloads in a tfjs-layers model with its optimizer', async () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+    // Seeded: an unseeded initialiser draws from Math.random, and some draws start where 6 epochs do not help.
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2], kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) })] });
     model.compile({ optimizer: build(), loss: 'meanSquaredError' });
     const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
     const y = tf.tensor2d([1, 2, 3], [3, 1]);
