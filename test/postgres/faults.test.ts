@@ -113,6 +113,8 @@ describe('a run on PostgreSQL with worker processes, through faults', () => {
     expect(await until('faults', at + 20)).toBeGreaterThanOrEqual(Math.min(BUDGET, at + 20));
 
     // The server drops every connection (as in a restart): everyone reconnects with backoff.
+    // (On a slow machine the run may be all but done by now; then the coordinator may never need its connection again.)
+    const beforeDrop = await committed('faults');
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [tdb.name]);
@@ -137,7 +139,7 @@ describe('a run on PostgreSQL with worker processes, through faults', () => {
     expect(stranger.err).toMatch(/refuses run faults: its optevo version \S+ differs from this worker's 0\.0\.1-other/);
     expect(logs.some((m) => /refuses run faults: its optevo version/.test(m))).toBe(true);
     expect(JSON.parse(stranger.out)).toEqual({ done: 0, dropped: 0 });
-    expect(coord.err).toMatch(/lost the connection to postgresql:\/\/postgres@127\.0\.0\.1:5432\/optevo_faults_\w+ \(.*\); retrying with backoff/);
+    if (beforeDrop < BUDGET - 5) expect(coord.err).toMatch(/lost the connection to postgresql:\/\/postgres@127\.0\.0\.1:5432\/optevo_faults_\w+ \(.*\); retrying with backoff/);
     expect(coord.err).not.toMatch(/cannot reach/);
   });
 });
