@@ -109,6 +109,7 @@ async function holder(c: pg.Client, key: string): Promise<string> {
     `SELECT a.application_name AS app, host(a.client_addr) AS addr, a.pid
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)`,
     [key],
   );
@@ -119,7 +120,10 @@ async function holder(c: pg.Client, key: string): Promise<string> {
 /** Whether some process coordinates the run now (for `optevo runs`: running but unlocked is interrupted). */
 export async function isCoordinated(db: Connection, runId: number): Promise<boolean> {
   const r = await db.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
+    // Advisory locks are per database: another database's run with the same key is not this one.
+    `SELECT count(*)::text AS n FROM pg_locks WHERE locktype = 'advisory' AND granted
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
     [runLockKey(db.location.schema, runId)],
   );
   return Number(r.rows[0]?.n ?? 0) > 0;
