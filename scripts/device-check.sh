@@ -14,6 +14,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
 
+# There: the payload into $work, the Vulkan loader into /, then work in $work (errors no longer stop the script).
+unpack() {
+  mkdir -p "$out"
+  work=/tmp/optevo-device && rm -rf "$work" && mkdir -p "$work"
+  xz -dc .device/payload.tar.xz | tar -C "$work" -xf -
+  for f in .device/debs/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
+  ldconfig || true
+  cd "$work"
+  set +e
+}
+
 case "$mode" in
 prepare)
   npm run build --silent
@@ -49,13 +60,7 @@ run)
   # bounded so that the whole run ends well inside one 10-minute command.
   here=$PWD
   out=${OUT:-$here/.device/out}
-  mkdir -p "$out"
-  work=/tmp/optevo-device && rm -rf "$work" && mkdir -p "$work"
-  xz -dc .device/payload.tar.xz | tar -C "$work" -xf -
-  for f in .device/debs/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
-  ldconfig || true
-  cd "$work"
-  set +e
+  unpack
   {
     echo "== machine"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
@@ -99,13 +104,7 @@ flags)
   # Tuning: one standard-suite candidate on webgpu under each OPTEVO_TF_FLAGS given (JSON objects), one after another.
   shift
   out=${OUT:-$PWD/.device/out}
-  mkdir -p "$out"
-  work=/tmp/optevo-device && rm -rf "$work" && mkdir -p "$work"
-  xz -dc .device/payload.tar.xz | tar -C "$work" -xf -
-  for f in .device/debs/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
-  ldconfig || true
-  cd "$work"
-  set +e
+  unpack
   for flags in "$@"; do
     OPTEVO_TF_FLAGS=$flags timeout 120 ./node gpu.cjs suite --backend webgpu 2>&1 | grep -v '^Warning\|CheckVkSuccessImpl' | tee -a "$out/flags.txt"
   done
