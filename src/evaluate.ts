@@ -4,19 +4,31 @@
  * optimizer.
  *
  * For each task: every rate of the sweep is trained (stacked replicas where
- * the model allows, else separately), the best rate is the one with the
+ * the model allows, else separately), then a second pass refines around the
+ * best rate (halfway, geometrically, to each neighbour of the grid: a
+ * quarter decade on the default half-decade grid), so that no program wins
+ * by landing between two grid points. The best rate is the one with the
  * lowest validation loss, and the task's score compares that loss with the
- * reference's (AdamW, swept over the same rates, cached per task
+ * reference's (AdamW, swept and refined the same way, cached per task
  * configuration):
  *
- *   score = clamp(ln((L_ref + f) / (L + f)), -3, 3)
+ *   r     = ln((L_ref + f) / (L + f))
+ *   score = r / sqrt(1 + (r / B)^2),   B = 3
  *
  * where f is the task's loss floor (its noise level: below it, losses count
- * as equal). Higher is better; 0 is as good as AdamW; +0.69 is half its loss.
+ * as equal). Higher is better; 0 is as good as AdamW. Near 0 the score is r
+ * itself (+0.69 is half AdamW's loss); far from it the score bends smoothly
+ * towards +-B without reaching it, so that a task keeps telling a loss 100
+ * times worse from one 1,000 times worse (r = -4.6 scores -2.51, r = -6.9
+ * scores -2.75) instead of clipping both to the same bound.
  * A task where every rate failed scores FAILED_SCORE (-4), below any
  * finished run; where the reference fails and the program does not, the
- * program scores the maximum, 3. The fitness is the mean of the task scores,
- * null when the program failed every task.
+ * program scores B. The fitness is the mean of the task scores, null when
+ * the program failed every task.
+ *
+ * The evaluation also flags a constant drift (dsl/drift.ts): an update that
+ * moves the weights by an amount that depends on neither the gradient nor the
+ * weights. The search never lets such a program lead.
  *
  * Same program, options and backend: the same numbers, bit for bit. No
  * global state but caches (datasets, whitening, reference results).
@@ -38,9 +50,10 @@ import type { RunResult, TrainSettings } from './train/settings.js';
 import type { Schedule } from './train/schedule.js';
 import { trainTfTask } from './train/tf-trainer.js';
 
-/** Rates swept by default: 1e-4 to 10^-0.5, half a decade apart (8 rates). */
+/** Rates swept by default: 1e-4 to 10^-0.5, half a decade apart (8 rates); the refinement adds two around the best. */
 export const DEFAULT_LRS: readonly number[] = [1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-2, 3.16e-2, 1e-1, 3.16e-1];
-export const SCORE_CLIP = 3;
+/** The bound that scores approach (smoothly) but never reach. */
+export const SCORE_BOUND = 3;
 export const FAILED_SCORE = -4;
 export const REFERENCE = 'adamw';
 
@@ -219,7 +232,25 @@ interface Sweep {
   stepsPerSecond: number;
 }
 
+/** The grid, then the refinement around its best rate: one list of runs. */
 function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s: TrainSettings, opts: EvaluateOptions): Sweep {
+  const first = sweepRates(tf, task, program, lrs, s, opts);
+  const best = bestRun(first.runs);
+  const extra = best ? refinedRates(lrs, best.lr).filter((lr) => !lrs.includes(lr)) : [];
+  if (extra.length === 0) return first;
+  const second = sweepRates(tf, task, program, extra, s, opts);
+  const steps = s.steps * (lrs.length + extra.length);
+  const trainMs = first.trainMs + second.trainMs;
+  return {
+    ...first,
+    runs: [...first.runs, ...second.runs],
+    setupMs: first.setupMs + second.setupMs,
+    trainMs,
+    stepsPerSecond: trainMs > 0 ? steps / (trainMs / 1000) : first.stepsPerSecond,
+  };
+}
+
+function sweepRates(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s: TrainSettings, opts: EvaluateOptions): Sweep {
   if (task.kind === 'array') {
     const r = trainArrayTask(task, program, lrs, s);
     return { runs: r.runs, setupMs: r.setupMs, trainMs: r.trainMs, stepsPerSecond: (s.steps * lrs.length) / (r.trainMs / 1000), note: 'float64 interpreter: rates run one after another' };
@@ -305,8 +336,28 @@ function summariseFailures(runs: RunResult[]): string {
 /** The normalised score described at the top of this file. */
 export function normalisedScore(loss: number | null, refLoss: number | null, floor: number): number {
   if (loss === null) return FAILED_SCORE;
-  if (refLoss === null) return SCORE_CLIP;
+  if (refLoss === null) return SCORE_BOUND;
   const f = Math.max(floor, 1e-12);
-  const s = Math.log((refLoss + f) / (loss + f));
-  return Math.max(-SCORE_CLIP, Math.min(SCORE_CLIP, s));
+  return smoothBound(Math.log((refLoss + f) / (loss + f)));
+}
+
+/** r / sqrt(1 + (r / B)^2): slope 1 at 0, odd, strictly increasing, within (-B, B). */
+export function smoothBound(r: number, bound = SCORE_BOUND): number {
+  if (r === Infinity) return bound;
+  if (r === -Infinity) return -bound;
+  return r / Math.sqrt(1 + (r / bound) ** 2);
+}
+
+/**
+ * The rates of the second pass: halfway (geometrically) from the best rate
+ * to each neighbour on the grid; at an edge of the grid, as far beyond it.
+ * None for a grid of one rate (the user asked for exactly that rate).
+ */
+export function refinedRates(lrs: readonly number[], best: number): number[] {
+  const grid = [...new Set(lrs)].sort((a, b) => a - b);
+  const i = grid.indexOf(best);
+  if (grid.length < 2 || i < 0) return [];
+  const below = i > 0 ? grid[i]! / grid[i - 1]! : grid[i + 1]! / grid[i]!;
+  const above = i + 1 < grid.length ? grid[i + 1]! / grid[i]! : grid[i]! / grid[i - 1]!;
+  return [best / Math.sqrt(below), best * Math.sqrt(above)].map((x) => Number(x.toPrecision(3)));
 }
