@@ -20,10 +20,15 @@
  */
 import type { Program } from './ast.js';
 import { interpreter } from './interpret.js';
-import { structuralHashOf, valueGraph } from './simplify.js';
+import { familyHashOf, structuralHashOf, valueGraph } from './simplify.js';
 
 export function structuralHash(p: Program): string {
   return structuralHashOf(valueGraph(p));
+}
+
+/** The structural hash with constants abstracted: programs that differ only in constants share it. */
+export function familyHash(p: Program): string {
+  return familyHashOf(valueGraph(p));
 }
 
 // Fixed probe inputs: two parameters of different sizes (so per-tensor and

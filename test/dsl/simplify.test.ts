@@ -7,7 +7,7 @@ import { parse } from '../../dsl/parse.js';
 import { print } from '../../dsl/print.js';
 import { flatten } from '../../dsl/flatten.js';
 import { removeDead, simplify } from '../../dsl/simplify.js';
-import { functionalFingerprint, structuralHash } from '../../dsl/fingerprint.js';
+import { familyHash, functionalFingerprint, structuralHash } from '../../dsl/fingerprint.js';
 import { ADAMW, arbProgram } from './programs.js';
 import { seedSource } from '../../seeds/index.js';
 
@@ -201,6 +201,23 @@ describe('fingerprints', () => {
       { numRuns: 500, seed: 20230214 },
     );
     expect(collisions).toBe(0);
+  });
+});
+
+describe('family hash', () => {
+  it('programs that differ only in constants are one family; other structure is another', () => {
+    const heavy = (mu: string, wd: string) => parse(`momentum = ${mu}\ndef train(w, g, buf, lr):\n  buf = buf * momentum + g\n  return (buf + w * ${wd}) * lr, buf\n`);
+    expect(familyHash(heavy('0.95', '0.001'))).toBe(familyHash(heavy('0.9', '0.01')));
+    expect(structuralHash(heavy('0.95', '0.001'))).not.toBe(structuralHash(heavy('0.9', '0.01')));
+    // Commutative order and names do not matter either.
+    const swapped = parse('def train(w, g, m, lr):\n  m = g + 0.5 * m\n  return lr * (0.2 * w + m), m\n');
+    expect(familyHash(swapped)).toBe(familyHash(heavy('0.9', '0.01')));
+    // A different function, or a constant where a tensor was, is another family.
+    const nesterov = parse('def train(w, g, buf, lr):\n  buf = buf * 0.9 + g\n  return (g + buf * 0.9) * lr, buf\n');
+    expect(familyHash(nesterov)).not.toBe(familyHash(heavy('0.9', '0.01')));
+    const signed = parse('def train(w, g, buf, lr):\n  buf = buf * 0.9 + sign(g)\n  return (buf + w * 0.01) * lr, buf\n');
+    expect(familyHash(signed)).not.toBe(familyHash(heavy('0.9', '0.01')));
+    expect(familyHash(parse(seedSource('adam')))).toBe(familyHash(parse(seedSource('adam').replace('epsilon = 1e-8', 'epsilon = 4.648e-9'))));
   });
 });
 
