@@ -48,6 +48,8 @@ export interface SuiteResult {
   tasks: TaskResult[];
   ms: number;
   failure?: string;
+  /** The evaluator's constant-drift flag: such a program never leads the run. */
+  drift?: string;
 }
 
 /** One evaluation handed to an executor. */

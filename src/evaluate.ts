@@ -35,6 +35,7 @@
  */
 import type { Program } from '../dsl/ast.js';
 import { check } from '../dsl/check.js';
+import { constantDrift } from '../dsl/drift.js';
 import { parse } from '../dsl/parse.js';
 import type { EvalJob, SuiteName, SuiteResult, TaskResult } from '../search/types.js';
 import { seedProgram } from '../seeds/index.js';
@@ -99,6 +100,8 @@ export interface Evaluation {
   tasks: TaskEvaluation[];
   ms: number;
   failure?: string;
+  /** Set when the update moves the weights by an amount independent of gradient and weights (dsl/drift.ts). */
+  drift?: string;
   backend: string;
   backendDetail: string;
 }
@@ -135,12 +138,14 @@ export async function evaluate(program: Program | string, opts: EvaluateOptions 
   const finished = results.filter((r) => r.loss !== null);
   const fitness = finished.length === 0 || scored.length === 0 ? null : scored.reduce((s, r) => s + r.score!, 0) / scored.length;
   const allFailed = finished.length === 0 && results.length > 0;
+  const drift = constantDrift(p, opts.hparams);
   return {
     suite: opts.tasks ? null : (opts.suite ?? 'quick'),
     fitness: allFailed ? null : fitness,
     tasks: results,
     ms: performance.now() - t0,
     ...(allFailed ? { failure: `failed every task: ${results[0]!.failure ?? 'unknown'}` } : {}),
+    ...(drift ? { drift } : {}),
     backend: be.name,
     backendDetail: be.detail,
   };
@@ -178,6 +183,7 @@ export function toSuiteResult(e: Evaluation, suite: SuiteName): SuiteResult {
     }),
     ms: e.ms,
     ...(e.failure ? { failure: e.failure } : {}),
+    ...(e.drift ? { drift: e.drift } : {}),
   };
 }
 
