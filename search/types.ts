@@ -64,6 +64,32 @@ export interface EvalJob {
   lrs: number[];
   /** Override of each task's default step count (tests use it). */
   steps?: number;
+  /** The reference optimizer's results per task, computed once per run: the worker scores against them and never recomputes. */
+  references?: Record<string, ReferenceResult>;
+  /** False: train only, scores null (how the run computes its reference results). */
+  score?: boolean;
+}
+
+/** The reference optimizer's best run on one task (at the run's rates and steps, one evaluation seed). */
+export interface ReferenceResult {
+  lr: number | null;
+  loss: number | null;
+  metric: number | null;
+  failure?: string;
+}
+
+/** An evaluation under way, as its worker last reported it. */
+export interface EvalProgress {
+  childId: number;
+  suite: SuiteName;
+  /** The task being trained, once the worker has begun one. */
+  task: string | null;
+  /** The rates trained together right now (the grid, or the refinement pass). */
+  lrs: number[];
+  step: number;
+  steps: number;
+  /** Milliseconds since the job began. */
+  ms: number;
 }
 
 export type EvalOutcome =
@@ -78,6 +104,8 @@ export interface Executor {
   readonly size: number;
   /** Evaluations running right now. */
   busy(): number;
+  /** What each running evaluation is doing (executors that can tell). */
+  inProgress?(): EvalProgress[];
   evaluate(job: EvalJob): Promise<EvalOutcome>;
   close(): Promise<void>;
 }

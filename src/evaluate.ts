@@ -37,7 +37,7 @@ import type { Program } from '../dsl/ast.js';
 import { check } from '../dsl/check.js';
 import { constantDrift } from '../dsl/drift.js';
 import { parse } from '../dsl/parse.js';
-import type { EvalJob, SuiteName, SuiteResult, TaskResult } from '../search/types.js';
+import type { EvalJob, ReferenceResult, SuiteName, SuiteResult, TaskResult } from '../search/types.js';
 import { seedProgram } from '../seeds/index.js';
 import { initBackend, type BackendName } from './backend.js';
 import type { Dataset } from './data/dataset.js';
@@ -75,6 +75,10 @@ export interface EvaluateOptions {
   reference?: boolean;
   /** Where task names are looked up (default: the built-ins). */
   registry?: TaskRegistry;
+  /** Reference results by task name, computed elsewhere (once per run): used instead of training the reference. */
+  references?: Record<string, ReferenceResult>;
+  /** Told which task and rates are training and at which step (about 50 times per run). */
+  onProgress?: (p: { task: string; lrs: readonly number[]; step: number; steps: number }) => void;
   batchSize?: number;
   batching?: Batching;
   schedule?: Schedule;
@@ -152,7 +156,12 @@ export async function evaluate(program: Program | string, opts: EvaluateOptions 
 }
 
 /** The executor's entry point: one job, a SuiteResult with exactly the shared fields. */
-export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', registry?: TaskRegistry): Promise<SuiteResult> {
+export async function evaluateJob(
+  job: EvalJob,
+  backend: BackendName = 'auto',
+  registry?: TaskRegistry,
+  onProgress?: EvaluateOptions['onProgress'],
+): Promise<SuiteResult> {
   const t0 = performance.now();
   let e: Evaluation;
   try {
@@ -163,6 +172,9 @@ export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', r
       ...(job.steps !== undefined ? { steps: job.steps } : {}),
       backend,
       ...(registry ? { registry } : {}),
+      ...(job.references ? { references: job.references } : {}),
+      ...(job.score === false ? { reference: false } : {}),
+      ...(onProgress ? { onProgress } : {}),
     });
   } catch (err) {
     return { suite: job.suite, fitness: null, tasks: [], ms: performance.now() - t0, failure: String((err as Error)?.message ?? err).split('\n')[0]! };
@@ -214,6 +226,13 @@ function settingsFor(task: Task, opts: EvaluateOptions): TrainSettings {
   };
 }
 
+/** The reference results of a reference evaluation (`score: false` of the reference program), by task. */
+export function referenceResults(r: SuiteResult): Record<string, ReferenceResult> {
+  const out: Record<string, ReferenceResult> = {};
+  for (const t of r.tasks) out[t.task] = { lr: t.lr, loss: t.loss, metric: t.metric, ...(t.failure ? { failure: t.failure } : {}) };
+  return out;
+}
+
 function prepareData(task: TfTask, seed: number, whiten: boolean): { ds: Dataset; note?: string } {
   const ds = task.data(seed);
   if (!whiten) return { ds };
@@ -256,7 +275,9 @@ function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program
   };
 }
 
-function sweepRates(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s: TrainSettings, opts: EvaluateOptions): Sweep {
+function sweepRates(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s0: TrainSettings, opts: EvaluateOptions): Sweep {
+  const report = opts.onProgress;
+  const s: TrainSettings = report ? { ...s0, monitor: { ...s0.monitor, onStep: (step) => report({ task: task.name, lrs, step, steps: s0.steps }) } } : s0;
   if (task.kind === 'array') {
     const r = trainArrayTask(task, program, lrs, s);
     return { runs: r.runs, setupMs: r.setupMs, trainMs: r.trainMs, stepsPerSecond: (s.steps * lrs.length) / (r.trainMs / 1000), note: 'float64 interpreter: rates run one after another' };
@@ -283,7 +304,9 @@ function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string, task
   const best = bestRun(sw.runs);
 
   let reference: RefEntry | null = null;
-  if (opts.reference !== false) {
+  const given = opts.references?.[task.name];
+  if (given) reference = { ...given, ms: 0 };
+  else if (opts.reference !== false) {
     const key = JSON.stringify({
       task: task.custom ? `${task.name}#${customId(task)}` : task.name,
       suite: task.suite,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../dsl/parse.js';
 import { seedProgram, seedSource } from '../../seeds/index.js';
-import { FAILED_SCORE, SCORE_BOUND, evaluate, evaluateJob, normalisedScore, refinedRates, smoothBound } from '../../src/evaluate.js';
+import { FAILED_SCORE, SCORE_BOUND, clearReferenceCache, evaluate, evaluateJob, normalisedScore, referenceResults, refinedRates, smoothBound } from '../../src/evaluate.js';
 
 const quickFast = { suite: 'quick' as const, steps: 20, lrs: [1e-3, 1e-2, 1e-1], backend: 'wasm' as const };
 
@@ -33,6 +33,23 @@ describe('normalised score', () => {
       expect(Math.abs(s)).toBeLessThan(3);
       prev = s;
     }
+  });
+});
+
+describe('reference results computed once', () => {
+  it('a job scores against the reference results it is given, without training the reference', async () => {
+    const base = { childId: 1, suite: 'quick' as const, seed: 3, lrs: [1e-2, 1e-1], steps: 15 };
+    clearReferenceCache();
+    const ref = await evaluateJob({ ...base, source: seedSource('adamw'), score: false }, 'wasm');
+    expect(ref.tasks.every((t) => t.score === null && t.loss !== null)).toBe(true);
+    const references = referenceResults(ref);
+    clearReferenceCache();
+    const given = await evaluate(seedProgram('lion'), { suite: 'quick', seed: 3, lrs: [1e-2, 1e-1], steps: 15, backend: 'wasm', references });
+    expect(given.tasks.every((t) => t.timings.referenceMs === 0)).toBe(true);
+    clearReferenceCache();
+    const computed = await evaluate(seedProgram('lion'), { suite: 'quick', seed: 3, lrs: [1e-2, 1e-1], steps: 15, backend: 'wasm' });
+    expect(given.tasks.map((t) => t.score)).toEqual(computed.tasks.map((t) => t.score));
+    expect(given.fitness).toBe(computed.fitness);
   });
 });
 
