@@ -38,6 +38,12 @@ const cpuMs = (f: () => void): number => {
   f();
   return (cpuSeconds() - c) * 1000;
 };
+/** CPU milliseconds of an asynchronous f. */
+const cpuMsAsync = async (f: () => Promise<unknown>): Promise<number> => {
+  const c = cpuSeconds();
+  await f();
+  return (cpuSeconds() - c) * 1000;
+};
 
 function settings(task: Task, steps: number, skipValidation = false): TrainSettings {
   return { seed: 0, steps, batchSize: task.batchSize, batching: task.batching, schedule: task.schedule, monitor: DEFAULT_MONITOR, ...(skipValidation ? { skipValidation } : {}) };
@@ -55,27 +61,27 @@ export async function sweepFigure(taskName: string, steps: number, repeats: numb
   const ds = task.data(0);
   const p = seedProgram('adam');
   const s = settings(task, steps);
-  trainTfTask(tf, task, ds, p, DEFAULT_LRS.slice(0, 2), settings(task, 3), 'batched', true);
-  trainTfTask(tf, task, ds, p, DEFAULT_LRS.slice(0, 1), settings(task, 3), 'separate');
+  await trainTfTask(tf, task, ds, p, DEFAULT_LRS.slice(0, 2), settings(task, 3), 'batched', true);
+  await trainTfTask(tf, task, ds, p, DEFAULT_LRS.slice(0, 1), settings(task, 3), 'separate');
   const batched: number[] = [];
   const separate: number[] = [];
   for (let r = 0; r < repeats; r++) {
-    batched.push(cpuMs(() => trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'batched', true)));
-    separate.push(cpuMs(() => trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'separate')));
+    batched.push(await cpuMsAsync(() => trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'batched', true)));
+    separate.push(await cpuMsAsync(() => trainTfTask(tf, task, ds, p, DEFAULT_LRS, s, 'separate')));
   }
   return { task: taskName, steps, rates: DEFAULT_LRS.length, batchedMs: median(batched), separateMs: median(separate), speedup: median(separate) / median(batched) };
 }
 
 /** Steps per second of one training run (one rate, no validation). */
-export function stepsPerSecond(task: Task, steps: number): number {
+export async function stepsPerSecond(task: Task, steps: number): Promise<number> {
   const p = seedProgram('adam');
   if (task.kind === 'array') {
     trainArrayTask(task, p, [1e-3], settings(task, 3));
     return steps / (cpuMs(() => trainArrayTask(task, p, [1e-3], settings(task, steps))) / 1000);
   }
   const ds = task.data(0);
-  trainTfTask(tf, task, ds, p, [1e-3], settings(task, 3, true), 'separate');
-  return steps / (cpuMs(() => trainTfTask(tf, task, ds, p, [1e-3], settings(task, steps, true), 'separate')) / 1000);
+  await trainTfTask(tf, task, ds, p, [1e-3], settings(task, 3, true), 'separate');
+  return steps / ((await cpuMsAsync(() => trainTfTask(tf, task, ds, p, [1e-3], settings(task, steps, true), 'separate'))) / 1000);
 }
 
 /** 2. The standard MLP on wasm against PyTorch CPU, alternated. */
@@ -87,7 +93,7 @@ export async function torchFigure(steps: number, repeats: number) {
   const torch1: number[] = [];
   let torchError: string | undefined;
   for (let r = 0; r < repeats; r++) {
-    tfjs.push(stepsPerSecond(task, steps));
+    tfjs.push(await stepsPerSecond(task, steps));
     const out = spawnSync('/usr/bin/python3', [script, String(steps), '1'], { encoding: 'utf8' });
     if (out.status !== 0) {
       torchError = (out.stderr || out.error?.message || 'failed').trim().split('\n').pop();
@@ -153,7 +159,7 @@ export async function throughputFigure(steps: number) {
   const at: Record<string, Record<string, number>> = {};
   for (const backend of ['wasm', 'cpu'] as const) {
     await use(backend);
-    for (const t of tasks) (at[t.name] ??= {})[backend] = stepsPerSecond(t, backend === 'cpu' && t.kind === 'tf' ? Math.max(5, Math.floor(steps / 5)) : steps);
+    for (const t of tasks) (at[t.name] ??= {})[backend] = await stepsPerSecond(t, backend === 'cpu' && t.kind === 'tf' ? Math.max(5, Math.floor(steps / 5)) : steps);
   }
   for (const t of tasks) rows.push({ task: t.name, wasm: at[t.name]!.wasm!, cpu: at[t.name]!.cpu! });
   // Forward 2 B P, backward 4 B P floating-point operations per step (P weights, B examples).

@@ -46,6 +46,16 @@ export function isBackendName(s: string): s is BackendName {
   return (BACKEND_NAMES as readonly string[]).includes(s);
 }
 
+/**
+ * What must happen in the main thread before worker threads start a backend:
+ * for webgpu (and auto, which may take it), finding the GPU can mean pointing
+ * the Vulkan loader at another driver manifest (src/webgpu.ts), and only the
+ * main thread can change the environment the loader reads.
+ */
+export async function prepareWorkersBackend(name: BackendName): Promise<void> {
+  if (name === 'webgpu' || name === 'auto') await loadWebgpu();
+}
+
 /** Initialises tfjs on a backend, once per process (or worker thread). */
 export function initBackend(name: BackendName = 'auto'): Promise<BackendInfo> {
   let p = pending.get(name);
@@ -57,8 +67,25 @@ export function initBackend(name: BackendName = 'auto'): Promise<BackendInfo> {
   return p;
 }
 
+/**
+ * Makes every synchronous tensor read (`dataSync`, `arraySync`, `bufferSync`)
+ * throw. Training and evaluation read only with `await data()`: on a GPU a
+ * synchronous read stalls the pipeline, and tfjs-backend-webgpu cannot do one
+ * in Node at all. Tests turn this on to prove it, in worker threads too, with
+ * OPTEVO_NO_SYNC_READS=1 (read when a backend starts).
+ */
+export function forbidSyncReads(): void {
+  const proto = tf.Tensor.prototype as unknown as Record<string, unknown>;
+  for (const name of ['dataSync', 'arraySync', 'bufferSync']) {
+    proto[name] = function refused(): never {
+      throw new Error(`synchronous tensor read (${name}) refused: read with await data()`);
+    };
+  }
+}
+
 async function select(requested: BackendName): Promise<BackendInfo> {
   tf.env().set('PROD', true);
+  if (process.env.OPTEVO_NO_SYNC_READS === '1') forbidSyncReads();
   const skipped: string[] = [];
   const done = async (name: Exclude<BackendName, 'auto'>, detail: string): Promise<BackendInfo> => {
     const tfBackend = name === 'tensorflow' ? 'tensorflow' : name;

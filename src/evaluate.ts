@@ -137,7 +137,7 @@ export async function evaluate(program: Program | string, opts: EvaluateOptions 
   const lrs = opts.lrs ?? DEFAULT_LRS;
   if (lrs.length === 0 || !lrs.every((l) => Number.isFinite(l) && l > 0)) throw new Error('learning rates must be positive numbers');
   const results: TaskEvaluation[] = [];
-  for (const task of tasks) results.push(evaluateTask(be.tf, be.name, task, p, lrs, opts));
+  for (const task of tasks) results.push(await evaluateTask(be.tf, be.name, task, p, lrs, opts));
   const scored = results.filter((r) => r.score !== null);
   const finished = results.filter((r) => r.loss !== null);
   const fitness = finished.length === 0 || scored.length === 0 ? null : scored.reduce((s, r) => s + r.score!, 0) / scored.length;
@@ -258,12 +258,12 @@ interface Sweep {
 }
 
 /** The grid, then the refinement around its best rate: one list of runs. */
-function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s: TrainSettings, opts: EvaluateOptions): Sweep {
-  const first = sweepRates(tf, task, program, lrs, s, opts);
+async function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s: TrainSettings, opts: EvaluateOptions): Promise<Sweep> {
+  const first = await sweepRates(tf, task, program, lrs, s, opts);
   const best = bestRun(first.runs);
   const extra = best ? refinedRates(lrs, best.lr).filter((lr) => !lrs.includes(lr)) : [];
   if (extra.length === 0) return first;
-  const second = sweepRates(tf, task, program, extra, s, opts);
+  const second = await sweepRates(tf, task, program, extra, s, opts);
   const steps = s.steps * (lrs.length + extra.length);
   const trainMs = first.trainMs + second.trainMs;
   return {
@@ -275,7 +275,7 @@ function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program
   };
 }
 
-function sweepRates(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s0: TrainSettings, opts: EvaluateOptions): Sweep {
+async function sweepRates(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s0: TrainSettings, opts: EvaluateOptions): Promise<Sweep> {
   const report = opts.onProgress;
   const s: TrainSettings = report ? { ...s0, monitor: { ...s0.monitor, onStep: (step) => report({ task: task.name, lrs, step, steps: s0.steps }) } } : s0;
   if (task.kind === 'array') {
@@ -285,7 +285,7 @@ function sweepRates(tf: import('./tasks/types.js').Tfjs, task: Task, program: Pr
   const t0 = performance.now();
   const { ds, note: dataNote } = prepareData(task, s.seed, opts.whiten ?? task.whiten);
   const setupMs = performance.now() - t0;
-  const r = trainTfTask(tf, task, ds, program, lrs, s, opts.batch === false ? 'separate' : 'batched');
+  const r = await trainTfTask(tf, task, ds, program, lrs, s, opts.batch === false ? 'separate' : 'batched');
   const note = [r.note, dataNote].filter((x) => x).join('; ');
   return { runs: r.runs, batched: r.batched, ...(note ? { note } : {}), setupMs, trainMs: r.trainMs, stepsPerSecond: r.stepsPerSecond };
 }
@@ -296,11 +296,11 @@ function bestRun(runs: RunResult[]): RunResult | null {
   return best;
 }
 
-function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string, task: Task, program: Program, lrs: readonly number[], opts: EvaluateOptions): TaskEvaluation {
+async function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string, task: Task, program: Program, lrs: readonly number[], opts: EvaluateOptions): Promise<TaskEvaluation> {
   const t0 = performance.now();
   const s = settingsFor(task, opts);
   const programSettings = opts.hparams ? { ...s, hparams: opts.hparams } : s;
-  const sw = sweep(tf, task, program, lrs, programSettings, opts);
+  const sw = await sweep(tf, task, program, lrs, programSettings, opts);
   const best = bestRun(sw.runs);
 
   let reference: RefEntry | null = null;
@@ -319,7 +319,7 @@ function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string, task
     reference = referenceCache.get(key) ?? null;
     if (!reference) {
       const r0 = performance.now();
-      const rs = sweep(tf, task, seedProgram(REFERENCE), lrs, s, opts);
+      const rs = await sweep(tf, task, seedProgram(REFERENCE), lrs, s, opts);
       const rb = bestRun(rs.runs);
       reference = rb
         ? { lr: rb.lr, loss: rb.loss, metric: rb.metric, ms: performance.now() - r0 }

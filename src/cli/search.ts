@@ -17,6 +17,7 @@ import type { SearchHandle } from '../../search/handle.js';
 import { DB_FILE, RunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
 import type { Executor, SearchStats } from '../../search/types.js';
 import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
+import { prepareWorkersBackend } from '../backend.js';
 import { WorkerPool } from '../pool.js';
 import { UserError } from './errors.js';
 import { readText } from './program-file.js';
@@ -135,6 +136,7 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
   }
   let handle: SearchHandle | undefined;
   const early: [('info' | 'warn' | 'error'), string, number | undefined][] = [];
+  if (!deps.executor) await prepareWorkersBackend(plan.machine.backend);
   const executor =
     deps.executor ??
     new WorkerPool({

@@ -90,7 +90,7 @@ export interface TfTask extends TaskBase {
   readonly metric: 'accuracy' | 'loss' | MetricFn;
   /** Decorrelate inputs by PCA whitening (fitted on the training split). */
   readonly whiten: boolean;
-  /** Set where stacking replicas was measured slower than separate runs: the sweep runs separately, with this reason. */
+  /** Set where stacking replicas was measured slower than separate runs on the CPU backends: the sweep runs separately there, with this reason (a GPU always stacks). */
   readonly preferSeparate?: string;
   /** Why whitening cannot apply (token ids, images whose layout the model reads), when it cannot. */
   readonly noWhitening?: string;

@@ -6,8 +6,17 @@
  * batches, so they agree to float tolerance.
  *
  * Each replica has its own monitor: a replica that diverges is marked failed
- * at once and ignored from then on (its numbers stay in its own slice of the
- * stacked tensors, never reaching another replica's).
+ * and ignored from then on (its numbers stay in its own slice of the stacked
+ * tensors, never reaching another replica's).
+ *
+ * Nothing here reads a tensor synchronously. On a GPU a synchronous read
+ * stalls the pipeline every step (and tfjs-backend-webgpu cannot do one in
+ * Node at all: it needs an OffscreenCanvas). Training losses stay on the
+ * device and are read back with one `await data()` every READ_EVERY steps;
+ * the monitors then see every step's loss in order, so divergence, plateaus
+ * and curves are exactly what a per-step read gives. The only difference is
+ * that a sweep whose every replica has failed notices it up to READ_EVERY - 1
+ * steps later, which changes no result.
  */
 import type { Program } from '../../dsl/ast.js';
 import { compile } from '../../dsl/compile.js';
@@ -35,8 +44,10 @@ export interface SweepResult {
 
 /** Rows of validation data per forward pass. */
 const VAL_CHUNK = 250;
+/** Training steps between loss read-backs. */
+export const READ_EVERY = 16;
 
-export function trainTfTask(
+export async function trainTfTask(
   tf: Tfjs,
   task: TfTask,
   ds: Dataset,
@@ -46,15 +57,15 @@ export function trainTfTask(
   mode: 'batched' | 'separate',
   /** Stack replicas even where the task prefers separate runs (tests, benchmarks). */
   force = false,
-): SweepResult {
+): Promise<SweepResult> {
   const t0 = performance.now();
   let note: string | undefined;
   if (mode === 'batched' && lrs.length > 1) {
     if (!task.model.batchable) note = 'model cannot stack replicas: rates ran separately';
-    else if (task.preferSeparate && !force) note = `${task.preferSeparate}: rates ran separately`;
+    else if (task.preferSeparate && !force && tf.getBackend() !== 'webgpu') note = `${task.preferSeparate}: rates ran separately`;
     else {
       try {
-        const runs = runGroup(tf, task, ds, program, lrs, lrs.length, s);
+        const runs = await runGroup(tf, task, ds, program, lrs, lrs.length, s);
         const ms = performance.now() - t0;
         return { runs, batched: true, trainMs: ms, stepsPerSecond: stepsTaken(runs, s.steps) / (ms / 1000) };
       } catch (e) {
@@ -66,7 +77,7 @@ export function trainTfTask(
   const runs: RunResult[] = [];
   for (const lr of lrs) {
     try {
-      runs.push(runGroup(tf, task, ds, program, [lr], null, s)[0]!);
+      runs.push((await runGroup(tf, task, ds, program, [lr], null, s))[0]!);
     } catch (e) {
       runs.push({ lr, loss: null, metric: null, curve: [], failure: `error: ${oneLine(e)}` });
     }
@@ -116,51 +127,109 @@ function perExample(tf: Tfjs, task: TfTask, pred: Tensor, y: Tensor, replicas: n
   return out;
 }
 
-function runGroup(tf: Tfjs, task: TfTask, ds: Dataset, program: Program, lrs: readonly number[], replicas: number | null, s: TrainSettings): RunResult[] {
-  let result: RunResult[] = [];
+async function runGroup(tf: Tfjs, task: TfTask, ds: Dataset, program: Program, lrs: readonly number[], replicas: number | null, s: TrainSettings): Promise<RunResult[]> {
   const compiled = compile(program, { tf, ...(s.hparams ? { hparams: s.hparams } : {}), ...(replicas !== null ? { replicas } : {}) });
+  // No tf.tidy around an await: the tensors that live across steps are owned here and disposed in `finally`.
+  const owned = new Owned();
   try {
-    tf.tidy(() => {
-      result = runGroupInner(tf, task, ds, compiled, lrs, replicas, s);
-    });
+    const params = initialParams(tf, task, s, replicas, owned);
+    const monitors = lrs.map(() => new Monitor({ steps: s.steps, ...s.monitor }));
+    const trained = await trainSteps(tf, task, ds, compiled, params, lrs, replicas, s, monitors, owned);
+    if (s.skipValidation) return lrs.map((lr, k) => ({ lr, loss: null, metric: null, curve: monitors[k]!.curve }));
+    const v = await validate(tf, task, ds, trained, replicas, lrs.length);
+    return lrs.map((lr, k) => runResult(lr, monitors[k]!, s.steps, v, k, task, ds));
   } finally {
+    owned.disposeAll();
     compiled.dispose();
   }
-  return result;
 }
 
-function runGroupInner(
+/** Tensors that outlive one step; whatever is still held when the run ends (or throws) is disposed. */
+class Owned {
+  private readonly held = new Set<Tensor>();
+  add<T extends Tensor>(t: T): T {
+    this.held.add(t);
+    return t;
+  }
+  /** Gives up `old` tensors that are not among `kept`, and takes `kept`. */
+  swap(old: readonly Tensor[], kept: readonly Tensor[]): void {
+    const keep = new Set(kept);
+    for (const t of old) {
+      if (keep.has(t)) continue;
+      this.held.delete(t);
+      t.dispose();
+    }
+    for (const t of kept) this.held.add(t);
+  }
+  disposeAll(): void {
+    for (const t of this.held) t.dispose();
+    this.held.clear();
+  }
+}
+
+function initialParams(tf: Tfjs, task: TfTask, s: TrainSettings, K: number | null, owned: Owned): Tensor[] {
+  const ir = rng(task.name, s.seed, 'init');
+  return task.model.params.map((p) => {
+    const rule = s.init && p.init.kind !== 'zeros' && p.shape.length > 1 ? s.init : p.init;
+    const v = initValues(p.shape, rule, ir);
+    if (K === null) return owned.add(tf.tensor(v, [...p.shape]));
+    return owned.add(tf.tidy(() => tf.tile(tf.tensor(v, [1, ...p.shape]), [K, ...p.shape.map(() => 1)])));
+  });
+}
+
+/**
+ * The training loop. Each step's losses stay on the device until READ_EVERY
+ * of them are pending; then one read hands them to the monitors in step
+ * order. Returns the trained parameters (owned).
+ */
+async function trainSteps(
   tf: Tfjs,
   task: TfTask,
   ds: Dataset,
   compiled: ReturnType<typeof compile>,
+  params0: Tensor[],
   lrs: readonly number[],
   K: number | null,
   s: TrainSettings,
-): RunResult[] {
-  const specs = task.model.params;
-  const ir = rng(task.name, s.seed, 'init');
-  let params: Tensor[] = specs.map((p) => {
-    const rule = s.init && p.init.kind !== 'zeros' && p.shape.length > 1 ? s.init : p.init;
-    const v = initValues(p.shape, rule, ir);
-    if (K === null) return tf.tensor(v, [...p.shape]);
-    const one = tf.tensor(v, [1, ...p.shape]);
-    return tf.tile(one, [K, ...p.shape.map(() => 1)]);
-  });
-  let states: Tensor[][] = params.map((w) => compiled.slots.map((sl) => tf.fill(w.shape, sl.init)));
+  monitors: Monitor[],
+  owned: Owned,
+): Promise<Tensor[]> {
+  let params = params0;
+  let states: Tensor[][] = params.map((w) => compiled.slots.map((sl) => owned.add(tf.fill(w.shape, sl.init))));
   const xw = size(ds.xShape);
   const yw = ds.yKind === 'class' ? 1 : size(ds.yShape);
   const plan = batchPlan(s.batching, ds.train.n, s.batchSize, rng(task.name, s.seed, 'batches'));
-  const monitors = lrs.map(() => new Monitor({ steps: s.steps, ...s.monitor }));
   let full: { x: Tensor; y: Tensor } | null = null;
   const forward = (ps: Tensor[], x: Tensor): Tensor => task.model.forward(tf, ps, x, K);
+  let pending: Tensor[] = [];
+  let firstPending = 1;
+
+  /** Reads the pending losses and feeds the monitors; false once every replica has failed. */
+  const drain = async (): Promise<boolean> => {
+    if (pending.length === 0) return true;
+    const stacked = owned.add(pending.length === 1 ? pending[0]! : tf.stack(pending));
+    owned.swap(pending, [stacked]);
+    pending = [];
+    const losses = await stacked.data();
+    owned.swap([stacked], []);
+    const R = lrs.length;
+    let alive = true;
+    for (let i = 0; i * R < losses.length; i++) {
+      let n = 0;
+      monitors.forEach((m, k) => {
+        if (!m.failed && m.record(firstPending + i, losses[i * R + k]!)) n++;
+      });
+      alive = n > 0;
+    }
+    return alive;
+  };
 
   for (let t = 1; t <= s.steps; t++) {
     const idx = plan.next();
     let x: Tensor;
     let y: Tensor;
     if (idx === null) {
-      full ??= { x: tf.tensor(ds.train.x, [ds.train.n, ...ds.xShape]), y: targetTensor(tf, task, ds, ds.train.y, ds.train.n) };
+      full ??= { x: owned.add(tf.tensor(ds.train.x, [ds.train.n, ...ds.xShape])), y: owned.add(targetTensor(tf, task, ds, ds.train.y, ds.train.n)) };
       ({ x, y } = full);
     } else {
       x = tf.tensor(takeRows(ds.train.x, xw, idx), [idx.length, ...ds.xShape]);
@@ -168,60 +237,74 @@ function runGroupInner(
     }
     const factor = scheduleFactor(s.schedule, t, s.steps);
     const lrArg: number | Tensor = K === null ? lrs[0]! * factor : tf.tensor1d(lrs.map((l) => l * factor));
-    let lossT: Tensor | undefined;
-    const next = tf.tidy(() => {
-      const f = (...ps: Tensor[]): Tensor => {
-        const per = perExample(tf, task, forward(ps, x), y, K);
-        const lv = tf.mean(per, -1);
-        lossT = tf.keep(lv);
-        return K === null ? lv : tf.sum(lv);
-      };
-      const grads = tf.grads(f)(params);
-      const out = compiled.step(params, grads, states, lrArg, t);
-      const np = params.map((w, i) => tf.sub(w, out.updates[i]!));
-      return { np, ns: out.states };
-    });
-    const keep = new Set<Tensor>([...next.np, ...next.ns.flat()]);
-    for (const w of params) if (!keep.has(w)) w.dispose();
-    for (const st of states) for (const v of st) if (!keep.has(v)) v.dispose();
-    params = next.np;
-    states = next.ns;
-    if (idx !== null) {
-      x.dispose();
-      y.dispose();
+    try {
+      const next = tf.tidy(() => {
+        let lossT: Tensor | undefined;
+        const f = (...ps: Tensor[]): Tensor => {
+          const per = perExample(tf, task, forward(ps, x), y, K);
+          const lv = tf.mean(per, -1);
+          lossT = tf.keep(lv);
+          return K === null ? lv : tf.sum(lv);
+        };
+        const grads = tf.grads(f)(params);
+        const out = compiled.step(params, grads, states, lrArg, t);
+        const np = params.map((w, i) => tf.sub(w, out.updates[i]!));
+        return { np, ns: out.states, loss: lossT! };
+      });
+      owned.swap([...params, ...states.flat()], [...next.np, ...next.ns.flat()]);
+      params = next.np;
+      states = next.ns;
+      if (pending.length === 0) firstPending = t;
+      pending.push(owned.add(K === null ? next.loss.reshape([1]) : next.loss));
+      if (K === null) next.loss.dispose();
+    } finally {
+      if (idx !== null) {
+        x.dispose();
+        y.dispose();
+      }
+      if (typeof lrArg !== 'number') lrArg.dispose();
     }
-    if (typeof lrArg !== 'number') lrArg.dispose();
-    const losses = lossT!.dataSync();
-    lossT!.dispose();
-    let alive = 0;
-    monitors.forEach((m, k) => {
-      if (!m.failed && m.record(t, losses[k]!)) alive++;
-    });
-    if (alive === 0) break;
+    if ((pending.length >= READ_EVERY || t === s.steps) && !(await drain())) break;
   }
+  await drain();
+  return params;
+}
 
-  if (s.skipValidation) return lrs.map((lr, k) => ({ lr, loss: null, metric: null, curve: monitors[k]!.curve }));
-  // Validation: every replica still standing, over the whole validation split.
+interface Validation {
+  lossSum: Float64Array;
+  correct: Float64Array;
+  predChunks: Float32Array[][];
+  n: number;
+}
+
+/** Validation of every replica over the whole validation split, read back chunk by chunk. */
+async function validate(tf: Tfjs, task: TfTask, ds: Dataset, params: Tensor[], K: number | null, nRuns: number): Promise<Validation> {
   const n = ds.val.n;
   const R = K ?? 1;
+  const xw = size(ds.xShape);
+  const yw = ds.yKind === 'class' ? 1 : size(ds.yShape);
   const lossSum = new Float64Array(R);
   const metricFn = task.metric;
   const correct = new Float64Array(R);
   const keepPreds = typeof metricFn === 'function';
-  const predChunks: Float32Array[][] = lrs.map(() => []);
+  const predChunks: Float32Array[][] = Array.from({ length: nRuns }, () => []);
   for (let at = 0; at < n; at += VAL_CHUNK) {
     const m = Math.min(VAL_CHUNK, n - at);
     const rows = Int32Array.from({ length: m }, (_, i) => at + i);
-    tf.tidy(() => {
+    const yv = takeRows(ds.val.y, yw, rows);
+    const wantPreds = metricFn === 'accuracy' || keepPreds;
+    const [sums, pred] = tf.tidy((): [Tensor, Tensor | undefined] => {
       const x = tf.tensor(takeRows(ds.val.x, xw, rows), [m, ...ds.xShape]);
-      const yv = takeRows(ds.val.y, yw, rows);
       const y = targetTensor(tf, task, ds, yv, m);
-      const pred = forward(params, x);
-      const per = perExample(tf, task, pred, y, K);
-      const sums = tf.sum(per, -1).dataSync();
-      for (let k = 0; k < R; k++) lossSum[k]! += K === null ? sums[0]! : sums[k]!;
-      if (metricFn === 'accuracy' || keepPreds) {
-        const pd = pred.dataSync() as Float32Array;
+      const p = task.model.forward(tf, params, x, K);
+      const per = perExample(tf, task, p, y, K);
+      return [tf.sum(per, -1), wantPreds ? p : undefined];
+    }) as [Tensor, Tensor | undefined];
+    try {
+      const sv = await sums.data();
+      for (let k = 0; k < R; k++) lossSum[k]! += K === null ? sv[0]! : sv[k]!;
+      if (pred) {
+        const pd = (await pred.data()) as Float32Array;
         const per1 = pd.length / R;
         for (let k = 0; k < R; k++) {
           const slice = pd.subarray(k * per1, (k + 1) * per1);
@@ -229,34 +312,35 @@ function runGroupInner(
           if (metricFn === 'accuracy') correct[k]! += countCorrect(slice, yv as Int32Array, m);
         }
       }
-    });
-  }
-  return lrs.map((lr, k) => {
-    const mon = monitors[k]!;
-    let loss: number | null = null;
-    let metric: number | null = null;
-    if (!mon.failed) {
-      const v = lossSum[k]! / n;
-      if (!Number.isFinite(v)) mon.fail(s.steps, `non-finite validation loss ${v}`);
-      else {
-        loss = v;
-        if (metricFn === 'accuracy') metric = correct[k]! / n;
-        else if (metricFn === 'loss') metric = v;
-        else {
-          const all = concat(predChunks[k]!);
-          metric = metricFn(all, ds.val.y, n);
-        }
-      }
+    } finally {
+      sums.dispose();
+      pred?.dispose();
     }
-    return {
-      lr,
-      loss,
-      metric,
-      curve: mon.curve,
-      ...(mon.failure ? { failure: mon.failure } : {}),
-      ...(mon.plateauAt !== undefined ? { plateauAt: mon.plateauAt } : {}),
-    };
-  });
+  }
+  return { lossSum, correct, predChunks, n };
+}
+
+function runResult(lr: number, mon: Monitor, steps: number, v: Validation, k: number, task: TfTask, ds: Dataset): RunResult {
+  let loss: number | null = null;
+  let metric: number | null = null;
+  if (!mon.failed) {
+    const l = v.lossSum[k]! / v.n;
+    if (!Number.isFinite(l)) mon.fail(steps, `non-finite validation loss ${l}`);
+    else {
+      loss = l;
+      if (task.metric === 'accuracy') metric = v.correct[k]! / v.n;
+      else if (task.metric === 'loss') metric = l;
+      else metric = task.metric(concat(v.predChunks[k]!), ds.val.y, v.n);
+    }
+  }
+  return {
+    lr,
+    loss,
+    metric,
+    curve: mon.curve,
+    ...(mon.failure ? { failure: mon.failure } : {}),
+    ...(mon.plateauAt !== undefined ? { plateauAt: mon.plateauAt } : {}),
+  };
 }
 
 function countCorrect(pred: Float32Array, labels: Int32Array, n: number): number {

@@ -117,12 +117,12 @@ describe('stacked replicas agree with separate runs', () => {
     schedule: { kind: 'cosine', warmup: 2 },
     monitor: DEFAULT_MONITOR,
   });
-  const compare = (task: TfTask, source: string | null, lrs: number[], steps: number) => {
+  const compare = async (task: TfTask, source: string | null, lrs: number[], steps: number) => {
     const program = source ? parse(source) : seedProgram('adamw');
     const ds = task.data(3);
     const before = tf.memory().numTensors;
-    const a = trainTfTask(tf, task, ds, program, lrs, settings(steps), 'batched', true);
-    const b = trainTfTask(tf, task, ds, program, lrs, settings(steps), 'separate');
+    const a = await trainTfTask(tf, task, ds, program, lrs, settings(steps), 'batched', true);
+    const b = await trainTfTask(tf, task, ds, program, lrs, settings(steps), 'separate');
     expect(tf.memory().numTensors).toBe(before);
     expect(a.batched).toBe(true);
     expect(b.batched).toBe(false);
@@ -138,35 +138,35 @@ describe('stacked replicas agree with separate runs', () => {
     return { a, b };
   };
 
-  it('MLP with AdamW over 4 rates', () => {
-    const { a } = compare(builtinTask('mnist8-mlp') as TfTask, null, [1e-3, 1e-2, 3e-2, 0.1], 12);
+  it('MLP with AdamW over 4 rates', async () => {
+    const { a } = await compare(builtinTask('mnist8-mlp') as TfTask, null, [1e-3, 1e-2, 3e-2, 0.1], 12);
     // Different rates give different results.
     expect(new Set(a.runs.map((r) => r.loss)).size).toBe(4);
   });
 
-  it('per-replica reductions: norm, dot, global norm and clipping', () => {
+  it('per-replica reductions: norm, dot, global norm and clipping', async () => {
     const src = `
 def train(w, g, m, lr):
   m = 0.9 * m + g
   u = clip(m, 0.5) + g * dot(g, m) / (norm(g) * norm(m) + 1e-8) + g / (global_norm(g) + 1e-8)
   return lr * u, m
 `;
-    compare(builtinTask('teacher-student') as TfTask, src, [3e-3, 3e-2, 0.3], 10);
+    await compare(builtinTask('teacher-student') as TfTask, src, [3e-3, 3e-2, 0.3], 10);
   });
 
-  it('CNN and the language model (patch and one-hot matmuls with their own gradients)', () => {
-    compare(builtinTask('mnist-cnn') as TfTask, null, [1e-3, 1e-2], 3);
-    compare(builtinTask('tiny-lm') as TfTask, null, [1e-3, 3e-2], 5);
+  it('CNN and the language model (patch and one-hot matmuls with their own gradients)', async () => {
+    await compare(builtinTask('mnist-cnn') as TfTask, null, [1e-3, 1e-2], 3);
+    await compare(builtinTask('tiny-lm') as TfTask, null, [1e-3, 3e-2], 5);
   });
 
-  it('a replica that diverges fails alone, with its reason', () => {
-    const { a } = compare(builtinTask('teacher-student') as TfTask, 'def train(w, g, lr):\n  return lr * g * 1e6\n', [1e-9, 1e-7, 1], 8);
+  it('a replica that diverges fails alone, with its reason', async () => {
+    const { a } = await compare(builtinTask('teacher-student') as TfTask, 'def train(w, g, lr):\n  return lr * g * 1e6\n', [1e-9, 1e-7, 1], 8);
     expect(a.runs[0]!.failure).toBeUndefined();
     expect(a.runs[2]!.failure).toMatch(/^(diverged|NaN|infinite)/);
     expect(a.runs[2]!.loss).toBeNull();
   });
 
-  it('a model that cannot stack replicas runs separately and says so', () => {
+  it('a model that cannot stack replicas runs separately and says so', async () => {
     const task = defineTask({
       name: 'plain',
       data: { x: Array.from({ length: 80 }, (_, i) => Math.sin(i)), y: Array.from({ length: 40 }, (_, i) => i % 2), xShape: [2], classes: 2 },
@@ -177,7 +177,7 @@ def train(w, g, m, lr):
       steps: 5,
       batchSize: 8,
     });
-    const r = trainTfTask(tf, task, task.data(0), seedProgram('adamw'), [1e-3, 1e-2], settings(5), 'batched');
+    const r = await trainTfTask(tf, task, task.data(0), seedProgram('adamw'), [1e-3, 1e-2], settings(5), 'batched');
     expect(r.batched).toBe(false);
     expect(r.note).toBe('model cannot stack replicas: rates ran separately');
     expect(r.runs.every((x) => x.loss !== null)).toBe(true);

@@ -4,12 +4,15 @@
  * tolerance; where none does, the test says why it is skipped, and
  * `--backend webgpu` fails with one line naming what is missing.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../dsl/compile.js';
 import { parse } from '../../dsl/parse.js';
 import { initBackend } from '../../src/backend.js';
-import { findVulkanLoader, loadWebgpu } from '../../src/webgpu.js';
+import { findVulkanLoader, headlessNvidiaManifest, loadWebgpu } from '../../src/webgpu.js';
 
 const probe = await loadWebgpu();
 
@@ -46,5 +49,54 @@ describe('webgpu backend', () => {
     const gpu = await run('webgpu');
     const cpu = await run('cpu');
     gpu.forEach((x, i) => expect(Math.abs(x - cpu[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(cpu[i]!))));
+  });
+});
+
+describe('a headless NVIDIA machine', () => {
+  const saved = { ...process.env };
+  const restore = () => {
+    for (const k of ['LD_LIBRARY_PATH', 'XDG_CACHE_HOME', 'VK_DRIVER_FILES', 'VK_ICD_FILENAMES']) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  };
+
+  it('gets a Vulkan manifest naming the EGL driver library, in the cache folder', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-egl-'));
+    try {
+      fs.mkdirSync(path.join(root, 'lib'));
+      fs.writeFileSync(path.join(root, 'lib', 'libEGL_nvidia.so.0'), '');
+      process.env.LD_LIBRARY_PATH = path.join(root, 'lib');
+      process.env.XDG_CACHE_HOME = path.join(root, 'cache');
+      delete process.env.VK_DRIVER_FILES;
+      delete process.env.VK_ICD_FILENAMES;
+      const file = headlessNvidiaManifest();
+      expect(file).toBe(path.join(root, 'cache', 'optevo', 'vulkan', 'nvidia_egl_icd.json'));
+      const m = JSON.parse(fs.readFileSync(file!, 'utf8')) as { file_format_version: string; ICD: { library_path: string; api_version: string } };
+      expect(m.file_format_version).toBe('1.0.0');
+      expect(m.ICD.library_path).toBe(path.join(root, 'lib', 'libEGL_nvidia.so.0'));
+      expect(m.ICD.api_version).toMatch(/^\d+\.\d+\.\d+$/);
+      // A user's own manifest choice is respected.
+      process.env.VK_DRIVER_FILES = '/somewhere/mine.json';
+      expect(headlessNvidiaManifest()).toBeNull();
+    } finally {
+      restore();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('gets none where the driver has no EGL library', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-egl-'));
+    try {
+      process.env.LD_LIBRARY_PATH = root;
+      process.env.XDG_CACHE_HOME = root;
+      delete process.env.VK_DRIVER_FILES;
+      delete process.env.VK_ICD_FILENAMES;
+      // Only where the machine itself has no NVIDIA driver (as CI's): otherwise the real library is found.
+      if (!fs.existsSync('/usr/lib/x86_64-linux-gnu/libEGL_nvidia.so.0')) expect(headlessNvidiaManifest()).toBeNull();
+    } finally {
+      restore();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
