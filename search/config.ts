@@ -28,6 +28,14 @@ export const SearchConfigSchema = z
     seed: int(0).max(2 ** 32 - 1),
     /** Children judged (trained, pruned, cached, invalid or failed), seeds included. */
     budget: int(1),
+    /**
+     * Wall-clock budget in milliseconds, summed over sessions (`--time 30m`):
+     * the run ends at whichever of `budget` and `timeMs` comes first. May be
+     * given again on resume, like `budget`.
+     */
+    timeMs: int(1).optional(),
+    /** The most of the workers' time that meta-validation may take (0 to 1; absent: 0.2). */
+    metavalShare: z.number().min(0).max(1).optional(),
     population: int(1),
     tournament: int(1),
     /** Seed program names or `.opt` paths that start the population. */
@@ -96,6 +104,7 @@ export const DEFAULTS = {
   suite: 'standard',
   metavalEvery: 100,
   metavalTop: 3,
+  metavalShare: 0.2,
   batch: 64,
   lrs: [] as number[],
   evalTimeout: 300,

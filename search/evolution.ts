@@ -29,7 +29,9 @@ import { addMember, tournament } from './population.js';
 import { prepare as defaultPrepare, type Prepared, type Preparer } from './prepare.js';
 import { Rng } from './rng.js';
 import { statsOf } from './stats.js';
-import type { Counters, Member, RunStore } from './store.js';
+import { referenceKey, type Calibration, type Counters, type Member, type RunStore } from './store.js';
+import { beats, heldFitness, noiseOf } from './selection.js';
+import { ZERO_WORKER_TIME, type TimeUse, type WorkerTime } from './worker-time.js';
 import type {
   ChildRecord,
   ChildStatus,
@@ -42,6 +44,7 @@ import type {
   SearchStats,
   SuiteName,
   SuiteResult,
+  DoneReason,
 } from './types.js';
 
 export interface SearchDeps {
@@ -51,7 +54,18 @@ export interface SearchDeps {
   prepare?: Preparer;
   /** Milliseconds clock (tests may pass a fake). */
   now?: () => number;
+  /**
+   * The reference program and its twin (the same rule with a change that cannot
+   * matter): given, the run computes the reference results once per suite and
+   * evaluation seed and stores them, measures the suite's noise from the twin,
+   * and re-evaluates would-be bests on fresh seeds (search/selection.ts).
+   * Without it (tests), workers compute references themselves and the noise is 0.
+   */
+  calibration?: { reference: string; twin: string };
 }
+
+/** Evaluation seeds kept fresh for re-evaluations and the noise: the run's seed plus 1, 2, ... */
+export const REEVAL_SEEDS = 2;
 
 /** A child bred and waiting for (or under) evaluation. */
 interface Bred {
@@ -113,6 +127,14 @@ class Engine {
   private readonly sessionStart: number;
   private readonly baseElapsed: number;
   private commitTimes: number[] = [];
+  private readonly calibrationSources: { reference: string; twin: string } | null;
+  private calib: Calibration = { references: {}, noise: {} };
+  /** The suite's noise: 0 until measured (and in runs without calibration). */
+  private noise = 0;
+  private workerTime: WorkerTime = { ...ZERO_WORKER_TIME };
+  private outOfTime = false;
+  private finishing = false;
+  private deadlineTimer: ReturnType<typeof setTimeout> | null = null;
   readonly done: Promise<SearchStats>;
 
   constructor(deps: SearchDeps) {
@@ -129,6 +151,11 @@ class Engine {
     this.nextBreed = this.counters.committed + 1;
     this.sessionStart = this.now();
     this.baseElapsed = this.counters.elapsedMs;
+    this.calibrationSources = deps.calibration ?? null;
+    this.workerTime = { ...ZERO_WORKER_TIME, ...this.counters.workerTime };
+    // Runs stored before held fitnesses: the best's fitness is its held one.
+    if (this.counters.bestHeld === undefined || (this.counters.bestHeld === null && this.counters.bestFitness !== null))
+      this.counters = { ...this.counters, bestHeld: this.counters.bestFitness };
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.done = new Promise<void>((r) => setImmediate(r)).then(() => this.run());
   }
@@ -208,12 +235,32 @@ class Engine {
     const windowMs = 60_000;
     const recent = this.commitTimes.filter((x) => t - x <= windowMs);
     const span = Math.min(windowMs, Math.max(1, t - this.sessionStart));
-    return statsOf(c, this.config.budget, {
-      elapsedMs: this.baseElapsed + (t - this.sessionStart),
-      workersBusy: this.executor.busy(),
-      workers: this.executor.size,
-      rate: (recent.length * 1000) / span,
-    });
+    return {
+      ...statsOf(c, this.config.budget, {
+        elapsedMs: this.baseElapsed + (t - this.sessionStart),
+        workersBusy: this.executor.busy(),
+        workers: this.executor.size,
+        rate: (recent.length * 1000) / span,
+      }),
+      ...(this.config.timeMs !== undefined ? { timeMs: this.config.timeMs } : {}),
+      workerTime: this.liveWorkerTime(),
+      inProgress: this.executor.inProgress?.() ?? [],
+      noise: this.calibrationSources && this.calib.noise[this.config.suite] ? this.noise : null,
+      bestHeld: c.bestHeld,
+    };
+  }
+
+  /** Worker time with the capacity of this session so far. */
+  private liveWorkerTime(): WorkerTime {
+    return { ...this.workerTime, capacity: this.workerTime.capacity + this.executor.size * Math.max(0, this.now() - this.sessionStart) };
+  }
+
+  private book(use: TimeUse, ms: number): void {
+    if (Number.isFinite(ms) && ms > 0) this.workerTime = { ...this.workerTime, [use]: this.workerTime[use] + ms };
+  }
+
+  private elapsed(): number {
+    return this.baseElapsed + (this.now() - this.sessionStart);
   }
 
   // ---- the run ---------------------------------------------------------------
@@ -241,30 +288,145 @@ class Engine {
     this.load();
     this.emit({ type: 'start', run: this.store.info().name, resumed, budget: this.config.budget, workers: this.executor.size });
     this.store.setStatus('running');
+    this.startDeadline();
 
-    for (const id of this.store.pendingMetaval()) this.runMetaval(id);
-    this.breedReady();
+    try {
+      await this.calibrate();
+      for (const id of this.store.pendingMetaval()) this.runMetaval(id);
+      this.breedReady();
 
-    const budget = this.config.budget;
-    while (this.counters.committed < budget && !this.stopping) {
-      const next = this.counters.committed + 1;
-      const pending = this.results.get(next);
-      if (!pending) throw new Error(`internal: child ${next} was never bred`);
-      const rec = await Promise.race([pending, this.stopped]);
-      if (rec === STOP) break;
-      this.commit(rec);
+      const budget = this.config.budget;
+      while (this.counters.committed < budget && !this.stopping) {
+        const next = this.counters.committed + 1;
+        const pending = this.results.get(next);
+        if (!pending) throw new Error(`internal: child ${next} was never bred`);
+        let rec = await Promise.race([pending, this.stopped]);
+        if (rec === STOP) break;
+        if (this.wouldLead(rec)) {
+          const confirmed = await Promise.race([this.reevaluate(rec), this.stopped]);
+          if (confirmed === STOP) break;
+          rec = confirmed;
+        }
+        this.commit(rec);
+      }
+      if (this.stopping) {
+        // Keep every finished child that can be committed in order (a would-be best only once
+        // re-evaluated); the rest is redone on resume.
+        for (let id = this.counters.committed + 1; this.settled.has(id) && id <= budget && !this.wouldLead(this.settled.get(id)!); id++)
+          this.commit(this.settled.get(id)!);
+      } else {
+        this.finishing = true;
+        await this.drainMetaval();
+      }
+    } finally {
+      if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     }
-    if (this.stopping) {
-      // Keep every finished child that can be committed in order; the rest is redone on resume.
-      for (let id = this.counters.committed + 1; this.settled.has(id) && id <= budget; id++) this.commit(this.settled.get(id)!);
-    } else {
-      await this.drainMetaval();
-    }
-    const finished = this.counters.committed >= budget && !this.stopping;
-    this.store.setStatus(finished ? 'done' : 'stopped');
+    const reason: DoneReason = this.outOfTime ? 'time' : this.counters.committed >= this.config.budget && !this.stopping ? 'budget' : 'stopped';
+    this.store.setStatus(reason === 'stopped' ? 'stopped' : 'done');
+    this.saveTime();
     const stats = this.stats();
-    this.emit({ type: 'done', stats, reason: finished ? 'budget' : 'stopped' });
+    this.emit({ type: 'done', stats, reason });
     return stats;
+  }
+
+  /** Worker time and elapsed time, written at the end of a session. */
+  private saveTime(): void {
+    try {
+      this.store.saveCounters({ ...this.counters, elapsedMs: this.elapsed(), workerTime: this.liveWorkerTime() });
+    } catch {
+      // the store is closing: the last commit's counters stand
+    }
+  }
+
+  /** `--time`: at the deadline the run ends as a stop does (finished children committed, the rest redone on resume). */
+  private startDeadline(): void {
+    const limit = this.config.timeMs;
+    if (limit === undefined) return;
+    const left = limit - this.elapsed();
+    const end = () => {
+      if (this.stopping) return;
+      this.outOfTime = true;
+      this.stopping = true;
+      this.signalStop(STOP);
+      this.openGate();
+    };
+    if (left <= 0) end();
+    else this.deadlineTimer = setTimeout(end, left);
+  }
+
+  // ---- calibration: references once per run, the suite's noise ----------------
+
+  private reevalSeed(i: number): number {
+    return this.config.evalSeed + 1 + i;
+  }
+
+  /** Reference results for every suite and seed the run evaluates on, and the suite's noise, computed once and stored. */
+  private async calibrate(): Promise<void> {
+    const src = this.calibrationSources;
+    if (!src) return;
+    this.calib = this.store.calibration();
+    const suite = this.config.suite;
+    const seeds = [this.config.evalSeed, ...Array.from({ length: REEVAL_SEEDS }, (_, i) => this.reevalSeed(i))];
+    const needed: [SuiteName, number][] = seeds.map((s) => [suite, s]);
+    if (suite !== 'quick') needed.unshift(['quick', this.config.evalSeed]);
+    await Promise.all(needed.map(([su, seed]) => this.ensureReference(su, seed)));
+    if (this.stopping) return;
+    const known = this.calib.noise[suite];
+    if (known) {
+      this.noise = known.noise;
+      return;
+    }
+    const twins = await Promise.all(
+      seeds.map(async (seed) => {
+        const out = await this.runJob({ ...this.job(0, src.twin, suite, seed) });
+        if (out === STOP) return null;
+        this.book('reference', out.ok ? out.result.ms : 0);
+        return out.ok && isScore(out.result.fitness) ? out.result.fitness : null;
+      }),
+    );
+    if (this.stopping) return;
+    const samples = twins.filter((x): x is number => x !== null);
+    this.noise = noiseOf(samples);
+    this.calib = { ...this.calib, noise: { ...this.calib.noise, [suite]: { noise: this.noise, samples } } };
+    this.store.setCalibration(this.calib);
+    this.log('info', `${suite} suite noise ${this.noise.toFixed(4)} (AdamW's twin on ${samples.length} evaluation seeds)`);
+  }
+
+  /** The reference results of a suite at a seed: stored, or computed now (booked as reference time) and stored. */
+  private async ensureReference(suite: SuiteName, seed: number): Promise<void> {
+    const src = this.calibrationSources;
+    const key = referenceKey(suite, seed);
+    if (!src || this.calib.references[key]) return;
+    const out = await this.runJob({ ...this.job(0, src.reference, suite, seed), score: false });
+    if (out === STOP) return;
+    if (!out.ok) {
+      this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}; workers will compute them`);
+      return;
+    }
+    this.book('reference', out.result.ms);
+    const refs: Record<string, { lr: number | null; loss: number | null; metric: number | null; failure?: string }> = {};
+    for (const t of out.result.tasks) refs[t.task] = { lr: t.lr, loss: t.loss, metric: t.metric, ...(t.failure ? { failure: t.failure } : {}) };
+    this.calib = { ...this.calib, references: { ...this.calib.references, [key]: refs } };
+    this.store.setCalibration(this.calib);
+  }
+
+  // ---- the lead: noise-aware, held on a fresh seed ------------------------------
+
+  /** A child that would become the best if it holds up on a fresh seed: it must be re-evaluated first. */
+  private wouldLead(rec: ChildRecord): boolean {
+    if (!this.calibrationSources || rec.reeval !== undefined) return false;
+    const held = this.counters.bestHeld;
+    return rec.status === 'ok' && isScore(rec.fitness) && !driftOf(rec) && held !== null && beats(rec.fitness, held, this.noise);
+  }
+
+  private async reevaluate(rec: ChildRecord): Promise<ChildRecord> {
+    const seed = this.reevalSeed(rec.id % REEVAL_SEEDS);
+    const out = await this.runJob(this.job(rec.id, rec.simplified || rec.source, this.config.suite, seed));
+    if (out === STOP) return new Promise<ChildRecord>(() => {});
+    this.book('reeval', out.ok ? out.result.ms : 0);
+    const reeval = out.ok ? out.result : null;
+    if (!out.ok) this.log('warn', `re-evaluation of child ${rec.id} failed: ${out.reason}`);
+    return { ...rec, reeval };
   }
 
   /** Rebuilds the in-memory state from the store (empty for a new run). */
@@ -348,14 +510,16 @@ class Engine {
 
   // ---- evaluation ------------------------------------------------------------
 
-  private job(childId: number, source: string, suite: SuiteName): EvalJob {
+  private job(childId: number, source: string, suite: SuiteName, seed = this.config.evalSeed): EvalJob {
+    const references = this.calib.references[referenceKey(suite, seed)];
     return {
       childId,
       source,
       suite,
-      seed: this.config.evalSeed,
+      seed,
       lrs: this.config.lrs,
       ...(this.config.steps !== undefined ? { steps: this.config.steps } : {}),
+      ...(references ? { references } : {}),
     };
   }
 
@@ -393,6 +557,7 @@ class Engine {
     const source = b.prepared.simplified;
     const q = await this.runJob(this.job(b.id, source, 'quick'));
     if (q === STOP) return new Promise<ChildRecord>(() => {}); // abandoned: never committed
+    this.book('novel', q.ok ? q.result.ms : wall());
     if (!q.ok) return rec({ status: 'failed', fitness: null, quick: null, standard: null, failure: q.reason, ms: wall() });
     const quick = q.result;
     if (!isScore(quick.fitness))
@@ -400,8 +565,10 @@ class Engine {
     if (this.config.suite === 'quick') return rec({ status: 'ok', fitness: quick.fitness, quick, standard: null, failure: null, ms: quick.ms });
     if (b.hurdle !== null && !passes(quick.fitness, b.hurdle))
       return rec({ status: 'pruned', fitness: quick.fitness + b.hurdle.offset, quick, standard: null, failure: null, ms: quick.ms });
+    const t1 = this.now();
     const s = await this.runJob(this.job(b.id, source, 'standard'));
     if (s === STOP) return new Promise<ChildRecord>(() => {});
+    this.book('novel', s.ok ? s.result.ms : this.now() - t1);
     if (!s.ok) return rec({ status: 'failed', fitness: null, quick, standard: null, failure: s.reason, ms: wall() });
     const standard: SuiteResult = s.result;
     const ms = quick.ms + standard.ms;
@@ -466,12 +633,19 @@ class Engine {
       removed.push(...r2.removed);
       added.push(m);
     }
+    // The lead changes only for a gain above the noise that holds on a fresh seed (search/selection.ts).
     let improved = false;
-    if (rec.fitness !== null && rec.status !== 'cached' && (c.bestFitness === null || rec.fitness > c.bestFitness)) {
-      c.bestFitness = rec.fitness;
-      c.bestId = id;
-      c.lastImprovement = id;
-      improved = true;
+    if (rec.fitness !== null && rec.status !== 'cached' && !driftOf(rec)) {
+      const calibrated = this.calibrationSources !== null && c.bestHeld !== null;
+      const again = rec.reeval && isScore(rec.reeval.fitness) ? rec.reeval.fitness : null;
+      const held = heldFitness(rec.fitness, again);
+      if ((!calibrated || again !== null) && beats(held, c.bestHeld, this.noise)) {
+        c.bestFitness = rec.fitness;
+        c.bestHeld = held;
+        c.bestId = id;
+        c.lastImprovement = id;
+        improved = true;
+      }
     }
     let restartFrom: number | null = null;
     if (cfg.restartAfter > 0 && id > this.nSeeds && c.bestId !== null && id - c.lastImprovement >= cfg.restartAfter) {
@@ -511,7 +685,8 @@ class Engine {
       for (const i of top) if (!this.metavalRequested.has(i)) metaval.push(i);
     }
 
-    c.elapsedMs = this.baseElapsed + (this.now() - this.sessionStart);
+    c.elapsedMs = this.elapsed();
+    c.workerTime = this.liveWorkerTime();
     this.store.commit({
       child: rec,
       add: added.map((m) => ({ id: m.id, fitness: m.fitness })),
@@ -551,8 +726,12 @@ class Engine {
       try {
         const c = this.store.child(id);
         if (!c) return;
+        await this.metavalTurn();
+        if (this.stopping) return;
+        await this.ensureReference('metaval', this.config.evalSeed);
         const out = await this.runJob(this.job(id, c.simplified || c.source, 'metaval'));
         if (out === STOP) return;
+        this.book('metaval', out.ok ? out.result.ms : 0);
         if (out.ok) {
           this.store.setMetaval(id, out.result);
           this.emit({ type: 'metaval', id, fitness: isScore(out.result.fitness) ? out.result.fitness : null });
@@ -568,6 +747,21 @@ class Engine {
     this.metavalChain = task;
     this.metavalRunning.add(task);
     void task.finally(() => this.metavalRunning.delete(task));
+  }
+
+  /**
+   * Waits while meta-validation has had more than its share of the workers'
+   * time (`metavalShare`, default 0.2); at the end of a run's budget the share
+   * no longer binds (nothing else wants the workers).
+   */
+  private async metavalTurn(): Promise<void> {
+    const share = this.config.metavalShare ?? 0.2;
+    for (;;) {
+      if (this.stopping || this.finishing) return;
+      const t = this.liveWorkerTime();
+      if (t.capacity <= 0 || t.metaval <= share * t.capacity) return;
+      await Promise.race([new Promise((r) => setTimeout(r, 250)), this.stopped]);
+    }
   }
 
   private async drainMetaval(): Promise<void> {
@@ -602,6 +796,11 @@ export function withStateSlots(p: Program, n: number): Program {
     params: [...p.params, ...extra.map((name) => ({ name }))],
     returns: [...p.returns, ...extra.map((name) => ({ type: 'name' as const, name }))],
   };
+}
+
+/** The evaluator's constant-drift flag on a child's results, if any. */
+function driftOf(rec: ChildRecord): string | undefined {
+  return rec.standard?.drift ?? rec.quick?.drift;
 }
 
 function isScore(x: number | null | undefined): x is number {

@@ -34,7 +34,8 @@ import { statsOf } from './stats.js';
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ChildRecord, ChildStatus, MutationKind, SearchStats, SuiteResult } from './types.js';
+import type { ChildRecord, ChildStatus, MutationKind, ReferenceResult, SearchStats, SuiteName, SuiteResult } from './types.js';
+import { ZERO_WORKER_TIME, type WorkerTime } from './worker-time.js';
 import { parseSearchConfig, type SearchConfig } from './config.js';
 
 export const SCHEMA_VERSION = 1;
@@ -84,6 +85,10 @@ export interface Counters {
   restarts: number;
   /** Evaluation wall time summed over resumed sessions. */
   elapsedMs: number;
+  /** The best's held fitness: the lower of its fitness and its re-evaluation on a fresh seed. */
+  bestHeld: number | null;
+  /** Where the workers' time went (search/worker-time.ts), summed over sessions. */
+  workerTime: WorkerTime;
 }
 
 export const ZERO_COUNTERS: Counters = {
@@ -98,7 +103,21 @@ export const ZERO_COUNTERS: Counters = {
   lastImprovement: 0,
   restarts: 0,
   elapsedMs: 0,
+  bestHeld: null,
+  workerTime: ZERO_WORKER_TIME,
 };
+
+/** What a run measures once and keeps: reference results per suite and evaluation seed, and each suite's noise. */
+export interface Calibration {
+  /** `suite@seed` -> task -> the reference optimizer's result. */
+  references: Record<string, Record<string, ReferenceResult>>;
+  /** Suite -> its noise level (search/selection.ts) and the twin's fitnesses it came from. */
+  noise: Partial<Record<SuiteName, { noise: number; samples: number[] }>>;
+}
+
+export function referenceKey(suite: SuiteName, seed: number): string {
+  return `${suite}@${seed}`;
+}
 
 export interface Member {
   id: number;
@@ -155,7 +174,8 @@ CREATE TABLE IF NOT EXISTS children (
   cached_from INTEGER,
   failure TEXT,
   ms REAL NOT NULL,
-  at TEXT NOT NULL
+  at TEXT NOT NULL,
+  reeval TEXT
 );
 CREATE INDEX IF NOT EXISTS children_fitness ON children (fitness DESC, id);
 CREATE INDEX IF NOT EXISTS children_hash ON children (hash);
@@ -210,6 +230,7 @@ interface ChildRow {
   failure: string | null;
   ms: number;
   at: string;
+  reeval?: string | null;
 }
 
 function rowToChild(r: ChildRow): ChildRecord {
@@ -232,6 +253,7 @@ function rowToChild(r: ChildRow): ChildRecord {
     failure: r.failure,
     ms: r.ms,
     at: r.at,
+    reeval: r.reeval ? (JSON.parse(r.reeval) as SuiteResult) : null,
   };
 }
 
@@ -323,6 +345,9 @@ export class RunStore {
       );
       for (const t of ['meta', 'children', 'members', 'counters', 'metaval', 'scores', 'log'])
         if (!tables.has(t)) throw new StoreError(`${file} is not an optevo run (no '${t}' table)`);
+      // Runs made before re-evaluations existed get the column (readers see null).
+      const cols = new Set((db.prepare('PRAGMA table_info(children)').all() as { name: string }[]).map((r) => r.name));
+      if (!cols.has('reeval') && !readonly) db.exec('ALTER TABLE children ADD COLUMN reeval TEXT');
       const version = store.meta<number>('version');
       if (version !== SCHEMA_VERSION) throw new StoreError(`${file} has run format ${version}; this optevo reads format ${SCHEMA_VERSION}`);
       store.config(); // validates
@@ -364,6 +389,15 @@ export class RunStore {
   /** The seed programs' source as stored when the run began. */
   seeds(): SeedSource[] {
     return this.meta<SeedSource[]>('seeds') ?? [];
+  }
+
+  /** Reference results and noise measured so far (empty for a new run). */
+  calibration(): Calibration {
+    return this.meta<Calibration>('calibration') ?? { references: {}, noise: {} };
+  }
+
+  setCalibration(c: Calibration): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('calibration', JSON.stringify(c));
   }
 
   counters(): Counters {
@@ -484,8 +518,8 @@ export class RunStore {
     this.db
       .prepare(
         `INSERT INTO children (id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
-           quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at, reeval)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         c.id,
@@ -508,6 +542,7 @@ export class RunStore {
         c.failure,
         c.ms,
         c.at,
+        c.reeval ? JSON.stringify(c.reeval) : null,
       );
     const score = this.db.prepare(
       'INSERT INTO scores (child_id, suite, task, score, loss, metric, lr, ms, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -567,6 +602,19 @@ export class RunStore {
     const c = { ...this.config(), budget };
     parseSearchConfig(c);
     this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(JSON.stringify(c), 'config');
+  }
+
+  /** Changes the wall-clock budget of a resumed run (null: none). */
+  setTimeBudget(timeMs: number | null): void {
+    const { timeMs: _old, ...rest } = this.config();
+    const c = timeMs === null ? rest : { ...rest, timeMs };
+    parseSearchConfig(c);
+    this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(JSON.stringify(c), 'config');
+  }
+
+  /** Writes counters outside a commit (worker time and elapsed time at the end of a session). */
+  saveCounters(c: Counters): void {
+    this.writeCounters(c);
   }
 
   /** Adds time spent in this session to the stored total. */

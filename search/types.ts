@@ -1,3 +1,5 @@
+import type { WorkerTime } from './worker-time.js';
+
 /**
  * The vocabulary shared by the search, its executor, its store and whoever
  * watches it (dashboard, plain reporter). `search/` defines these; `src/`
@@ -135,6 +137,8 @@ export interface ChildRecord {
   failure: string | null;
   /** Milliseconds of evaluation (0 for cached and invalid). */
   ms: number;
+  /** Its re-evaluation on a fresh evaluation seed, when it beat the best by more than the noise (search/selection.ts). */
+  reeval?: SuiteResult | null;
   /** ISO time the child was committed. */
   at: string;
 }
@@ -154,6 +158,16 @@ export interface SearchStats {
   workers: number;
   /** Children judged per second over the recent window. */
   rate: number;
+  /** The wall-clock budget (`--time`) in milliseconds, if any. */
+  timeMs?: number;
+  /** Where the workers' time went, summed over sessions (search/worker-time.ts). */
+  workerTime?: WorkerTime;
+  /** Evaluations under way (executors that can tell). */
+  inProgress?: EvalProgress[];
+  /** The suite's measured noise level; null before it is measured (or in runs without calibration). */
+  noise?: number | null;
+  /** The best's held fitness (the lower of its fitness and its re-evaluation). */
+  bestHeld?: number | null;
 }
 
 /** What the search tells its subscribers (dashboard, plain reporter, tests). */
@@ -165,6 +179,9 @@ export type SearchEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; worker?: number }
   | { type: 'paused' }
   | { type: 'resumed' }
-  | { type: 'done'; stats: SearchStats; reason: 'budget' | 'stopped' };
+  | { type: 'done'; stats: SearchStats; reason: DoneReason };
 
 export type SearchListener = (e: SearchEvent) => void;
+
+/** Why a run ended: its children's budget, its time budget (`--time`), or a stop (resumable). */
+export type DoneReason = 'budget' | 'time' | 'stopped';

@@ -56,7 +56,8 @@ export const DEFAULT_LRS: readonly number[] = [1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-
 /** The bound that scores approach (smoothly) but never reach. */
 export const SCORE_BOUND = 3;
 export const FAILED_SCORE = -4;
-export const REFERENCE = 'adamw';
+export { REFERENCE } from './reference.js';
+import { REFERENCE } from './reference.js';
 
 export interface EvaluateOptions {
   suite?: SuiteName;

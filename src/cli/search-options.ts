@@ -16,6 +16,7 @@ import {
   type MachineConfig,
   type SearchConfig,
 } from '../../search/config.js';
+import { parseDuration } from '../../search/duration.js';
 import { UserError } from './errors.js';
 import { readText } from './program-file.js';
 
@@ -25,6 +26,8 @@ export const SearchFileSchema = z
     population: z.number(),
     tournament: z.number(),
     budget: z.number(),
+    time: z.union([z.string(), z.number()]),
+    metavalShare: z.number(),
     seeds: z.union([z.array(z.string()), z.string()]),
     restartAfter: z.number(),
     mutationWeights: z.union([z.record(z.string(), z.number()), z.string()]),
@@ -57,6 +60,8 @@ export interface SearchFlags {
   population?: string;
   tournament?: string;
   budget?: string;
+  time?: string;
+  metavalShare?: string;
   seeds?: string;
   restartAfter?: string;
   mutationWeights?: string;
@@ -82,6 +87,9 @@ export interface SearchFlags {
   resume?: string;
 }
 
+/** The children's budget of a run given only `--time`: far more than any run judges. */
+export const UNLIMITED_CHILDREN = 1_000_000_000;
+
 /** camelCase key -> --kebab-case flag, for messages. */
 export function flagName(key: string): string {
   return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -91,6 +99,8 @@ const SEARCH_KEYS = [
   'population',
   'tournament',
   'budget',
+  'time',
+  'metavalShare',
   'seeds',
   'restartAfter',
   'mutationWeights',
@@ -168,6 +178,13 @@ function coerce(key: string, raw: unknown, from: string): unknown {
       return String(raw);
     case 'tui':
       return raw;
+    case 'time':
+      try {
+        // A number in a config file is seconds, as a bare number on the command line.
+        return parseDuration(String(raw), where);
+      } catch (e) {
+        throw new UserError((e as Error).message);
+      }
     default:
       return num(key, raw, from);
   }
@@ -217,7 +234,10 @@ export function planSearch(flags: SearchFlags, opts: { cores?: number; randomSee
   const seed = (raw['seed'] as number | undefined) ?? (opts.randomSeed ?? (() => randomInt(0, 2 ** 31)))();
   const search = {
     seed,
-    budget: raw['budget'] ?? DEFAULTS.budget,
+    // With --time alone, the children's budget does not bind.
+    budget: raw['budget'] ?? (raw['time'] !== undefined ? UNLIMITED_CHILDREN : DEFAULTS.budget),
+    ...(raw['time'] !== undefined ? { timeMs: raw['time'] } : {}),
+    ...(raw['metavalShare'] !== undefined ? { metavalShare: raw['metavalShare'] } : {}),
     population: raw['population'] ?? DEFAULTS.population,
     tournament: raw['tournament'] ?? Math.min(DEFAULTS.tournament, (raw['population'] as number | undefined) ?? DEFAULTS.population),
     seeds: raw['seeds'] ?? [...DEFAULTS.seeds],

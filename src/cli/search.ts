@@ -19,6 +19,7 @@ import type { Executor, SearchStats } from '../../search/types.js';
 import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
 import { prepareWorkersBackend } from '../backend.js';
 import { WorkerPool } from '../pool.js';
+import { referenceSources } from '../reference.js';
 import { UserError } from './errors.js';
 import { readText } from './program-file.js';
 import { taskRegistry } from './task-options.js';
@@ -85,10 +86,10 @@ function openForResume(run: string, plan: SearchPlan): RunStore {
   try {
     const stored = store.config();
     for (const key of SEARCH_KEYS) {
-      if (key === 'budget' || !plan.given.has(key)) continue;
+      if (key === 'budget' || key === 'time' || !plan.given.has(key)) continue;
       const want = JSON.stringify(plan.config[key as keyof SearchConfig]);
       if (want !== JSON.stringify(stored[key as keyof SearchConfig]))
-        throw new UserError(`${flagName(key)} cannot change when resuming: the run keeps its stored settings (only --budget may be given again)`);
+        throw new UserError(`${flagName(key)} cannot change when resuming: the run keeps its stored settings (only --budget and --time may be given again)`);
     }
     if (plan.given.has('name')) throw new UserError('--name cannot be given with --resume');
     if (plan.given.has('budget') && plan.config.budget !== stored.budget) {
@@ -96,6 +97,7 @@ function openForResume(run: string, plan: SearchPlan): RunStore {
       if (plan.config.budget < judged) throw new UserError(`--budget ${plan.config.budget} is below the ${judged} children this run has judged`);
       store.setBudget(plan.config.budget);
     }
+    if (plan.given.has('time') && plan.config.timeMs !== stored.timeMs) store.setTimeBudget(plan.config.timeMs ?? null);
     return store;
   } catch (e) {
     store.close();
@@ -104,7 +106,10 @@ function openForResume(run: string, plan: SearchPlan): RunStore {
 }
 
 /** Creates or reopens the run, starts the workers and the search. */
-export async function openSearch(req: SearchRequest, deps: { executor?: Executor } = {}): Promise<SearchSession> {
+export async function openSearch(
+  req: SearchRequest,
+  deps: { executor?: Executor; calibration?: { reference: string; twin: string } } = {},
+): Promise<SearchSession> {
   const { plan } = req;
   let store: RunStore;
   if (req.resume !== undefined) {
@@ -146,7 +151,9 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
       ...(tasksModule ? { tasksModule } : {}),
       onLog: (level, message, worker) => (handle ? handle.log(level, message, worker) : early.push([level, message, worker])),
     });
-  handle = startSearch({ store, executor });
+  // Tests that bring their own executor also bring their own numbers: no reference runs.
+  const calibration = deps.calibration ?? (deps.executor ? undefined : referenceSources());
+  handle = startSearch({ store, executor, ...(calibration ? { calibration } : {}) });
   const h = handle;
   setImmediate(() => early.forEach(([l, m, w]) => h.log(l, m, w)));
   const batch = store.config().batch;
@@ -206,7 +213,8 @@ export function register(program: Command): void {
     .description('evolve optimizer programs (regularized evolution, warm-started from seeds)')
     .option('--population <n>', 'population size (default 100)')
     .option('--tournament <n>', 'tournament size (default 10)')
-    .option('--budget <n>', 'children to judge, seeds included (default 1000); may be given again with --resume')
+    .option('--budget <n>', 'children to judge, seeds included (default 1000, or no limit with --time); may be given again with --resume')
+    .option('--time <duration>', 'wall-clock budget, summed over resumes: 30m, 2h, 1h30m; the run ends at whichever of --budget and --time comes first; may be given again with --resume')
     .option('--seeds <list>', 'comma-separated seed names or .opt files (default adamw)')
     .option('--restart-after <n>', 'restart from the best program after N children without improvement (default 0: never)')
     .option('--mutation-weights <w>', 'insert=W,delete=W,modify=W (default 1 each)')
@@ -215,7 +223,8 @@ export function register(program: Command): void {
     .option('--hurdle <p>', 'population percentile of quick fitness a child must reach to run the standard suite (default 0.5)')
     .option('--suite <name>', "the suite children are judged on: 'standard' (after the quick hurdle) or 'quick' (one stage)")
     .option('--metaval-every <n>', 'meta-validate the top programs every N children (default 100; 0: never)')
-    .option('--metaval-top <k>', 'how many top programs to meta-validate (default 3)')
+    .option('--metaval-top <k>', 'how many top programs to meta-validate (default 3); the run recommends the best on meta-validation among them')
+    .option('--metaval-share <p>', "the most of the workers' time meta-validation may take, 0 to 1 (default 0.2)")
     .option('--batch <n>', 'children bred ahead of the committed state; fixed per run so results do not depend on --workers; at least a few times --workers (default 64)')
     .option('--lrs <list>', 'learning-rate multipliers swept per task (default: the evaluator\'s sweep)')
     .option('--steps <n>', "steps per task instead of each task's default")

@@ -65,7 +65,7 @@ export function createPlainReporter(opts: PlainReporterOptions): SearchListener 
         return;
       case 'done': {
         const best = e.stats.bestId === null ? 'no best program' : `best #${e.stats.bestId} fitness ${formatFitness(e.stats.bestFitness)}`;
-        const how = e.reason === 'budget' ? 'done' : 'stopped (checkpointed)';
+        const how = e.reason === 'stopped' ? 'stopped (checkpointed)' : e.reason === 'time' ? 'done (time budget reached)' : 'done';
         opts.write(`${how}: ${e.stats.judged}/${e.stats.budget} judged in ${formatDuration(e.stats.elapsedMs)}, ${best}`);
         const ref = opts.runRef ?? run;
         if (e.reason === 'stopped' && ref) opts.write(`resume with: optevo search --resume ${ref}`);

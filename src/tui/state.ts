@@ -4,8 +4,8 @@
  * components read slices of it. No React and no clock in here: the time of
  * each batch is passed in.
  */
-import type { ChildRecord, SearchEvent, SearchStats } from '../../search/types.js';
-import { describeMutation, formatFitness } from './format.js';
+import type { ChildRecord, DoneReason, SearchEvent, SearchStats } from '../../search/types.js';
+import { describeMutation, formatDuration, formatFitness } from './format.js';
 
 /** How many leaders, event lines and best points the dashboard keeps. */
 export const LEADER_CAP = 200;
@@ -53,7 +53,7 @@ export interface DashboardState {
   bests: readonly EventLine[];
   nextKey: number;
   paused: boolean;
-  finished: null | 'budget' | 'stopped';
+  finished: null | DoneReason;
 }
 
 export interface InitialState {
@@ -190,7 +190,12 @@ export function reduce(s: DashboardState, e: SearchEvent, now: number): Dashboar
     case 'resumed':
       return pushEvent({ ...s, paused: false, statsAt: now }, now, 'info', 'resumed');
     case 'done': {
-      const text = e.reason === 'budget' ? `done: budget of ${e.stats.budget} reached` : 'stopped: checkpointed, resumable';
+      const text =
+        e.reason === 'budget'
+          ? `done: budget of ${e.stats.budget} reached`
+          : e.reason === 'time'
+            ? `done: time budget of ${formatDuration(e.stats.timeMs ?? e.stats.elapsedMs)} reached`
+            : 'stopped: checkpointed, resumable';
       return pushEvent({ ...s, stats: e.stats, statsAt: now, finished: e.reason, paused: false }, now, 'info', text);
     }
     default: {
