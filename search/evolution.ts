@@ -135,6 +135,8 @@ class Engine {
   private outOfTime = false;
   private finishing = false;
   private deadlineTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Resolves once the suite's noise is known (measured alongside the first children). */
+  private noiseReady: Promise<void> = Promise.resolve();
   readonly done: Promise<SearchStats>;
 
   constructor(deps: SearchDeps) {
@@ -302,6 +304,8 @@ class Engine {
         if (!pending) throw new Error(`internal: child ${next} was never bred`);
         let rec = await Promise.race([pending, this.stopped]);
         if (rec === STOP) break;
+        // Past the seeds, the lead depends on the noise: it must be known.
+        if (next > this.nSeeds && (await Promise.race([this.noiseReady, this.stopped])) === STOP) break;
         if (this.wouldLead(rec)) {
           const confirmed = await Promise.race([this.reevaluate(rec), this.stopped]);
           if (confirmed === STOP) break;
@@ -360,16 +364,28 @@ class Engine {
     return this.config.evalSeed + 1 + i;
   }
 
-  /** Reference results for every suite and seed the run evaluates on, and the suite's noise, computed once and stored. */
+  /**
+   * Reference results for every suite and seed the run evaluates on, and the
+   * suite's noise, computed once and stored. The children wait only for the
+   * references at the run's own seed; the rest runs alongside the first ones.
+   */
   private async calibrate(): Promise<void> {
     const src = this.calibrationSources;
     if (!src) return;
     this.calib = this.store.calibration();
     const suite = this.config.suite;
+    const own: SuiteName[] = suite === 'quick' ? ['quick'] : ['quick', suite];
+    await Promise.all(own.map((su) => this.ensureReference(su, this.config.evalSeed)));
+    this.noiseReady = this.measureNoise().catch((e: unknown) => {
+      if (!this.stopping) this.log('error', `noise measurement: ${(e as Error)?.message ?? String(e)}`);
+    });
+  }
+
+  private async measureNoise(): Promise<void> {
+    const src = this.calibrationSources!;
+    const suite = this.config.suite;
     const seeds = [this.config.evalSeed, ...Array.from({ length: REEVAL_SEEDS }, (_, i) => this.reevalSeed(i))];
-    const needed: [SuiteName, number][] = seeds.map((s) => [suite, s]);
-    if (suite !== 'quick') needed.unshift(['quick', this.config.evalSeed]);
-    await Promise.all(needed.map(([su, seed]) => this.ensureReference(su, seed)));
+    await Promise.all(seeds.map((seed) => this.ensureReference(suite, seed)));
     if (this.stopping) return;
     const known = this.calib.noise[suite];
     if (known) {
@@ -414,7 +430,8 @@ class Engine {
 
   /** A child that would become the best if it holds up on a fresh seed: it must be re-evaluated first. */
   private wouldLead(rec: ChildRecord): boolean {
-    if (!this.calibrationSources || rec.reeval !== undefined) return false;
+    // The seeds start the race: the best of them leads, plainly.
+    if (!this.calibrationSources || rec.reeval !== undefined || rec.id <= this.nSeeds) return false;
     const held = this.counters.bestHeld;
     return rec.status === 'ok' && isScore(rec.fitness) && !driftOf(rec) && held !== null && beats(rec.fitness, held, this.noise);
   }
@@ -636,10 +653,11 @@ class Engine {
     // The lead changes only for a gain above the noise that holds on a fresh seed (search/selection.ts).
     let improved = false;
     if (rec.fitness !== null && rec.status !== 'cached' && !driftOf(rec)) {
-      const calibrated = this.calibrationSources !== null && c.bestHeld !== null;
+      const seed = id <= this.nSeeds;
+      const calibrated = this.calibrationSources !== null && c.bestHeld !== null && !seed;
       const again = rec.reeval && isScore(rec.reeval.fitness) ? rec.reeval.fitness : null;
       const held = heldFitness(rec.fitness, again);
-      if ((!calibrated || again !== null) && beats(held, c.bestHeld, this.noise)) {
+      if ((!calibrated || again !== null) && beats(held, c.bestHeld, seed ? 0 : this.noise)) {
         c.bestFitness = rec.fitness;
         c.bestHeld = held;
         c.bestId = id;
