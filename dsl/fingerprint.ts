@@ -139,3 +139,14 @@ export function functionalFingerprint(p: Program, opts: { checked?: boolean; str
   if (!raw.finite) return 'nf' + (opts.structuralHash ?? structuralHash(p)).slice(0, 14);
   return 'f' + raw.digest;
 }
+
+/**
+ * Whether the learning rate changes anything the program does: its updates
+ * on the probe at lr and at 3 lr differ. A program that ignores lr gains
+ * nothing from a learning-rate sweep (every rate trains the same run).
+ */
+export function usesLearningRate(p: Program, opts: { checked?: boolean } = {}): boolean {
+  const a = probe(p, LR, false, opts);
+  const b = probe(p, 3 * LR, false, opts);
+  return !(a.finite && b.finite && a.digest === b.digest);
+}

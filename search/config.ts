@@ -65,6 +65,13 @@ export const SearchConfigSchema = z
      * so that the run is the same whatever `--workers`.
      */
     batch: int(1),
+    /**
+     * Children to be trained that are kept bred ahead: when the `batch`
+     * window holds fewer (most children being cache hits), breeding reaches
+     * further back so that no worker idles. Fixed per run, like `batch`.
+     * Absent in runs stored before it: the `batch` window alone.
+     */
+    ahead: int(1).optional(),
     /** Learning-rate multipliers each evaluation sweeps (empty: the evaluator's default). */
     lrs: z.array(z.number().positive()),
     /** Steps per task instead of each task's default (tests and demos). */
@@ -91,6 +98,9 @@ export const MachineConfigSchema = z
 
 export type MachineConfig = z.infer<typeof MachineConfigSchema>;
 
+/** The children's budget of a run given only `--time`: far more than any run judges. */
+export const UNLIMITED_CHILDREN = 1_000_000_000;
+
 export const DEFAULTS = {
   budget: 1000,
   population: 100,
@@ -106,6 +116,7 @@ export const DEFAULTS = {
   metavalTop: 3,
   metavalShare: 0.2,
   batch: 64,
+  ahead: 16,
   lrs: [] as number[],
   evalTimeout: 300,
   backend: 'auto',

@@ -3,7 +3,7 @@
  *
  * Children get ids 1, 2, 3, ... The first ids are the seed programs. Child i
  * (after the seeds) is bred from the state committed after child
- * max(i - batch, seeds): its parent is the winner of a tournament in that
+ * max(i - batch, seeds), or earlier (see `ahead` below): its parent is the winner of a tournament in that
  * population, its mutation comes from streams derived from (run seed, i), its
  * hurdle from that population. Children are evaluated in parallel, as fast as
  * the executor allows, and committed strictly in id order; committing child c
@@ -114,6 +114,8 @@ class Engine {
   private results = new Map<number, Promise<ChildRecord>>();
   private settled = new Map<number, ChildRecord>();
   private nextBreed: number;
+  /** Children that are (or will be) trained: not cache hits, not invalid, in id order. */
+  private novelIds: number[] = [];
   private metavalRequested = new Set<number>();
   private metavalRunning = new Set<Promise<void>>();
   private metavalChain: Promise<void> = Promise.resolve();
@@ -456,7 +458,10 @@ class Engine {
         quick: src ? src.quick : (c.quick?.fitness ?? null),
         standard: src ? src.standard : (c.standard?.fitness ?? null),
       });
-      if (c.status === 'ok' || c.status === 'pruned' || c.status === 'failed') this.cache.add(c.id, c.hash, c.fingerprint);
+      if (c.status === 'ok' || c.status === 'pruned' || c.status === 'failed') {
+        this.cache.add(c.id, c.hash, c.fingerprint);
+        this.novelIds.push(c.id);
+      }
     }
     this.pop = this.store.population();
     for (const m of this.store.metavalResults()) this.metavalRequested.add(m.id);
@@ -468,12 +473,31 @@ class Engine {
   }
 
   /** Breeds every child whose breeding state is committed, in id order. */
+  /**
+   * The commit child `id` is bred from: `id - batch`, or earlier when fewer
+   * than `ahead` children among those bred since would be trained (the rest
+   * being cache hits and invalid children, which cost nothing): so the
+   * workers always have `ahead` new programs to train. A function of the
+   * children's ids and cache statuses alone, so runs stay deterministic.
+   */
+  private breedFrom(id: number): number {
+    let k = id - this.config.batch;
+    const ahead = this.config.ahead;
+    if (ahead !== undefined) {
+      const n = this.novelIds.length;
+      k = Math.min(k, n < ahead ? this.nSeeds : this.novelIds[n - ahead]!);
+    }
+    return Math.max(k, this.nSeeds);
+  }
+
   private breedReady(): void {
     const c = this.counters.committed;
-    const limit = Math.min(this.config.budget, c < this.nSeeds ? this.nSeeds : c + this.config.batch);
-    while (this.nextBreed <= limit && !this.stopping) {
-      const id = this.nextBreed++;
-      const b = id <= this.nSeeds ? this.breedSeed(id) : this.breedChild(id, this.popAt(Math.max(id - this.config.batch, this.nSeeds)));
+    while (this.nextBreed <= this.config.budget && !this.stopping) {
+      const id = this.nextBreed;
+      if (id > this.nSeeds && this.breedFrom(id) > c) break;
+      this.nextBreed++;
+      const b = id <= this.nSeeds ? this.breedSeed(id) : this.breedChild(id, this.popAt(this.breedFrom(id)));
+      if (b.prepared.ok && b.cachedFrom === null) this.novelIds.push(id);
       this.bred.set(id, b);
       const p = this.evaluateChild(b).catch((e: unknown) => this.internalFailure(b, e)).then((rec) => {
         this.settled.set(id, rec);

@@ -9,7 +9,7 @@
  * kind (the value the name held before, else another name in scope), and new
  * arguments are drawn of the right kind. What it cannot foresee (an update
  * that no longer depends on the gradient) the checker catches, and the child
- * is recorded as `invalid`, as in the paper: a few percent of children.
+ * is drawn again (up to 3 times); what still fails is recorded as `invalid`.
  */
 import { type Assign, type Expr, type Program, namesIn, roleOf, stateSlots, stripPositions } from '../dsl/ast.js';
 import { check } from '../dsl/check.js';
@@ -51,6 +51,20 @@ export function makeMutator(opts: MutatorOptions): Mutator {
   const constantRate = opts.constantRate ?? 0.2;
   const freshRate = opts.freshTargetRate ?? 0.5;
 
+  // A child the checker would reject (most often: the update no longer reads
+  // the gradient) is drawn again, a few times, from the same stream.
+  const once = mutateOnce(opts, constantRate, freshRate);
+  return (parent, rng) => {
+    let m = once(parent, rng);
+    for (let attempt = 1; attempt < RETRIES && !isValid(m.program); attempt++) m = once(parent, rng);
+    return m;
+  };
+}
+
+/** Draws of a mutation before a child the checker rejects is kept as it is (and recorded invalid). */
+const RETRIES = 3;
+
+function mutateOnce(opts: MutatorOptions, constantRate: number, freshRate: number): Mutator {
   return (parent, rng) => {
     const p = copy(parent);
     const ops: MutationOp[] = ['insert', 'delete', 'modify'];

@@ -36,6 +36,7 @@
 import type { Program } from '../dsl/ast.js';
 import { check } from '../dsl/check.js';
 import { constantDrift } from '../dsl/drift.js';
+import { usesLearningRate } from '../dsl/fingerprint.js';
 import { parse } from '../dsl/parse.js';
 import type { EvalJob, ReferenceResult, SuiteName, SuiteResult, TaskResult } from '../search/types.js';
 import { seedProgram } from '../seeds/index.js';
@@ -137,8 +138,10 @@ export async function evaluate(program: Program | string, opts: EvaluateOptions 
   const tasks = resolveTasks(opts);
   const lrs = opts.lrs ?? DEFAULT_LRS;
   if (lrs.length === 0 || !lrs.every((l) => Number.isFinite(l) && l > 0)) throw new Error('learning rates must be positive numbers');
+  // A program that ignores lr would train the same run at every rate: one rate is the whole sweep.
+  const programLrs = lrs.length > 1 && !opts.hparams && !usesLearningRate(p, { checked: true }) ? [lrs[0]!] : lrs;
   const results: TaskEvaluation[] = [];
-  for (const task of tasks) results.push(await evaluateTask(be.tf, be.name, task, p, lrs, opts));
+  for (const task of tasks) results.push(await evaluateTask(be.tf, be.name, task, p, lrs, programLrs, opts));
   const scored = results.filter((r) => r.score !== null);
   const finished = results.filter((r) => r.loss !== null);
   const fitness = finished.length === 0 || scored.length === 0 ? null : scored.reduce((s, r) => s + r.score!, 0) / scored.length;
@@ -297,11 +300,19 @@ function bestRun(runs: RunResult[]): RunResult | null {
   return best;
 }
 
-async function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string, task: Task, program: Program, lrs: readonly number[], opts: EvaluateOptions): Promise<TaskEvaluation> {
+async function evaluateTask(
+  tf: import('./tasks/types.js').Tfjs,
+  backend: string,
+  task: Task,
+  program: Program,
+  lrs: readonly number[],
+  programLrs: readonly number[],
+  opts: EvaluateOptions,
+): Promise<TaskEvaluation> {
   const t0 = performance.now();
   const s = settingsFor(task, opts);
   const programSettings = opts.hparams ? { ...s, hparams: opts.hparams } : s;
-  const sw = await sweep(tf, task, program, lrs, programSettings, opts);
+  const sw = await sweep(tf, task, program, programLrs, programSettings, opts);
   const best = bestRun(sw.runs);
 
   let reference: RefEntry | null = null;

@@ -10,6 +10,7 @@ import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import {
   DEFAULTS,
+  UNLIMITED_CHILDREN,
   MachineConfigSchema,
   SearchConfigSchema,
   formatZodError,
@@ -38,6 +39,7 @@ export const SearchFileSchema = z
     metavalEvery: z.number(),
     metavalTop: z.number(),
     batch: z.number(),
+    ahead: z.number(),
     lrs: z.union([z.array(z.number()), z.string()]),
     steps: z.number(),
     seed: z.number(),
@@ -72,6 +74,7 @@ export interface SearchFlags {
   metavalEvery?: string;
   metavalTop?: string;
   batch?: string;
+  ahead?: string;
   lrs?: string;
   steps?: string;
   seed?: string;
@@ -86,9 +89,6 @@ export interface SearchFlags {
   config?: string;
   resume?: string;
 }
-
-/** The children's budget of a run given only `--time`: far more than any run judges. */
-export const UNLIMITED_CHILDREN = 1_000_000_000;
 
 /** camelCase key -> --kebab-case flag, for messages. */
 export function flagName(key: string): string {
@@ -111,6 +111,7 @@ const SEARCH_KEYS = [
   'metavalEvery',
   'metavalTop',
   'batch',
+  'ahead',
   'lrs',
   'steps',
   'seed',
@@ -250,6 +251,7 @@ export function planSearch(flags: SearchFlags, opts: { cores?: number; randomSee
     metavalEvery: raw['metavalEvery'] ?? DEFAULTS.metavalEvery,
     metavalTop: raw['metavalTop'] ?? DEFAULTS.metavalTop,
     batch: raw['batch'] ?? DEFAULTS.batch,
+    ahead: raw['ahead'] ?? DEFAULTS.ahead,
     lrs: raw['lrs'] ?? [...DEFAULTS.lrs],
     ...(raw['steps'] !== undefined ? { steps: raw['steps'] } : {}),
     evalSeed: raw['evalSeed'] ?? seed,

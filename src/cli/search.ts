@@ -226,6 +226,7 @@ export function register(program: Command): void {
     .option('--metaval-top <k>', 'how many top programs to meta-validate (default 3); the run recommends the best on meta-validation among them')
     .option('--metaval-share <p>', "the most of the workers' time meta-validation may take, 0 to 1 (default 0.2)")
     .option('--batch <n>', 'children bred ahead of the committed state; fixed per run so results do not depend on --workers; at least a few times --workers (default 64)')
+    .option('--ahead <n>', 'children to be trained kept bred ahead, so that cache hits never leave a worker idle; fixed per run; at least --workers (default 16)')
     .option('--lrs <list>', 'learning-rate multipliers swept per task (default: the evaluator\'s sweep)')
     .option('--steps <n>', "steps per task instead of each task's default")
     .option('--tasks-module <file>', 'a module of your own tasks (defineTask exports) that join the suites')

@@ -186,6 +186,10 @@ export function Dashboard(props: DashboardProps) {
       workers={state.workers}
       bestFitness={stats?.bestFitness ?? state.best?.fitness ?? null}
       bestId={stats?.bestId ?? state.best?.id ?? null}
+      timeMs={stats?.timeMs}
+      workerTime={stats?.workerTime}
+      noise={stats?.noise}
+      inProgress={stats?.inProgress}
       width={layout.width}
     />
   );

@@ -33,6 +33,7 @@ describe('search settings', () => {
       metavalEvery: 100,
       metavalTop: 3,
       batch: 64,
+      ahead: 16,
       lrs: [0.01, 0.1],
       evalSeed: 99,
     });

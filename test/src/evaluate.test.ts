@@ -36,6 +36,15 @@ describe('normalised score', () => {
   });
 });
 
+describe('programs that ignore lr', () => {
+  it('train one rate: every rate of a sweep would train the same run', async () => {
+    const fixed = await evaluate(parse('def train(w, g, lr):\n  return g * 0.01\n'), { ...quickFast, tasks: ['quadratic'] });
+    expect(fixed.tasks[0]!.runs.map((r) => r.lr)).toEqual([1e-3]);
+    const swept = await evaluate(parse('def train(w, g, lr):\n  return g * lr\n'), { ...quickFast, tasks: ['quadratic'] });
+    expect(swept.tasks[0]!.runs.length).toBe(5);
+  });
+});
+
 describe('reference results computed once', () => {
   it('a job scores against the reference results it is given, without training the reference', async () => {
     const base = { childId: 1, suite: 'quick' as const, seed: 3, lrs: [1e-2, 1e-1], steps: 15 };
@@ -102,7 +111,7 @@ describe('evaluate', () => {
   });
 
   it('a program that blows up fails every task with a reason, and its fitness is null', async () => {
-    const boom = parse('def train(w, g, lr):\n  return g * 1e30 + w * 1e30, \n'.replace(', \n', '\n'));
+    const boom = parse('def train(w, g, lr):\n  return (g * 1e30 + w * 1e30) * lr\n');
     const e = await evaluate(boom, quickFast);
     expect(e.fitness).toBeNull();
     expect(e.failure).toMatch(/^failed every task: every rate failed \(at lr 0.001: (NaN|infinite|diverged)/);
