@@ -861,6 +861,7 @@ function childRecord(b: Bred, cachedFrom: number | null, r: Outcome): ChildRecor
     source: b.source,
     simplified: b.prepared.ok ? b.prepared.simplified : '',
     hash: b.prepared.ok ? b.prepared.hash : '',
+    ...(b.prepared.ok && b.prepared.family ? { family: b.prepared.family } : {}),
     fingerprint: b.prepared.ok ? b.prepared.fingerprint : '',
     size: b.prepared.ok ? b.prepared.size : 0,
     metaval: null,

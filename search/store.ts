@@ -175,7 +175,8 @@ CREATE TABLE IF NOT EXISTS children (
   failure TEXT,
   ms REAL NOT NULL,
   at TEXT NOT NULL,
-  reeval TEXT
+  reeval TEXT,
+  family TEXT
 );
 CREATE INDEX IF NOT EXISTS children_fitness ON children (fitness DESC, id);
 CREATE INDEX IF NOT EXISTS children_hash ON children (hash);
@@ -231,6 +232,7 @@ interface ChildRow {
   ms: number;
   at: string;
   reeval?: string | null;
+  family?: string | null;
 }
 
 function rowToChild(r: ChildRow): ChildRecord {
@@ -254,6 +256,7 @@ function rowToChild(r: ChildRow): ChildRecord {
     ms: r.ms,
     at: r.at,
     reeval: r.reeval ? (JSON.parse(r.reeval) as SuiteResult) : null,
+    ...(r.family ? { family: r.family } : {}),
   };
 }
 
@@ -348,6 +351,7 @@ export class RunStore {
       // Runs made before re-evaluations existed get the column (readers see null).
       const cols = new Set((db.prepare('PRAGMA table_info(children)').all() as { name: string }[]).map((r) => r.name));
       if (!cols.has('reeval') && !readonly) db.exec('ALTER TABLE children ADD COLUMN reeval TEXT');
+      if (!cols.has('family') && !readonly) db.exec('ALTER TABLE children ADD COLUMN family TEXT');
       const version = store.meta<number>('version');
       if (version !== SCHEMA_VERSION) throw new StoreError(`${file} has run format ${version}; this optevo reads format ${SCHEMA_VERSION}`);
       store.config(); // validates
@@ -444,6 +448,34 @@ export class RunStore {
     return rows.map(rowToChild);
   }
 
+  /**
+   * The best families: programs that differ only in constants are one family
+   * (search/selection.ts). Each with its best trained member (as in
+   * `leaderboard`) and its member count (every judged child of the family
+   * with a fitness, cache hits included), best first. Children stored before
+   * families were recorded are each their own family.
+   */
+  families(limit = 10): { best: ChildRecord; members: number }[] {
+    const counts = new Map<string, number>();
+    for (const r of this.db
+      .prepare("SELECT family, COUNT(*) AS n FROM children WHERE family IS NOT NULL AND fitness IS NOT NULL AND status IN ('ok', 'pruned', 'cached') GROUP BY family")
+      .all() as { family: string; n: number }[])
+      counts.set(r.family, r.n);
+    const out: { best: ChildRecord; members: number }[] = [];
+    const seen = new Set<string>();
+    const rows = this.db
+      .prepare("SELECT * FROM children WHERE status IN ('ok', 'pruned') AND fitness IS NOT NULL ORDER BY fitness DESC, id")
+      .iterate() as IterableIterator<ChildRow>;
+    for (const r of rows) {
+      const key = r.family ?? `#${r.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ best: rowToChild(r), members: r.family ? (counts.get(r.family) ?? 1) : 1 });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
   /** The population after commit `at` (default: the last), oldest first. */
   population(at?: number): Member[] {
     const n = at ?? this.counters().committed;
@@ -518,8 +550,8 @@ export class RunStore {
     this.db
       .prepare(
         `INSERT INTO children (id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
-           quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at, reeval)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at, reeval, family)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         c.id,
@@ -543,6 +575,7 @@ export class RunStore {
         c.ms,
         c.at,
         c.reeval ? JSON.stringify(c.reeval) : null,
+        c.family ?? null,
       );
     const score = this.db.prepare(
       'INSERT INTO scores (child_id, suite, task, score, loss, metric, lr, ms, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',

@@ -137,6 +137,8 @@ export interface ChildRecord {
   failure: string | null;
   /** Milliseconds of evaluation (0 for cached and invalid). */
   ms: number;
+  /** Family hash: programs that differ only in constants share it (absent in runs stored before families). */
+  family?: string;
   /** Its re-evaluation on a fresh evaluation seed, when it beat the best by more than the noise (search/selection.ts). */
   reeval?: SuiteResult | null;
   /** ISO time the child was committed. */

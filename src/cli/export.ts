@@ -21,6 +21,7 @@ export interface ExportOptions {
   output?: string;
   runDir?: string;
   program?: string;
+  best?: boolean;
   simplified?: boolean;
 }
 
@@ -54,8 +55,11 @@ export function register(program: Command): void {
     .option('--output <file>', 'write to FILE instead of stdout (written whole, then renamed into place)')
     .option('--run-dir <dir>', 'folder of runs (default runs)')
     .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read)')
-    .option('--simplified', 'with --program: the simplified form instead of the source as trained')
+    .option('--best', "write the program the run recommends as a .opt file (the funnel: best on meta-validation among the top on fitness; see 'optevo show')")
+    .option('--simplified', 'with --program or --best: the simplified form instead of the source as trained')
     .action((run: string, opts: ExportOptions) => {
+      if (opts.best && opts.program !== undefined) throw new UserError('give --best or --program, not both');
+      if (opts.best) return void writeOut(programFileFor(run, { best: true, dir: opts.runDir, simplified: opts.simplified }), opts.output);
       if (opts.program !== undefined) return void writeOut(programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: opts.simplified }), opts.output);
       if (opts.format !== 'jsonl') throw new UserError(`--format: '${opts.format}' is not a format (formats: jsonl)`);
       const runDir = opts.runDir ? { runDir: opts.runDir } : {};

@@ -6,6 +6,9 @@ import type { ChildRecord, SearchStats } from '../../search/types.js';
 import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
 import { rankedTasks } from '../tui/state.js';
 import { formatStart, heldByLiveProcess, type RunSummary } from './runs.js';
+import { UNLIMITED_CHILDREN } from '../../search/config.js';
+import { recommend, type Recommendation } from '../../search/selection.js';
+import { formatTimeShares } from '../../search/worker-time.js';
 
 export interface LeaderRow {
   rank: number;
@@ -19,21 +22,39 @@ export interface LeaderRow {
   mutationDetail: string;
   tasks: { task: string; score: number | null; lr: number | null; loss: number | null; metric: number | null }[];
   simplified: string;
+  /** Judged children of this program's family (same structure, other constants), itself included. */
+  members: number;
 }
 
 export interface RunReport {
   run: Omit<RunInfo, 'status'> & { status: RunSummary['status'] };
   stats: SearchStats;
+  /** One row per family (programs that differ only in constants), its best member first. */
   leaderboard: LeaderRow[];
+  /** The program the run recommends (search/selection.ts: the funnel), and the rule that picked it. */
+  recommended: Recommendation | null;
+  /** The suite's measured noise level, when the run measured it. */
+  noise: number | null;
+}
+
+/** The funnel of a stored run: the best on meta-validation among its top K on fitness (K: `--metaval-top`). */
+export function recommendation(store: RunStore): Recommendation | null {
+  const k = store.config().metavalTop;
+  const top = store.leaderboard(k).map((c) => ({ id: c.id, fitness: c.fitness!, metaval: c.metaval }));
+  return recommend(top, store.counters().bestId, k);
 }
 
 export function runReport(store: RunStore, top: number): RunReport {
-  const leaders = store.leaderboard(top);
+  const families = store.families(top);
   const info = store.info();
+  const suite = store.config().suite;
   return {
     run: { ...info, status: info.status === 'running' && !heldByLiveProcess(info.dir) ? 'interrupted' : info.status },
-    stats: store.stats(),
-    leaderboard: leaders.map((c, i) => ({
+    stats: { ...store.stats(), workerTime: store.counters().workerTime },
+    recommended: recommendation(store),
+    noise: store.calibration().noise[suite]?.noise ?? null,
+    leaderboard: families.map(({ best: c, members }, i) => ({
+      members,
       rank: i + 1,
       id: c.id,
       fitness: c.fitness,
@@ -54,10 +75,13 @@ export function runReport(store: RunStore, top: number): RunReport {
 export function formatRunReport(r: RunReport, dirFlag = ''): string {
   const s = r.stats;
   const out: string[] = [];
-  out.push(`run ${r.run.name} (${r.run.status}), started ${formatStart(r.run.createdAt)}, ${s.judged}/${s.budget} judged in ${formatDuration(s.elapsedMs)}`);
+  if (r.recommended) out.push(`recommended: #${r.recommended.id}, ${r.recommended.rule}`);
+  const judged = s.budget >= UNLIMITED_CHILDREN ? `${s.judged} judged` : `${s.judged}/${s.budget} judged`;
+  out.push(`run ${r.run.name} (${r.run.status}), started ${formatStart(r.run.createdAt)}, ${judged} in ${formatDuration(s.elapsedMs)}`);
   out.push(
-    `  best ${s.bestId === null ? '-' : `#${s.bestId} fitness ${formatFitness(s.bestFitness)}`}; trained ${s.trained}, pruned ${s.pruned}, cached ${s.cached}, invalid ${s.invalid}, failed ${s.failed}`,
+    `  best ${s.bestId === null ? '-' : `#${s.bestId} fitness ${formatFitness(s.bestFitness)}`}${r.noise === null ? '' : ` (noise ±${formatFitness(r.noise)})`}; trained ${s.trained}, pruned ${s.pruned}, cached ${s.cached}, invalid ${s.invalid}, failed ${s.failed}`,
   );
+  if (s.workerTime && s.workerTime.capacity > 0) out.push(`  worker time: ${formatTimeShares(s.workerTime)}`);
   out.push(`  ${r.run.dir}`);
   out.push('');
   if (r.leaderboard.length === 0) {
@@ -77,6 +101,7 @@ export function formatRunReport(r: RunReport, dirFlag = ''): string {
     ...taskNames.map((t, i) => padLeft(t, taskW[i] as number)),
     padLeft('size', 4),
     padLeft('parent', 6),
+    padLeft('members', 7),
     padRight('status', 7),
     'mutation',
   ].join('  ');
@@ -95,6 +120,7 @@ export function formatRunReport(r: RunReport, dirFlag = ''): string {
         ...scores,
         padLeft(String(row.size), 4),
         padLeft(row.parent === null ? '-' : String(row.parent), 6),
+        padLeft(String(row.members), 7),
         padRight(row.status, 7),
         describeMutation(row.mutation, row.mutationDetail),
       ].join('  '),
