@@ -457,6 +457,9 @@ export class RunStore {
    */
   families(limit = 10): { best: ChildRecord; members: number }[] {
     const counts = new Map<string, number>();
+    // A run stored before families, opened read-only, has no family column: every child its own family.
+    const cols = new Set((this.db.prepare('PRAGMA table_info(children)').all() as { name: string }[]).map((r) => r.name));
+    if (!cols.has('family')) return this.leaderboard(limit).map((best) => ({ best, members: 1 }));
     for (const r of this.db
       .prepare("SELECT family, COUNT(*) AS n FROM children WHERE family IS NOT NULL AND fitness IS NOT NULL AND status IN ('ok', 'pruned', 'cached') GROUP BY family")
       .all() as { family: string; n: number }[])
