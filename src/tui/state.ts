@@ -38,7 +38,11 @@ export interface DashboardState {
   stats: SearchStats | null;
   /** Local clock (ms) when `stats` arrived: the header extrapolates elapsed time from it. */
   statsAt: number;
-  /** Trained children ('ok' and 'pruned') by fitness, best first, ties by id. */
+  /**
+   * Trained children ('ok' and 'pruned') by fitness, best first, ties by id:
+   * one per family (programs that differ only in constants), its best member,
+   * so that the top rows are different ideas, not one idea's constants.
+   */
   leaders: readonly ChildRecord[];
   /** Task names in the order first seen in standard-suite results: the leaderboard's columns. */
   taskNames: readonly string[];
@@ -121,7 +125,9 @@ function addChild(s: DashboardState, c: ChildRecord): DashboardState {
     if (!taskNames.includes(t.task)) taskNames = [...taskNames, t.task];
   }
   if (!isRanked(c)) return { ...s, lastId, taskNames };
-  const rest = s.leaders.filter((x) => x.id !== c.id);
+  const kin = c.family === undefined ? undefined : s.leaders.find((x) => x.family === c.family && x.id !== c.id);
+  if (kin && compareChildren(kin, c) < 0) return { ...s, lastId, taskNames };
+  const rest = s.leaders.filter((x) => x.id !== c.id && x !== kin);
   const worst = rest.length >= LEADER_CAP ? rest[rest.length - 1] : undefined;
   if (worst && compareChildren(c, worst) > 0) return { ...s, lastId, taskNames };
   // Insert in order: the list is short and sorted.
