@@ -22,8 +22,8 @@ import { openSearch } from '../src/cli/search.js';
 import { planSearch, type SearchFlags } from '../src/cli/search-options.js';
 import { WorkerPool } from '../src/pool.js';
 import { seedSource } from '../seeds/index.js';
-import { RunStore } from '../search/store.js';
-import type { SearchEvent, SearchStats } from '../search/types.js';
+import { SqliteRunStore } from '../search/store.js';
+import { trainedText, type SearchEvent, type SearchStats } from '../search/types.js';
 
 const OUT = '.bench';
 const RUNS = path.join(OUT, 'runs');
@@ -118,8 +118,8 @@ async function scaling(): Promise<void> {
   const one = await search('scaling-1', { ...flags, workers: '1' }, { warmup });
   const two = await search('scaling-2', { ...flags, workers: '2' }, { warmup });
   // Same seed and settings: the two runs must be the same, child for child.
-  const a = RunStore.open(one.dir, { readonly: true });
-  const b = RunStore.open(two.dir, { readonly: true });
+  const a = SqliteRunStore.open(one.dir, { readonly: true });
+  const b = SqliteRunStore.open(two.dir, { readonly: true });
   const same = JSON.stringify(a.children().map((c) => [c.id, c.source, c.status, c.fitness])) === JSON.stringify(b.children().map((c) => [c.id, c.source, c.status, c.fitness]));
   a.close();
   b.close();
@@ -136,13 +136,13 @@ async function cache(): Promise<void> {
   const budget = arg('budget', '1000')!;
   const flags: SearchFlags = { seeds: 'adamw', suite: 'quick', budget, workers: arg('workers', '2')!, metavalEvery: '0' };
   const r = await search('cache', flags);
-  const store = RunStore.open(r.dir, { readonly: true });
+  const store = SqliteRunStore.open(r.dir, { readonly: true });
   const reasons: Record<string, number> = {};
   for (const c of store.children({ status: 'invalid' })) {
     const k = (c.failure ?? '').replace(/'[^']*'/g, "'…'").replace(/\d+/g, 'N');
     reasons[k] = (reasons[k] ?? 0) + 1;
   }
-  const viaHash = store.children({ status: 'cached' }).filter((c) => store.child(c.cachedFrom!)?.hash === c.hash).length;
+  const viaHash = store.children({ status: 'cached' }).filter((c) => { const from = store.child(c.cachedFrom!); return c.status === 'cached' && from !== undefined && from.status !== 'invalid' && from.hash === c.hash; }).length;
   store.close();
   write('cache', {
     settings: { ...flags, population: 100, tournament: 10, note: 'default population and tournament; quick suite so the run fits the session' },
@@ -186,7 +186,7 @@ async function discovery(): Promise<void> {
   }
   const name = arg('name', 'discovery')!;
   const r = await search(name, flags);
-  const store = RunStore.open(r.dir, { readonly: true });
+  const store = SqliteRunStore.open(r.dir, { readonly: true });
   const cfg = store.config();
   const best = store.child(r.stats.bestId!)!;
   const history = store.bestHistory();
@@ -203,7 +203,7 @@ async function discovery(): Promise<void> {
   await pool.close();
   write(name, {
     settings: flags,
-    best: { id: best.id, fitness: best.fitness, tasks: best.quick?.tasks.map((t) => ({ task: t.task, score: t.score, lr: t.lr })), simplified: best.simplified, source: best.source },
+    best: { id: best.id, fitness: best.fitness, tasks: best.quick?.tasks.map((t) => ({ task: t.task, score: t.score, lr: t.lr })), simplified: trainedText(best), source: best.source },
     handWritten: refs,
     bestHistory: history,
     ...shares(r.stats),

@@ -10,7 +10,7 @@
  * taken per replica.
  */
 import type { Program } from './ast.js';
-import type { FnRow, Tensor, Tfjs } from './functions.js';
+import { type FnRow, type Tensor, type Tfjs, reduceNumbers } from './functions.js';
 import { type Lowered, type Operand, lower } from './lower.js';
 
 export interface CompileOptions {
@@ -148,12 +148,8 @@ export function compileLowered(low: Lowered, opts: CompileOptions): CompiledProg
       function reduce(row: Extract<FnRow, { form: 'reduction' }>, argOps: readonly Operand[], out: V[]): void {
         const perParam = gs.map((_, k) => argOps.map((a) => val(a, k)));
         if (perParam.every((args) => args.every((a) => typeof a === 'number'))) {
-          // No tensor involved: the reference implementation on numbers.
-          if (row.scope === 'tensor') perParam.forEach((args, k) => (out[k] = row.finish(row.terms(...(args as number[])), args as number[]) as number));
-          else {
-            const acc = perParam.map((args) => row.terms(...(args as number[]))).reduce((a, b) => a.map((v, i) => v + b[i]!));
-            perParam.forEach((args, k) => (out[k] = row.finish(acc, args as number[]) as number));
-          }
+          // No tensor involved: the function table's meaning for numbers.
+          reduceNumbers(row, perParam as number[][]).forEach((v, k) => (out[k] = v));
           return;
         }
         const sums = perParam.map((args) => row.tfTerms(tf, args.map(tensorOf)).map(reduceSum));

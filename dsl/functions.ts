@@ -311,6 +311,32 @@ export const FUNCTIONS: readonly FnRow[] = [
   },
 ];
 
+/**
+ * A reduction whose arguments are all numbers, for every parameter at once.
+ *
+ * A number in a program holds one value per parameter of the model (a literal
+ * the same value for each), so a global reduction adds one term per
+ * parameter: over P parameters `global_norm(c)` is sqrt(P)·|c|, and
+ * `global_norm(norm(g))` is the global norm of g. The interpreter, the
+ * compiler and the simplifier all take this meaning from here.
+ */
+export function reduceNumbers(row: ReductionRow, perParam: readonly (readonly number[])[]): number[] {
+  const finish = (acc: number[], args: readonly number[]) => row.finish(acc, args as number[]) as number;
+  if (row.scope === 'tensor') return perParam.map((args) => finish(row.terms(...args), args));
+  const sums = perParam.map((args) => row.terms(...args));
+  const acc = sums.length === 0 ? [] : sums.reduce((a, b) => a.map((v, i) => v + b[i]!));
+  return perParam.map((args) => finish(acc, args));
+}
+
+/**
+ * Whether a call on literals is a literal: its value must not depend on the
+ * model. A global reduction of numbers depends on how many parameters there
+ * are (see `reduceNumbers`), so it does not fold.
+ */
+export function foldsOnLiterals(row: FnRow): boolean {
+  return row.form !== 'reduction' || row.scope === 'tensor';
+}
+
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -5,7 +5,7 @@
  * tasks use it; it has no per-op overhead beyond a closure call.
  */
 import type { Program } from './ast.js';
-import type { ElementwiseRow, RefValue, ReductionRow } from './functions.js';
+import { type ElementwiseRow, type RefValue, type ReductionRow, reduceNumbers } from './functions.js';
 import { type Lowered, type Operand, lower } from './lower.js';
 
 export interface RefState {
@@ -79,6 +79,10 @@ export function interpreterFor(low: Lowered): Interpreter {
           }
         } else if (row.form === 'constant') {
           out.fill(row.value);
+        } else if (st.regs.every((r, j) => (r >= 0 ? typeof regs[r]![0] === 'number' : true))) {
+          // Numbers only: the function table's meaning for a reduction of numbers.
+          const perParam = Array.from({ length: np }, (_, k) => ins.args.map((a) => val(a, k) as number));
+          reduceNumbers(row, perParam).forEach((v, k) => (out[k] = v));
         } else if (row.scope === 'tensor') {
           for (let k = 0; k < np; k++) {
             const args = ins.args.map((a) => val(a, k));

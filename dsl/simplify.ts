@@ -15,7 +15,7 @@
  */
 import { type Assign, type Expr, type Program, type Param, namesIn, roleOf, stateSlots } from './ast.js';
 import { flatten, freshNamer, usedNames } from './flatten.js';
-import { type FnRow, FUNCTIONS, fn } from './functions.js';
+import { type FnRow, FUNCTIONS, fn, foldsOnLiterals, reduceNumbers } from './functions.js';
 import { hashList, hashListHex, hashNumbers } from './hash.js';
 
 /** Names of the state slots whose incoming value reaches the update. */
@@ -119,9 +119,9 @@ class Builder {
     if (row.form === 'constant') return this.constant(row.value);
     let allConst = true;
     for (const x of args) if (x.kind !== 'const') allConst = false;
-    if (allConst) {
+    if (allConst && foldsOnLiterals(row)) {
       const xs = args.map((x) => (x as { value: number }).value);
-      const r = row.form === 'elementwise' ? row.f(...xs) : (row.finish(row.terms(...xs), xs) as number);
+      const r = row.form === 'elementwise' ? row.f(...xs) : reduceNumbers(row, [xs])[0]!;
       if (Number.isFinite(r)) return this.constant(r);
     }
     // Exact identities.

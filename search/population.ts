@@ -5,9 +5,9 @@
  * keep being rediscovered). Parents are chosen by tournament.
  */
 import type { Rng } from './rng.js';
-import type { Member } from './store.js';
+import type { Member } from './types.js';
 
-export type { Member } from './store.js';
+export type { Member } from './types.js';
 
 /** What adding one member does: the queue after, and who left. */
 export function addMember(pop: readonly Member[], m: Member, size: number): { pop: Member[]; removed: Member[] } {

@@ -1,4 +1,4 @@
-import type { Counters } from './store.js';
+import type { Counters } from './types.js';
 import type { SearchStats } from './types.js';
 
 /** The search's reported stats from its stored counters and the live values only a running search knows. */

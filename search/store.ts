@@ -23,7 +23,7 @@
  * `optevo show` in another terminal) read while the search writes.
  *
  * The read API (for the dashboard, `runs`, `show`, `export`):
- *   const store = RunStore.open(resolveRunPath('my-run'), { readonly: true });
+ *   const store = SqliteRunStore.open(resolveRunPath('my-run'), { readonly: true });
  *   store.info(); store.config(); store.stats(); store.counters();
  *   store.child(17); store.children({ from: 1, limit: 100 }); store.iterateChildren();
  *   store.leaderboard(10); store.leaderboard(10, 'metaval'); store.population();
@@ -34,9 +34,12 @@ import { statsOf } from './stats.js';
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ChildRecord, ChildStatus, MutationKind, ReferenceResult, SearchStats, SuiteName, SuiteResult } from './types.js';
-import { ZERO_WORKER_TIME, type WorkerTime } from './worker-time.js';
+import { type Calibration, type ChildRecord, type ChildStatus, type Counters, type LogLevel, type Member, type SearchStats, type SuiteResult, ZERO_COUNTERS } from './types.js';
 import { parseSearchConfig, type SearchConfig } from './config.js';
+import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
+import { analysisColumns, childFromRow, type ChildRow } from './child-row.js';
+
+export type { Commit, RunStatus, SeedSource } from './run-store.js';
 
 export const SCHEMA_VERSION = 1;
 export const DB_FILE = 'run.db';
@@ -50,92 +53,13 @@ export class StoreError extends Error {
   }
 }
 
-export type RunStatus = 'running' | 'stopped' | 'done';
-
-export interface RunInfo {
-  name: string;
-  /** The run directory. */
-  dir: string;
+/** A run as this store keeps it: the search's `RunInfo` and where the file is. */
+export interface SqliteRunInfo extends RunInfo {
   /** The database file. */
   file: string;
   createdAt: string;
   status: RunStatus;
   version: number;
-}
-
-export interface SeedSource {
-  /** The name or path given in `--seeds`. */
-  name: string;
-  source: string;
-}
-
-/** The run's counters after the last commit. */
-export interface Counters {
-  /** Id of the last committed child (children 1..committed are stored). */
-  committed: number;
-  ok: number;
-  pruned: number;
-  cached: number;
-  invalid: number;
-  failed: number;
-  bestId: number | null;
-  bestFitness: number | null;
-  /** Id of the child that last improved the best fitness (0 before any). */
-  lastImprovement: number;
-  restarts: number;
-  /** Evaluation wall time summed over resumed sessions. */
-  elapsedMs: number;
-  /** The best's held fitness: the lower of its fitness and its re-evaluation on a fresh seed. */
-  bestHeld: number | null;
-  /** Where the workers' time went (search/worker-time.ts), summed over sessions. */
-  workerTime: WorkerTime;
-}
-
-export const ZERO_COUNTERS: Counters = {
-  committed: 0,
-  ok: 0,
-  pruned: 0,
-  cached: 0,
-  invalid: 0,
-  failed: 0,
-  bestId: null,
-  bestFitness: null,
-  lastImprovement: 0,
-  restarts: 0,
-  elapsedMs: 0,
-  bestHeld: null,
-  workerTime: ZERO_WORKER_TIME,
-};
-
-/** What a run measures once and keeps: reference results per suite and evaluation seed, and each suite's noise. */
-export interface Calibration {
-  /** `suite@seed` -> task -> the reference optimizer's result. */
-  references: Record<string, Record<string, ReferenceResult>>;
-  /** Suite -> its noise level (search/selection.ts) and the twin's fitnesses it came from. */
-  noise: Partial<Record<SuiteName, { noise: number; samples: number[] }>>;
-}
-
-export function referenceKey(suite: SuiteName, seed: number): string {
-  return `${suite}@${seed}`;
-}
-
-export interface Member {
-  id: number;
-  fitness: number;
-  /** Commit (child id) that added this stay. */
-  addedAt: number;
-}
-
-/** What one commit writes, atomically. */
-export interface Commit {
-  child: ChildRecord;
-  /** Members added by this commit (the child itself, or the best program at a restart). */
-  add: { id: number; fitness: number }[];
-  /** Children whose stay ends at this commit (oldest removed, or everyone at a restart). */
-  remove: number[];
-  counters: Counters;
-  /** Children to meta-validate, requested at this commit. */
-  metaval: number[];
 }
 
 export interface MetavalRow {
@@ -148,7 +72,7 @@ export interface MetavalRow {
 
 export interface LogRow {
   at: string;
-  level: 'info' | 'warn' | 'error';
+  level: LogLevel;
   message: string;
 }
 
@@ -212,54 +136,6 @@ CREATE TABLE IF NOT EXISTS metaval (
 CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
 `;
 
-interface ChildRow {
-  id: number;
-  parent: number | null;
-  mutation: string;
-  mutation_detail: string;
-  source: string;
-  simplified: string;
-  hash: string;
-  fingerprint: string;
-  status: string;
-  fitness: number | null;
-  quick: string | null;
-  standard: string | null;
-  metaval: number | null;
-  size: number;
-  cached_from: number | null;
-  failure: string | null;
-  ms: number;
-  at: string;
-  reeval?: string | null;
-  family?: string | null;
-}
-
-function rowToChild(r: ChildRow): ChildRecord {
-  return {
-    id: r.id,
-    parent: r.parent,
-    mutation: r.mutation as MutationKind,
-    mutationDetail: r.mutation_detail,
-    source: r.source,
-    simplified: r.simplified,
-    hash: r.hash,
-    fingerprint: r.fingerprint,
-    status: r.status as ChildStatus,
-    fitness: r.fitness,
-    quick: r.quick ? (JSON.parse(r.quick) as SuiteResult) : null,
-    standard: r.standard ? (JSON.parse(r.standard) as SuiteResult) : null,
-    metaval: r.metaval,
-    size: r.size,
-    cachedFrom: r.cached_from,
-    failure: r.failure,
-    ms: r.ms,
-    at: r.at,
-    reeval: r.reeval ? (JSON.parse(r.reeval) as SuiteResult) : null,
-    ...(r.family ? { family: r.family } : {}),
-  };
-}
-
 /** NaN and infinities are not JSON; a non-finite number is stored as null. */
 function finiteOrNull(x: number | null | undefined): number | null {
   return typeof x === 'number' && Number.isFinite(x) ? x : null;
@@ -291,7 +167,7 @@ export function generateRunName(now = new Date()): string {
   return `${stamp}-${Math.floor(Math.random() * 0xfff).toString(16).padStart(3, '0')}`;
 }
 
-export class RunStore {
+export class SqliteRunStore implements RunStore {
   private readonly db: Database.Database;
   readonly dir: string;
   readonly file: string;
@@ -305,12 +181,12 @@ export class RunStore {
   }
 
   /** Makes a new run at `dir` (which must not hold a run yet). */
-  static create(dir: string, init: { name?: string; config: SearchConfig; seeds: SeedSource[] }): RunStore {
+  static create(dir: string, init: { name?: string; config: SearchConfig; seeds: SeedSource[] }): SqliteRunStore {
     const file = path.join(dir, DB_FILE);
     if (fs.existsSync(file)) throw new StoreError(`a run already exists at ${dir} (use --resume to continue it)`);
     fs.mkdirSync(dir, { recursive: true });
     const db = new Database(file);
-    const store = new RunStore(db, file, false);
+    const store = new SqliteRunStore(db, file, false);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
@@ -328,7 +204,7 @@ export class RunStore {
   }
 
   /** Opens an existing run (a directory, its `run.db`, or a name under `runs/`: see `resolveRunPath`). */
-  static open(run: string, opts: { readonly?: boolean; runDir?: string } = {}): RunStore {
+  static open(run: string, opts: { readonly?: boolean; runDir?: string } = {}): SqliteRunStore {
     const { file } = resolveRunPath(run, opts.runDir);
     const readonly = opts.readonly ?? false;
     let db: Database.Database;
@@ -337,7 +213,7 @@ export class RunStore {
     } catch (e) {
       throw new StoreError(`cannot open run ${file}: ${(e as Error).message}`);
     }
-    const store = new RunStore(db, file, readonly);
+    const store = new SqliteRunStore(db, file, readonly);
     try {
       if (!readonly) {
         db.pragma('journal_mode = WAL');
@@ -348,10 +224,10 @@ export class RunStore {
       );
       for (const t of ['meta', 'children', 'members', 'counters', 'metaval', 'scores', 'log'])
         if (!tables.has(t)) throw new StoreError(`${file} is not an optevo run (no '${t}' table)`);
-      // Runs made before re-evaluations existed get the column (readers see null).
-      const cols = new Set((db.prepare('PRAGMA table_info(children)').all() as { name: string }[]).map((r) => r.name));
-      if (!cols.has('reeval') && !readonly) db.exec('ALTER TABLE children ADD COLUMN reeval TEXT');
-      if (!cols.has('family') && !readonly) db.exec('ALTER TABLE children ADD COLUMN family TEXT');
+      // Runs made before re-evaluations and families get the columns (read-only readers see none).
+      const cols = store.columns();
+      if (!readonly && !cols.has('reeval')) db.exec('ALTER TABLE children ADD COLUMN reeval TEXT');
+      if (!readonly && !cols.has('family')) db.exec('ALTER TABLE children ADD COLUMN family TEXT');
       const version = store.meta<number>('version');
       if (version !== SCHEMA_VERSION) throw new StoreError(`${file} has run format ${version}; this optevo reads format ${SCHEMA_VERSION}`);
       store.config(); // validates
@@ -367,14 +243,77 @@ export class RunStore {
     if (this.db.open) this.db.close();
   }
 
+  /** A checked record from a row: a row no search could have written is a `StoreError` naming the run and the child. */
+  private readonly fromRow = (r: ChildRow): ChildRecord => {
+    try {
+      return childFromRow(r);
+    } catch (e) {
+      throw new StoreError(`corrupt run ${this.file}: ${(e as Error).message}`);
+    }
+  };
+
   // ---- reading -------------------------------------------------------------
+
+  private columns(): Set<string> {
+    return new Set((this.db.prepare('PRAGMA table_info(children)').all() as { name: string }[]).map((r) => r.name));
+  }
+
+  /** Reference results and noise measured so far (empty for a new run). */
+  calibration(): Calibration {
+    return this.meta<Calibration>('calibration') ?? { references: {}, noise: {} };
+  }
+
+  setCalibration(c: Calibration): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('calibration', JSON.stringify(c));
+  }
+
+  /** Writes counters outside a commit (worker time and elapsed time at the end of a session). */
+  saveCounters(c: Counters): void {
+    this.writeCounters(c);
+  }
+
+  /** Changes the wall-clock budget of a resumed run (null: none). */
+  setTimeBudget(timeMs: number | null): void {
+    const { time: _old, ...rest } = this.config();
+    const c = timeMs === null ? rest : { ...rest, time: timeMs };
+    parseSearchConfig(c);
+    this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(JSON.stringify(c), 'config');
+  }
+
+  /**
+   * The best families: programs that differ only in their constants are one
+   * family. Each with its best trained member (as in `leaderboard`) and its
+   * member count (every judged child of the family with a fitness, cache hits
+   * included), best first. Children stored before families are each their own.
+   */
+  families(limit = 10): { best: ChildRecord; members: number }[] {
+    if (!this.columns().has('family')) return this.leaderboard(limit).map((best) => ({ best, members: 1 }));
+    const counts = new Map<string, number>();
+    for (const r of this.db
+      .prepare("SELECT family, COUNT(*) AS n FROM children WHERE family IS NOT NULL AND fitness IS NOT NULL AND status IN ('ok', 'pruned', 'cached') GROUP BY family")
+      .all() as { family: string; n: number }[])
+      counts.set(r.family, r.n);
+    const out: { best: ChildRecord; members: number }[] = [];
+    const seen = new Set<string>();
+    const rows = this.db
+      .prepare("SELECT * FROM children WHERE status IN ('ok', 'pruned') AND fitness IS NOT NULL ORDER BY fitness DESC, id")
+      .iterate() as IterableIterator<ChildRow>;
+    for (const r of rows) {
+      const key = r.family ?? `#${r.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ best: childFromRow(r), members: r.family ? (counts.get(r.family) ?? 1) : 1 });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
 
   private meta<T>(key: string): T | undefined {
     const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return r ? (JSON.parse(r.value) as T) : undefined;
   }
 
-  info(): RunInfo {
+  info(): SqliteRunInfo {
     return {
       name: this.meta<string>('name') ?? path.basename(this.dir),
       dir: this.dir,
@@ -395,15 +334,6 @@ export class RunStore {
     return this.meta<SeedSource[]>('seeds') ?? [];
   }
 
-  /** Reference results and noise measured so far (empty for a new run). */
-  calibration(): Calibration {
-    return this.meta<Calibration>('calibration') ?? { references: {}, noise: {} };
-  }
-
-  setCalibration(c: Calibration): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('calibration', JSON.stringify(c));
-  }
-
   counters(): Counters {
     const rows = this.db.prepare('SELECT key, value FROM counters').all() as { key: string; value: string }[];
     const out: Record<string, unknown> = { ...ZERO_COUNTERS };
@@ -419,7 +349,7 @@ export class RunStore {
 
   child(id: number): ChildRecord | undefined {
     const r = this.db.prepare('SELECT * FROM children WHERE id = ?').get(id) as ChildRow | undefined;
-    return r ? rowToChild(r) : undefined;
+    return r ? this.fromRow(r) : undefined;
   }
 
   /** Children in id order, from id `from` (default 1), at most `limit`, optionally of one status. */
@@ -427,12 +357,12 @@ export class RunStore {
     const rows = this.db
       .prepare(`SELECT * FROM children WHERE id >= ? ${opts.status ? 'AND status = ?' : ''} ORDER BY id LIMIT ?`)
       .all(...[opts.from ?? 1, ...(opts.status ? [opts.status] : []), opts.limit ?? -1]) as ChildRow[];
-    return rows.map(rowToChild);
+    return rows.map(this.fromRow);
   }
 
   /** Every child in id order, one at a time (for exports of large runs). */
   *iterateChildren(): IterableIterator<ChildRecord> {
-    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate() as IterableIterator<ChildRow>) yield rowToChild(r);
+    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate() as IterableIterator<ChildRow>) yield this.fromRow(r);
   }
 
   /**
@@ -445,38 +375,7 @@ export class RunStore {
     const rows = this.db
       .prepare(`SELECT * FROM children WHERE status IN ('ok', 'pruned') AND ${col} IS NOT NULL ORDER BY ${col} DESC, id LIMIT ?`)
       .all(limit) as ChildRow[];
-    return rows.map(rowToChild);
-  }
-
-  /**
-   * The best families: programs that differ only in constants are one family
-   * (search/selection.ts). Each with its best trained member (as in
-   * `leaderboard`) and its member count (every judged child of the family
-   * with a fitness, cache hits included), best first. Children stored before
-   * families were recorded are each their own family.
-   */
-  families(limit = 10): { best: ChildRecord; members: number }[] {
-    const counts = new Map<string, number>();
-    // A run stored before families, opened read-only, has no family column: every child its own family.
-    const cols = new Set((this.db.prepare('PRAGMA table_info(children)').all() as { name: string }[]).map((r) => r.name));
-    if (!cols.has('family')) return this.leaderboard(limit).map((best) => ({ best, members: 1 }));
-    for (const r of this.db
-      .prepare("SELECT family, COUNT(*) AS n FROM children WHERE family IS NOT NULL AND fitness IS NOT NULL AND status IN ('ok', 'pruned', 'cached') GROUP BY family")
-      .all() as { family: string; n: number }[])
-      counts.set(r.family, r.n);
-    const out: { best: ChildRecord; members: number }[] = [];
-    const seen = new Set<string>();
-    const rows = this.db
-      .prepare("SELECT * FROM children WHERE status IN ('ok', 'pruned') AND fitness IS NOT NULL ORDER BY fitness DESC, id")
-      .iterate() as IterableIterator<ChildRow>;
-    for (const r of rows) {
-      const key = r.family ?? `#${r.id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push({ best: rowToChild(r), members: r.family ? (counts.get(r.family) ?? 1) : 1 });
-      if (out.length >= limit) break;
-    }
-    return out;
+    return rows.map(this.fromRow);
   }
 
   /** The population after commit `at` (default: the last), oldest first. */
@@ -550,6 +449,7 @@ export class RunStore {
   }
 
   private insertChild(c: ChildRecord): void {
+    const a = analysisColumns(c);
     this.db
       .prepare(
         `INSERT INTO children (id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
@@ -562,9 +462,9 @@ export class RunStore {
         c.mutation,
         c.mutationDetail,
         c.source,
-        c.simplified,
-        c.hash,
-        c.fingerprint,
+        a.simplified,
+        a.hash,
+        a.fingerprint,
         c.status,
         finiteOrNull(c.fitness),
         finiteOrNull(c.quick?.fitness),
@@ -572,7 +472,7 @@ export class RunStore {
         c.quick ? JSON.stringify(c.quick) : null,
         c.standard ? JSON.stringify(c.standard) : null,
         finiteOrNull(c.metaval),
-        c.size,
+        a.size,
         c.cachedFrom,
         c.failure,
         c.ms,
@@ -638,19 +538,6 @@ export class RunStore {
     const c = { ...this.config(), budget };
     parseSearchConfig(c);
     this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(JSON.stringify(c), 'config');
-  }
-
-  /** Changes the wall-clock budget of a resumed run (null: none). */
-  setTimeBudget(timeMs: number | null): void {
-    const { timeMs: _old, ...rest } = this.config();
-    const c = timeMs === null ? rest : { ...rest, timeMs };
-    parseSearchConfig(c);
-    this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(JSON.stringify(c), 'config');
-  }
-
-  /** Writes counters outside a commit (worker time and elapsed time at the end of a session). */
-  saveCounters(c: Counters): void {
-    this.writeCounters(c);
   }
 
   /** Adds time spent in this session to the stored total. */

@@ -1,4 +1,4 @@
-import type { WorkerTime } from './worker-time.js';
+import { ZERO_WORKER_TIME, type WorkerTime } from './worker-time.js';
 
 /**
  * The vocabulary shared by the search, its executor, its store and whoever
@@ -112,29 +112,16 @@ export interface Executor {
   close(): Promise<void>;
 }
 
-/** Everything recorded about a judged child. */
-export interface ChildRecord {
+/** Fields every child has, whatever became of it. */
+interface ChildBase {
   id: number;
   parent: number | null;
   mutation: MutationKind;
   /** A short description of the mutation (e.g. `modify s3: sqrt -> cbrt`). */
   mutationDetail: string;
   source: string;
-  simplified: string;
-  hash: string;
-  fingerprint: string;
-  status: ChildStatus;
-  /** The fitness that selection uses: standard-suite fitness if run, else quick. */
-  fitness: number | null;
-  quick: SuiteResult | null;
-  standard: SuiteResult | null;
   /** Meta-validation fitness, once the child has been meta-validated. */
   metaval: number | null;
-  /** Statements in the simplified program. */
-  size: number;
-  /** For cached children: the child whose score was reused. */
-  cachedFrom: number | null;
-  failure: string | null;
   /** Milliseconds of evaluation (0 for cached and invalid). */
   ms: number;
   /** Family hash: programs that differ only in constants share it (absent in runs stored before families). */
@@ -144,6 +131,141 @@ export interface ChildRecord {
   /** ISO time the child was committed. */
   at: string;
 }
+
+/** What the checker and simplifier made of a valid program. */
+export interface Analysis {
+  simplified: string;
+  hash: string;
+  fingerprint: string;
+  /** Statements in the simplified program. */
+  size: number;
+}
+
+/**
+ * Everything recorded about a judged child, by what became of it. `fitness`
+ * is what selection uses: the standard-suite fitness if that ran, else the
+ * quick one (shifted by the hurdle's offset for a pruned child).
+ */
+export type ChildRecord =
+  | (ChildBase & {
+      status: 'invalid';
+      fitness: null;
+      quick: null;
+      standard: null;
+      cachedFrom: null;
+      /** The checker's message. */
+      failure: string;
+    })
+  | (ChildBase &
+      Analysis & {
+        status: 'cached';
+        /** The earlier child's fitness (null when that child failed). */
+        fitness: number | null;
+        quick: null;
+        standard: null;
+        /** The child whose score was reused. */
+        cachedFrom: number;
+        failure: string | null;
+      })
+  | (ChildBase &
+      Analysis & {
+        status: 'ok';
+        fitness: number;
+        quick: SuiteResult;
+        /** Null when the run judges on the quick suite alone. */
+        standard: SuiteResult | null;
+        cachedFrom: null;
+        failure: null;
+      })
+  | (ChildBase &
+      Analysis & {
+        status: 'pruned';
+        fitness: number;
+        quick: SuiteResult;
+        standard: null;
+        cachedFrom: null;
+        failure: null;
+      })
+  | (ChildBase &
+      Analysis & {
+        status: 'failed';
+        fitness: null;
+        quick: SuiteResult | null;
+        standard: SuiteResult | null;
+        cachedFrom: null;
+        failure: string;
+      });
+
+/** The program text that was (or would have been) trained: the simplified form, or the source of an invalid child. */
+export function trainedText(c: ChildRecord): string {
+  return c.status === 'invalid' ? c.source : c.simplified;
+}
+
+/** Statements in the trained program (0 for an invalid child, which has none). */
+export function sizeOf(c: ChildRecord): number {
+  return c.status === 'invalid' ? 0 : c.size;
+}
+
+/** The run's counters after the last commit. */
+export interface Counters {
+  /** Id of the last committed child (children 1..committed are stored). */
+  committed: number;
+  ok: number;
+  pruned: number;
+  cached: number;
+  invalid: number;
+  failed: number;
+  bestId: number | null;
+  bestFitness: number | null;
+  /** Id of the child that last improved the best fitness (0 before any). */
+  lastImprovement: number;
+  restarts: number;
+  /** Evaluation wall time summed over resumed sessions. */
+  elapsedMs: number;
+  /** The best's held fitness: the lower of its fitness and its re-evaluation on a fresh seed (search/selection.ts). */
+  bestHeld: number | null;
+  /** Where the workers' time went (search/worker-time.ts), summed over sessions. */
+  workerTime: WorkerTime;
+}
+
+export const ZERO_COUNTERS: Counters = {
+  committed: 0,
+  ok: 0,
+  pruned: 0,
+  cached: 0,
+  invalid: 0,
+  failed: 0,
+  bestId: null,
+  bestFitness: null,
+  lastImprovement: 0,
+  restarts: 0,
+  elapsedMs: 0,
+  bestHeld: null,
+  workerTime: ZERO_WORKER_TIME,
+};
+
+/** What a run measures once and keeps: reference results per suite and evaluation seed, and each suite's noise. */
+export interface Calibration {
+  /** `suite@seed` -> task -> the reference optimizer's result. */
+  references: Record<string, Record<string, ReferenceResult>>;
+  /** Suite -> its noise level (search/selection.ts) and the twin's fitnesses it came from. */
+  noise: Partial<Record<SuiteName, { noise: number; samples: number[] }>>;
+}
+
+export function referenceKey(suite: SuiteName, seed: number): string {
+  return `${suite}@${seed}`;
+}
+
+/** A stay in the population. */
+export interface Member {
+  id: number;
+  fitness: number;
+  /** Commit (child id) that added this stay. */
+  addedAt: number;
+}
+
+/** How much a log line matters. */
+export type LogLevel = 'info' | 'warn' | 'error';
 
 export interface SearchStats {
   judged: number;
@@ -178,7 +300,7 @@ export type SearchEvent =
   | { type: 'child'; child: ChildRecord; stats: SearchStats }
   | { type: 'best'; child: ChildRecord }
   | { type: 'metaval'; id: number; fitness: number | null }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; worker?: number }
+  | { type: 'log'; level: LogLevel; message: string; worker?: number }
   | { type: 'paused' }
   | { type: 'resumed' }
   | { type: 'done'; stats: SearchStats; reason: DoneReason };

@@ -7,37 +7,20 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import type { Program } from '../../dsl/ast.js';
 import { parse } from '../../dsl/parse.js';
-import type { SuiteName } from '../../search/types.js';
+import { SettingError, read, type Reader, type Setting } from '../../search/settings.js';
 import { isSeedName, seedProgram } from '../../seeds/index.js';
-import { isBackendName, type BackendName } from '../backend.js';
+import { BACKEND_NAMES, isBackendName, type BackendName } from '../backend.js';
 import { DEFAULT_LRS, evaluate, type Evaluation } from '../evaluate.js';
 import { SUITES } from '../tasks/registry.js';
-import type { Batching } from '../tasks/types.js';
-import { parseInit } from '../train/init.js';
-import { parseSchedule } from '../train/schedule.js';
+import { parseInit, type InitRule as Init } from '../train/init.js';
+import { parseSchedule, type Schedule } from '../train/schedule.js';
 import { UserError } from './errors.js';
 import { lossCurvesSvg } from './plot.js';
+import { addSettingOptions, readCommandSettings } from './setting-options.js';
 import { taskRegistry } from './task-options.js';
-
-interface EvalOptions {
-  task: string[];
-  suite?: string;
-  steps?: string;
-  lrs?: string;
-  batch: boolean;
-  seed: string;
-  backend: string;
-  json?: boolean;
-  plot?: string;
-  tasksModule?: string;
-  batchSize?: string;
-  batching?: string;
-  schedule?: string;
-  init?: string;
-  whiten?: boolean;
-}
 
 export function loadProgram(arg: string): { label: string; program: Program } {
   if (isSeedName(arg)) return { label: arg, program: seedProgram(arg) };
@@ -46,24 +29,83 @@ export function loadProgram(arg: string): { label: string; program: Program } {
   throw new UserError(`'${arg}' is neither a seed name nor a program file`);
 }
 
-function userParse<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
+/** A reader whose mistakes are this command's one-line messages. */
+const reader = <T>(f: (s: string) => T, file: z.ZodType = z.string()): Reader => ({
+  file,
+  read: (raw) => {
+    try {
+      return f(String(raw));
+    } catch (e) {
+      throw new SettingError((e as Error).message);
+    }
+  },
+});
+
+function positiveInt(what: string) {
+  return reader((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a positive integer, got '${s}'`);
+    return n;
+  });
 }
 
-function positiveInt(s: string, what: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${what} must be a positive integer, got '${s}'`);
-  return n;
+function oneOf<const T extends readonly string[]>(values: T, message: (s: string) => string) {
+  return reader((s) => {
+    if (!values.includes(s)) throw new Error(message(s));
+    return s as T[number];
+  });
 }
 
 export function parseLrs(s: string): number[] {
   const out = s.split(',').map((x) => Number(x.trim()));
   if (out.length === 0 || out.some((x) => !Number.isFinite(x) || x <= 0)) throw new UserError(`--lrs takes positive numbers separated by commas, got '${s}'`);
   return out;
+}
+
+const BATCHINGS = ['full', 'mini', 'online'] as const;
+const option = <const S extends Omit<Setting, 'scope'>>(row: S) => ({ ...row, scope: 'command' as const });
+
+/** `optevo eval`'s options, read and checked through the settings table's mechanism. */
+export const EVAL_SETTINGS = [
+  option({ key: 'task', arg: '<name>', help: 'a task to run (repeatable)', read: { file: z.array(z.string()), read: (raw: unknown) => raw }, schema: z.array(z.string()), default: { value: [] as string[], text: 'the suite' }, repeatable: true }),
+  option({ key: 'suite', arg: '<name>', help: `a suite (${SUITES.join(', ')})`, read: oneOf(SUITES, (s) => `unknown suite '${s}' (suites: ${SUITES.join(', ')})`), schema: z.enum(SUITES), default: { value: 'quick' } }),
+  option({ key: 'steps', arg: '<n>', help: "training steps (default: each task's own)", read: positiveInt('--steps'), schema: z.number().int().min(1).optional() }),
+  option({ key: 'lrs', arg: '<list>', help: 'learning rates to sweep, comma-separated', read: reader(parseLrs), schema: z.array(z.number()).optional(), default: { value: undefined, text: DEFAULT_LRS.join(',') } }),
+  option({ key: 'batch', help: 'run each rate separately instead of as stacked replicas', read: read.switch, schema: z.boolean(), default: { value: true }, negatable: true }),
+  option({
+    key: 'seed',
+    arg: '<n>',
+    help: 'seed of the data and initialisation',
+    read: reader((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`--seed must be a non-negative integer, got '${s}'`);
+      return n;
+    }),
+    schema: z.number().int().min(0),
+    default: { value: 0 },
+  }),
+  option({ key: 'backend', arg: '<name>', help: BACKEND_NAMES.join(', '), read: oneOf(BACKEND_NAMES, (s) => `unknown backend '${s}' (${BACKEND_NAMES.join(', ')})`), schema: z.custom<BackendName>(isBackendStr), default: { value: 'auto' } }),
+  option({ key: 'batchSize', arg: '<n>', help: "examples per mini-batch (default: each task's own)", read: positiveInt('--batch-size'), schema: z.number().int().min(1).optional() }),
+  option({ key: 'batching', arg: '<kind>', help: "full, mini or online (default: each task's own)", read: oneOf(BATCHINGS, (s) => `--batching takes full, mini or online, got '${s}'`), schema: z.enum(BATCHINGS).optional() }),
+  option({ key: 'schedule', arg: '<s>', help: 'learning-rate schedule: constant, step:EVERY:FACTOR or cosine[:FINAL], with optional +warmup:N', read: reader(parseSchedule), schema: z.custom<Schedule>().optional() }),
+  option({ key: 'init', arg: '<rule>', help: 'weight initialisation: glorot-uniform, glorot-normal or fan-in, optionally :GAIN', read: reader(parseInit), schema: z.custom<Init>().optional() }),
+  option({ key: 'whiten', help: 'decorrelate inputs by PCA whitening (tfjs tasks up to 256 inputs wide)', read: read.switch, schema: z.boolean().optional() }),
+  option({ key: 'tasksModule', arg: '<file>', help: 'a module exporting tasks made with defineTask', read: read.text, schema: z.string().optional() }),
+  option({ key: 'json', help: 'print data', read: read.switch, schema: z.boolean().optional() }),
+  option({
+    key: 'plot',
+    arg: '<file.svg>',
+    help: 'write the loss curves (best rate) as an SVG',
+    read: reader((s) => {
+      if (!s.endsWith('.svg')) throw new Error(`--plot writes an SVG: give a file ending in .svg, got '${s}'`);
+      return s;
+    }),
+    schema: z.string().optional(),
+  }),
+] as const satisfies readonly Setting[];
+
+function isBackendStr(s: unknown): boolean {
+  return typeof s === 'string' && isBackendName(s);
 }
 
 const fmt = (x: number | null | undefined, digits = 4): string => (x === null || x === undefined ? '-' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toPrecision(digits));
@@ -78,37 +120,13 @@ function cell(e: Evaluation, task: string): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description('train programs (seed names or .opt files) on proxy tasks with a learning-rate sweep and compare them with AdamW')
-    .argument('<program...>', 'seed names or .opt files')
-    .option('--task <name>', 'a task to run (repeatable); default: the suite', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--suite <name>', `a suite (${SUITES.join(', ')})`, 'quick')
-    .option('--steps <n>', "training steps (default: each task's own)")
-    .option('--lrs <list>', `learning rates to sweep, comma-separated (default ${DEFAULT_LRS.join(',')})`)
-    .option('--no-batch', 'run each rate separately instead of as stacked replicas')
-    .option('--seed <n>', 'seed of the data and initialisation', '0')
-    .option('--backend <name>', 'auto, tensorflow, webgpu, wasm or cpu', 'auto')
-    .option('--batch-size <n>', "examples per mini-batch (default: each task's own)")
-    .option('--batching <kind>', "full, mini or online (default: each task's own)")
-    .option('--schedule <s>', 'learning-rate schedule: constant, step:EVERY:FACTOR or cosine[:FINAL], with optional +warmup:N')
-    .option('--init <rule>', 'weight initialisation: glorot-uniform, glorot-normal or fan-in, optionally :GAIN')
-    .option('--whiten', 'decorrelate inputs by PCA whitening (tfjs tasks up to 256 inputs wide)')
-    .option('--tasks-module <file>', 'a module exporting tasks made with defineTask')
-    .option('--json', 'print data')
-    .option('--plot <file.svg>', 'write the loss curves (best rate) as an SVG')
-    .action(async (programs: string[], opts: EvalOptions) => {
-      if (!isBackendName(opts.backend)) throw new UserError(`unknown backend '${opts.backend}' (auto, tensorflow, webgpu, wasm, cpu)`);
-      if (!SUITES.includes(opts.suite as SuiteName)) throw new UserError(`unknown suite '${opts.suite}' (suites: ${SUITES.join(', ')})`);
-      const seed = Number(opts.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a non-negative integer, got '${opts.seed}'`);
-      const steps = opts.steps === undefined ? undefined : positiveInt(opts.steps, '--steps');
-      const lrs = opts.lrs === undefined ? undefined : parseLrs(opts.lrs);
-      if (opts.plot !== undefined && !opts.plot.endsWith('.svg')) throw new UserError(`--plot writes an SVG: give a file ending in .svg, got '${opts.plot}'`);
-      const batchSize = opts.batchSize === undefined ? undefined : positiveInt(opts.batchSize, '--batch-size');
-      if (opts.batching !== undefined && !['full', 'mini', 'online'].includes(opts.batching)) throw new UserError(`--batching takes full, mini or online, got '${opts.batching}'`);
-      const schedule = opts.schedule === undefined ? undefined : userParse(() => parseSchedule(opts.schedule!));
-      const init = opts.init === undefined ? undefined : userParse(() => parseInit(opts.init!));
+    .argument('<program...>', 'seed names or .opt files');
+  addSettingOptions(cmd, EVAL_SETTINGS).action(async (programs: string[], flags: Record<string, unknown>) => {
+      const opts = readCommandSettings(EVAL_SETTINGS, flags);
+      const { seed, steps, lrs, batchSize, schedule, init } = opts;
       const loaded = programs.map(loadProgram);
       const seen = new Map<string, number>();
       for (const l of loaded) {
@@ -123,17 +141,17 @@ export function register(program: Command): void {
         let evaluation: Evaluation;
         try {
           evaluation = await evaluate(l.program, {
-            ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite as SuiteName }),
+            ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite }),
             ...(steps !== undefined ? { steps } : {}),
             ...(lrs ? { lrs } : {}),
             batch: opts.batch,
             ...(batchSize !== undefined ? { batchSize } : {}),
-            ...(opts.batching ? { batching: opts.batching as Batching } : {}),
+            ...(opts.batching ? { batching: opts.batching } : {}),
             ...(schedule ? { schedule } : {}),
             ...(init ? { init } : {}),
             ...(opts.whiten ? { whiten: true } : {}),
             seed,
-            backend: opts.backend as BackendName,
+            backend: opts.backend,
             registry,
           });
         } catch (e) {

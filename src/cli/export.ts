@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { RunStore, StoreError } from '../../search/store.js';
+import { SqliteRunStore, StoreError } from '../../search/store.js';
 import { UserError } from './errors.js';
 import { programFileFor } from '../inspect/program.js';
 
@@ -27,9 +27,9 @@ export interface ExportOptions {
 
 /** Writes the run's children as JSONL; returns how many. */
 export function exportRun(run: string, write: (line: string) => void, opts: { runDir?: string } = {}): number {
-  let store: RunStore;
+  let store: SqliteRunStore;
   try {
-    store = RunStore.open(run, { readonly: true, ...(opts.runDir ? { runDir: opts.runDir } : {}) });
+    store = SqliteRunStore.open(run, { readonly: true, ...(opts.runDir ? { runDir: opts.runDir } : {}) });
   } catch (e) {
     if (e instanceof StoreError) throw new UserError(e.message);
     throw e;

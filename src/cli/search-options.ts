@@ -1,194 +1,58 @@
 /**
  * `optevo search` settings: flags, a `--config FILE` (JSON, every flag by its
  * camelCase name), and defaults, in that order of precedence, validated into
- * the run's SearchConfig and this machine's MachineConfig. Every problem is a
- * one-line UserError naming the flag or the file's key.
+ * the run's SearchConfig and this machine's ExecutorConfig. The settings are
+ * the rows of one table (search/settings.ts): the run's (search/config.ts),
+ * the executor's (src/executor-settings.ts) and this command's own below.
+ * Every problem is a one-line UserError naming the flag or the file's key.
  */
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import {
-  DEFAULTS,
-  UNLIMITED_CHILDREN,
-  MachineConfigSchema,
-  SearchConfigSchema,
-  formatZodError,
-  type MachineConfig,
-  type SearchConfig,
-} from '../../search/config.js';
-import { parseDuration } from '../../search/duration.js';
+import { RUN_SETTINGS, SearchConfigSchema, formatZodError, type SearchConfig } from '../../search/config.js';
+import { SettingError, fileSchemaOf, flagName, read, settle, type Setting } from '../../search/settings.js';
+import { EXECUTOR_SETTINGS, ExecutorConfigSchema, type ExecutorConfig } from '../executor-settings.js';
 import { UserError } from './errors.js';
 import { readText } from './program-file.js';
 
-/** What a config file may hold: every flag of `optevo search`. */
-export const SearchFileSchema = z
-  .object({
-    population: z.number(),
-    tournament: z.number(),
-    budget: z.number(),
-    time: z.union([z.string(), z.number()]),
-    metavalShare: z.number(),
-    seeds: z.union([z.array(z.string()), z.string()]),
-    restartAfter: z.number(),
-    mutationWeights: z.union([z.record(z.string(), z.number()), z.string()]),
-    maxStatements: z.number(),
-    stateSlots: z.number(),
-    hurdle: z.number(),
-    suite: z.string(),
-    metavalEvery: z.number(),
-    metavalTop: z.number(),
-    batch: z.number(),
-    ahead: z.number(),
-    lrs: z.union([z.array(z.number()), z.string()]),
-    steps: z.number(),
-    seed: z.number(),
-    evalSeed: z.number(),
-    tasksModule: z.string(),
-    workers: z.number(),
-    evalTimeout: z.number(),
-    backend: z.string(),
-    runDir: z.string(),
-    name: z.string(),
-    tui: z.boolean(),
-  })
-  .partial()
-  .strict();
+export { flagName };
 
-export type SearchFile = z.infer<typeof SearchFileSchema>;
+const command = <const S extends Omit<Setting, 'scope'>>(row: S) => ({ ...row, scope: 'command' as const });
+
+/** This command's own settings: where the run goes and how it is watched. */
+export const COMMAND_SETTINGS = [
+  command({ key: 'runDir', arg: '<dir>', help: 'folder of runs', read: read.text, schema: z.string().min(1), default: { value: 'runs' } }),
+  command({ key: 'name', arg: '<name>', help: 'name of the run; the run is at DIR/NAME', read: read.text, schema: z.string(), default: { value: undefined, text: 'generated' } }),
+  command({ key: 'tui', help: 'plain progress lines instead of the dashboard', read: read.switch, schema: z.boolean(), default: { value: true }, negatable: true }),
+] as const satisfies readonly Setting[];
+
+/** Every setting a config file may hold and a flag may give. */
+export const SEARCH_SETTINGS: readonly Setting[] = [...RUN_SETTINGS, ...EXECUTOR_SETTINGS, ...COMMAND_SETTINGS];
+
+/** What a config file may hold: every setting of `optevo search`. */
+export const SearchFileSchema = fileSchemaOf(SEARCH_SETTINGS);
+export type SearchFile = Record<string, unknown>;
+
+type SettingKey = (typeof RUN_SETTINGS)[number]['key'] | (typeof EXECUTOR_SETTINGS)[number]['key'] | 'runDir' | 'name';
 
 /** Flags as commander gives them: strings, or booleans for switches. */
-export interface SearchFlags {
-  population?: string;
-  tournament?: string;
-  budget?: string;
-  time?: string;
-  metavalShare?: string;
-  seeds?: string;
-  restartAfter?: string;
-  mutationWeights?: string;
-  maxStatements?: string;
-  stateSlots?: string;
-  hurdle?: string;
-  suite?: string;
-  metavalEvery?: string;
-  metavalTop?: string;
-  batch?: string;
-  ahead?: string;
-  lrs?: string;
-  steps?: string;
-  seed?: string;
-  evalSeed?: string;
-  tasksModule?: string;
-  workers?: string;
-  evalTimeout?: string;
-  backend?: string;
-  runDir?: string;
-  name?: string;
-  tui?: boolean;
-  config?: string;
-  resume?: string;
-}
+export type SearchFlags = { [K in SettingKey]?: string } & { tui?: boolean; config?: string; resume?: string };
 
-/** camelCase key -> --kebab-case flag, for messages. */
-export function flagName(key: string): string {
-  return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-}
+/** Keys of the run's stored settings and of the executor's. */
+export const SEARCH_KEYS: readonly string[] = RUN_SETTINGS.map((r) => r.key);
+export const MACHINE_KEYS: readonly string[] = EXECUTOR_SETTINGS.map((r) => r.key);
 
-const SEARCH_KEYS = [
-  'population',
-  'tournament',
-  'budget',
-  'time',
-  'metavalShare',
-  'seeds',
-  'restartAfter',
-  'mutationWeights',
-  'maxStatements',
-  'stateSlots',
-  'hurdle',
-  'suite',
-  'metavalEvery',
-  'metavalTop',
-  'batch',
-  'ahead',
-  'lrs',
-  'steps',
-  'seed',
-  'evalSeed',
-  'tasksModule',
-] as const;
-const MACHINE_KEYS = ['workers', 'evalTimeout', 'backend'] as const;
+const ROW = new Map(SEARCH_SETTINGS.map((r) => [r.key, r]));
 
 export interface SearchPlan {
   /** Settings of the run (new runs only; a resumed run uses its stored ones). */
   config: SearchConfig;
-  machine: MachineConfig;
+  machine: ExecutorConfig;
   runDir: string;
   name: string | undefined;
   tui: boolean;
   /** The keys given explicitly (flags or file), to refuse changing a resumed run. */
   given: Set<string>;
-}
-
-function num(key: string, raw: unknown, from: string): number {
-  if (typeof raw === 'number') return raw;
-  const s = String(raw).trim();
-  const n = s === '' ? NaN : Number(s);
-  if (!Number.isFinite(n)) throw new UserError(`${from}${from === '' ? flagName(key) : key}: '${s}' is not a number`);
-  return n;
-}
-
-function list(raw: unknown): string[] {
-  if (Array.isArray(raw)) return raw.map(String);
-  return String(raw)
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
-function weights(raw: unknown, where: string): unknown {
-  if (typeof raw !== 'string') return raw;
-  const out: Record<string, number> = {};
-  for (const part of list(raw)) {
-    const m = /^([a-z]+)\s*[=:]\s*(.+)$/.exec(part);
-    if (!m) throw new UserError(`${where}: expected insert=W,delete=W,modify=W, got '${part}'`);
-    const n = Number(m[2]);
-    if (!Number.isFinite(n)) throw new UserError(`${where}: '${m[2]}' is not a number`);
-    out[m[1]!] = n;
-  }
-  return out;
-}
-
-/** Turns raw values (strings from flags, JSON values from a file) into typed ones. */
-function coerce(key: string, raw: unknown, from: string): unknown {
-  const where = from === '' ? flagName(key) : `${from}${key}`;
-  switch (key) {
-    case 'seeds':
-      return list(raw);
-    case 'lrs':
-      return list(raw).map((s) => num(key, s, from));
-    case 'mutationWeights':
-      return weights(raw, where);
-    case 'tasksModule':
-      return path.resolve(String(raw));
-    case 'suite':
-    case 'backend':
-    case 'runDir':
-    case 'name':
-      return String(raw);
-    case 'tui':
-      return raw;
-    case 'time':
-      try {
-        // A number in a config file is seconds, as a bare number on the command line.
-        return parseDuration(String(raw), where);
-      } catch (e) {
-        throw new UserError((e as Error).message);
-      }
-    default:
-      return num(key, raw, from);
-  }
 }
 
 export function readConfigFile(file: string): SearchFile {
@@ -210,6 +74,18 @@ export function readConfigFile(file: string): SearchFile {
   return r.data;
 }
 
+/** A raw value (a flag's string, a file's JSON value) read by its row; a mistake is a UserError naming where. */
+function readSetting(key: string, raw: unknown, where: string): unknown {
+  const row = ROW.get(key);
+  if (!row) throw new UserError(`${where}: unknown setting`);
+  try {
+    return row.read.read(raw, where);
+  } catch (e) {
+    if (e instanceof SettingError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
 /** Assembles and validates the settings of `optevo search`. */
 export function planSearch(flags: SearchFlags, opts: { cores?: number; randomSeed?: () => number } = {}): SearchPlan {
   const file: SearchFile = flags.config ? readConfigFile(flags.config) : {};
@@ -219,61 +95,35 @@ export function planSearch(flags: SearchFlags, opts: { cores?: number; randomSee
   const fileLabel = flags.config ? `${flags.config}: ` : '';
   for (const [k, v] of Object.entries(file)) {
     if (v === undefined) continue;
-    raw[k] = coerce(k, v, fileLabel);
+    raw[k] = readSetting(k, v, `${fileLabel}${k}`);
     given.add(k);
     sources.set(k, 'file');
   }
   for (const [k, v] of Object.entries(flags)) {
     if (v === undefined || k === 'config' || k === 'resume') continue;
     if (k === 'tui' && v === true) continue; // commander's default for --no-tui
-    raw[k] = coerce(k, v, '');
+    raw[k] = readSetting(k, v, flagName(k));
     given.add(k);
     sources.set(k, 'flag');
   }
 
-  const cores = opts.cores ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
-  const seed = (raw['seed'] as number | undefined) ?? (opts.randomSeed ?? (() => randomInt(0, 2 ** 31)))();
-  const search = {
-    seed,
-    // With --time alone, the children's budget does not bind.
-    budget: raw['budget'] ?? (raw['time'] !== undefined ? UNLIMITED_CHILDREN : DEFAULTS.budget),
-    ...(raw['time'] !== undefined ? { timeMs: raw['time'] } : {}),
-    ...(raw['metavalShare'] !== undefined ? { metavalShare: raw['metavalShare'] } : {}),
-    population: raw['population'] ?? DEFAULTS.population,
-    tournament: raw['tournament'] ?? Math.min(DEFAULTS.tournament, (raw['population'] as number | undefined) ?? DEFAULTS.population),
-    seeds: raw['seeds'] ?? [...DEFAULTS.seeds],
-    restartAfter: raw['restartAfter'] ?? DEFAULTS.restartAfter,
-    mutationWeights: raw['mutationWeights'] ?? { ...DEFAULTS.mutationWeights },
-    maxStatements: raw['maxStatements'] ?? DEFAULTS.maxStatements,
-    stateSlots: raw['stateSlots'] ?? DEFAULTS.stateSlots,
-    hurdle: raw['hurdle'] ?? DEFAULTS.hurdle,
-    suite: raw['suite'] ?? DEFAULTS.suite,
-    metavalEvery: raw['metavalEvery'] ?? DEFAULTS.metavalEvery,
-    metavalTop: raw['metavalTop'] ?? DEFAULTS.metavalTop,
-    batch: raw['batch'] ?? DEFAULTS.batch,
-    ahead: raw['ahead'] ?? DEFAULTS.ahead,
-    lrs: raw['lrs'] ?? [...DEFAULTS.lrs],
-    ...(raw['steps'] !== undefined ? { steps: raw['steps'] } : {}),
-    evalSeed: raw['evalSeed'] ?? seed,
-    ...(raw['tasksModule'] !== undefined ? { tasksModule: raw['tasksModule'] } : {}),
+  const ctx = {
+    cores: opts.cores ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length),
+    randomSeed: opts.randomSeed ?? (() => randomInt(0, 2 ** 31)),
   };
-  const sr = SearchConfigSchema.safeParse(search);
+  const sr = SearchConfigSchema.safeParse(settle(RUN_SETTINGS, raw, ctx));
   if (!sr.success) throw new UserError(describeIssues(sr.error, sources, fileLabel));
-  const mr = MachineConfigSchema.safeParse({
-    workers: raw['workers'] ?? Math.max(1, cores),
-    evalTimeout: raw['evalTimeout'] ?? DEFAULTS.evalTimeout,
-    backend: raw['backend'] ?? DEFAULTS.backend,
-  });
+  const mr = ExecutorConfigSchema.safeParse(settle(EXECUTOR_SETTINGS, raw, ctx));
   if (!mr.success) throw new UserError(describeIssues(mr.error, sources, fileLabel));
   const name = raw['name'] as string | undefined;
   if (name !== undefined && (name === '' || /[/\\]/.test(name) || name === '.' || name === '..'))
     throw new UserError(`--name: '${name}' is not a plain name (use --run-dir for the folder)`);
   return {
     config: sr.data,
-    machine: mr.data,
+    machine: mr.data as ExecutorConfig,
     runDir: (raw['runDir'] as string | undefined) ?? 'runs',
     name,
-    tui: flags.tui !== false && file.tui !== false,
+    tui: flags.tui !== false && file['tui'] !== false,
     given,
   };
 }
@@ -291,5 +141,3 @@ function describeIssues(err: z.ZodError, sources: Map<string, 'flag' | 'file'>, 
   else if (i.code === 'unrecognized_keys') msg = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
   return `${where}${sub ? `.${sub}` : ''}: ${msg}`;
 }
-
-export { SEARCH_KEYS, MACHINE_KEYS };

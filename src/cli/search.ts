@@ -13,17 +13,18 @@ import { check } from '../../dsl/check.js';
 import { parse } from '../../dsl/parse.js';
 import type { SearchConfig } from '../../search/config.js';
 import { SearchFault, startSearch } from '../../search/evolution.js';
+import { referenceSources } from '../reference.js';
 import type { SearchHandle } from '../../search/handle.js';
-import { DB_FILE, RunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
+import { DB_FILE, SqliteRunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
 import type { Executor, SearchStats } from '../../search/types.js';
 import { isSeedName, seedNames, seedSource } from '../../seeds/index.js';
 import { prepareWorkersBackend } from '../backend.js';
 import { WorkerPool } from '../pool.js';
-import { referenceSources } from '../reference.js';
 import { UserError } from './errors.js';
 import { readText } from './program-file.js';
 import { taskRegistry } from './task-options.js';
-import { MACHINE_KEYS, SEARCH_KEYS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
+import { MACHINE_KEYS, SEARCH_KEYS, SEARCH_SETTINGS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
+import { addSettingOptions } from './setting-options.js';
 
 /** Seed names or `.opt` files, read, parsed and checked now: a bad seed stops the command before anything is written. */
 export function resolveSeeds(names: readonly string[]): SeedSource[] {
@@ -39,7 +40,7 @@ export function resolveSeeds(names: readonly string[]): SeedSource[] {
 
 export interface SearchSession {
   handle: SearchHandle;
-  store: RunStore;
+  store: SqliteRunStore;
   executor: Executor;
   /** Closes the executor and the store, and releases the run. Call after `handle.done` settles. */
   finish(): Promise<void>;
@@ -75,10 +76,10 @@ function lockRun(dir: string): () => void {
 }
 
 /** Opens the run to resume and applies what may change: the budget. */
-function openForResume(run: string, plan: SearchPlan): RunStore {
-  let store: RunStore;
+function openForResume(run: string, plan: SearchPlan): SqliteRunStore {
+  let store: SqliteRunStore;
   try {
-    store = RunStore.open(run, { runDir: plan.runDir });
+    store = SqliteRunStore.open(run, { runDir: plan.runDir });
   } catch (e) {
     if (e instanceof StoreError) throw new UserError(e.message);
     throw e;
@@ -97,7 +98,7 @@ function openForResume(run: string, plan: SearchPlan): RunStore {
       if (plan.config.budget < judged) throw new UserError(`--budget ${plan.config.budget} is below the ${judged} children this run has judged`);
       store.setBudget(plan.config.budget);
     }
-    if (plan.given.has('time') && plan.config.timeMs !== stored.timeMs) store.setTimeBudget(plan.config.timeMs ?? null);
+    if (plan.given.has('time') && plan.config.time !== stored.time) store.setTimeBudget(plan.config.time ?? null);
     return store;
   } catch (e) {
     store.close();
@@ -111,7 +112,7 @@ export async function openSearch(
   deps: { executor?: Executor; calibration?: { reference: string; twin: string } } = {},
 ): Promise<SearchSession> {
   const { plan } = req;
-  let store: RunStore;
+  let store: SqliteRunStore;
   if (req.resume !== undefined) {
     store = openForResume(req.resume, plan);
   } else {
@@ -121,7 +122,7 @@ export async function openSearch(
       throw new UserError(`a run already exists at ${dir} (resume it with --resume ${dir}, or choose another --name)`);
     // A tasks module that does not load stops the command here, before anything is written.
     if (plan.config.tasksModule) await taskRegistry(plan.config.tasksModule);
-    store = RunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
+    store = SqliteRunStore.create(dir, { config: plan.config, seeds, ...(plan.name ? { name: plan.name } : {}) });
   }
   const tasksModule = store.config().tasksModule;
   if (tasksModule && req.resume !== undefined) {
@@ -208,38 +209,10 @@ export function summary(handle: Pick<SearchHandle, 'run' | 'dir'>, s: SearchStat
 }
 
 export function register(program: Command): void {
-  program
-    .command('search')
-    .description('evolve optimizer programs (regularized evolution, warm-started from seeds)')
-    .option('--population <n>', 'population size (default 100)')
-    .option('--tournament <n>', 'tournament size (default 10)')
-    .option('--budget <n>', 'children to judge, seeds included (default 1000, or no limit with --time); may be given again with --resume')
-    .option('--time <duration>', 'wall-clock budget, summed over resumes: 30m, 2h, 1h30m; the run ends at whichever of --budget and --time comes first; may be given again with --resume')
-    .option('--seeds <list>', 'comma-separated seed names or .opt files (default adamw)')
-    .option('--restart-after <n>', 'restart from the best program after N children without improvement (default 0: never)')
-    .option('--mutation-weights <w>', 'insert=W,delete=W,modify=W (default 1 each)')
-    .option('--max-statements <n>', 'longest program body a mutation may make (default 30)')
-    .option('--state-slots <n>', 'state slots every program has at least; seeds with fewer get unused ones that mutation can use (default 2)')
-    .option('--hurdle <p>', 'population percentile of quick fitness a child must reach to run the standard suite (default 0.5)')
-    .option('--suite <name>', "the suite children are judged on: 'standard' (after the quick hurdle) or 'quick' (one stage)")
-    .option('--metaval-every <n>', 'meta-validate the top programs every N children (default 100; 0: never)')
-    .option('--metaval-top <k>', 'how many top programs to meta-validate (default 3); the run recommends the best on meta-validation among them')
-    .option('--metaval-share <p>', "the most of the workers' time meta-validation may take, 0 to 1 (default 0.2)")
-    .option('--batch <n>', 'children bred ahead of the committed state; fixed per run so results do not depend on --workers; at least a few times --workers (default 64)')
-    .option('--ahead <n>', 'children to be trained kept bred ahead, so that cache hits never leave a worker idle; fixed per run; at least --workers (default 16)')
-    .option('--lrs <list>', 'learning-rate multipliers swept per task (default: the evaluator\'s sweep)')
-    .option('--steps <n>', "steps per task instead of each task's default")
-    .option('--tasks-module <file>', 'a module of your own tasks (defineTask exports) that join the suites')
-    .option('--seed <n>', 'seed of the run (default: random, recorded)')
-    .option('--eval-seed <n>', 'seed of task data and initialisation (default: the run seed)')
-    .option('--workers <n>', 'worker threads (default: the number of cores)')
-    .option('--eval-timeout <s>', 'seconds one evaluation may take (default 300)')
-    .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm, cpu (default auto)')
-    .option('--run-dir <dir>', 'folder of runs (default runs)')
-    .option('--name <name>', 'name of the run (default: generated); the run is at DIR/NAME')
+  const cmd = program.command('search').description('evolve optimizer programs (regularized evolution, warm-started from seeds)');
+  addSettingOptions(cmd, SEARCH_SETTINGS)
     .option('--resume <run>', 'continue a stopped or killed run (a name under --run-dir, or its path)')
     .option('--config <file>', 'JSON file of settings, every flag by its camelCase name; flags override it')
-    .option('--no-tui', 'plain progress lines instead of the dashboard')
     .action(async (opts: SearchCommandOptions) => searchAction(opts));
 }
 

@@ -1,8 +1,8 @@
 /**
  * `optevo show RUN`: the run's summary and its best programs.
  */
-import type { RunInfo, RunStore } from '../../search/store.js';
-import type { ChildRecord, SearchStats } from '../../search/types.js';
+import type { SqliteRunInfo as RunInfo, SqliteRunStore } from '../../search/store.js';
+import { sizeOf, trainedText, type ChildRecord, type SearchStats } from '../../search/types.js';
 import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
 import { rankedTasks } from '../tui/state.js';
 import { formatStart, heldByLiveProcess, type RunSummary } from './runs.js';
@@ -38,13 +38,13 @@ export interface RunReport {
 }
 
 /** The funnel of a stored run: the best on meta-validation among its top K on fitness (K: `--metaval-top`). */
-export function recommendation(store: RunStore): Recommendation | null {
+export function recommendation(store: SqliteRunStore): Recommendation | null {
   const k = store.config().metavalTop;
-  const top = store.leaderboard(k).map((c) => ({ id: c.id, fitness: c.fitness!, metaval: c.metaval }));
+  const top = store.leaderboard(k).flatMap((c) => (c.fitness === null ? [] : [{ id: c.id, fitness: c.fitness, metaval: c.metaval }]));
   return recommend(top, store.counters().bestId, k);
 }
 
-export function runReport(store: RunStore, top: number): RunReport {
+export function runReport(store: SqliteRunStore, top: number): RunReport {
   const families = store.families(top);
   const info = store.info();
   const suite = store.config().suite;
@@ -60,12 +60,12 @@ export function runReport(store: RunStore, top: number): RunReport {
       fitness: c.fitness,
       metaval: c.metaval,
       status: c.status,
-      size: c.size,
+      size: sizeOf(c),
       parent: c.parent,
       mutation: c.mutation,
       mutationDetail: c.mutationDetail,
       tasks: rankedTasks(c).map((t) => ({ task: t.task, score: t.score, lr: t.lr, loss: t.loss, metric: t.metric })),
-      simplified: c.simplified,
+      simplified: trainedText(c),
     })),
   };
 }

@@ -2,16 +2,16 @@
  * Opening runs for reading, with the user's mistakes (a missing run, a file
  * that is not a run) turned into one-line `UserError`s.
  */
-import { DEFAULT_RUN_DIR, RunStore, StoreError } from '../../search/store.js';
+import { DEFAULT_RUN_DIR, SqliteRunStore, StoreError } from '../../search/store.js';
 import type { ChildRecord } from '../../search/types.js';
 import { UserError } from '../cli/errors.js';
 
 export { DEFAULT_RUN_DIR };
 
 /** Opens RUN (a name under `dir`, a run directory or its run.db) read-only. */
-export function openRun(run: string, dir: string = DEFAULT_RUN_DIR): RunStore {
+export function openRun(run: string, dir: string = DEFAULT_RUN_DIR): SqliteRunStore {
   try {
-    return RunStore.open(run, { readonly: true, runDir: dir });
+    return SqliteRunStore.open(run, { readonly: true, runDir: dir });
   } catch (e) {
     if (e instanceof StoreError) throw new UserError(e.message);
     throw e;
@@ -19,7 +19,7 @@ export function openRun(run: string, dir: string = DEFAULT_RUN_DIR): RunStore {
 }
 
 /** Runs `f` on the opened run and closes it, whatever happens. */
-export function withRun<T>(run: string, dir: string | undefined, f: (store: RunStore) => T): T {
+export function withRun<T>(run: string, dir: string | undefined, f: (store: SqliteRunStore) => T): T {
   const store = openRun(run, dir);
   try {
     return f(store);
@@ -35,7 +35,7 @@ export function parseProgramId(value: string): number {
   return Number(m[1]);
 }
 
-export function childOrFail(store: RunStore, id: number): ChildRecord {
+export function childOrFail(store: SqliteRunStore, id: number): ChildRecord {
   const c = store.child(id);
   if (!c) {
     const last = store.counters().committed;

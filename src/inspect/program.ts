@@ -5,8 +5,8 @@
  */
 import { check } from '../../dsl/check.js';
 import { parse } from '../../dsl/parse.js';
-import type { MetavalRow, RunStore } from '../../search/store.js';
-import type { ChildRecord, SuiteResult, TaskResult } from '../../search/types.js';
+import type { MetavalRow, SqliteRunStore } from '../../search/store.js';
+import { sizeOf, trainedText, type ChildRecord, type SuiteResult, type TaskResult } from '../../search/types.js';
 import { UserError } from '../cli/errors.js';
 import { describeMutation, formatFitness, formatLr, padLeft, padRight } from '../tui/format.js';
 import { rankedTasks } from '../tui/state.js';
@@ -31,7 +31,7 @@ export interface ProgramDetail {
   metaval: MetavalRow | null;
 }
 
-export function programDetail(store: RunStore, id: number): ProgramDetail {
+export function programDetail(store: SqliteRunStore, id: number): ProgramDetail {
   const child = childOrFail(store, id);
   const lineage = store.lineage(id).map((c) => ({
     id: c.id,
@@ -75,12 +75,12 @@ export function formatProgramDetail(d: ProgramDetail): string {
   const out: string[] = [];
   out.push(`program #${c.id} of run ${d.run}`);
   out.push(
-    `  fitness ${formatFitness(c.fitness)} (${suite}), meta-validation ${formatFitness(c.metaval)}, size ${c.size}, status ${c.status}` +
+    `  fitness ${formatFitness(c.fitness)} (${suite}), meta-validation ${formatFitness(c.metaval)}, size ${sizeOf(c)}, status ${c.status}` +
       (c.cachedFrom !== null ? ` (score reused from #${c.cachedFrom})` : ''),
   );
   out.push(`  made by ${describeMutation(c.mutation, c.mutationDetail)}${c.parent === null ? '' : ` from #${c.parent}`}`);
   if (c.failure) out.push(`  failure: ${c.failure}`);
-  out.push('', 'simplified:', ...indent(c.simplified || c.source));
+  out.push('', 'simplified:', ...indent(trainedText(c)));
   out.push('', 'source (as trained):', ...indent(c.source));
   for (const s of [c.standard, c.quick]) {
     if (!s) continue;
@@ -116,11 +116,11 @@ export interface ExportOptions {
  * comment saying where it came from and how it scored, then the program.
  * Parsed before it is returned, so what is written is a valid program.
  */
-export function exportProgram(store: RunStore, id: number, opts: ExportOptions = {}): string {
+export function exportProgram(store: SqliteRunStore, id: number, opts: ExportOptions = {}): string {
   const d = programDetail(store, id);
   const c = d.child;
   if (c.status === 'invalid') throw new UserError(`program #${id} of run '${d.run}' is invalid (it failed the checker): there is nothing to export`);
-  const body = (opts.simplified && c.simplified ? c.simplified : c.source).replace(/\s+$/, '') + '\n';
+  const body = (opts.simplified ? c.simplified : c.source).replace(/\s+$/, '') + '\n';
   const tasks = rankedTasks(c);
   const header = [
     `Found by optevo: run ${d.run}, program #${c.id}, fitness ${formatFitness(c.fitness)}` +
@@ -144,7 +144,7 @@ export function exportProgram(store: RunStore, id: number, opts: ExportOptions =
  * suite the program was ranked on. `stepsOf` gives a task's step count (the
  * run's `--steps`, else the task's default) so curves are drawn against steps.
  */
-export function curveSeries(store: RunStore, id: number, stepsOf: (task: string) => number | undefined = () => undefined): CurveSeries[] {
+export function curveSeries(store: SqliteRunStore, id: number, stepsOf: (task: string) => number | undefined = () => undefined): CurveSeries[] {
   const c = childOrFail(store, id);
   const suite = c.standard ? 'standard' : 'quick';
   const pick = (x: ChildRecord) => (suite === 'standard' ? x.standard : x.quick);

@@ -3,7 +3,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DB_FILE, RunStore } from '../../search/store.js';
+import { DB_FILE, SqliteRunStore } from '../../search/store.js';
 import { formatFitness, padLeft, padRight } from '../tui/format.js';
 
 export interface RunSummary {
@@ -40,9 +40,9 @@ export function listRuns(dir: string): RunSummary[] {
 }
 
 function summarize(runDir: string, fallbackName: string): RunSummary {
-  let store: RunStore | undefined;
+  let store: SqliteRunStore | undefined;
   try {
-    store = RunStore.open(runDir, { readonly: true });
+    store = SqliteRunStore.open(runDir, { readonly: true });
     const info = store.info();
     const stats = store.stats();
     return {

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { ChildRecord } from '../../search/types.js';
+import { sizeOf, type ChildRecord } from '../../search/types.js';
 import { abbreviate, formatFitness, padLeft, padRight } from './format.js';
 import { rankedTasks } from './state.js';
 
@@ -33,7 +33,7 @@ const FIXED_LEFT: Column[] = [
 
 const FIXED_RIGHT: Column[] = [
   { label: 'metaval', width: 8, align: 'right', value: (c) => formatFitness(c.metaval) },
-  { label: 'size', width: 4, align: 'right', value: (c) => String(c.size) },
+  { label: 'size', width: 4, align: 'right', value: (c) => String(sizeOf(c)) },
   { label: 'parent', width: 6, align: 'right', value: (c) => (c.parent === null ? '-' : String(c.parent)) },
   { label: 'age', width: 5, align: 'right', value: (c, _r, lastId) => String(Math.max(0, lastId - c.id)) },
 ];

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { ChildRecord } from '../../search/types.js';
+import { sizeOf, trainedText, type ChildRecord } from '../../search/types.js';
 import { formatFitness, formatLr, truncate } from './format.js';
 
 export interface ProgramViewProps {
@@ -47,7 +47,7 @@ export function programLines(child: ChildRecord, expanded: boolean, width: numbe
     lines.push(`mutation: ${child.mutationDetail || child.mutation}`);
     lines.push('');
   }
-  const source = (child.simplified || child.source).replace(/\s+$/, '').split('\n');
+  const source = trainedText(child).replace(/\s+$/, '').split('\n');
   lines.push(...(expanded ? source : compactSource(source)));
   if (lines.length > height) {
     const kept = lines.slice(0, Math.max(0, height - 1));
@@ -61,7 +61,7 @@ export function programLines(child: ChildRecord, expanded: boolean, width: numbe
 export function ProgramView(p: ProgramViewProps) {
   const c = p.child;
   const title = c
-    ? `program #${c.id}${p.rank === null ? '' : `  rank ${p.rank}`}  fitness ${formatFitness(c.fitness)}  size ${c.size}  parent ${c.parent ?? '-'}${p.following ? '  (following best)' : ''}`
+    ? `program #${c.id}${p.rank === null ? '' : `  rank ${p.rank}`}  fitness ${formatFitness(c.fitness)}  size ${sizeOf(c)}  parent ${c.parent ?? '-'}${p.following ? '  (following best)' : ''}`
     : 'program';
   return (
     <Box flexDirection="column" width={p.width} height={p.height + 1}>

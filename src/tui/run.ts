@@ -11,7 +11,7 @@ import { createElement } from 'react';
 import { render } from 'ink';
 import type { SearchHandle } from '../../search/handle.js';
 import * as path from 'node:path';
-import { DEFAULT_RUN_DIR, RunStore } from '../../search/store.js';
+import { DEFAULT_RUN_DIR, SqliteRunStore } from '../../search/store.js';
 import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
 import { Dashboard } from './Dashboard.js';
 import { createPlainReporter, inProgressLine } from './plain.js';
@@ -78,9 +78,9 @@ export function initialFromStore(handle: WatchedSearch): InitialState {
   const stats = safe(() => handle.stats());
   const base: InitialState = { run: handle.run, ...(stats ? { stats, budget: stats.budget, workers: stats.workers } : {}) };
   if (!handle.dir) return base;
-  let store: RunStore | undefined;
+  let store: SqliteRunStore | undefined;
   try {
-    store = RunStore.open(handle.dir, { readonly: true });
+    store = SqliteRunStore.open(handle.dir, { readonly: true });
     const children = store.leaderboard(LEADER_CAP);
     const history = store.bestHistory().map((h) => ({ judged: h.id, fitness: h.fitness }));
     return { ...base, children, history };

@@ -5,6 +5,7 @@ import { DslError } from '../../dsl/errors.js';
 import { parse } from '../../dsl/parse.js';
 import { print } from '../../dsl/print.js';
 import { ADAMW, LION, arbProgram } from './programs.js';
+import { assertProperty } from '../property.js';
 
 describe('parse and print', () => {
   it('reads the AdamW start program of the Lion search', () => {
@@ -45,7 +46,8 @@ describe('parse and print', () => {
   });
 
   it('round-trips random generated programs', () => {
-    fc.assert(
+    assertProperty(
+      'print then parse round-trips',
       fc.property(arbProgram(), (p) => {
         expect(stripPositions(parse(print(p)))).toEqual(stripPositions(p));
       }),
@@ -92,12 +94,12 @@ describe('bad input never crashes the parser', () => {
   };
 
   it('random byte strings', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), onlyDslErrors), { numRuns: 500 });
+    assertProperty('random bytes give only DslErrors', fc.property(fc.string({ unit: 'binary', maxLength: 200 }), onlyDslErrors), { numRuns: 500 });
   });
 
   it('random token soups', () => {
     const token = fc.constantFrom('def', 'train', '(', ')', ':', ',', '=', 'return', '\n', '\n  ', 'g', 'w', 'lr', 'm', '1.5', '-', '**', '*', '+', 'interp', 'sqrt', '#', 'β1', '1e-8', '.', 'e');
-    fc.assert(fc.property(fc.array(token, { maxLength: 60 }), (ts) => onlyDslErrors(ts.join(' '))), { numRuns: 500 });
+    assertProperty('token soups give only DslErrors', fc.property(fc.array(token, { maxLength: 60 }), (ts) => onlyDslErrors(ts.join(' '))), { numRuns: 500 });
   });
 
   it('every truncation of a valid program', () => {

@@ -5,6 +5,8 @@ import { compile } from '../../dsl/compile.js';
 import { FUNCTIONS } from '../../dsl/functions.js';
 import { interpreter } from '../../dsl/interpret.js';
 import { parse } from '../../dsl/parse.js';
+import { print } from '../../dsl/print.js';
+import { simplify } from '../../dsl/simplify.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -66,6 +68,25 @@ describe('the tfjs compiler agrees with the float64 interpreter', () => {
     expectClose(ref, t, 1e-4);
     // The first step may make constants it keeps (1 - a of a literal a); after it, nothing grows.
     expect(leaks.slice(1).every((n) => n === 0)).toBe(true);
+  });
+
+  // fast-check seed -162959032: `optevo simplify` folded global_norm(-0.001) to 0.001.
+  it('a reduction of numbers means one thing: folding, interpreter and compiler agree', () => {
+    const src = `def train(w, g, lr):\n  s1 = global_norm(-0.001)\n  s2 = norm(-0.001)\n  u = g * lr + interp(w, 0, s1) + s2 * w\n  return u\n`;
+    const p = parse(src);
+    const s = simplify(p);
+    // Per tensor, a number's norm is a literal; the global one depends on how many parameters there are.
+    expect(print(s)).toContain('global_norm(-0.001)');
+    expect(print(s)).not.toContain('norm(-0.001) *');
+    const direct = bothWays(p, 3);
+    const simplified = bothWays(s, 3);
+    expectClose(direct.ref, direct.tf);
+    expectClose(direct.ref, simplified.ref, 1e-12);
+    expectClose(simplified.ref, simplified.tf);
+    // Over the two parameters here, a number counts once per parameter: sqrt(2) * 0.001.
+    const it1 = interpreter(parse('def train(w, g, lr):\n  u = global_norm(-0.001) + g * 0\n  return u\n'));
+    const ws = [Float64Array.of(1, 2), Float64Array.of(3)];
+    expect(it1.step(ws, ws, it1.init(ws), 0.1).updates[0]![0]).toBeCloseTo(Math.SQRT2 * 0.001, 15);
   });
 
   it('adam with bias correction from step, for 30 steps', () => {

@@ -10,6 +10,7 @@ import { removeDead, simplify } from '../../dsl/simplify.js';
 import { familyHash, functionalFingerprint, structuralHash } from '../../dsl/fingerprint.js';
 import { ADAMW, arbProgram } from './programs.js';
 import { seedSource } from '../../seeds/index.js';
+import { assertProperty } from '../property.js';
 
 /** Updates of `steps` steps on seeded random inputs (weights follow the updates). */
 function trace(p: Program, steps = 12, seed = 1): number[] {
@@ -71,7 +72,8 @@ const valid = arbProgram(14).filter((p) => {
 
 describe('simplify', () => {
   it('keeps behaviour over many steps on random inputs, for random programs', () => {
-    fc.assert(
+    assertProperty(
+      'simplify keeps behaviour',
       fc.property(valid, (p) => {
         const s = simplify(p);
         check(s);
@@ -85,7 +87,8 @@ describe('simplify', () => {
   });
 
   it('removeDead keeps behaviour and never adds statements', () => {
-    fc.assert(
+    assertProperty(
+      'removeDead keeps behaviour',
       fc.property(valid, (p) => {
         const d = removeDead(p);
         check(d);
@@ -188,7 +191,8 @@ describe('fingerprints', () => {
   it('different programs practically never share a fingerprint', () => {
     const byFp = new Map<string, string>();
     let collisions = 0;
-    fc.assert(
+    assertProperty(
+      'fingerprints practically never collide',
       fc.property(valid, (p) => {
         const fp = functionalFingerprint(p);
         // Up-to-scale fingerprints must agree up to scale, on other inputs.

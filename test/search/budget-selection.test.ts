@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import { startSearch } from '../../search/evolution.js';
-import { RunStore } from '../../search/store.js';
+import { SqliteRunStore as RunStore } from '../../search/store.js';
 import { noiseOf, recommend } from '../../search/selection.js';
 import type { EvalJob, SearchEvent } from '../../search/types.js';
 import { referenceSources } from '../../src/reference.js';
@@ -104,7 +104,7 @@ describe('calibration: references once per run, the noise, the lead held on a fr
 
 describe('--time', () => {
   it('ends the run by its time budget, summed over resumes', async () => {
-    const store = createRun(dir, testConfig({ budget: 1_000_000, timeMs: 400 }));
+    const store = createRun(dir, testConfig({ budget: 1_000_000, time: 400 }));
     const ex = fakeExecutor({ size: 2, jitter: 5 });
     const events: SearchEvent[] = [];
     const h = startSearch({ store, executor: ex });

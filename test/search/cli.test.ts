@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunStore } from '../../search/store.js';
+import { SqliteRunStore } from '../../search/store.js';
 import { main } from '../../src/cli/main.js';
 import { tempDir } from './helpers.js';
 
@@ -102,7 +102,7 @@ describe('optevo search, for real (worker threads, tfjs, the quick suite)', () =
     await refuses(['search', '--resume', 'real', '--budget', '3', ...base], /--budget 3 is below the 12 children/);
     await refuses(['search', ...settings, '--name', 'real', ...base], /a run already exists at .*real/);
 
-    const store = RunStore.open(path.join(runs, 'real'), { readonly: true });
+    const store = SqliteRunStore.open(path.join(runs, 'real'), { readonly: true });
     const kids = store.children();
     expect(kids.map((c) => c.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(kids.slice(0, 2).map((c) => [c.mutation, c.status])).toEqual([
@@ -125,5 +125,6 @@ describe('optevo search, for real (worker threads, tfjs, the quick suite)', () =
     const stdout = optevo('export', path.join(runs, 'real'), '--format', 'jsonl');
     expect(stdout.stdout.trim().split('\n').length).toBe(12);
     await refuses(['export', 'real', '--run-dir', runs, '--format', 'csv'], "optevo: --format: 'csv' is not a format (formats: jsonl)");
-  });
+    // Besides the children: the reference results and the suite's noise, computed once per run.
+  }, 240_000);
 });

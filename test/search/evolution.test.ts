@@ -5,7 +5,7 @@ import { flatten } from '../../dsl/flatten.js';
 import { print } from '../../dsl/print.js';
 import { prepare } from '../../search/prepare.js';
 import { seedProgram } from '../../seeds/index.js';
-import { RunStore } from '../../search/store.js';
+import { SqliteRunStore } from '../../search/store.js';
 import type { SearchEvent } from '../../search/types.js';
 import { createRun, essence, fakeExecutor, tempDir, testConfig } from './helpers.js';
 
@@ -102,7 +102,7 @@ describe('evolution', () => {
     expect(part.info().status).toBe('stopped');
     part.close();
 
-    const again = RunStore.open(`${dir}/part`);
+    const again = SqliteRunStore.open(`${dir}/part`);
     await startSearch({ store: again, executor: fakeExecutor({ size: 3, jitter: 3 }) }).done;
     expect(again.children().map(essence)).toEqual(want);
     expect(again.metavalResults().map((m) => [m.id, m.requestedAt, m.fitness])).toEqual(wantMeta);

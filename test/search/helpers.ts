@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { parse } from '../../dsl/parse.js';
 import { interpreter } from '../../dsl/interpret.js';
 import { SearchConfigSchema, type SearchConfig } from '../../search/config.js';
-import { RunStore } from '../../search/store.js';
+import { SqliteRunStore } from '../../search/store.js';
 import type { EvalJob, EvalOutcome, Executor, SuiteResult } from '../../search/types.js';
 import { seedSource } from '../../seeds/index.js';
 
@@ -39,8 +39,8 @@ export function testConfig(over: Partial<SearchConfig> = {}): SearchConfig {
   });
 }
 
-export function createRun(dir: string, config: SearchConfig, name = 'run'): RunStore {
-  return RunStore.create(path.join(dir, name), {
+export function createRun(dir: string, config: SearchConfig, name = 'run'): SqliteRunStore {
+  return SqliteRunStore.create(path.join(dir, name), {
     config,
     seeds: config.seeds.map((s) => ({ name: s, source: seedSource(s) })),
   });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { RunStore } from '../../search/store.js';
+import { SqliteRunStore } from '../../search/store.js';
 import { essence, tempDir } from './helpers.js';
 
 const script = fileURLToPath(new URL('./fixtures/search-process.mjs', import.meta.url));
@@ -31,12 +31,13 @@ function committed(name: string): number {
 }
 
 function snapshot(name: string) {
-  const s = RunStore.open(path.join(dir, name), { readonly: true });
+  const s = SqliteRunStore.open(path.join(dir, name), { readonly: true });
   try {
     return {
       children: s.children().map(essence),
       population: s.population(),
-      counters: { ...s.counters(), elapsedMs: 0 },
+      // Time (elapsed, the workers' capacity) differs between sessions; the rest is the run.
+      counters: { ...s.counters(), elapsedMs: 0, workerTime: null },
       metaval: s.metavalResults().map((m) => [m.id, m.requestedAt, m.status, m.fitness]),
     };
   } finally {

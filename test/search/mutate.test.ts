@@ -6,6 +6,7 @@ import { flatten } from '../../dsl/flatten.js';
 import { makeMutator } from '../../search/mutate.js';
 import { Rng } from '../../search/rng.js';
 import { seedNames, seedProgram } from '../../seeds/index.js';
+import { assertProperty } from '../property.js';
 
 const all = { insert: 1, delete: 1, modify: 1 };
 const flat = (name: string) => flatten(seedProgram(name));
@@ -21,7 +22,8 @@ function deepFreeze<T>(x: T): T {
 describe('mutate', () => {
   it('copies the parent: the parent is never changed, the child prints and parses back', () => {
     const mutate = makeMutator({ weights: all, maxStatements: 30 });
-    fc.assert(
+    assertProperty(
+      'mutation copies the parent',
       fc.property(fc.constantFrom(...seedNames), fc.integer({ min: 0, max: 1e6 }), (name, seed) => {
         const parent = deepFreeze(flat(name));
         const before = print(parent);

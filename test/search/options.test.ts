@@ -34,6 +34,7 @@ describe('search settings', () => {
       metavalTop: 3,
       batch: 64,
       ahead: 16,
+      metavalShare: 0.2,
       lrs: [0.01, 0.1],
       evalSeed: 99,
     });

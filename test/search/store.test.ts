@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunStore, StoreError, ZERO_COUNTERS, resolveRunPath, type Counters } from '../../search/store.js';
+import { SqliteRunStore, StoreError, resolveRunPath } from '../../search/store.js';
+import { ZERO_COUNTERS, type Counters } from '../../search/types.js';
 import type { ChildRecord, SuiteResult } from '../../search/types.js';
 import { SearchConfigSchema } from '../../search/config.js';
 
@@ -59,10 +60,10 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe('RunStore', () => {
+describe('SqliteRunStore', () => {
   it('stores children, population history, counters, and reads them back', () => {
     const runDir = path.join(dir, 'r1');
-    const s = RunStore.create(runDir, { config, seeds: [{ name: 'adamw', source: 'x' }] });
+    const s = SqliteRunStore.create(runDir, { config, seeds: [{ name: 'adamw', source: 'x' }] });
     let counters: Counters = { ...ZERO_COUNTERS };
     const fits = [0.1, 0.5, null, 0.3, 0.7];
     fits.forEach((f, i) => {
@@ -93,7 +94,7 @@ describe('RunStore', () => {
     expect(() => s.commit({ child: child(7, 1), add: [], remove: [], counters, metaval: [] })).toThrow(/out of order/);
     s.close();
 
-    const r = RunStore.open(runDir, { readonly: true });
+    const r = SqliteRunStore.open(runDir, { readonly: true });
     expect(r.config()).toEqual(config);
     expect(r.info().status).toBe('running');
     expect([...r.iterateChildren()].length).toBe(5);
@@ -103,12 +104,12 @@ describe('RunStore', () => {
   });
 
   it('refuses a missing or corrupt run with a one-line error', () => {
-    expect(() => RunStore.open(path.join(dir, 'nope'))).toThrow(StoreError);
+    expect(() => SqliteRunStore.open(path.join(dir, 'nope'))).toThrow(StoreError);
     fs.mkdirSync(path.join(dir, 'bad'));
     fs.writeFileSync(path.join(dir, 'bad', 'run.db'), 'this is not sqlite at all, not even close'.repeat(50));
-    expect(() => RunStore.open(path.join(dir, 'bad'))).toThrow(/corrupt run|not a database/);
+    expect(() => SqliteRunStore.open(path.join(dir, 'bad'))).toThrow(/corrupt run|not a database/);
     const runDir = path.join(dir, 'r2');
-    RunStore.create(runDir, { config, seeds: [] }).close();
-    expect(() => RunStore.create(runDir, { config, seeds: [] })).toThrow(/already exists/);
+    SqliteRunStore.create(runDir, { config, seeds: [] }).close();
+    expect(() => SqliteRunStore.create(runDir, { config, seeds: [] })).toThrow(/already exists/);
   });
 });

@@ -54,8 +54,8 @@ describe('optevo runs', () => {
   it('tells a live run from one whose process died', async () => {
     const other = makeRun('killed');
     const db = path.join(other.runDir, 'run.db');
-    const { RunStore } = await import('../../../search/store.js');
-    const store = RunStore.open(db);
+    const { SqliteRunStore } = await import('../../../search/store.js');
+    const store = SqliteRunStore.open(db);
     store.setStatus('running');
     store.close();
     expect(JSON.parse(await cli('runs', '--dir', other.dir, '--json'))[0].status).toBe('interrupted');

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunStore, ZERO_COUNTERS, type Counters } from '../../../search/store.js';
+import { SqliteRunStore } from '../../../search/store.js';
+import { ZERO_COUNTERS, type Counters } from '../../../search/types.js';
 import type { ChildRecord, ChildStatus, MutationKind, SuiteResult } from '../../../search/types.js';
 
 export const SGD = 'learning_rate = 0.01\n\ndef train(w, g, lr):\n  update = g * lr\n  return update\n';
@@ -58,7 +59,7 @@ const SPECS: Spec[] = [
 export function makeRun(name = 'test-run'): { dir: string; name: string; runDir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-runs-'));
   const runDir = path.join(dir, name);
-  const store = RunStore.create(runDir, {
+  const store = SqliteRunStore.create(runDir, {
     name,
     config: {
       seed: 1,

@@ -1,0 +1,129 @@
+/**
+ * A child as a row of a table, and back. The row is what a database keeps
+ * (columns of plain values, suite results as JSON); the record is the
+ * search's `ChildRecord`, a union keyed on status. Reading a row checks it
+ * instead of trusting it: a row that no search could have written (an unknown
+ * status, a trained child without its suite result) is an error naming the
+ * child and the field, not a record that fails later somewhere else.
+ */
+import { z } from 'zod';
+import { formatZodError } from './config.js';
+import type { Analysis, ChildRecord, ChildStatus, MutationKind, SuiteResult } from './types.js';
+
+/** The `children` table's columns (suite results as JSON text). */
+export interface ChildRow {
+  id: number;
+  parent: number | null;
+  mutation: string;
+  mutation_detail: string;
+  source: string;
+  /** '' for an invalid child: the column is NOT NULL. */
+  simplified: string;
+  hash: string;
+  fingerprint: string;
+  status: string;
+  fitness: number | null;
+  quick: string | null;
+  standard: string | null;
+  metaval: number | null;
+  size: number;
+  cached_from: number | null;
+  failure: string | null;
+  ms: number;
+  at: string;
+  /** Absent in runs stored before re-evaluations and families (read-only opens add no column). */
+  reeval?: string | null;
+  family?: string | null;
+}
+
+const STATUSES: readonly ChildStatus[] = ['ok', 'pruned', 'cached', 'invalid', 'failed'];
+const MUTATIONS: readonly MutationKind[] = ['insert', 'delete', 'modify', 'seed'];
+
+const num = z.number().nullable();
+const TaskResultSchema = z
+  .object({
+    task: z.string(),
+    lr: num,
+    loss: num,
+    metric: num,
+    score: num,
+    curve: z.array(z.number().nullable()),
+    failure: z.string().optional(),
+    ms: z.number(),
+    plateauAt: z.number().optional(),
+    batched: z.boolean().optional(),
+  })
+  .passthrough();
+
+const SuiteResultSchema = z
+  .object({
+    suite: z.enum(['quick', 'standard', 'metaval']),
+    fitness: num,
+    tasks: z.array(TaskResultSchema),
+    ms: z.number(),
+    failure: z.string().optional(),
+  })
+  .passthrough();
+
+/** A stored suite result (JSON text), checked. */
+export function suiteFromJson(text: string, what: string): SuiteResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${what}: not JSON (${(e as Error).message})`);
+  }
+  const r = SuiteResultSchema.safeParse(value);
+  if (!r.success) throw new Error(formatZodError(r.error, `${what}.`));
+  return r.data as SuiteResult;
+}
+
+/** The record a row holds; throws a one-line error naming the child and the field when the row is not one. */
+export function childFromRow(r: ChildRow): ChildRecord {
+  const where = `child ${r.id}`;
+  const bad = (field: string, why: string) => new Error(`${where}: ${field} ${why}`);
+  if (!STATUSES.includes(r.status as ChildStatus)) throw bad('status', `is '${r.status}', not one of ${STATUSES.join(', ')}`);
+  if (!MUTATIONS.includes(r.mutation as MutationKind)) throw bad('mutation', `is '${r.mutation}', not one of ${MUTATIONS.join(', ')}`);
+  const quick = r.quick ? suiteFromJson(r.quick, `${where} quick`) : null;
+  const standard = r.standard ? suiteFromJson(r.standard, `${where} standard`) : null;
+  const base = {
+    id: r.id,
+    parent: r.parent,
+    mutation: r.mutation as MutationKind,
+    mutationDetail: r.mutation_detail,
+    source: r.source,
+    metaval: r.metaval,
+    ms: r.ms,
+    at: r.at,
+    ...(r.reeval ? { reeval: suiteFromJson(r.reeval, `${where} reeval`) } : {}),
+    ...(r.family ? { family: r.family } : {}),
+  };
+  const analysis: Analysis = { simplified: r.simplified, hash: r.hash, fingerprint: r.fingerprint, size: r.size };
+  const status = r.status as ChildStatus;
+  switch (status) {
+    case 'invalid':
+      return { ...base, status, fitness: null, quick: null, standard: null, cachedFrom: null, failure: r.failure ?? '' };
+    case 'cached':
+      if (r.cached_from === null) throw bad('cached_from', 'is missing on a cached child');
+      return { ...base, ...analysis, status, fitness: r.fitness, quick: null, standard: null, cachedFrom: r.cached_from, failure: r.failure };
+    case 'ok':
+      if (r.fitness === null) throw bad('fitness', 'is missing on an ok child');
+      if (quick === null) throw bad('quick', 'is missing on an ok child');
+      return { ...base, ...analysis, status, fitness: r.fitness, quick, standard, cachedFrom: null, failure: null };
+    case 'pruned':
+      if (r.fitness === null) throw bad('fitness', 'is missing on a pruned child');
+      if (quick === null) throw bad('quick', 'is missing on a pruned child');
+      return { ...base, ...analysis, status, fitness: r.fitness, quick, standard: null, cachedFrom: null, failure: null };
+    case 'failed':
+      return { ...base, ...analysis, status, fitness: null, quick, standard, cachedFrom: null, failure: r.failure ?? '' };
+    default: {
+      const never: never = status;
+      throw bad('status', String(never));
+    }
+  }
+}
+
+/** The analysis columns of a record: an invalid child has none, and the table's NOT NULL columns get '' and 0. */
+export function analysisColumns(c: ChildRecord): Analysis {
+  return c.status === 'invalid' ? { simplified: '', hash: '', fingerprint: '', size: 0 } : c;
+}

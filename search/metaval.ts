@@ -1,0 +1,72 @@
+/**
+ * Meta-validation: the top programs, every `metavalEvery` children, are
+ * scored on the held-out `metaval` suite (larger tasks), to catch programs
+ * that overfit the proxy tasks. Which children is decided at commit
+ * (search/commit.ts); this runs them, one at a time and behind each other, so
+ * that with two or more workers the search keeps judging children meanwhile.
+ * A request survives a stop: the store keeps it pending and a resume runs it.
+ */
+import { errorMessage, isScore, STOP, type Stop } from './judge.js';
+import type { Awaitable } from './run-store.js';
+import { trainedText, type ChildRecord, type EvalJob, type EvalOutcome, type LogLevel, type SearchEvent, type SuiteResult } from './types.js';
+
+export interface MetavalDeps {
+  child(id: number): Awaitable<ChildRecord | undefined>;
+  job(id: number, source: string): EvalJob;
+  run(job: EvalJob): Promise<EvalOutcome | Stop>;
+  record(id: number, result: SuiteResult | null, failure?: string): Awaitable<void>;
+  emit(e: SearchEvent): void;
+  /** `persist`: whether the line also goes to the run's log. */
+  log(level: LogLevel, message: string, persist: boolean): void;
+  stopping(): boolean;
+  /** Waits for meta-validation's turn (its share of the workers' time) and what it needs first. */
+  turn?(): Promise<void>;
+}
+
+export class MetavalQueue {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly deps: MetavalDeps) {}
+
+  /** Queues one child's meta-validation behind the ones already queued. */
+  request(id: number): void {
+    const previous = this.chain;
+    const task = (async () => {
+      await previous;
+      try {
+        await this.validate(id);
+      } catch (e) {
+        if (!this.deps.stopping()) this.deps.log('error', `meta-validation of child ${id}: ${errorMessage(e)}`, false);
+      }
+    })();
+    this.chain = task;
+    this.running.add(task);
+    void task.finally(() => this.running.delete(task));
+  }
+
+  private async validate(id: number): Promise<void> {
+    const d = this.deps;
+    const c = await d.child(id);
+    if (!c) return;
+    await d.turn?.();
+    if (d.stopping()) return;
+    const out = await d.run(d.job(id, trainedText(c)));
+    if (out === STOP) return;
+    if (out.ok) {
+      await d.record(id, out.result);
+      d.emit({ type: 'metaval', id, fitness: isScore(out.result.fitness) ? out.result.fitness : null });
+    } else {
+      await d.record(id, null, out.reason);
+      d.emit({ type: 'metaval', id, fitness: null });
+      d.log('warn', `meta-validation of child ${id} failed: ${out.reason}`, true);
+    }
+  }
+
+  /** Resolves when every queued meta-validation has finished, or when `stopped` resolves. */
+  async drain(stopped: Promise<unknown>): Promise<void> {
+    while (this.running.size > 0 && !this.deps.stopping()) {
+      await Promise.race([Promise.all([...this.running]), stopped]);
+    }
+  }
+}
