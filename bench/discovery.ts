@@ -65,8 +65,8 @@ function report(name: string): void {
 
 if (which === 'd1') {
   const time = flag('time', '30m');
-  const adam = JSON.parse(optevo('eval', 'adam', '--suite', 'quick', '--json')) as { fitness: number };
-  process.stdout.write(`D1: --seeds sgd --suite quick --time ${time}; Adam's quick-suite fitness ${adam.fitness.toFixed(4)}\n`);
+  const adam = (JSON.parse(optevo('eval', 'adam', '--suite', 'quick', '--json')) as { results: { fitness: number }[] }).results[0]!.fitness;
+  process.stdout.write(`D1: --seeds sgd --suite quick --time ${time}; Adam's quick-suite fitness ${adam.toFixed(4)}\n`);
   for (const seed of flag('seeds', '1,2,3').split(',')) {
     const name = `d1-seed${seed}`;
     optevo('search', '--seeds', 'sgd', '--suite', 'quick', '--time', time, '--seed', seed, '--workers', workers, '--run-dir', runDir, '--name', name, '--no-tui');
