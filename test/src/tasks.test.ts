@@ -77,3 +77,28 @@ describe('tasks modules', () => {
     }
   });
 });
+
+describe('tasks that cannot be gamed', () => {
+  // SGD, and SGD that shifts every weight by -1 once (at step 1, because a slot starts at 0).
+  const sgd = 'def train(w, g, lr):\n  return g * lr\n';
+  const shifted = 'def train(w, g, s1, s2, lr):\n  s2 = expm1(log10(s1))\n  s1 = 1\n  return g * lr + s2, s1, s2\n';
+  const loss = async (src: string, task: string, seed: number) =>
+    (await evaluate(src, { tasks: [task], seed, steps: 100, lrs: [1e-3, 1e-2], backend: 'cpu', reference: false })).tasks[0]!.loss!;
+
+  it('each seed draws where the optimum lies: a fixed shift helps on some seeds and hurts on others', async () => {
+    const gains: number[] = [];
+    for (let seed = 0; seed < 6; seed++) gains.push((await loss(sgd, 'rosenbrock', seed)) - (await loss(shifted, 'rosenbrock', seed)));
+    expect(gains.filter((x) => x > 0).length).toBeGreaterThan(0);
+    expect(gains.filter((x) => x < 0).length).toBeGreaterThan(0);
+    // On the quadratic the optimum is N(0, 1) from the start: a shift of every weight by 1 moves away from it.
+    let worse = 0;
+    for (let seed = 0; seed < 6; seed++) if ((await loss(shifted, 'quadratic', seed)) > (await loss(sgd, 'quadratic', seed))) worse++;
+    expect(worse).toBeGreaterThanOrEqual(5);
+  });
+
+  it('the evaluator flags the constant drift', async () => {
+    const e = await evaluate(shifted, { tasks: ['quadratic'], steps: 5, lrs: [1e-2], backend: 'cpu', reference: false });
+    expect(e.drift).toMatch(/^constant drift/);
+    expect((await evaluate(sgd, { tasks: ['quadratic'], steps: 5, lrs: [1e-2], backend: 'cpu', reference: false })).drift).toBeUndefined();
+  });
+});
