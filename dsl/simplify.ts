@@ -249,27 +249,42 @@ export function structuralHashOf(g: ValueGraph): string {
  */
 export function familyHashOf(g: ValueGraph): string {
   const memo = new Map<Node, number>();
-  const of = (n: Node): number => {
-    const got = memo.get(n);
-    if (got !== undefined) return got;
-    let h: number;
-    switch (n.kind) {
-      case 'param':
-        h = n.hash;
-        break;
-      case 'hparam':
-      case 'const':
-        h = hashNumbers(CONST);
-        break;
-      case 'call': {
-        const args = n.args.map(of);
-        if (n.row.commutative) args.sort((a, b) => a - b);
-        h = hashList([ROW_INDEX.get(n.row.name)!, ...args]);
-        break;
+  // Iterative post-order: a long chain of statements must not overflow the call stack.
+  const of = (root: Node): number => {
+    const stack: Node[] = [root];
+    while (stack.length > 0) {
+      const n = stack[stack.length - 1]!;
+      if (memo.has(n)) {
+        stack.pop();
+        continue;
       }
+      if (n.kind === 'call') {
+        const missing = n.args.filter((a) => !memo.has(a));
+        if (missing.length > 0) {
+          stack.push(...missing);
+          continue;
+        }
+      }
+      let h: number;
+      switch (n.kind) {
+        case 'param':
+          h = n.hash;
+          break;
+        case 'hparam':
+        case 'const':
+          h = hashNumbers(CONST);
+          break;
+        case 'call': {
+          const args = n.args.map((a) => memo.get(a)!);
+          if (n.row.commutative) args.sort((a, b) => a - b);
+          h = hashList([ROW_INDEX.get(n.row.name)!, ...args]);
+          break;
+        }
+      }
+      memo.set(n, h);
+      stack.pop();
     }
-    memo.set(n, h);
-    return h;
+    return memo.get(root)!;
   };
   return hashListHex([...g.returns.filter((r) => r !== null).map(of), -3]);
 }

@@ -171,10 +171,9 @@ export function curveSeries(store: RunReader, id: number, stepsOf: (task: string
 }
 
 /**
- * `optevo export RUN --program ID [--simplified]`: the program file's text.
- * `dir` is where runs live (`--dir`, default `runs/`).
+ * `optevo export RUN --program ID | --best`: the program file's text, by id or
+ * (`best`) the one the run recommends (the funnel). `dir` is where runs live.
  */
-/** A program of the run as a .opt file: by id, or (`best`) the one the run recommends (the funnel). */
 export function programFileFor(run: string, opts: { program?: string; best?: boolean; dir?: string; simplified?: boolean }): string {
   return withRun(run, opts.dir, (store) => {
     let id: number;

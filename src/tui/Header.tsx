@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import type { EvalProgress } from '../../search/types.js';
 import { formatTimeShares, type WorkerTime } from '../../search/worker-time.js';
-import { budgetProgress, eta, formatDuration, formatFitness, formatInProgress, formatRate, progressBar } from '../format.js';
+import { budgetProgress, formatDuration, formatFitness, formatInProgress, formatRate, progressBar } from '../format.js';
 
 export type RunPhase = 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'done' | 'stopped';
 

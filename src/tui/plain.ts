@@ -4,7 +4,7 @@
  */
 import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
 import { formatTimeShares } from '../../search/worker-time.js';
-import { budgetProgress, eta, formatDuration, formatFitness, formatInProgress, formatRate } from '../format.js';
+import { budgetProgress, formatDuration, formatFitness, formatInProgress, formatRate } from '../format.js';
 import { describeChild } from './state.js';
 import { shellQuote } from '../cli/shell-quote.js';
 
