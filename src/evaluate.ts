@@ -127,6 +127,11 @@ const referenceCache = new Map<string, RefEntry>();
 const customIds = new WeakMap<Task, number>();
 let nextCustomId = 1;
 
+/** Forgets the reference results computed in this process (tests that count reference trainings). */
+export function clearReferenceCache(): void {
+  referenceCache.clear();
+}
+
 export async function evaluate(program: Program | string, opts: EvaluateOptions = {}): Promise<Evaluation> {
   const t0 = performance.now();
   const p = typeof program === 'string' ? parse(program) : program;
