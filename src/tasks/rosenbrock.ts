@@ -95,7 +95,9 @@ export function rosenbrockProblem(c: RosenbrockConfig, seed: number): ArrayProbl
     },
     tfLoss: (tf, ws) =>
       tf.tidy(() => {
-        const x = ws[0]!;
+        // The same rotated and shifted valley as lossGrad: z = Q x + z0.
+        const qt = tf.tensor2d(Float32Array.from(q.flatMap((row) => Array.from(row))), [d, d]);
+        const x = tf.add(tf.reshape(tf.matMul(qt, tf.reshape(ws[0]!, [d, 1])), [d]), tf.tensor1d(Float32Array.from(z0)));
         const a = tf.slice(x, 0, c.dim - 1);
         const b = tf.slice(x, 1, c.dim - 1);
         return tf.sum(tf.add(tf.mul(100, tf.square(tf.sub(b, tf.square(a)))), tf.square(tf.sub(1, a)))) as TF.Scalar;

@@ -3,7 +3,7 @@ import { seedProgram } from '../../seeds/index.js';
 import { evaluate } from '../../src/evaluate.js';
 import { TaskDefinitionError, defineTask, isTask, loadTasksModule } from '../../src/tasks/define.js';
 import { BUILTIN_TASKS, TaskRegistry, suiteTasks } from '../../src/tasks/registry.js';
-import { paramCount } from '../../src/tasks/types.js';
+import { paramCount, type ArrayTask } from '../../src/tasks/types.js';
 
 describe('registry', () => {
   it('has the three suites with the tasks the design names', () => {
@@ -12,6 +12,19 @@ describe('registry', () => {
     expect(suiteTasks('metaval').length).toBeGreaterThanOrEqual(4);
     const names = BUILTIN_TASKS.map((t) => t.name);
     expect(new Set(names).size).toBe(names.length);
+  });
+  it('rosenbrock: the tfjs loss (newton, hessianFree) is the same rotated, shifted valley as the closed form', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const task = BUILTIN_TASKS.find((t) => t.name === 'rosenbrock') as ArrayTask;
+    for (const seed of [0, 3]) {
+      const p = task.setup(seed);
+      for (const x of [new Float64Array(task.paramCount), Float64Array.from({ length: task.paramCount }, (_, i) => 0.3 * Math.sin(i + 1))]) {
+        const want = p.validate([x]).loss;
+        const got = tf.tidy(() => p.tfLoss!(tf, [tf.tensor1d(Float32Array.from(x))]).dataSync()[0]!);
+        expect(Math.abs(got - want), `seed ${seed}`).toBeLessThan(1e-4 * Math.max(1, want));
+      }
+    }
   });
   it('counts parameters', () => {
     const get = (n: string) => BUILTIN_TASKS.find((t) => t.name === n)!;
