@@ -15,6 +15,7 @@
  * Run: npm run build && node dist/bench/distributed.js FIGURE
  * Writes .bench/distributed-FIGURE.json.
  */
+import { ZERO_COUNTERS } from '../search/types.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -239,7 +240,7 @@ function childOf(id: number, o: EvalOutcome): import('../search/types.js').Child
 
 async function overhead(): Promise<void> {
   const n = Number(process.argv[4] ?? 3000);
-  const zero = { committed: 0, ok: 0, pruned: 0, cached: 0, invalid: 0, failed: 0, bestId: null, bestFitness: null, lastImprovement: 0, restarts: 0, elapsedMs: 0 };
+  const zero = ZERO_COUNTERS;
   const cfgQ = config({ budget: n });
   const dirQ = fs.mkdtempSync(path.join(OUT, 'queue-'));
   const liteQ = SqliteRunStore.create(path.join(dirQ, 'q'), { config: cfgQ, seeds: [{ name: 'adamw', source: seedSource('adamw') }] });

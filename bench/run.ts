@@ -26,6 +26,8 @@ const BENCHES: Record<string, { script: string; args: string[]; quickArgs?: stri
   'distributed-scaling': { script: 'distributed.js', args: ['scaling'], what: 'many machines: 1, 2 and 4 worker processes on real quick-suite evaluations (issue 12)' },
   'distributed-identity': { script: 'distributed.js', args: ['identity'], what: 'many machines: 1-worker SQLite export vs 3-host PostgreSQL run with a host killed (issue 12)' },
   'search-discovery': { script: 'search.js', args: ['discovery'], what: 'search: from sgd on the quick suite, 2,000 children (issue 5; long)' },
+  d1: { script: 'discovery.js', args: ['d1'], quickArgs: ['--time', '5m', '--seeds', '1'], what: 'D1: from sgd on the quick suite, 30 minutes at 3 seeds, against Adam (issue 11; long)' },
+  d2: { script: 'discovery.js', args: ['d2'], quickArgs: ['--time', '10m'], what: "D2: from adamw on the default suite, 60 minutes: the recommended program's meta-validation (issue 11; long)" },
 };
 
 const argv = process.argv.slice(2);
@@ -37,7 +39,7 @@ if (unknown.length) {
   process.exit(1);
 }
 let failed = 0;
-for (const name of names.length ? names : Object.keys(BENCHES).filter((n) => n !== 'search-discovery')) {
+for (const name of names.length ? names : Object.keys(BENCHES).filter((n) => !['search-discovery', 'd1', 'd2'].includes(n))) {
   const b = BENCHES[name]!;
   process.stdout.write(`\n== ${name}: ${b.what}\n`);
   const r = spawnSync(process.execPath, [here(b.script), ...b.args, ...(quick ? (b.quickArgs ?? []) : [])], { stdio: 'inherit' });

@@ -6,13 +6,15 @@
 import type { Program } from './ast.js';
 import { check } from './check.js';
 import { functionalFingerprint } from './fingerprint.js';
-import { simplifyGraph, structuralHashOf, valueGraph } from './simplify.js';
+import { familyHashOf, simplifyGraph, structuralHashOf, valueGraph } from './simplify.js';
 
 export interface Analysis {
   simplified: Program;
   /** Structural hash (names, dead code and commutative order ignored). */
   hash: string;
-  /** Functional fingerprint (updates on fixed inputs). */
+  /** Family hash: the structural hash with constants abstracted. */
+  family: string;
+  /** Functional fingerprint (updates on fixed inputs, up to scale where lr scales the update). */
   fingerprint: string;
   /** Statements in the simplified program. */
   size: number;
@@ -25,5 +27,5 @@ export function analyze(p: Program, opts: { file?: string } = {}): Analysis {
   const hash = structuralHashOf(g);
   const simplified = simplifyGraph(g);
   const fingerprint = functionalFingerprint(simplified, { checked: true, structuralHash: hash });
-  return { simplified, hash, fingerprint, size: simplified.body.length };
+  return { simplified, hash, family: familyHashOf(g), fingerprint, size: simplified.body.length };
 }

@@ -7,13 +7,28 @@
  *   on fixed pseudo-random inputs, rounded, as AutoML-Zero's functional
  *   equivalence check does: `a + b` and `b + a`, or a program and its
  *   simplified form, share it; different programs practically never do.
+ *
+ * The fingerprint is taken up to scale where scale is what a learning-rate
+ * sweep undoes. A program whose learning rate enters only as a positive
+ * factor of its whole update (its probe at 2 lr is its probe at lr, times a
+ * factor other than 1) is fingerprinted by its updates divided by the size of
+ * its first nonzero update, with the weights moved by those normalised
+ * updates: so `c * P` and `P`, for any constant c > 0, share a fingerprint
+ * (the sweep gives `c * P` at rate r what `P` gets at another rate), while
+ * `-P` does not. A program that uses lr otherwise, or not at all, keeps the
+ * fingerprint of its raw updates.
  */
 import type { Program } from './ast.js';
 import { interpreter } from './interpret.js';
-import { structuralHashOf, valueGraph } from './simplify.js';
+import { familyHashOf, structuralHashOf, valueGraph } from './simplify.js';
 
 export function structuralHash(p: Program): string {
   return structuralHashOf(valueGraph(p));
+}
+
+/** The structural hash with constants abstracted: programs that differ only in constants share it. */
+export function familyHash(p: Program): string {
+  return familyHashOf(valueGraph(p));
 }
 
 // Fixed probe inputs: two parameters of different sizes (so per-tensor and
@@ -76,18 +91,62 @@ class Mixer {
   }
 }
 
-export function functionalFingerprint(p: Program, opts: { checked?: boolean; structuralHash?: string } = {}): string {
+/** The step size that moves the probe's weights in the normalised (up-to-scale) probe. */
+const NORMALISED_STEP = 0.1;
+
+interface Probe {
+  digest: string;
+  finite: boolean;
+  /** Size (largest |u|) of the first nonzero update; 0 when every update was 0. */
+  scale: number;
+}
+
+/**
+ * Runs the program on the probe at rate `lr`. Raw: hashes the updates and moves
+ * the weights by them. Normalised: hashes the updates divided by the size of
+ * the first nonzero one, and moves the weights by NORMALISED_STEP times that.
+ */
+function probe(p: Program, lr: number, normalised: boolean, opts: { checked?: boolean }): Probe {
   const it = interpreter(p, {}, opts);
   let ws = PROBE.ws;
   let state = it.init(ws);
   const mix = new Mixer();
+  let scale = 0;
   for (let s = 0; s < STEPS; s++) {
-    const { updates, state: next } = it.step(ws, PROBE.gs[s]!, state, LR);
+    const { updates, state: next } = it.step(ws, PROBE.gs[s]!, state, lr);
     state = next;
-    for (const u of updates) for (let i = 0; i < u.length; i++) mix.add(u[i]!);
-    if (s + 1 < STEPS) ws = ws.map((w, k) => w.map((x, i) => x - updates[k]![i]!));
+    if (normalised && scale === 0) {
+      for (const u of updates) for (let i = 0; i < u.length; i++) scale = Math.max(scale, Math.abs(u[i]!));
+      if (!Number.isFinite(scale)) return { digest: '', finite: false, scale };
+    }
+    const k = !normalised ? 1 : scale > 0 ? 1 / scale : 0;
+    for (const u of updates) for (let i = 0; i < u.length; i++) mix.add(u[i]! * k);
+    const move = normalised ? k * NORMALISED_STEP : 1;
+    if (s + 1 < STEPS) ws = ws.map((w, j) => w.map((x, i) => x - updates[j]![i]! * move));
   }
+  return { digest: mix.digest(), finite: mix.finite, scale };
+}
+
+export function functionalFingerprint(p: Program, opts: { checked?: boolean; structuralHash?: string } = {}): string {
+  const a = probe(p, LR, true, opts);
+  if (a.finite && a.scale > 0) {
+    const b = probe(p, 2 * LR, true, opts);
+    // lr is a positive factor of the whole update, and it does change the update's size.
+    if (b.finite && b.digest === a.digest && Math.abs(Math.log(b.scale / a.scale)) > 0.01) return 's' + a.digest;
+  }
+  const raw = probe(p, LR, false, opts);
   // Programs that blow up on the probe are told apart by structure instead.
-  if (!mix.finite) return 'nf' + (opts.structuralHash ?? structuralHash(p)).slice(0, 14);
-  return 'f' + mix.digest();
+  if (!raw.finite) return 'nf' + (opts.structuralHash ?? structuralHash(p)).slice(0, 14);
+  return 'f' + raw.digest;
+}
+
+/**
+ * Whether the learning rate changes anything the program does: its updates
+ * on the probe at lr and at 3 lr differ. A program that ignores lr gains
+ * nothing from a learning-rate sweep (every rate trains the same run).
+ */
+export function usesLearningRate(p: Program, opts: { checked?: boolean } = {}): boolean {
+  const a = probe(p, LR, false, opts);
+  const b = probe(p, 3 * LR, false, opts);
+  return !(a.finite && b.finite && a.digest === b.digest);
 }

@@ -241,6 +241,54 @@ export function structuralHashOf(g: ValueGraph): string {
   return hashListHex([...g.returns.filter((r) => r !== null).map((r) => r.hash), -2, ...liveSlots.map((q) => q.init ?? 0)]);
 }
 
+/**
+ * Family hash: the structural hash with every constant abstracted (literals
+ * and hyperparameters alike, whatever their values). Programs that differ
+ * only in their constants (heavy ball with momentum 0.9 or 0.95) are one
+ * family: one idea, tuned differently.
+ */
+export function familyHashOf(g: ValueGraph): string {
+  const memo = new Map<Node, number>();
+  // Iterative post-order: a long chain of statements must not overflow the call stack.
+  const of = (root: Node): number => {
+    const stack: Node[] = [root];
+    while (stack.length > 0) {
+      const n = stack[stack.length - 1]!;
+      if (memo.has(n)) {
+        stack.pop();
+        continue;
+      }
+      if (n.kind === 'call') {
+        const missing = n.args.filter((a) => !memo.has(a));
+        if (missing.length > 0) {
+          stack.push(...missing);
+          continue;
+        }
+      }
+      let h: number;
+      switch (n.kind) {
+        case 'param':
+          h = n.hash;
+          break;
+        case 'hparam':
+        case 'const':
+          h = hashNumbers(CONST);
+          break;
+        case 'call': {
+          const args = n.args.map((a) => memo.get(a)!);
+          if (n.row.commutative) args.sort((a, b) => a - b);
+          h = hashList([ROW_INDEX.get(n.row.name)!, ...args]);
+          break;
+        }
+      }
+      memo.set(n, h);
+      stack.pop();
+    }
+    return memo.get(root)!;
+  };
+  return hashListHex([...g.returns.filter((r) => r !== null).map(of), -3]);
+}
+
 export function simplify(program: Program): Program {
   return simplifyGraph(valueGraph(program));
 }

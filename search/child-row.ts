@@ -32,6 +32,9 @@ export interface ChildRow {
   failure: string | null;
   ms: number;
   at: string;
+  /** Absent in runs stored before re-evaluations and families (read-only opens add no column). */
+  reeval?: string | null;
+  family?: string | null;
 }
 
 const STATUSES: readonly ChildStatus[] = ['ok', 'pruned', 'cached', 'invalid', 'failed'];
@@ -92,6 +95,8 @@ export function childFromRow(r: ChildRow): ChildRecord {
     metaval: r.metaval,
     ms: r.ms,
     at: r.at,
+    ...(r.reeval ? { reeval: suiteFromJson(r.reeval, `${where} reeval`) } : {}),
+    ...(r.family ? { family: r.family } : {}),
   };
   const analysis: Analysis = { simplified: r.simplified, hash: r.hash, fingerprint: r.fingerprint, size: r.size };
   const status = r.status as ChildStatus;

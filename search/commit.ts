@@ -9,6 +9,7 @@
  */
 import type { SearchConfig } from './config.js';
 import { addMember } from './population.js';
+import { beats, heldFitness } from './selection.js';
 import type { Commit } from './run-store.js';
 import type { ChildRecord, Counters, Member } from './types.js';
 
@@ -28,8 +29,15 @@ export interface RunState {
   readonly metavalRequested: ReadonlySet<number>;
 }
 
-/** The settings a commit depends on (`seeds` only for how many there are). */
-export type CommitConfig = Pick<SearchConfig, 'population' | 'restartAfter' | 'metavalEvery' | 'metavalTop' | 'seeds'>;
+/**
+ * The settings a commit depends on (`seeds` only for how many there are), and
+ * what the run measured: the suite's noise, and whether would-be bests are
+ * re-evaluated on a fresh seed (`calibrated`; search/selection.ts).
+ */
+export type CommitConfig = Pick<SearchConfig, 'population' | 'restartAfter' | 'metavalEvery' | 'metavalTop' | 'seeds'> & {
+  noise?: number;
+  calibrated?: boolean;
+};
 
 /** What a commit tells watchers, in this order. */
 export type CommitEvent =
@@ -101,11 +109,20 @@ export function commitChild(state: RunState, rec: ChildRecord, config: CommitCon
     added = [m];
   }
 
-  // The best program: a cached copy is not an improvement.
+  // The best program: a cached copy is not an improvement, nor a program that drifts. Past the
+  // seeds, a calibrated run's new best beats the held best by more than the noise and holds
+  // on a fresh seed (search/selection.ts).
   let improved = false;
-  if (rec.fitness !== null && rec.status !== 'cached' && (c.bestFitness === null || rec.fitness > c.bestFitness)) {
-    c = { ...c, bestFitness: rec.fitness, bestId: id, lastImprovement: id };
-    improved = true;
+  const held0 = c.bestHeld ?? c.bestFitness;
+  if (rec.fitness !== null && rec.status !== 'cached' && !driftOf(rec)) {
+    const seed = id <= config.seeds.length;
+    const calibrated = config.calibrated === true && held0 !== null && !seed;
+    const again = rec.reeval && isScore(rec.reeval.fitness) ? rec.reeval.fitness : null;
+    const held = heldFitness(rec.fitness, again);
+    if ((!calibrated || again !== null) && beats(held, held0, seed ? 0 : (config.noise ?? 0))) {
+      c = { ...c, bestFitness: rec.fitness, bestHeld: held, bestId: id, lastImprovement: id };
+      improved = true;
+    }
   }
 
   // Restart: after `restartAfter` children without improvement the population becomes the best program alone.
@@ -140,4 +157,13 @@ export function commitChild(state: RunState, rec: ChildRecord, config: CommitCon
     },
     events,
   };
+}
+
+/** The evaluator's constant-drift flag on a child's results, if any. */
+export function driftOf(rec: ChildRecord): string | undefined {
+  return rec.standard?.drift ?? rec.quick?.drift;
+}
+
+function isScore(x: number | null | undefined): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
 }

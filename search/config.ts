@@ -33,6 +33,9 @@ const rates: Reader = {
   },
 };
 
+/** The children's budget of a run given only `--time`: far more than any run judges. */
+export const UNLIMITED_CHILDREN = 1_000_000_000;
+
 const run = <const S extends Omit<Setting, 'scope'>>(row: S) => ({ ...row, scope: 'run' as const });
 
 /** Settings that decide what the run computes: stored with the run, fixed on resume (except `budget`). */
@@ -46,12 +49,21 @@ export const RUN_SETTINGS = [
     default: { derive: (c: DefaultContext) => c.randomSeed(), text: 'random, recorded' },
   }),
   run({
+    key: 'time',
+    arg: '<duration>',
+    help: 'wall-clock budget, summed over resumes: 30m, 2h, 1h30m; the run ends at whichever of --budget and --time comes first; may be given again with --resume',
+    read: read.duration,
+    // Milliseconds.
+    schema: int(1).optional(),
+  }),
+  run({
     key: 'budget',
     arg: '<n>',
     help: 'children to judge (trained, pruned, cached, invalid or failed), seeds included; may be given again with --resume',
     read: read.number,
     schema: int(1),
-    default: { value: 1000 },
+    // With --time alone, the children's budget does not bind.
+    default: { derive: (c: DefaultContext) => (c.values['time'] !== undefined ? UNLIMITED_CHILDREN : 1000), text: '1000, or no limit with --time' },
   }),
   run({ key: 'population', arg: '<n>', help: 'population size', read: read.number, schema: int(1), default: { value: 100 } }),
   run({
@@ -127,7 +139,22 @@ export const RUN_SETTINGS = [
     schema: int(0),
     default: { value: 100 },
   }),
-  run({ key: 'metavalTop', arg: '<k>', help: 'how many top programs to meta-validate', read: read.number, schema: int(1), default: { value: 3 } }),
+  run({
+    key: 'metavalTop',
+    arg: '<k>',
+    help: 'how many top programs to meta-validate; the run recommends the best on meta-validation among them',
+    read: read.number,
+    schema: int(1),
+    default: { value: 3 },
+  }),
+  run({
+    key: 'metavalShare',
+    arg: '<p>',
+    help: "the most of the workers' time meta-validation may take, 0 to 1 (absent in older runs: 0.2)",
+    read: read.number,
+    schema: z.number().min(0).max(1).optional(),
+    default: { value: 0.2 },
+  }),
   run({
     key: 'batch',
     arg: '<n>',
@@ -136,6 +163,14 @@ export const RUN_SETTINGS = [
     read: read.number,
     schema: int(1),
     default: { value: 64 },
+  }),
+  run({
+    key: 'ahead',
+    arg: '<n>',
+    help: 'children to be trained kept bred ahead, so that cache hits never leave a worker idle; fixed per run; at least --workers (absent in older runs: the batch window alone)',
+    read: read.number,
+    schema: int(1).optional(),
+    default: { value: 16 },
   }),
   run({
     key: 'lrs',

@@ -5,7 +5,8 @@
  *
  * Children get ids 1, 2, 3, ... The first ids are the seed programs. Child i
  * (after the seeds) is bred from the state committed after child
- * max(i - batch, seeds): its parent is the winner of a tournament in that
+ * max(i - batch, seeds), or earlier when fewer than `ahead` children to be
+ * trained are bred after that (so cache hits never leave a worker idle): its parent is the winner of a tournament in that
  * population, its mutation comes from streams derived from (run seed, i), its
  * hurdle from that population. Children are judged in parallel, as fast as
  * the executor allows, and committed strictly in id order; committing child c
@@ -28,7 +29,11 @@ import { commitChild, withLeader, type Leader, type RunState } from './commit.js
 import type { SearchHandle } from './handle.js';
 import type { HurdleMember } from './hurdle.js';
 import { errorMessage } from '../dsl/errors.js';
-import { EnvironmentFault, evalJob, faultRecord, judge, runJob, STOP, type Bred, type Stop } from './judge.js';
+import { EnvironmentFault, evalJob, faultRecord, isScore, judge, runJob, STOP, type Bred, type Stop } from './judge.js';
+import { trainedText } from './types.js';
+import { beats, noiseOf } from './selection.js';
+import { ZERO_WORKER_TIME, type TimeUse, type WorkerTime } from './worker-time.js';
+import { driftOf } from './commit.js';
 import { MetavalQueue } from './metaval.js';
 import { makeMutator, type Mutator } from './mutate.js';
 import { prepare as defaultPrepare, type Preparer } from './prepare.js';
@@ -36,6 +41,10 @@ import type { RunInfo, RunStore, SeedSource } from './run-store.js';
 import { statsOf } from './stats.js';
 import {
   ZERO_COUNTERS,
+  referenceKey,
+  type Calibration,
+  type DoneReason,
+  type SuiteName,
   type ChildRecord,
   type EvalJob,
   type Executor,
@@ -58,7 +67,21 @@ export interface SearchDeps {
   now?: () => number;
   /** The run's name and place, for a store that answers `info()` asynchronously. */
   run?: RunInfo;
+  /**
+   * The reference program and its twin (the same rule with a change that cannot
+   * matter): given, the run computes the reference results once per suite and
+   * evaluation seed and stores them, measures the suite's noise from the twin,
+   * and re-evaluates would-be bests on fresh seeds (search/selection.ts).
+   * Without it (tests), workers compute references themselves and the noise is 0.
+   */
+  calibration?: { reference: string; twin: string };
 }
+
+/** How many batches breeding may run ahead of the committed state, looking for new programs to train. */
+export const AHEAD_LIMIT = 16;
+
+/** Evaluation seeds kept fresh for re-evaluations and the noise: the run's seed plus 1, 2, ... */
+export const REEVAL_SEEDS = 2;
 
 /** What the search keeps in memory about each committed child: what the hurdle and cached copies need. */
 interface Known extends HurdleMember {
@@ -89,8 +112,9 @@ class Search {
   private readonly results = new Map<number, Promise<ChildRecord>>();
   private readonly settled = new Map<number, ChildRecord>();
   private nextBreed = 1;
-  /** Breeding happens in id order: each child's breeding waits for the one before. */
-  private breeding: Promise<void> = Promise.resolve();
+  /** The breeding pump (breedReady), while it runs; asked again while running, it goes round once more. */
+  private pumping: Promise<void> | null = null;
+  private pumpAgain = false;
   private readonly metaval: MetavalQueue;
 
   private readonly listeners = new Set<SearchListener>();
@@ -105,6 +129,18 @@ class Search {
   private readonly sessionStart: number;
   private baseElapsed = 0;
   private readonly commitTimes: number[] = [];
+  private readonly calibrationSources: { reference: string; twin: string } | null;
+  private calib: Calibration = { references: {}, noise: {} };
+  /** The suite's noise: 0 until measured (and in runs without calibration). */
+  private noise = 0;
+  /** Resolves once the suite's noise is known (measured alongside the first children). */
+  private noiseReady: Promise<void> = Promise.resolve();
+  private workerTime: WorkerTime = { ...ZERO_WORKER_TIME };
+  private outOfTime = false;
+  private finishing = false;
+  private deadlineTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Children that are (or will be) trained: not cache hits, not invalid, in id order. */
+  private readonly novelIds: number[] = [];
   readonly done: Promise<SearchStats>;
 
   constructor(deps: SearchDeps) {
@@ -115,11 +151,16 @@ class Search {
     this.now = deps.now ?? (() => Date.now());
     this.info = deps.run ?? syncInfo(this.store);
     this.sessionStart = this.now();
+    this.calibrationSources = deps.calibration ?? null;
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.metaval = new MetavalQueue({
       child: (id) => this.store.child(id),
       job: (id, source) => evalJob(this.cfg(), id, source, 'metaval'),
-      run: (job) => this.runJob(job),
+      run: (job) => this.runJob(job, 'metaval'),
+      turn: async () => {
+        await this.metavalTurn();
+        await this.ensureReference('metaval', this.cfg().evalSeed);
+      },
       record: (id, result, failure) => this.store.setMetaval(id, result, failure),
       emit: (e) => this.emit(e),
       log: (level, message, persist) => this.log(level, message, persist),
@@ -209,12 +250,34 @@ class Search {
     const windowMs = 60_000;
     const recent = this.commitTimes.filter((x) => t - x <= windowMs);
     const span = Math.min(windowMs, Math.max(1, t - this.sessionStart));
-    return statsOf(this.state.counters, this.config?.budget ?? 0, {
-      elapsedMs: this.baseElapsed + (t - this.sessionStart),
-      workersBusy: this.executor.busy(),
-      workers: this.executor.size,
-      rate: (recent.length * 1000) / span,
-    });
+    const time = this.config?.time;
+    const suite = this.config?.suite;
+    return {
+      ...statsOf(this.state.counters, this.config?.budget ?? 0, {
+        elapsedMs: this.baseElapsed + (t - this.sessionStart),
+        workersBusy: this.executor.busy(),
+        workers: this.executor.size,
+        rate: (recent.length * 1000) / span,
+      }),
+      ...(time !== undefined ? { timeMs: time } : {}),
+      workerTime: this.liveWorkerTime(),
+      inProgress: this.executor.inProgress?.() ?? [],
+      noise: this.calibrationSources && suite && this.calib.noise[suite] ? this.noise : null,
+      bestHeld: this.state.counters.bestHeld,
+    };
+  }
+
+  /** Worker time with the capacity of this session so far. */
+  private liveWorkerTime(): WorkerTime {
+    return { ...this.workerTime, capacity: this.workerTime.capacity + this.executor.size * Math.max(0, this.now() - this.sessionStart) };
+  }
+
+  private book(use: TimeUse, ms: number): void {
+    if (Number.isFinite(ms) && ms > 0) this.workerTime = { ...this.workerTime, [use]: this.workerTime[use] + ms };
+  }
+
+  private elapsed(): number {
+    return this.baseElapsed + (this.now() - this.sessionStart);
   }
 
   // ---- the run ---------------------------------------------------------------
@@ -242,31 +305,172 @@ class Search {
     const resumed = this.state.counters.committed > 0;
     this.emit({ type: 'start', run: this.info.name, resumed, budget: this.cfg().budget, workers: this.executor.size });
     await this.store.setStatus('running');
-
-    for (const id of await this.store.pendingMetaval()) this.metaval.request(id);
-    this.breedReady();
+    this.startDeadline();
 
     const budget = this.cfg().budget;
-    while (this.state.counters.committed < budget && !this.stopping) {
-      const next = this.state.counters.committed + 1;
-      const pending = this.results.get(next);
-      if (!pending) throw new Error(`internal: child ${next} was never bred`);
-      const rec = await Promise.race([pending, this.stopped]);
-      if (rec === STOP) break;
-      await this.commit(rec);
-    }
-    if (this.stopping) {
-      // Keep every finished child that can be committed in order; the rest is redone on resume.
-      for (let id = this.state.counters.committed + 1; this.settled.has(id) && id <= budget; id++) await this.commit(this.settled.get(id)!);
-    } else {
-      await this.metaval.drain(this.stopped);
+    try {
+      await this.calibrate();
+      for (const id of await this.store.pendingMetaval()) this.metaval.request(id);
+      this.breedReady();
+
+      while (this.state.counters.committed < budget && !this.stopping) {
+        const next = this.state.counters.committed + 1;
+        const pending = await this.bredResult(next);
+        if (pending === STOP) break;
+        let rec = await Promise.race([pending.record, this.stopped]);
+        if (rec === STOP) break;
+        // Past the seeds, the lead depends on the noise: it must be known.
+        if (next > this.seeds.length && (await Promise.race([this.noiseReady, this.stopped])) === STOP) break;
+        if (this.wouldLead(rec)) {
+          const confirmed = await Promise.race([this.reevaluate(rec), this.stopped]);
+          if (confirmed === STOP) break;
+          rec = confirmed;
+        }
+        await this.commit(rec);
+      }
+      if (this.stopping) {
+        // Keep every finished child that can be committed in order (a would-be best only once
+        // re-evaluated); the rest is redone on resume.
+        for (let id = this.state.counters.committed + 1; this.settled.has(id) && id <= budget && !this.wouldLead(this.settled.get(id)!); id++)
+          await this.commit(this.settled.get(id)!);
+      } else {
+        this.finishing = true;
+        await this.metaval.drain(this.stopped);
+      }
+    } finally {
+      if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     }
     if (this.fault) throw this.fault;
-    const finished = this.state.counters.committed >= budget && !this.stopping;
-    await this.store.setStatus(finished ? 'done' : 'stopped');
+    const reason: DoneReason = this.outOfTime ? 'time' : this.state.counters.committed >= budget && !this.stopping ? 'budget' : 'stopped';
+    await this.store.setStatus(reason === 'stopped' ? 'stopped' : 'done');
+    await this.saveTime();
     const stats = this.stats();
-    this.emit({ type: 'done', stats, reason: finished ? 'budget' : 'stopped' });
+    this.emit({ type: 'done', stats, reason });
     return stats;
+  }
+
+  /** Worker time and elapsed time, written at the end of a session. */
+  private async saveTime(): Promise<void> {
+    try {
+      await this.store.saveCounters({ ...this.state.counters, elapsedMs: this.elapsed(), workerTime: this.liveWorkerTime() });
+    } catch {
+      // the store is closing: the last commit's counters stand
+    }
+  }
+
+  /** `--time`: at the deadline the run ends as a stop does (finished children committed, the rest redone on resume). */
+  private startDeadline(): void {
+    const limit = this.cfg().time;
+    if (limit === undefined) return;
+    const left = limit - this.elapsed();
+    const end = () => {
+      if (this.stopping) return;
+      this.outOfTime = true;
+      this.stopping = true;
+      this.signalStop(STOP);
+      this.openGate();
+    };
+    if (left <= 0) end();
+    else this.deadlineTimer = setTimeout(end, left);
+  }
+
+  // ---- calibration: references once per run, the suite's noise ----------------
+
+  private reevalSeed(i: number): number {
+    return this.cfg().evalSeed + 1 + i;
+  }
+
+  /**
+   * Reference results for every suite and seed the run evaluates on, and the
+   * suite's noise, computed once and stored. The children wait only for the
+   * references at the run's own seed; the rest runs alongside the first ones.
+   */
+  private async calibrate(): Promise<void> {
+    if (!this.calibrationSources) return;
+    this.calib = await this.store.calibration();
+    const suite = this.cfg().suite;
+    const own: SuiteName[] = suite === 'quick' ? ['quick'] : ['quick', suite];
+    await Promise.all(own.map((su) => this.ensureReference(su, this.cfg().evalSeed)));
+    this.noiseReady = this.measureNoise().catch((e: unknown) => {
+      if (!this.stopping) this.log('error', `noise measurement: ${errorMessage(e)}`);
+    });
+  }
+
+  private async measureNoise(): Promise<void> {
+    const src = this.calibrationSources!;
+    const suite = this.cfg().suite;
+    const seeds = [this.cfg().evalSeed, ...Array.from({ length: REEVAL_SEEDS }, (_, i) => this.reevalSeed(i))];
+    await Promise.all(seeds.map((seed) => this.ensureReference(suite, seed)));
+    if (this.stopping) return;
+    const known = this.calib.noise[suite];
+    if (known) {
+      this.noise = known.noise;
+      return;
+    }
+    const twins = await Promise.all(
+      seeds.map(async (seed) => {
+        const out = await this.runJob({ ...evalJob(this.cfg(), 0, src.twin, suite), seed }, 'reference');
+        if (out === STOP) return null;
+        return out.ok && isScore(out.result.fitness) ? out.result.fitness : null;
+      }),
+    );
+    if (this.stopping) return;
+    const samples = twins.filter((x): x is number => x !== null);
+    this.noise = noiseOf(samples);
+    this.calib = { ...this.calib, noise: { ...this.calib.noise, [suite]: { noise: this.noise, samples } } };
+    await this.store.setCalibration(this.calib);
+    this.log('info', `${suite} suite noise ${this.noise.toFixed(4)} (AdamW's twin on ${samples.length} evaluation seeds)`);
+  }
+
+  /** The reference results of a suite at a seed: stored, or computed now (booked as reference time) and stored. */
+  private async ensureReference(suite: SuiteName, seed: number): Promise<void> {
+    const src = this.calibrationSources;
+    const key = referenceKey(suite, seed);
+    if (!src || this.calib.references[key]) return;
+    const out = await this.runJob({ ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false }, 'reference');
+    if (out === STOP) return;
+    if (!out.ok) {
+      this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}; workers will compute them`);
+      return;
+    }
+    const refs: Calibration['references'][string] = {};
+    for (const t of out.result.tasks) refs[t.task] = { lr: t.lr, loss: t.loss, metric: t.metric, ...(t.failure !== undefined ? { failure: t.failure } : {}) };
+    this.calib = { ...this.calib, references: { ...this.calib.references, [key]: refs } };
+    await this.store.setCalibration(this.calib);
+  }
+
+  /**
+   * Waits while meta-validation has had more than its share of the workers'
+   * time (`metavalShare`, default 0.2); at the end of a run's budget the share
+   * no longer binds (nothing else wants the workers).
+   */
+  private async metavalTurn(): Promise<void> {
+    const share = this.cfg().metavalShare ?? 0.2;
+    for (;;) {
+      if (this.stopping || this.finishing) return;
+      const t = this.liveWorkerTime();
+      if (t.capacity <= 0 || t.metaval <= share * t.capacity) return;
+      await Promise.race([new Promise((r) => setTimeout(r, 250)), this.stopped]);
+    }
+  }
+
+  // ---- the lead: noise-aware, held on a fresh seed ------------------------------
+
+  /** A child that would become the best if it holds up on a fresh seed: it must be re-evaluated first. */
+  private wouldLead(rec: ChildRecord): boolean {
+    // The seeds start the race: the best of them leads, plainly.
+    if (!this.calibrationSources || rec.reeval !== undefined || rec.id <= this.seeds.length) return false;
+    const c = this.state.counters;
+    const held = c.bestHeld ?? c.bestFitness;
+    return rec.status === 'ok' && !driftOf(rec) && held !== null && beats(rec.fitness, held, this.noise);
+  }
+
+  private async reevaluate(rec: ChildRecord): Promise<ChildRecord> {
+    const seed = this.reevalSeed(rec.id % REEVAL_SEEDS);
+    const out = await this.runJob({ ...evalJob(this.cfg(), rec.id, trainedText(rec), this.cfg().suite), seed }, 'reeval');
+    if (out === STOP) return new Promise<ChildRecord>(() => {});
+    if (!out.ok) this.log('warn', `re-evaluation of child ${rec.id} failed: ${out.reason}`);
+    return { ...rec, reeval: out.ok ? out.result : null };
   }
 
   /** Reads the run from the store: settings, seeds, committed children and the populations a resume breeds from. */
@@ -278,6 +482,7 @@ class Search {
     this.mutate ??= makeMutator({ weights: config.mutationWeights, maxStatements: config.maxStatements });
     const counters = await this.store.counters();
     this.baseElapsed = counters.elapsedMs;
+    this.workerTime = { ...ZERO_WORKER_TIME, ...counters.workerTime };
     let leaders: readonly Leader[] = [];
     for await (const c of this.store.iterateChildren()) {
       const src = c.cachedFrom !== null ? this.known.get(c.cachedFrom) : undefined;
@@ -286,7 +491,10 @@ class Search {
         quick: src ? src.quick : (c.quick?.fitness ?? null),
         standard: src ? src.standard : (c.standard?.fitness ?? null),
       });
-      if (c.status === 'ok' || c.status === 'pruned' || c.status === 'failed') this.cache.add(c.id, c.hash, c.fingerprint);
+      if (c.status === 'ok' || c.status === 'pruned' || c.status === 'failed') {
+        this.cache.add(c.id, c.hash, c.fingerprint);
+        this.novelIds.push(c.id);
+      }
       if (c.status === 'ok') leaders = withLeader(leaders, { id: c.id, fitness: c.fitness }, config.metavalTop);
     }
     this.state = {
@@ -297,7 +505,9 @@ class Search {
     };
     // Children committed + 1 .. committed + batch are bred from the populations after the last `batch` commits.
     const nSeeds = this.seeds.length;
-    for (let n = Math.max(counters.committed + 1 - config.batch, nSeeds); n < counters.committed; n++) this.history.set(n, await this.store.population(n));
+    // With `ahead`, breeding may reach further back: to the commit the next child is bred from.
+    const first = Math.min(counters.committed + 1 - config.batch, this.breedFrom(counters.committed + 1));
+    for (let n = Math.max(first, nSeeds); n < counters.committed; n++) this.history.set(n, await this.store.population(n));
     this.nextBreed = counters.committed + 1;
   }
 
@@ -315,29 +525,72 @@ class Search {
    * parent, mutating, preparing) follows the previous child's.
    */
   private breedReady(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = this.pump().finally(() => {
+      this.pumping = null;
+    });
+  }
+
+  /**
+   * Breeds, in id order, every child whose breeding state is committed.
+   * Sequential and asynchronous: whether child i can be bred depends on which
+   * children before it are cache hits (`breedFrom`), known once they are bred.
+   */
+  private async pump(): Promise<void> {
     const cfg = this.cfg();
     const nSeeds = this.seeds.length;
-    const c = this.state.counters.committed;
-    const limit = Math.min(cfg.budget, c < nSeeds ? nSeeds : c + cfg.batch);
-    while (this.nextBreed <= limit && !this.stopping) {
-      const id = this.nextBreed++;
-      const breed = id <= nSeeds ? this.seedBreeder(id) : this.childBreeder(id, this.popAt(Math.max(id - cfg.batch, nSeeds)));
-      const bred = this.breeding.then(breed);
-      this.breeding = bred.then(
-        () => undefined,
-        () => undefined,
-      );
-      const p = bred
-        .then((b) => this.judge(b))
-        .then((rec) => {
+    do {
+      this.pumpAgain = false;
+      while (this.nextBreed <= cfg.budget && !this.stopping) {
+        const id = this.nextBreed;
+        if (id > nSeeds && this.breedFrom(id) > this.state.counters.committed) break;
+        this.nextBreed++;
+        let b: Bred;
+        try {
+          b = await (id <= nSeeds ? this.seedBreeder(id) : this.childBreeder(id, this.popAt(this.breedFrom(id))))();
+        } catch (e) {
+          // A fault of breeding (no seed could be trained...) ends the run through the loop.
+          const failed = Promise.reject(e instanceof Error ? e : new Error(String(e)));
+          failed.catch(() => undefined);
+          this.results.set(id, failed);
+          return;
+        }
+        if (b.prepared.ok && b.cachedFrom === null) this.novelIds.push(id);
+        // Long runs of cache hits breed in microtasks: let timers (the deadline, the dashboard) in.
+        if (id % 64 === 0) await new Promise((r) => setImmediate(r));
+        const p = this.judge(b).then((rec) => {
           this.settled.set(id, rec);
           return rec;
         });
-      // Awaited in id order by the loop; a run that stops first leaves it unread.
-      p.catch(() => undefined);
-      this.results.set(id, p);
+        // Awaited in id order by the loop; a run that stops first leaves it unread.
+        p.catch(() => undefined);
+        this.results.set(id, p);
+      }
+    } while (this.pumpAgain && !this.stopping);
+    // Populations no child will be bred from again.
+    const oldest = Math.min(this.breedFrom(this.nextBreed), this.state.counters.committed);
+    for (const n of this.history.keys()) if (n < oldest) this.history.delete(n);
+  }
+
+  /** The promise of a child's record, once the child is bred (breeding runs ahead asynchronously). */
+  private async bredResult(id: number): Promise<{ record: Promise<ChildRecord> } | Stop> {
+    for (;;) {
+      const p = this.results.get(id);
+      // Wrapped: an async function returning a promise would wait for it, past a stop.
+      if (p) return { record: p };
+      if (this.stopping) return STOP;
+      this.breedReady();
+      const pumping = this.pumping;
+      if (!pumping) throw new Error(`internal: child ${id} was never bred`);
+      await Promise.race([pumping, this.stopped]);
+      if (!this.results.has(id) && this.pumping === null && !this.stopping) {
+        this.breedReady();
+        if (!this.results.has(id) && this.pumping === null) throw new Error(`internal: child ${id} was never bred`);
+      }
     }
-    this.history.clear();
   }
 
   private seedBreeder(id: number): () => Bred {
@@ -357,23 +610,47 @@ class Search {
 
   // ---- judging ---------------------------------------------------------------
 
-  private runJob(job: EvalJob) {
-    return runJob(
+  /**
+   * The commit child `id` is bred from: `id - batch`, or earlier when fewer
+   * than `ahead` children among those bred since would be trained (the rest
+   * being cache hits and invalid children, which cost nothing): so the
+   * workers always have `ahead` new programs to train. A function of the
+   * children's ids and cache statuses alone, so runs stay deterministic.
+   */
+  private breedFrom(id: number): number {
+    const cfg = this.cfg();
+    let k = id - cfg.batch;
+    if (cfg.ahead !== undefined) {
+      const n = this.novelIds.length;
+      k = Math.min(k, n < cfg.ahead ? this.seeds.length : this.novelIds[n - cfg.ahead]!);
+      // However rare new programs are, breeding reaches at most AHEAD_LIMIT batches back.
+      k = Math.max(k, id - AHEAD_LIMIT * cfg.batch);
+    }
+    return Math.max(k, this.seeds.length);
+  }
+
+  /** Runs a job with the run's reference results for its suite and seed, booking its worker time to `use`. */
+  private async runJob(job: EvalJob, use: TimeUse) {
+    const refs = job.score === false ? undefined : this.calib.references[referenceKey(job.suite, job.seed)];
+    const t0 = this.now();
+    const out = await runJob(
       {
         executor: this.executor,
         gate: () => this.gate,
         stopping: () => this.stopping,
         warn: (m) => this.log('warn', m),
       },
-      job,
+      refs ? { ...job, references: refs } : job,
     );
+    if (out !== STOP) this.book(use, out.ok ? out.result.ms : this.now() - t0);
+    return out;
   }
 
   /** A child's record; a child abandoned at a stop never settles (a resume redoes it). */
   private async judge(b: Bred): Promise<ChildRecord> {
     let rec: ChildRecord | Stop;
     try {
-      rec = await judge(b, { config: this.cfg(), run: (job) => this.runJob(job), scoreOf: (id) => this.scoreOf(id), now: this.now });
+      rec = await judge(b, { config: this.cfg(), run: (job) => this.runJob(job, 'novel'), scoreOf: (id) => this.scoreOf(id), now: this.now });
     } catch (e) {
       if (e instanceof EnvironmentFault) return this.environmentFault(e);
       // A bug while judging a child ends that child as `failed`, not the run.
@@ -415,11 +692,13 @@ class Search {
   private async commit(r: ChildRecord): Promise<void> {
     const rec: ChildRecord = { ...r, at: new Date().toISOString() };
     const id = rec.id;
-    const out = commitChild(this.state, rec, this.cfg());
-    // Time is the driver's: the elapsed total goes into the written counters.
-    const counters = { ...out.state.counters, elapsedMs: this.baseElapsed + (this.now() - this.sessionStart) };
+    const out = commitChild(this.state, rec, { ...this.cfg(), noise: this.noise, calibrated: this.calibrationSources !== null });
+    // Time is the driver's: the elapsed total and the workers' time go into the written counters.
+    const counters = { ...out.state.counters, elapsedMs: this.elapsed(), workerTime: this.liveWorkerTime() };
     this.remember(rec);
     await this.store.commit({ ...out.effects.commit, counters });
+    // The population before this commit stays reachable for children bred from it (see breedFrom).
+    this.history.set(this.state.counters.committed, this.state.population);
     this.state = { ...out.state, counters };
     this.settled.delete(id);
     this.results.delete(id);

@@ -149,8 +149,8 @@ function recordBase(b: Bred) {
 }
 
 function analysis(b: Valid) {
-  const { simplified, hash, fingerprint, size } = b.prepared;
-  return { simplified, hash, fingerprint, size };
+  const { simplified, hash, family, fingerprint, size } = b.prepared;
+  return { simplified, hash, fingerprint, size, family };
 }
 
 function invalidRecord(b: Bred, reason: string): ChildRecord {

@@ -6,7 +6,7 @@
  */
 import type { SearchConfig } from './config.js';
 import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
-import { ZERO_COUNTERS, type ChildRecord, type Counters, type LogLevel, type Member, type SuiteResult } from './types.js';
+import { ZERO_COUNTERS, type Calibration, type ChildRecord, type Counters, type LogLevel, type Member, type SuiteResult } from './types.js';
 
 interface Stay {
   id: number;
@@ -115,6 +115,20 @@ export class MemoryRunStore implements RunStore {
     });
     const c = this.kids[id - 1];
     if (c) this.kids[id - 1] = { ...c, metaval: fitness };
+  }
+
+  private calib: Calibration = { references: {}, noise: {} };
+
+  calibration(): Calibration {
+    return structuredClone(this.calib);
+  }
+
+  setCalibration(c: Calibration): void {
+    this.calib = structuredClone(c);
+  }
+
+  saveCounters(c: Counters): void {
+    this.count = { ...c };
   }
 
   setStatus(status: RunStatus): void {

@@ -20,6 +20,8 @@ export interface MetavalDeps {
   /** `persist`: whether the line also goes to the run's log. */
   log(level: LogLevel, message: string, persist: boolean): void;
   stopping(): boolean;
+  /** Waits for meta-validation's turn (its share of the workers' time) and what it needs first. */
+  turn?(): Promise<void>;
 }
 
 export class MetavalQueue {
@@ -48,6 +50,8 @@ export class MetavalQueue {
     const d = this.deps;
     const c = await d.child(id);
     if (!c) return;
+    await d.turn?.();
+    if (d.stopping()) return;
     const out = await d.run(d.job(id, trainedText(c)));
     if (out === STOP) return;
     if (out.ok) {

@@ -4,13 +4,15 @@
  * multiplied by 2^N(0,1); new constants are drawn from N(0,1).
  *
  * Mutation works on the flat form (one function call per statement) and never
- * changes the parent: it builds a new program. It may produce an invalid
- * program (an undefined name after a deletion, a tensor where a scalar is
- * needed); the checker catches that and the child is recorded as `invalid`,
- * exactly as in the paper, but it prefers arguments of the right kind so that
- * most children are valid.
+ * changes the parent: it builds a new program. It repairs what it breaks: a
+ * deleted statement's uses are rebound to an earlier definition of the same
+ * kind (the value the name held before, else another name in scope), and new
+ * arguments are drawn of the right kind. What it cannot foresee (an update
+ * that no longer depends on the gradient) the checker catches, and the child
+ * is drawn again (up to 3 times); what still fails is recorded as `invalid`.
  */
 import { type Assign, type Expr, type Program, namesIn, roleOf, stateSlots, stripPositions } from '../dsl/ast.js';
+import { check } from '../dsl/check.js';
 import { FUNCTIONS, fn, type FnRow, type Kind } from '../dsl/functions.js';
 import { formatNumber, printExpr } from '../dsl/print.js';
 import type { MutationWeights } from './config.js';
@@ -50,6 +52,20 @@ export function makeMutator(opts: MutatorOptions): Mutator {
   const constantRate = opts.constantRate ?? 0.2;
   const freshRate = opts.freshTargetRate ?? 0.5;
 
+  // A child the checker would reject (most often: the update no longer reads
+  // the gradient) is drawn again, a few times, from the same stream.
+  const once = mutateOnce(opts, constantRate, freshRate);
+  return (parent, rng) => {
+    let m = once(parent, rng);
+    for (let attempt = 1; attempt < RETRIES && !isValid(m.program); attempt++) m = once(parent, rng);
+    return m;
+  };
+}
+
+/** Draws of a mutation before a child the checker rejects is kept as it is (and recorded invalid). */
+const RETRIES = 3;
+
+function mutateOnce(opts: MutatorOptions, constantRate: number, freshRate: number): Mutator {
   return (parent, rng) => {
     const p = copy(parent);
     const ops: readonly MutationOp[] = MUTATION_OPS;
@@ -74,8 +90,9 @@ export function makeMutator(opts: MutatorOptions): Mutator {
       case 'delete': {
         const at = rng.int(p.body.length);
         const gone = p.body[at]!;
-        const body = p.body.filter((_, i) => i !== at);
-        return { program: { ...p, body }, kind: op, detail: `delete ${at + 1}: ${gone.target} = ${printExpr(gone.expr)}` };
+        const { program, rebound } = deleteStatement(p, at, rng);
+        const detail = `delete ${at + 1}: ${gone.target} = ${printExpr(gone.expr)}${rebound ? ` (uses read ${rebound})` : ''}`;
+        return { program, kind: op, detail };
       }
       case 'modify':
         return modify(p, rng, constantRate);
@@ -173,6 +190,64 @@ function modify(p: Program, rng: Rng, constantRate: number): Mutation {
 }
 
 const num = (value: number): Expr => ({ type: 'num', value });
+
+/**
+ * Deletes statement `at` and rebinds the reads of its value: if the name held
+ * a value of the same kind before the statement, later reads simply see that
+ * one; otherwise they are rewritten to another name in scope of the same kind
+ * (a constant when there is none), up to the next assignment of the name.
+ */
+function deleteStatement(p: Program, at: number, rng: Rng): { program: Program; rebound: string | null } {
+  const gone = p.body[at]!;
+  const before = scopeAt(p, at);
+  const kind = scopeAt(p, at + 1).get(gone.target)!;
+  const body = p.body.filter((_, i) => i !== at);
+  if (before.get(gone.target) === kind) return { program: { ...p, body }, rebound: null };
+  // Is the deleted value read at all (before the name is assigned again, or by the return)?
+  let readUntil = body.length; // index in `body` of the reassignment, or body.length
+  for (let i = at; i < body.length; i++)
+    if (body[i]!.target === gone.target) {
+      readUntil = i;
+      break;
+    }
+  const reads = (e: Expr) => namesIn(e).includes(gone.target);
+  const used = body.slice(at, readUntil + 1).some((s) => reads(s.expr)) || (readUntil === body.length && p.returns.some(reads));
+  if (!used) return { program: { ...p, body }, rebound: null };
+  // Candidates in random order; the first that leaves a valid program wins
+  // (rebinding the only path from the gradient would not).
+  const names = [...before].filter(([n, k]) => k === kind && n !== gone.target).map(([n]) => n);
+  const order: Expr[] = [];
+  while (names.length > 0) order.push({ type: 'name', name: names.splice(rng.int(names.length), 1)[0]! });
+  if (order.length === 0) order.push(num(round(rng.normal())));
+  const rebind = (by: Expr): Program => {
+    const swap = (e: Expr): Expr => {
+      switch (e.type) {
+        case 'num':
+          return e;
+        case 'name':
+          return e.name === gone.target ? by : e;
+        case 'call':
+          return { ...e, args: e.args.map(swap) };
+      }
+    };
+    const repaired = body.map((s, i) => (i >= at && i <= readUntil ? { target: s.target, expr: swap(s.expr) } : s));
+    return { ...p, body: repaired, returns: readUntil === body.length ? p.returns.map(swap) : p.returns };
+  };
+  for (const by of order) {
+    const program = rebind(by);
+    if (isValid(program)) return { program, rebound: printExpr(by) };
+  }
+  return { program: rebind(order[0]!), rebound: printExpr(order[0]!) };
+}
+
+function isValid(p: Program): boolean {
+  try {
+    check(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A deep copy without positions or header: the child is a new program, not an edit of the parent. */
 function copy(p: Program): Program {

@@ -9,7 +9,7 @@ import { errorMessage, DslError } from '../dsl/errors.js';
 import { print } from '../dsl/print.js';
 
 export type Prepared =
-  | { ok: true; simplified: string; hash: string; fingerprint: string; size: number }
+  | { ok: true; simplified: string; hash: string; family: string; fingerprint: string; size: number }
   | { ok: false; reason: string };
 
 export type Preparer = (p: Program) => Prepared;
@@ -17,7 +17,7 @@ export type Preparer = (p: Program) => Prepared;
 export const prepare: Preparer = (p) => {
   try {
     const a = analyze(p);
-    return { ok: true, simplified: print(a.simplified, { noHeader: true }), hash: a.hash, fingerprint: a.fingerprint, size: a.size };
+    return { ok: true, simplified: print(a.simplified, { noHeader: true }), hash: a.hash, family: a.family, fingerprint: a.fingerprint, size: a.size };
   } catch (e) {
     // The bare reason: a place in a generated program means nothing on the leaderboard.
     if (e instanceof DslError) return { ok: false, reason: e.reason };

@@ -20,7 +20,7 @@
  * - `counters()` are the ones of the last commit.
  */
 import type { SearchConfig } from './config.js';
-import type { ChildRecord, Counters, LogLevel, Member, SuiteResult } from './types.js';
+import type { Calibration, ChildRecord, Counters, LogLevel, Member, SuiteResult } from './types.js';
 
 export type Awaitable<T> = T | Promise<T>;
 
@@ -71,5 +71,10 @@ export interface RunStore {
   /** A meta-validation result (or its failure) for a requested child. */
   setMetaval(id: number, result: SuiteResult | null, failure?: string): Awaitable<void>;
   setStatus(status: RunStatus): Awaitable<void>;
+  /** Reference results and noise measured so far (search/evolution.ts: calibration); empty for a new run. */
+  calibration(): Awaitable<Calibration>;
+  setCalibration(c: Calibration): Awaitable<void>;
+  /** Counters written outside a commit: worker and elapsed time at the end of a session. */
+  saveCounters(c: Counters): Awaitable<void>;
   log(level: LogLevel, message: string): Awaitable<void>;
 }

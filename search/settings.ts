@@ -13,6 +13,7 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
 
 export type Scope = 'run' | 'machine' | 'command';
 
@@ -80,6 +81,17 @@ function list(raw: unknown): string[] {
 
 /** The readers rows use. */
 export const read = {
+  /** `30m`, `2h`, `1h30m`, or seconds (search/duration.ts): milliseconds. */
+  duration: {
+    file: z.union([z.string(), z.number()]),
+    read: (raw, where) => {
+      try {
+        return parseDuration(String(raw), where);
+      } catch (e) {
+        throw new SettingError((e as Error).message);
+      }
+    },
+  } satisfies Reader,
   number: { file: z.number(), read: number } satisfies Reader,
   text: { file: z.string(), read: (raw) => String(raw) } satisfies Reader,
   /** A file path, made absolute (so a stored run finds it from anywhere). */

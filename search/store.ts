@@ -35,7 +35,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type ChildRecord, type ChildStatus, type Counters, type LogLevel, type Member, type SearchStats, type SuiteResult, ZERO_COUNTERS } from './types.js';
+import { type Calibration, type ChildRecord, type ChildStatus, type Counters, type LogLevel, type Member, type SearchStats, type SuiteResult, ZERO_COUNTERS } from './types.js';
 import { parseSearchConfig, type SearchConfig } from './config.js';
 import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
 import { analysisColumns, childFromRow, type ChildRow } from './child-row.js';
@@ -120,7 +120,9 @@ CREATE TABLE IF NOT EXISTS children (
   cached_from INTEGER,
   failure TEXT,
   ms REAL NOT NULL,
-  at TEXT NOT NULL
+  at TEXT NOT NULL,
+  reeval TEXT,
+  family TEXT
 );
 CREATE INDEX IF NOT EXISTS children_fitness ON children (fitness DESC, id);
 CREATE INDEX IF NOT EXISTS children_hash ON children (hash);
@@ -285,6 +287,10 @@ export class SqliteRunStore implements RunStore {
       );
       for (const t of ['meta', 'children', 'members', 'counters', 'metaval', 'scores', 'log'])
         if (!tables.has(t)) throw new StoreError(`${file} is not an optevo run (no '${t}' table)`);
+      // Runs made before re-evaluations and families get the columns (read-only readers see none).
+      const cols = store.columns();
+      if (!readonly && !cols.has('reeval')) db.exec('ALTER TABLE children ADD COLUMN reeval TEXT');
+      if (!readonly && !cols.has('family')) db.exec('ALTER TABLE children ADD COLUMN family TEXT');
       const version = store.meta<number>('version');
       if (version !== SCHEMA_VERSION) throw new StoreError(`${file} has run format ${version}; this optevo reads format ${SCHEMA_VERSION}`);
       store.config(); // validates
@@ -324,6 +330,60 @@ export class SqliteRunStore implements RunStore {
   };
 
   // ---- reading -------------------------------------------------------------
+
+  private columns(): Set<string> {
+    return new Set((this.db.prepare('PRAGMA table_info(children)').all() as { name: string }[]).map((r) => r.name));
+  }
+
+  /** Reference results and noise measured so far (empty for a new run). */
+  calibration(): Calibration {
+    return this.meta<Calibration>('calibration') ?? { references: {}, noise: {} };
+  }
+
+  setCalibration(c: Calibration): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('calibration', JSON.stringify(c));
+  }
+
+  /** Writes counters outside a commit (worker time and elapsed time at the end of a session). */
+  saveCounters(c: Counters): void {
+    this.writeCounters(c);
+  }
+
+  /** Changes the wall-clock budget of a resumed run (null: none). */
+  setTimeBudget(timeMs: number | null): void {
+    const { time: _old, ...rest } = this.config();
+    const c = timeMs === null ? rest : { ...rest, time: timeMs };
+    parseSearchConfig(c);
+    this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(JSON.stringify(c), 'config');
+  }
+
+  /**
+   * The best families: programs that differ only in their constants are one
+   * family. Each with its best trained member (as in `leaderboard`) and its
+   * member count (every judged child of the family with a fitness, cache hits
+   * included), best first. Children stored before families are each their own.
+   */
+  families(limit = 10): { best: ChildRecord; members: number }[] {
+    if (!this.columns().has('family')) return this.leaderboard(limit).map((best) => ({ best, members: 1 }));
+    const counts = new Map<string, number>();
+    for (const r of this.db
+      .prepare("SELECT family, COUNT(*) AS n FROM children WHERE family IS NOT NULL AND fitness IS NOT NULL AND status IN ('ok', 'pruned', 'cached') GROUP BY family")
+      .all() as { family: string; n: number }[])
+      counts.set(r.family, r.n);
+    const out: { best: ChildRecord; members: number }[] = [];
+    const seen = new Set<string>();
+    const rows = this.db
+      .prepare("SELECT * FROM children WHERE status IN ('ok', 'pruned') AND fitness IS NOT NULL ORDER BY fitness DESC, id")
+      .iterate() as IterableIterator<ChildRow>;
+    for (const r of rows) {
+      const key = r.family ?? `#${r.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ best: childFromRow(r), members: r.family ? (counts.get(r.family) ?? 1) : 1 });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
 
   private meta<T>(key: string): T | undefined {
     const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
@@ -471,8 +531,8 @@ export class SqliteRunStore implements RunStore {
     this.db
       .prepare(
         `INSERT INTO children (id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
-           quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at, reeval, family)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         c.id,
@@ -495,6 +555,8 @@ export class SqliteRunStore implements RunStore {
         c.failure,
         c.ms,
         c.at,
+        c.reeval ? JSON.stringify(c.reeval) : null,
+        c.family ?? null,
       );
     const score = this.db.prepare(
       'INSERT INTO scores (child_id, suite, task, score, loss, metric, lr, ms, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',

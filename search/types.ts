@@ -1,3 +1,5 @@
+import { ZERO_WORKER_TIME, type WorkerTime } from './worker-time.js';
+
 /**
  * The vocabulary shared by the search, its executor, its store and whoever
  * watches it (dashboard, plain reporter). `search/` defines these; `src/`
@@ -54,6 +56,8 @@ export interface SuiteResult {
   tasks: TaskResult[];
   ms: number;
   failure?: string;
+  /** The evaluator's constant-drift flag: such a program never leads the run. */
+  drift?: string;
 }
 
 /** One evaluation handed to an executor. */
@@ -70,6 +74,32 @@ export interface EvalJob {
   steps?: number;
   /** How the rates are swept: every rate to the end, or successive halving (absent: 'full'). */
   sweep?: 'full' | 'halving';
+  /** The reference optimizer's results per task, computed once per run: the worker scores against them and never recomputes. */
+  references?: Record<string, ReferenceResult>;
+  /** False: train only, scores null (how the run computes its reference results). */
+  score?: boolean;
+}
+
+/** The reference optimizer's best run on one task (at the run's rates and steps, one evaluation seed). */
+export interface ReferenceResult {
+  lr: number | null;
+  loss: number | null;
+  metric: number | null;
+  failure?: string;
+}
+
+/** An evaluation under way, as its worker last reported it. */
+export interface EvalProgress {
+  childId: number;
+  suite: SuiteName;
+  /** The task being trained, once the worker has begun one. */
+  task: string | null;
+  /** The rates trained together right now (the grid, or the refinement pass). */
+  lrs: number[];
+  step: number;
+  steps: number;
+  /** Milliseconds since the job began. */
+  ms: number;
 }
 
 export type EvalOutcome =
@@ -84,6 +114,8 @@ export interface Executor {
   readonly size: number;
   /** Evaluations running right now. */
   busy(): number;
+  /** What each running evaluation is doing (executors that can tell). */
+  inProgress?(): EvalProgress[];
   evaluate(job: EvalJob): Promise<EvalOutcome>;
   close(): Promise<void>;
 }
@@ -100,6 +132,10 @@ interface ChildBase {
   metaval: number | null;
   /** Milliseconds of evaluation (0 for cached and invalid). */
   ms: number;
+  /** Family hash: programs that differ only in constants share it (absent in runs stored before families). */
+  family?: string;
+  /** Its re-evaluation on a fresh evaluation seed, when it beat the best by more than the noise (search/selection.ts). */
+  reeval?: SuiteResult | null;
   /** ISO time the child was committed. */
   at: string;
 }
@@ -199,6 +235,10 @@ export interface Counters {
   restarts: number;
   /** Evaluation wall time summed over resumed sessions. */
   elapsedMs: number;
+  /** The best's held fitness: the lower of its fitness and its re-evaluation on a fresh seed (search/selection.ts). */
+  bestHeld: number | null;
+  /** Where the workers' time went (search/worker-time.ts), summed over sessions. */
+  workerTime: WorkerTime;
 }
 
 export const ZERO_COUNTERS: Counters = {
@@ -213,7 +253,21 @@ export const ZERO_COUNTERS: Counters = {
   lastImprovement: 0,
   restarts: 0,
   elapsedMs: 0,
+  bestHeld: null,
+  workerTime: ZERO_WORKER_TIME,
 };
+
+/** What a run measures once and keeps: reference results per suite and evaluation seed, and each suite's noise. */
+export interface Calibration {
+  /** `suite@seed` -> task -> the reference optimizer's result. */
+  references: Record<string, Record<string, ReferenceResult>>;
+  /** Suite -> its noise level (search/selection.ts) and the twin's fitnesses it came from. */
+  noise: Partial<Record<SuiteName, { noise: number; samples: number[] }>>;
+}
+
+export function referenceKey(suite: SuiteName, seed: number): string {
+  return `${suite}@${seed}`;
+}
 
 /** A stay in the population. */
 export interface Member {
@@ -241,6 +295,16 @@ export interface SearchStats {
   workers: number;
   /** Children judged per second over the recent window. */
   rate: number;
+  /** The wall-clock budget (`--time`) in milliseconds, if any. */
+  timeMs?: number;
+  /** Where the workers' time went, summed over sessions (search/worker-time.ts). */
+  workerTime?: WorkerTime;
+  /** Evaluations under way (executors that can tell). */
+  inProgress?: EvalProgress[];
+  /** The suite's measured noise level; null before it is measured (or in runs without calibration). */
+  noise?: number | null;
+  /** The best's held fitness (the lower of its fitness and its re-evaluation). */
+  bestHeld?: number | null;
 }
 
 /** What the search tells its subscribers (dashboard, plain reporter, tests). */
@@ -252,6 +316,9 @@ export type SearchEvent =
   | { type: 'log'; level: LogLevel; message: string; worker?: number }
   | { type: 'paused' }
   | { type: 'resumed' }
-  | { type: 'done'; stats: SearchStats; reason: 'budget' | 'stopped' };
+  | { type: 'done'; stats: SearchStats; reason: DoneReason };
 
 export type SearchListener = (e: SearchEvent) => void;
+
+/** Why a run ended: its children's budget, its time budget (`--time`), or a stop (resumable). */
+export type DoneReason = 'budget' | 'time' | 'stopped';

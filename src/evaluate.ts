@@ -4,27 +4,41 @@
  * optimizer.
  *
  * For each task: every rate of the sweep is trained (stacked replicas where
- * the model allows, else separately), the best rate is the one with the
+ * the model allows, else separately), then a second pass refines around the
+ * best rate (halfway, geometrically, to each neighbour of the grid: a
+ * quarter decade on the default half-decade grid), so that no program wins
+ * by landing between two grid points. The best rate is the one with the
  * lowest validation loss, and the task's score compares that loss with the
- * reference's (AdamW, swept over the same rates, cached per task
+ * reference's (AdamW, swept and refined the same way, cached per task
  * configuration):
  *
- *   score = clamp(ln((L_ref + f) / (L + f)), -3, 3)
+ *   r     = ln((L_ref + f) / (L + f))
+ *   score = r / sqrt(1 + (r / B)^2),   B = 3
  *
  * where f is the task's loss floor (its noise level: below it, losses count
- * as equal). Higher is better; 0 is as good as AdamW; +0.69 is half its loss.
+ * as equal). Higher is better; 0 is as good as AdamW. Near 0 the score is r
+ * itself (+0.69 is half AdamW's loss); far from it the score bends smoothly
+ * towards +-B without reaching it, so that a task keeps telling a loss 100
+ * times worse from one 1,000 times worse (r = -4.6 scores -2.51, r = -6.9
+ * scores -2.75) instead of clipping both to the same bound.
  * A task where every rate failed scores FAILED_SCORE (-4), below any
  * finished run; where the reference fails and the program does not, the
- * program scores the maximum, 3. The fitness is the mean of the task scores,
- * null when the program failed every task.
+ * program scores B. The fitness is the mean of the task scores, null when
+ * the program failed every task.
+ *
+ * The evaluation also flags a constant drift (dsl/drift.ts): an update that
+ * moves the weights by an amount that depends on neither the gradient nor the
+ * weights. The search never lets such a program lead.
  *
  * Same program, options and backend: the same numbers, bit for bit. No
  * global state but caches (datasets, whitening, reference results).
  */
 import type { Program } from '../dsl/ast.js';
 import { check } from '../dsl/check.js';
+import { constantDrift } from '../dsl/drift.js';
+import { usesLearningRate } from '../dsl/fingerprint.js';
 import { parse } from '../dsl/parse.js';
-import type { EvalJob, SuiteName, SuiteResult, TaskResult } from '../search/types.js';
+import type { EvalJob, ReferenceResult, SuiteName, SuiteResult, TaskResult } from '../search/types.js';
 import { seedProgram } from '../seeds/index.js';
 import { initBackend, type BackendName } from './backend.js';
 import type { Dataset } from './data/dataset.js';
@@ -39,11 +53,13 @@ import type { Schedule } from './train/schedule.js';
 import { type SweepKind, trainTfTask } from './train/tf-trainer.js';
 import { errorMessage } from '../dsl/errors.js';
 
-/** Rates swept by default: 1e-4 to 10^-0.5, half a decade apart (8 rates). */
+/** Rates swept by default: 1e-4 to 10^-0.5, half a decade apart (8 rates); the refinement adds two around the best. */
 export const DEFAULT_LRS: readonly number[] = [1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-2, 3.16e-2, 1e-1, 3.16e-1];
-export const SCORE_CLIP = 3;
+/** The bound that scores approach (smoothly) but never reach. */
+export const SCORE_BOUND = 3;
 export const FAILED_SCORE = -4;
-export const REFERENCE = 'adamw';
+export { REFERENCE } from './reference.js';
+import { REFERENCE } from './reference.js';
 
 export interface EvaluateOptions {
   suite?: SuiteName;
@@ -64,6 +80,10 @@ export interface EvaluateOptions {
   reference?: boolean;
   /** Where task names are looked up (default: the built-ins). */
   registry?: TaskRegistry;
+  /** Reference results by task name, computed elsewhere (once per run): used instead of training the reference. */
+  references?: Record<string, ReferenceResult>;
+  /** Told which task and rates are training and at which step (about 50 times per run). */
+  onProgress?: (p: { task: string; lrs: readonly number[]; step: number; steps: number }) => void;
   batchSize?: number;
   batching?: Batching;
   schedule?: Schedule;
@@ -89,6 +109,8 @@ export interface Evaluation {
   tasks: TaskEvaluation[];
   ms: number;
   failure?: string;
+  /** Set when the update moves the weights by an amount independent of gradient and weights (dsl/drift.ts). */
+  drift?: string;
   backend: string;
   backendDetail: string;
 }
@@ -105,6 +127,11 @@ const referenceCache = new Map<string, RefEntry>();
 const customIds = new WeakMap<Task, number>();
 let nextCustomId = 1;
 
+/** Forgets the reference results computed in this process (tests that count reference trainings). */
+export function clearReferenceCache(): void {
+  referenceCache.clear();
+}
+
 export async function evaluate(program: Program | string, opts: EvaluateOptions = {}): Promise<Evaluation> {
   const t0 = performance.now();
   const p = typeof program === 'string' ? parse(program) : program;
@@ -114,25 +141,34 @@ export async function evaluate(program: Program | string, opts: EvaluateOptions 
   const tasks = resolveTasks(opts);
   const lrs = opts.lrs ?? DEFAULT_LRS;
   if (lrs.length === 0 || !lrs.every((l) => Number.isFinite(l) && l > 0)) throw new Error('learning rates must be positive numbers');
+  // A program that ignores lr would train the same run at every rate: one rate is the whole sweep.
+  const programLrs = lrs.length > 1 && !opts.hparams && !usesLearningRate(p, { checked: true }) ? [lrs[0]!] : lrs;
   const results: TaskEvaluation[] = [];
-  for (const task of tasks) results.push(await evaluateTask(be.tf, be.name, task, p, lrs, opts));
+  for (const task of tasks) results.push(await evaluateTask(be.tf, be.name, task, p, lrs, programLrs, opts));
   const scored = results.filter((r) => r.score !== null);
   const finished = results.filter((r) => r.loss !== null);
   const fitness = finished.length === 0 || scored.length === 0 ? null : scored.reduce((s, r) => s + r.score!, 0) / scored.length;
   const allFailed = finished.length === 0 && results.length > 0;
+  const drift = constantDrift(p, opts.hparams);
   return {
     suite: opts.tasks ? null : (opts.suite ?? 'quick'),
     fitness: allFailed ? null : fitness,
     tasks: results,
     ms: performance.now() - t0,
     ...(allFailed ? { failure: `failed every task: ${results[0]!.failure ?? 'unknown'}` } : {}),
+    ...(drift ? { drift } : {}),
     backend: be.name,
     backendDetail: be.detail,
   };
 }
 
 /** The executor's entry point: one job, a SuiteResult with exactly the shared fields. */
-export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', registry?: TaskRegistry): Promise<SuiteResult> {
+export async function evaluateJob(
+  job: EvalJob,
+  backend: BackendName = 'auto',
+  registry?: TaskRegistry,
+  onProgress?: EvaluateOptions['onProgress'],
+): Promise<SuiteResult> {
   let e: Evaluation;
   try {
     e = await evaluate(parse(job.source), {
@@ -143,6 +179,9 @@ export async function evaluateJob(job: EvalJob, backend: BackendName = 'auto', r
       ...(job.sweep !== undefined ? { sweep: job.sweep } : {}),
       backend,
       ...(registry ? { registry } : {}),
+      ...(job.references ? { references: job.references } : {}),
+      ...(job.score === false ? { reference: false } : {}),
+      ...(onProgress ? { onProgress } : {}),
     });
   } catch (err) {
     // The program's own failures (NaN, divergence, errors in its steps) are
@@ -167,6 +206,7 @@ export function toSuiteResult(e: Evaluation, suite: SuiteName): SuiteResult {
     }),
     ms: e.ms,
     ...(e.failure ? { failure: e.failure } : {}),
+    ...(e.drift ? { drift: e.drift } : {}),
   };
 }
 
@@ -198,6 +238,13 @@ function settingsFor(task: Task, opts: EvaluateOptions): TrainSettings {
   };
 }
 
+/** The reference results of a reference evaluation (`score: false` of the reference program), by task. */
+export function referenceResults(r: SuiteResult): Record<string, ReferenceResult> {
+  const out: Record<string, ReferenceResult> = {};
+  for (const t of r.tasks) out[t.task] = { lr: t.lr, loss: t.loss, metric: t.metric, ...(t.failure ? { failure: t.failure } : {}) };
+  return out;
+}
+
 function prepareData(task: TfTask, seed: number, whiten: boolean): { ds: Dataset; note?: string } {
   const ds = taskDataset(task, seed);
   return whiten ? whitenedDataset(task, ds, seed) : { ds };
@@ -212,7 +259,27 @@ interface Sweep {
   stepsPerSecond: number;
 }
 
+/** The grid, then the refinement around its best rate: one list of runs. */
 async function sweep(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s: TrainSettings, opts: EvaluateOptions): Promise<Sweep> {
+  const first = await sweepRates(tf, task, program, lrs, s, opts);
+  const best = bestRun(first.runs);
+  const extra = best ? refinedRates(lrs, best.lr).filter((lr) => !lrs.includes(lr)) : [];
+  if (extra.length === 0) return first;
+  const second = await sweepRates(tf, task, program, extra, s, opts);
+  const steps = s.steps * (lrs.length + extra.length);
+  const trainMs = first.trainMs + second.trainMs;
+  return {
+    ...first,
+    runs: [...first.runs, ...second.runs],
+    setupMs: first.setupMs + second.setupMs,
+    trainMs,
+    stepsPerSecond: trainMs > 0 ? steps / (trainMs / 1000) : first.stepsPerSecond,
+  };
+}
+
+async function sweepRates(tf: import('./tasks/types.js').Tfjs, task: Task, program: Program, lrs: readonly number[], s0: TrainSettings, opts: EvaluateOptions): Promise<Sweep> {
+  const report = opts.onProgress;
+  const s: TrainSettings = report ? { ...s0, monitor: { ...s0.monitor, onStep: (step) => report({ task: task.name, lrs, step, steps: s0.steps }) } } : s0;
   if (task.kind === 'array') {
     const r = trainArrayTask(task, program, lrs, s);
     return { runs: r.runs, setupMs: r.setupMs, trainMs: r.trainMs, stepsPerSecond: (s.steps * lrs.length) / (r.trainMs / 1000), note: 'float64 interpreter: rates run one after another' };
@@ -231,15 +298,25 @@ function bestRun(runs: RunResult[]): RunResult | null {
   return best;
 }
 
-async function evaluateTask(tf: import('./tasks/types.js').Tfjs, backend: string, task: Task, program: Program, lrs: readonly number[], opts: EvaluateOptions): Promise<TaskEvaluation> {
+async function evaluateTask(
+  tf: import('./tasks/types.js').Tfjs,
+  backend: string,
+  task: Task,
+  program: Program,
+  lrs: readonly number[],
+  programLrs: readonly number[],
+  opts: EvaluateOptions,
+): Promise<TaskEvaluation> {
   const t0 = performance.now();
   const s = settingsFor(task, opts);
   const programSettings = opts.hparams ? { ...s, hparams: opts.hparams } : s;
-  const sw = await sweep(tf, task, program, lrs, programSettings, opts);
+  const sw = await sweep(tf, task, program, programLrs, programSettings, opts);
   const best = bestRun(sw.runs);
 
   let reference: RefEntry | null = null;
-  if (opts.reference !== false) {
+  const given = opts.references?.[task.name];
+  if (given) reference = { ...given, ms: 0 };
+  else if (opts.reference !== false) {
     const key = JSON.stringify({
       task: task.custom ? `${task.name}#${customId(task)}` : task.name,
       suite: task.suite,
@@ -306,8 +383,28 @@ function summariseFailures(runs: RunResult[]): string {
 /** The normalised score described at the top of this file. */
 export function normalisedScore(loss: number | null, refLoss: number | null, floor: number): number {
   if (loss === null) return FAILED_SCORE;
-  if (refLoss === null) return SCORE_CLIP;
+  if (refLoss === null) return SCORE_BOUND;
   const f = Math.max(floor, 1e-12);
-  const s = Math.log((refLoss + f) / (loss + f));
-  return Math.max(-SCORE_CLIP, Math.min(SCORE_CLIP, s));
+  return smoothBound(Math.log((refLoss + f) / (loss + f)));
+}
+
+/** r / sqrt(1 + (r / B)^2): slope 1 at 0, odd, strictly increasing, within (-B, B). */
+export function smoothBound(r: number, bound = SCORE_BOUND): number {
+  if (r === Infinity) return bound;
+  if (r === -Infinity) return -bound;
+  return r / Math.sqrt(1 + (r / bound) ** 2);
+}
+
+/**
+ * The rates of the second pass: halfway (geometrically) from the best rate
+ * to each neighbour on the grid; at an edge of the grid, as far beyond it.
+ * None for a grid of one rate (the user asked for exactly that rate).
+ */
+export function refinedRates(lrs: readonly number[], best: number): number[] {
+  const grid = [...new Set(lrs)].sort((a, b) => a - b);
+  const i = grid.indexOf(best);
+  if (grid.length < 2 || i < 0) return [];
+  const below = i > 0 ? grid[i]! / grid[i - 1]! : grid[i + 1]! / grid[i]!;
+  const above = i + 1 < grid.length ? grid[i + 1]! / grid[i]! : grid[i]! / grid[i - 1]!;
+  return [best / Math.sqrt(below), best * Math.sqrt(above)].map((x) => Number(x.toPrecision(3)));
 }

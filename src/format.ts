@@ -1,3 +1,6 @@
+import { UNLIMITED_CHILDREN } from '../search/config.js';
+import type { EvalProgress } from '../search/types.js';
+
 /**
  * Small pure formatters shared by the dashboard, the plain reporter and the
  * inspection commands. Every function returns a string of a known width when
@@ -40,6 +43,38 @@ export function formatLr(v: number | null | undefined): string {
 export function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond) || perSecond <= 0) return '0/s';
   return `${perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(perSecond >= 1 ? 1 : 2)}/s`;
+}
+
+/**
+ * Progress against the run's budgets, children and time (whichever ends
+ * first): the fraction done, `412/1000` or `412 judged · 4:10 of 30:00`, and
+ * the time left (null when unknown).
+ */
+export function budgetProgress(s: {
+  judged: number;
+  budget: number;
+  rate: number;
+  elapsedMs: number;
+  timeMs?: number | undefined;
+}): { fraction: number; counts: string; etaMs: number | null } {
+  const limited = s.budget < UNLIMITED_CHILDREN;
+  const byChildren = limited ? eta(s.judged, s.budget, s.rate) : null;
+  const byTime = s.timeMs !== undefined ? Math.max(0, s.timeMs - s.elapsedMs) : null;
+  const etaMs = byChildren === null ? byTime : byTime === null ? byChildren : Math.min(byChildren, byTime);
+  const fraction = Math.max(limited && s.budget > 0 ? s.judged / s.budget : 0, s.timeMs ? s.elapsedMs / s.timeMs : 0);
+  const counts =
+    s.timeMs === undefined
+      ? `${s.judged}/${s.budget}`
+      : `${limited ? `${s.judged}/${s.budget}` : `${s.judged} judged`} · ${formatDuration(Math.min(s.elapsedMs, s.timeMs))} of ${formatDuration(s.timeMs)}`;
+  return { fraction: Math.min(1, fraction), counts, etaMs };
+}
+
+/** `#17 standard mnist-mlp lr 1e-4…0.316 step 120/300 (12s)`; child 0 is the run's reference or noise work. */
+export function formatInProgress(p: EvalProgress): string {
+  const who = p.childId === 0 ? 'reference' : `#${p.childId}`;
+  if (p.task === null) return `${who} ${p.suite} starting (${Math.round(p.ms / 1000)}s)`;
+  const lrs = p.lrs.length === 0 ? '' : p.lrs.length === 1 ? ` lr ${formatLr(p.lrs[0])}` : ` lr ${formatLr(Math.min(...p.lrs))}…${formatLr(Math.max(...p.lrs))}`;
+  return `${who} ${p.suite} ${p.task}${lrs} step ${p.step}/${p.steps} (${Math.round(p.ms / 1000)}s)`;
 }
 
 /** Time left at the current rate; `-` when unknown. */

@@ -18,7 +18,7 @@ export type { SplitLoss, BuiltinLoss } from './second-order/split-loss.js';
 export { COST as SECOND_ORDER_COST } from './second-order/curvature.js';
 
 // Proxy tasks and evaluation.
-export { evaluate, evaluateJob, toSuiteResult, normalisedScore, DEFAULT_LRS, FAILED_SCORE, SCORE_CLIP } from './evaluate.js';
+export { evaluate, evaluateJob, toSuiteResult, normalisedScore, smoothBound, refinedRates, DEFAULT_LRS, FAILED_SCORE, SCORE_BOUND } from './evaluate.js';
 export type { EvaluateOptions, Evaluation, TaskEvaluation } from './evaluate.js';
 export { defineTask, loadTasksModule, registryWithModule, isTask, TaskDefinitionError } from './tasks/define.js';
 export type { TaskSpec, DataSpec, ModelSpec } from './tasks/define.js';

@@ -15,9 +15,9 @@
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { EvalJob, EvalOutcome, Executor, LogLevel, SuiteResult } from '../search/types.js';
+import type { EvalJob, EvalOutcome, EvalProgress, Executor, LogLevel, SuiteResult } from '../search/types.js';
 import type { BackendName } from './backend.js';
-import type { WorkerData, WorkerLog, WorkerStarted } from './worker.js';
+import type { WorkerData, WorkerLog, WorkerProgress, WorkerStarted } from './worker.js';
 import { errorMessage } from '../dsl/errors.js';
 
 export interface PoolOptions {
@@ -61,6 +61,8 @@ export class WorkerPool implements Executor {
   private readonly started = new Map<number, () => void>();
   private readonly startupMs: number;
   private readonly metavalTimeoutMs: number;
+  /** Jobs a worker has begun: token -> where it stands. */
+  private readonly progress = new Map<number, { job: EvalJob; since: number; task: string | null; lrs: number[]; step: number; steps: number }>();
 
   constructor(opts: PoolOptions) {
     if (!(opts.workers >= 1)) throw new Error('a pool needs at least one worker');
@@ -79,9 +81,13 @@ export class WorkerPool implements Executor {
     });
     const onLog = opts.onLog ?? (() => {});
     this.pool.on('message', (m: unknown) => {
-      const w = m as Partial<WorkerLog | WorkerStarted>;
+      const w = m as Partial<WorkerLog | WorkerStarted | WorkerProgress>;
       if (w?.type === 'log' && typeof w.message === 'string') onLog(w.level ?? 'info', w.message, w.worker);
       else if (w?.type === 'started' && typeof w.token === 'number') this.started.get(w.token)?.();
+      else if (w?.type === 'progress' && typeof w.token === 'number') {
+        const p = this.progress.get(w.token);
+        if (p) Object.assign(p, { task: w.task ?? null, lrs: w.lrs ?? [], step: w.step ?? 0, steps: w.steps ?? 0 });
+      }
     });
     // A worker fault outside any job: report it, never let it crash the process.
     this.pool.on('error', (e: unknown) => onLog('error', `worker fault: ${errorMessage(e)}`));
@@ -89,6 +95,19 @@ export class WorkerPool implements Executor {
 
   busy(): number {
     return this.running;
+  }
+
+  inProgress(): EvalProgress[] {
+    const now = Date.now();
+    return [...this.progress.values()].map((p) => ({
+      childId: p.job.childId,
+      suite: p.job.suite,
+      task: p.task,
+      lrs: p.lrs,
+      step: p.step,
+      steps: p.steps,
+      ms: now - p.since,
+    }));
   }
 
   private async slot(): Promise<void> {
@@ -120,6 +139,7 @@ export class WorkerPool implements Executor {
       ac.abort();
     }, this.startupMs + limit);
     this.started.set(token, () => {
+      this.progress.set(token, { job, since: Date.now(), task: null, lrs: [], step: 0, steps: 0 });
       clearTimeout(timer);
       timer = setTimeout(() => {
         timedOut = 'run';
@@ -140,6 +160,7 @@ export class WorkerPool implements Executor {
     } finally {
       clearTimeout(timer);
       this.started.delete(token);
+      this.progress.delete(token);
       this.release();
     }
   }

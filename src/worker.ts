@@ -27,6 +27,18 @@ export interface WorkerStarted {
   token: number;
 }
 
+/** Where a job stands: sent when a task or rate group begins, and at most every PROGRESS_MS. */
+export interface WorkerProgress {
+  type: 'progress';
+  token: number;
+  task: string;
+  lrs: number[];
+  step: number;
+  steps: number;
+}
+
+const PROGRESS_MS = 250;
+
 export interface WorkerLog {
   type: 'log';
   level: LogLevel;
@@ -76,6 +88,19 @@ export default (async () => {
   return async (task: EvalJob & { token?: number }): Promise<SuiteResult> => {
     const { token, ...job } = task;
     if (token !== undefined) parentPort?.postMessage({ type: 'started', token } satisfies WorkerStarted);
-    return evaluateJob({ ...job, lrs: job.lrs.length ? job.lrs : [...DEFAULT_LRS] }, backend, registry);
+    let last = -Infinity;
+    let group = '';
+    const progress =
+      token === undefined
+        ? undefined
+        : (p: { task: string; lrs: readonly number[]; step: number; steps: number }) => {
+            const t = performance.now();
+            const g = `${p.task}:${p.lrs.join(',')}`;
+            if (g === group && t - last < PROGRESS_MS) return;
+            last = t;
+            group = g;
+            parentPort?.postMessage({ type: 'progress', token, task: p.task, lrs: [...p.lrs], step: p.step, steps: p.steps } satisfies WorkerProgress);
+          };
+    return evaluateJob({ ...job, lrs: job.lrs.length ? job.lrs : [...DEFAULT_LRS] }, backend, registry, progress);
   };
 })();

@@ -63,6 +63,12 @@ const EvalJobSchema = z
     seed: z.number().int().min(0),
     lrs: z.array(z.number().positive().finite()).max(64),
     steps: z.number().int().min(1).optional(),
+    sweep: z.enum(['full', 'halving']).optional(),
+    // The run's reference results travel with every job: workers score against them and never recompute.
+    references: z
+      .record(z.string(), z.object({ lr: z.number().nullable(), loss: z.number().nullable(), metric: z.number().nullable(), failure: z.string().optional() }).strict())
+      .optional(),
+    score: z.boolean().optional(),
   })
   .strict();
 

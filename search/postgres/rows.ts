@@ -61,6 +61,8 @@ export const ChildRowSchema = z.object({
   failure: z.string().nullable(),
   ms: num,
   at: z.string(),
+  reeval: z.string().nullable().optional(),
+  family: z.string().nullable().optional(),
 });
 
 export function parseRow<S extends z.ZodTypeAny>(schema: S, row: unknown, what: string): z.output<S> {

@@ -116,6 +116,12 @@ const MIGRATIONS: readonly string[] = [
     done BIGINT NOT NULL DEFAULT 0
   );
   `,
+  // 2: what a run measures once (reference results, noise), and each child's re-evaluation and family.
+  `
+  ALTER TABLE S.runs ADD COLUMN calibration JSONB;
+  ALTER TABLE S.children ADD COLUMN reeval TEXT;
+  ALTER TABLE S.children ADD COLUMN family TEXT;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

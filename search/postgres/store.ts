@@ -17,8 +17,9 @@ import { statsOf } from '../stats.js';
 import { analysisColumns } from '../child-row.js';
 import type { RunStore } from '../run-store.js';
 import type { Commit, LogRow, MetavalRow, RunStatus, SeedSource } from '../store.js';
-import { ZERO_COUNTERS, type ChildRecord, type ChildStatus, type Counters, type Member, type SearchStats, type SuiteResult } from '../types.js';
+import { ZERO_COUNTERS, type Calibration, type ChildRecord, type ChildStatus, type Counters, type Member, type SearchStats, type SuiteResult } from '../types.js';
 import { PgStoreError, type Connection } from './connection.js';
+import { ZERO_WORKER_TIME } from '../worker-time.js';
 import { childFromPgRow, finiteOrNull, parseRow, suiteFromText } from './rows.js';
 import { ensureSchema, PG_SCHEMA_VERSION } from './schema.js';
 import { z } from 'zod';
@@ -52,6 +53,11 @@ const CountersSchema = z.object({
   lastImprovement: z.number().int().min(0),
   restarts: z.number().int().min(0),
   elapsedMs: z.number().min(0),
+  // Absent in counters written before worker-time accounting.
+  bestHeld: z.number().nullable().default(null),
+  workerTime: z
+    .object({ novel: z.number(), reference: z.number(), metaval: z.number(), reeval: z.number(), capacity: z.number() })
+    .default({ ...ZERO_WORKER_TIME }),
 });
 
 const SeedsSchema = z.array(z.object({ name: z.string(), source: z.string() }));
@@ -79,7 +85,7 @@ export interface PgRunInfo {
 }
 
 const CHILD_COLUMNS =
-  'id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness, quick, standard, metaval, size, cached_from, failure, ms, at';
+  'id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness, quick, standard, metaval, size, cached_from, failure, ms, at, reeval, family';
 
 /** Run names: what a shell and a URL carry without quoting. */
 export function checkRunName(name: string): string {
@@ -364,6 +370,7 @@ export class PgRunStore implements RunStore {
       finiteOrNull(c.metaval), a.size, c.cachedFrom, c.failure, c.ms, c.at,
       ...scores,
       k.remove, k.add.map((m) => m.id), k.add.map((m) => m.fitness), k.metaval, JSON.stringify(k.counters),
+      c.reeval ? JSON.stringify(c.reeval) : null, c.family ?? null,
     ];
     let attempt = 0;
     const r = await this.db.retrying(() => {
@@ -386,8 +393,8 @@ export class PgRunStore implements RunStore {
       ok AS (SELECT 1 FROM cur WHERE committed = $2 - 1),
       child AS (
         INSERT INTO ${t}.children (run_id, id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
-          quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at)
-        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM ok),
+          quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at, reeval, family)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $35, $36 FROM ok),
       score AS (
         INSERT INTO ${t}.scores (run_id, child_id, suite, task, score, loss, metric, lr, ms, failure)
         SELECT $1, $2, u.* FROM ok, unnest($22::text[], $23::text[], $24::float8[], $25::float8[], $26::float8[], $27::float8[], $28::float8[], $29::text[]) AS u),
@@ -428,6 +435,50 @@ export class PgRunStore implements RunStore {
     const c = parseSearchConfig({ ...this.cachedConfig, budget });
     await this.db.query(`UPDATE ${this.t}.runs SET config = $2 WHERE id = $1`, [this.id, JSON.stringify(c)]);
     this.cachedConfig = c;
+  }
+
+  /** Reference results and noise measured so far (empty for a new run). */
+  async calibration(): Promise<Calibration> {
+    const r = await this.db.query(`SELECT calibration FROM ${this.t}.runs WHERE id = $1`, [this.id]);
+    const c = r.rows[0]?.calibration as Calibration | null | undefined;
+    return c ?? { references: {}, noise: {} };
+  }
+
+  async setCalibration(c: Calibration): Promise<void> {
+    this.writable();
+    await this.db.query(`UPDATE ${this.t}.runs SET calibration = $2 WHERE id = $1`, [this.id, JSON.stringify(c)]);
+  }
+
+  /** Writes counters outside a commit (worker time and elapsed time at the end of a session). */
+  async saveCounters(c: Counters): Promise<void> {
+    this.writable();
+    await this.db.query(`UPDATE ${this.t}.runs SET counters = $2 WHERE id = $1`, [this.id, JSON.stringify(c)]);
+  }
+
+  /** Changes the wall-clock budget of a resumed run (null: none). */
+  async setTimeBudget(timeMs: number | null): Promise<void> {
+    this.writable();
+    const { time: _old, ...rest } = this.cachedConfig;
+    const c = parseSearchConfig(timeMs === null ? rest : { ...rest, time: timeMs });
+    await this.db.query(`UPDATE ${this.t}.runs SET config = $2 WHERE id = $1`, [this.id, JSON.stringify(c)]);
+    this.cachedConfig = c;
+  }
+
+  /** As the SQLite store's: the best member of each family, with the family's judged count, best first. */
+  async families(limit = 10): Promise<{ best: ChildRecord; members: number }[]> {
+    const counts = new Map<string, number>();
+    const r = await this.db.query<{ family: string; n: number }>(
+      `SELECT family, count(*)::int AS n FROM ${this.t}.children WHERE run_id = $1 AND family IS NOT NULL AND fitness IS NOT NULL AND status IN ('ok', 'pruned', 'cached') GROUP BY family`,
+      [this.id],
+    );
+    for (const row of r.rows) counts.set(row.family, row.n);
+    const best = await this.children_(
+      `AND status IN ('ok', 'pruned') AND fitness IS NOT NULL AND (family IS NULL OR id IN (SELECT DISTINCT ON (family) id FROM ${this.t}.children
+         WHERE run_id = $1 AND family IS NOT NULL AND status IN ('ok', 'pruned') AND fitness IS NOT NULL ORDER BY family, fitness DESC, id))`,
+      [limit],
+      'ORDER BY fitness DESC, id LIMIT $2',
+    );
+    return best.map((c) => ({ best: c, members: c.family ? (counts.get(c.family) ?? 1) : 1 }));
   }
 
   async addElapsed(ms: number): Promise<void> {

@@ -17,6 +17,7 @@ import { exportProgram } from '../inspect/program.js';
 import { loadRunView } from '../inspect/pg-view.js';
 import type { StoreLocation } from '../../search/postgres/url.js';
 import { withPgRun } from './pg-open.js';
+import { recommendation } from '../inspect/run-report.js';
 import { STORE_HELP, storeOption } from './store-option.js';
 
 /** The same JSONL from a run kept in PostgreSQL (children read a page at a time). */
@@ -31,6 +32,15 @@ export async function exportPgRun(location: StoreLocation, run: string, write: (
   });
 }
 
+/** The id of the program the run recommends (`--best`). */
+function bestIdOrFail(run: string, dir: string | undefined): number {
+  return withRun(run, dir, (store) => {
+    const r = recommendation(store);
+    if (r === null) throw new UserError(`run '${store.info().name}' has no trained program yet`);
+    return r.id;
+  });
+}
+
 function writeOut(text: string, output: string | undefined): void {
   if (output) writeOutputFile(output, text, '--output');
   else process.stdout.write(text);
@@ -41,6 +51,7 @@ export interface ExportOptions {
   output?: string;
   runDir?: string;
   program?: string;
+  best?: boolean;
   simplified?: boolean;
 }
 
@@ -74,31 +85,39 @@ export function register(program: Command): void {
     .option('--output <file>', 'write to FILE instead of stdout (written whole, then renamed into place)')
     .option('--run-dir <dir>', 'folder of runs (default runs)')
     .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read), with a header giving its run, scores and evaluation settings')
-    .option('--simplified', 'with --program: the simplified form, without dead statements or unused state (the default)')
-    .option('--as-trained', 'with --program: the source exactly as trained, dead code and all')
+    .option('--best', "write the program the run recommends as a .opt file (the funnel: best on meta-validation among the top on fitness; see 'optevo show')")
+    .option('--simplified', 'with --program or --best: the simplified form, without dead statements or unused state (the default)')
+    .option('--as-trained', 'with --program or --best: the source exactly as trained, dead code and all')
     .option('--store <url>', STORE_HELP)
     .action(async (run: string, opts: ExportOptions & { asTrained?: boolean; store?: string }) => {
       const location = storeOption(opts.store);
       if (opts.format !== undefined && opts.format !== 'jsonl' && opts.format !== 'opt') throw new UserError(`--format: '${opts.format}' is not a format (formats: jsonl, opt)`);
       if (opts.output !== undefined) checkOutputPath(opts.output, '--output');
-      if (opts.program !== undefined) {
+      if (opts.best && opts.program !== undefined) throw new UserError('give --best or --program, not both');
+      if (opts.program !== undefined || opts.best) {
         if (opts.asTrained && opts.simplified) throw new UserError('--simplified and --as-trained exclude each other');
         if (location) {
-          const id = parseProgramId(opts.program);
           const text = await withPgRun(location, run, async (store) => {
+            let id: number;
+            if (opts.best) {
+              const r = recommendation(await loadRunView(store, { top: store.config().metavalTop }));
+              if (r === null) throw new UserError(`run '${store.info().name}' has no trained program yet`);
+              id = r.id;
+            } else id = parseProgramId(opts.program!);
             const view = await loadRunView(store, { program: id });
             return opts.format === 'jsonl' ? JSON.stringify(childOrFail(view, id)) + '\n' : exportProgram(view, id, { simplified: !opts.asTrained });
           });
           return void writeOut(text, opts.output);
         }
         if (opts.format === 'jsonl') {
-          const id = parseProgramId(opts.program);
+          const id = opts.best ? bestIdOrFail(run, opts.runDir) : parseProgramId(opts.program!);
           return void writeOut(JSON.stringify(withRun(run, opts.runDir, (store) => childOrFail(store, id))) + '\n', opts.output);
         }
         // Simplified by default: an unused state slot as trained would double the optimizer's memory.
-        return void writeOut(programFileFor(run, { program: opts.program, dir: opts.runDir, simplified: !opts.asTrained }), opts.output);
+        const which = opts.best ? { best: true } : { program: opts.program! };
+        return void writeOut(programFileFor(run, { ...which, dir: opts.runDir, simplified: !opts.asTrained }), opts.output);
       }
-      if (opts.format === 'opt') throw new UserError('--format opt writes one program: give --program ID');
+      if (opts.format === 'opt') throw new UserError('--format opt writes one program: give --program ID or --best');
       const runDir = opts.runDir ? { runDir: opts.runDir } : {};
       const exportAny = (write: (line: string) => void): Promise<number> | number => (location ? exportPgRun(location, run, write) : exportRun(run, write, runDir));
       if (!opts.output) {

@@ -9,6 +9,7 @@
 import * as path from 'node:path';
 import type { SearchConfig } from '../../search/config.js';
 import { startSearch } from '../../search/evolution.js';
+import { referenceSources } from '../reference.js';
 import type { SearchHandle } from '../../search/handle.js';
 import { Connection, PgStoreError } from '../../search/postgres/connection.js';
 import { QueueExecutor } from '../../search/postgres/executor.js';
@@ -56,9 +57,9 @@ async function requirementsFor(plan: SearchPlan, config: SearchConfig): Promise<
 
 function checkResumeFlags(plan: SearchPlan, stored: SearchConfig): void {
   for (const key of SEARCH_KEYS) {
-    if (key === 'budget' || !plan.given.has(key)) continue;
+    if (key === 'budget' || key === 'time' || !plan.given.has(key)) continue;
     if (JSON.stringify(plan.config[key as keyof SearchConfig]) !== JSON.stringify(stored[key as keyof SearchConfig]))
-      throw new UserError(`${flagName(key)} cannot change when resuming: the run keeps its stored settings (only --budget may be given again)`);
+      throw new UserError(`${flagName(key)} cannot change when resuming: the run keeps its stored settings (only --budget and --time may be given again)`);
   }
   if (plan.given.has('name')) throw new UserError('--name cannot be given with --resume');
 }
@@ -95,6 +96,7 @@ export async function openPgSearch(
       if (plan.config.budget < judged) throw new UserError(`--budget ${plan.config.budget} is below the ${judged} children this run has judged`);
       await store.setBudget(plan.config.budget);
     }
+    if (req.resume !== undefined && plan.given.has('time') && plan.config.time !== store.config().time) await store.setTimeBudget(plan.config.time ?? null);
     const executor = await QueueExecutor.start(db, store, { timeoutMs: plan.machine.evalTimeout * 1000, onLog: say });
     cleanup.push(() => executor.close());
 
@@ -132,7 +134,7 @@ export async function openPgSearch(
       early.push(['info', `run ${store.name} at ${db.display}: start workers with  optevo worker --store URL  (or give --workers to evaluate here too)`]);
     }
 
-    handle = startSearch({ store, executor });
+    handle = startSearch({ store, executor, calibration: referenceSources() });
     const h = handle;
     setImmediate(() => early.splice(0).forEach(([l, m]) => h.log(l, m)));
     void lock.lost.then((why) => {

@@ -13,6 +13,7 @@ import { check } from '../../dsl/check.js';
 import { parse } from '../../dsl/parse.js';
 import type { SearchConfig } from '../../search/config.js';
 import { SearchFault, startSearch } from '../../search/evolution.js';
+import { referenceSources } from '../reference.js';
 import type { SearchHandle } from '../../search/handle.js';
 import { DB_FILE, SqliteRunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
 import type { Executor, LogLevel, SearchStats } from '../../search/types.js';
@@ -113,25 +114,28 @@ function openForResume(file: string, plan: SearchPlan): SqliteRunStore {
   if (plan.given.has('name')) throw new UserError('--name cannot be given with --resume');
   const view = openStore(file, true);
   let newBudget: number | null = null;
+  let newTime: number | null | undefined;
   try {
     const stored = view.config();
     for (const key of SEARCH_KEYS) {
-      if (key === 'budget' || !plan.given.has(key)) continue;
+      if (key === 'budget' || key === 'time' || !plan.given.has(key)) continue;
       const want = JSON.stringify(plan.config[key as keyof SearchConfig]);
       if (want !== JSON.stringify(stored[key as keyof SearchConfig]))
-        throw new UserError(`${flagName(key)} cannot change when resuming: the run keeps its stored settings (only --budget may be given again)`);
+        throw new UserError(`${flagName(key)} cannot change when resuming: the run keeps its stored settings (only --budget and --time may be given again)`);
     }
     if (plan.given.has('budget') && plan.config.budget !== stored.budget) {
       const judged = view.counters().committed;
       if (plan.config.budget < judged) throw new UserError(`--budget ${plan.config.budget} is below the ${judged} children this run has judged`);
       newBudget = plan.config.budget;
     }
+    if (plan.given.has('time') && plan.config.time !== stored.time) newTime = plan.config.time ?? null;
   } finally {
     view.close();
   }
   const store = openStore(file, false);
   try {
     if (newBudget !== null) store.setBudget(newBudget);
+    if (newTime !== undefined) store.setTimeBudget(newTime);
     return store;
   } catch (e) {
     store.close();
@@ -189,7 +193,10 @@ async function openRunForWriting(req: SearchRequest): Promise<{ store: SqliteRun
 }
 
 /** Creates or reopens the run, starts the workers and the search. */
-export async function openSearch(req: SearchRequest, deps: { executor?: Executor; machine?: Machine } = {}): Promise<SearchSession> {
+export async function openSearch(
+  req: SearchRequest,
+  deps: { executor?: Executor; machine?: Machine; calibration?: { reference: string; twin: string } } = {},
+): Promise<SearchSession> {
   const { plan } = req;
   const { store, unlock } = await openRunForWriting(req);
   const tasksModule = store.config().tasksModule;
@@ -225,7 +232,9 @@ export async function openSearch(req: SearchRequest, deps: { executor?: Executor
       ...(tasksModule ? { tasksModule } : {}),
       onLog: (level, message, worker) => (handle ? handle.log(level, message, worker) : early.push([level, message, worker])),
     });
-  handle = startSearch({ store, executor });
+  // Tests that bring their own executor also bring their own numbers: no reference runs.
+  const calibration = deps.calibration ?? (deps.executor ? undefined : referenceSources());
+  handle = startSearch({ store, executor, ...(calibration ? { calibration } : {}) });
   const h = handle;
   // After the search's `start` event, so that watchers see it.
   setImmediate(() => early.forEach(([l, m, w]) => h.log(l, m, w)));

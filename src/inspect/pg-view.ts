@@ -17,17 +17,19 @@ export interface ViewNeeds {
 }
 
 export async function loadRunView(store: PgRunStore, needs: ViewNeeds): Promise<RunReader> {
-  const [status, counters, stats, leaders, metaval] = await Promise.all([
+  const [status, counters, stats, leaders, metaval, families, calibration] = await Promise.all([
     store.status(),
     store.counters(),
     store.stats(),
     store.leaderboard(needs.top ?? 0),
     store.metavalResults(),
+    store.families(needs.top ?? 0),
+    store.calibration(),
   ]);
   const first = await store.children({ from: 1, limit: store.seeds().length + 16 });
   const lineage = needs.program !== undefined ? await store.lineage(needs.program) : [];
   const byId = new Map<number, ChildRecord>();
-  for (const c of [...first, ...leaders, ...lineage]) byId.set(c.id, c);
+  for (const c of [...first, ...leaders, ...families.map((f) => f.best), ...lineage]) byId.set(c.id, c);
   const info: RunInfo = { ...store.info(), status };
   const config = store.config();
   const seeds = store.seeds();
@@ -43,6 +45,8 @@ export async function loadRunView(store: PgRunStore, needs: ViewNeeds): Promise<
     leaderboard: (limit = 10) => leaders.slice(0, limit),
     lineage: (id: number) => (id === needs.program ? lineage : []),
     metavalResults: (): MetavalRow[] => metaval,
+    families: (limit = 10) => families.slice(0, limit),
+    calibration: () => calibration,
   };
   return view;
 }

@@ -14,6 +14,7 @@ import { formatEvaluationHeader } from './evaluation-header.js';
 import { childOrFail, parseProgramId, withRun } from './open.js';
 import type { CurveSeries } from './plot.js';
 import { errorMessage } from '../../dsl/errors.js';
+import { recommendation } from './run-report.js';
 
 export interface LineageStep {
   id: number;
@@ -170,10 +171,17 @@ export function curveSeries(store: RunReader, id: number, stepsOf: (task: string
 }
 
 /**
- * `optevo export RUN --program ID [--simplified]`: the program file's text.
- * `dir` is where runs live (`--dir`, default `runs/`).
+ * `optevo export RUN --program ID | --best`: the program file's text, by id or
+ * (`best`) the one the run recommends (the funnel). `dir` is where runs live.
  */
-export function programFileFor(run: string, opts: { program: string; dir?: string; simplified?: boolean }): string {
-  const id = parseProgramId(opts.program);
-  return withRun(run, opts.dir, (store) => exportProgram(store, id, { simplified: opts.simplified }));
+export function programFileFor(run: string, opts: { program?: string; best?: boolean; dir?: string; simplified?: boolean }): string {
+  return withRun(run, opts.dir, (store) => {
+    let id: number;
+    if (opts.best) {
+      const r = recommendation(store);
+      if (r === null) throw new UserError(`run '${store.info().name}' has no trained program yet`);
+      id = r.id;
+    } else id = parseProgramId(opts.program ?? '');
+    return exportProgram(store, id, { simplified: opts.simplified });
+  });
 }

@@ -4,4 +4,4 @@
  */
 import type { SqliteRunStore as RunStore } from '../../search/store.js';
 
-export type RunReader = Pick<RunStore, 'info' | 'config' | 'seeds' | 'counters' | 'stats' | 'child' | 'children' | 'leaderboard' | 'lineage' | 'metavalResults'>;
+export type RunReader = Pick<RunStore, 'info' | 'config' | 'seeds' | 'counters' | 'stats' | 'child' | 'children' | 'leaderboard' | 'lineage' | 'metavalResults' | 'families' | 'calibration'>;

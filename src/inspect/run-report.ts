@@ -6,6 +6,9 @@ import type { RunReader } from './reader.js';
 import { rankedTasks, sizeOf, trainedText, type ChildRecord, type SearchStats } from '../../search/types.js';
 import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, padRight } from '../format.js';
 import { formatStart, heldByLiveProcess, type RunSummary } from './runs.js';
+import { UNLIMITED_CHILDREN } from '../../search/config.js';
+import { recommend, type Recommendation } from '../../search/selection.js';
+import { formatTimeShares } from '../../search/worker-time.js';
 
 export interface LeaderRow {
   rank: number;
@@ -19,22 +22,40 @@ export interface LeaderRow {
   mutationDetail: string;
   tasks: { task: string; score: number | null; lr: number | null; loss: number | null; metric: number | null }[];
   simplified: string;
+  /** Judged children of this program's family (same structure, other constants), itself included. */
+  members: number;
 }
 
 export interface RunReport {
   run: Omit<RunInfo, 'status'> & { status: RunSummary['status'] };
   stats: SearchStats;
+  /** One row per family (programs that differ only in constants), its best member first. */
   leaderboard: LeaderRow[];
+  /** The program the run recommends (search/selection.ts: the funnel), and the rule that picked it. */
+  recommended: Recommendation | null;
+  /** The suite's measured noise level, when the run measured it. */
+  noise: number | null;
+}
+
+/** The funnel of a stored run: the best on meta-validation among its top K on fitness (K: `--metaval-top`). */
+export function recommendation(store: RunReader): Recommendation | null {
+  const k = store.config().metavalTop;
+  const top = store.leaderboard(k).flatMap((c) => (c.fitness === null ? [] : [{ id: c.id, fitness: c.fitness, metaval: c.metaval }]));
+  return recommend(top, store.counters().bestId, k);
 }
 
 /** `live`: whether a process drives the run now (default: the SQLite run's lock file says so). */
 export function runReport(store: RunReader, top: number, live?: boolean): RunReport {
-  const leaders = store.leaderboard(top);
+  const families = store.families(top);
   const info = store.info();
+  const suite = store.config().suite;
   return {
     run: { ...info, status: info.status === 'running' && !(live ?? heldByLiveProcess(info.dir)) ? 'interrupted' : info.status },
-    stats: store.stats(),
-    leaderboard: leaders.map((c, i) => ({
+    stats: { ...store.stats(), workerTime: store.counters().workerTime },
+    recommended: recommendation(store),
+    noise: store.calibration().noise[suite]?.noise ?? null,
+    leaderboard: families.map(({ best: c, members }, i) => ({
+      members,
       rank: i + 1,
       id: c.id,
       fitness: c.fitness,
@@ -55,10 +76,13 @@ export function runReport(store: RunReader, top: number, live?: boolean): RunRep
 export function formatRunReport(r: RunReport, dirFlag = ''): string {
   const s = r.stats;
   const out: string[] = [];
-  out.push(`run ${r.run.name} (${r.run.status}), started ${formatStart(r.run.createdAt)}, ${s.judged}/${s.budget} judged in ${formatDuration(s.elapsedMs)}`);
+  if (r.recommended) out.push(`recommended: #${r.recommended.id}, ${r.recommended.rule}`);
+  const judged = s.budget >= UNLIMITED_CHILDREN ? `${s.judged} judged` : `${s.judged}/${s.budget} judged`;
+  out.push(`run ${r.run.name} (${r.run.status}), started ${formatStart(r.run.createdAt)}, ${judged} in ${formatDuration(s.elapsedMs)}`);
   out.push(
-    `  best ${s.bestId === null ? '-' : `#${s.bestId} fitness ${formatFitness(s.bestFitness)}`}; trained ${s.trained}, pruned ${s.pruned}, cached ${s.cached}, invalid ${s.invalid}, failed ${s.failed}`,
+    `  best ${s.bestId === null ? '-' : `#${s.bestId} fitness ${formatFitness(s.bestFitness)}`}${r.noise === null ? '' : ` (noise ±${formatFitness(r.noise)})`}; trained ${s.trained}, pruned ${s.pruned}, cached ${s.cached}, invalid ${s.invalid}, failed ${s.failed}`,
   );
+  if (s.workerTime && s.workerTime.capacity > 0) out.push(`  worker time: ${formatTimeShares(s.workerTime)}`);
   out.push(`  ${r.run.dir}`);
   out.push('');
   if (r.leaderboard.length === 0) {
@@ -78,6 +102,7 @@ export function formatRunReport(r: RunReport, dirFlag = ''): string {
     ...taskNames.map((t, i) => padLeft(t, taskW[i] as number)),
     padLeft('size', 4),
     padLeft('parent', 6),
+    padLeft('members', 7),
     padRight('status', 7),
     'mutation',
   ].join('  ');
@@ -96,6 +121,7 @@ export function formatRunReport(r: RunReport, dirFlag = ''): string {
         ...scores,
         padLeft(String(row.size), 4),
         padLeft(row.parent === null ? '-' : String(row.parent), 6),
+        padLeft(String(row.members), 7),
         padRight(row.status, 7),
         describeMutation(row.mutation, row.mutationDetail),
       ].join('  '),

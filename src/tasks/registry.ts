@@ -21,7 +21,7 @@ export const SUITES: readonly SuiteName[] = ['quick', 'standard', 'metaval'];
 export const BUILTIN_TASKS: readonly Task[] = [
   // quick
   quadraticTask({ name: 'quadratic', suite: 'quick', dim: 16, condition: 1000, nTrain: 256, nVal: 256, steps: 200, batchSize: 256, batching: 'full' }),
-  rosenbrockTask({ name: 'rosenbrock', suite: 'quick', dim: 2, steps: 300 }),
+  rosenbrockTask({ name: 'rosenbrock', suite: 'quick', dim: 2, steps: 1000 }),
   sparseLogisticTask({ name: 'sparse-logistic', suite: 'quick', features: 100, informative: 80, nTrain: 2000, nVal: 1000, steps: 300, batchSize: 32, batching: 'mini' }),
   mnistMlpTask({ name: 'mnist8-mlp', suite: 'quick', side: 8, hidden: [32], activation: 'relu', nTrain: 2000, nVal: 500, steps: 150, batchSize: 32 }),
   // standard

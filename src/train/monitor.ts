@@ -14,6 +14,8 @@ export interface MonitorOptions {
   plateauTolerance: number;
   /** Points kept in the curve. */
   curvePoints: number;
+  /** Called at every curve point (about 50 times a run): progress for whoever watches. */
+  onStep?: (step: number) => void;
 }
 
 export const DEFAULT_MONITOR: Omit<MonitorOptions, 'steps'> = {
@@ -58,7 +60,10 @@ export class Monitor {
       this.fail(t, `diverged at step ${t}: loss ${fmt(loss)} from ${fmt(this.start)}`);
       return false;
     }
-    if ((t - 1) % this.every === 0 || t === this.o.steps) this.curve.push(loss);
+    if ((t - 1) % this.every === 0 || t === this.o.steps) {
+      this.curve.push(loss);
+      this.o.onStep?.(t);
+    }
     this.ema = Number.isNaN(this.ema) ? loss : 0.8 * this.ema + 0.2 * loss;
     if (this.best === Infinity || this.ema < this.best - this.o.plateauTolerance * Math.abs(this.best)) {
       this.best = this.ema;

@@ -6,7 +6,7 @@
 import { useEffect, useReducer, useRef } from 'react';
 import { Box, Static, Text, useInput, useStdin } from 'ink';
 import type { Key } from 'ink';
-import type { ChildRecord, SearchStats } from '../../search/types.js';
+import type { ChildRecord, DoneReason, SearchStats } from '../../search/types.js';
 import { EventLog } from './EventLog.js';
 import { FitnessChart } from './FitnessChart.js';
 import { Header, type RunPhase } from './Header.js';
@@ -35,7 +35,7 @@ export interface DashboardProps {
   /** Reads the search's counters between events (busy workers, rate), once a second. */
   pollStats?: () => SearchStats;
   /** The end of the search (its `done` event) has been drawn. */
-  onFinishedShown?: (reason: 'budget' | 'stopped') => void;
+  onFinishedShown?: (reason: DoneReason) => void;
 }
 
 export interface UiState {
@@ -86,7 +86,7 @@ export function uiReducer(ui: UiState, a: UiAction): UiState {
 }
 
 export function phaseOf(s: DashboardState, requested: UiState['requested']): RunPhase {
-  if (s.finished === 'budget') return 'done';
+  if (s.finished === 'budget' || s.finished === 'time') return 'done';
   if (s.finished === 'stopped') return 'stopped';
   if (requested === 'stop') return 'stopping';
   if (s.paused) return requested === 'resume' ? 'running' : 'paused';
@@ -186,6 +186,10 @@ export function Dashboard(props: DashboardProps) {
       workers={state.workers}
       bestFitness={stats?.bestFitness ?? state.best?.fitness ?? null}
       bestId={stats?.bestId ?? state.best?.id ?? null}
+      timeMs={stats?.timeMs}
+      workerTime={stats?.workerTime}
+      noise={stats?.noise}
+      inProgress={stats?.inProgress}
       width={layout.width}
     />
   );

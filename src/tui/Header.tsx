@@ -1,5 +1,7 @@
 import { Box, Text } from 'ink';
-import { eta, formatDuration, formatFitness, formatRate, progressBar } from '../format.js';
+import type { EvalProgress } from '../../search/types.js';
+import { formatTimeShares, type WorkerTime } from '../../search/worker-time.js';
+import { budgetProgress, formatDuration, formatFitness, formatInProgress, formatRate, progressBar } from '../format.js';
 
 export type RunPhase = 'starting' | 'running' | 'pausing' | 'paused' | 'stopping' | 'done' | 'stopped';
 
@@ -21,6 +23,12 @@ export interface HeaderProps {
   bestFitness: number | null;
   bestId: number | null;
   width: number;
+  /** The wall-clock budget (`--time`), if any: progress and ETA follow whichever budget ends first. */
+  timeMs?: number | undefined;
+  workerTime?: WorkerTime | undefined;
+  noise?: number | null | undefined;
+  /** Evaluations under way: shown while nothing has been committed yet (the first minute). */
+  inProgress?: EvalProgress[] | undefined;
 }
 
 const PHASE_COLOR: Record<RunPhase, string> = {
@@ -45,9 +53,10 @@ const PHASE_LABEL: Record<RunPhase, string> = {
 
 /** Three lines: the run and its state; progress with ETA; throughput and counters. */
 export function Header(p: HeaderProps) {
-  const fraction = p.budget > 0 ? p.judged / p.budget : 0;
-  const left = eta(p.judged, p.budget, p.rate);
-  const counts = `${p.judged}/${p.budget} ${Math.floor(fraction * 100)}%`;
+  const bp = budgetProgress({ judged: p.judged, budget: p.budget, rate: p.rate, elapsedMs: p.elapsedMs, timeMs: p.timeMs });
+  const fraction = bp.fraction;
+  const left = bp.etaMs;
+  const counts = `${bp.counts} ${Math.floor(fraction * 100)}%`;
   const etaText = p.phase === 'done' ? 'done' : `ETA ${left === null || p.phase === 'paused' ? '-' : formatDuration(left)}`;
   const barWidth = Math.max(5, p.width - counts.length - etaText.length - 4);
   const best = p.bestId === null ? 'best -' : `best ${formatFitness(p.bestFitness)} #${p.bestId}`;
@@ -77,6 +86,19 @@ export function Header(p: HeaderProps) {
         </Text>{' '}
         busy
       </Text>
+      {p.workerTime || (p.noise !== null && p.noise !== undefined) ? (
+        <Text wrap="truncate" color="gray">
+          {p.workerTime ? `worker time: ${formatTimeShares(p.workerTime)}` : ''}
+          {p.noise !== null && p.noise !== undefined ? `  noise ±${formatFitness(p.noise)}` : ''}
+        </Text>
+      ) : null}
+      {p.judged === 0 && p.inProgress && p.inProgress.length > 0
+        ? p.inProgress.map((e, i) => (
+            <Text key={i} wrap="truncate" color="gray">
+              evaluating {formatInProgress(e)}
+            </Text>
+          ))
+        : null}
     </Box>
   );
 }

@@ -3,7 +3,8 @@
  * one line per notable event and a progress line at most every `everyMs`.
  */
 import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
-import { eta, formatDuration, formatFitness, formatRate } from '../format.js';
+import { formatTimeShares } from '../../search/worker-time.js';
+import { budgetProgress, formatDuration, formatFitness, formatInProgress, formatRate } from '../format.js';
 import { describeChild } from './state.js';
 import { shellQuote } from '../cli/shell-quote.js';
 
@@ -18,14 +19,22 @@ export interface PlainReporterOptions {
 }
 
 export function progressLine(s: SearchStats): string {
-  const width = String(s.budget).length;
-  const left = eta(s.judged, s.budget, s.rate);
+  const p = budgetProgress(s);
+  const counts = s.timeMs === undefined ? `${String(s.judged).padStart(String(s.budget).length)}/${s.budget}` : p.counts;
   const best = s.bestId === null ? 'best -' : `best ${formatFitness(s.bestFitness)} (#${s.bestId})`;
+  const noise = s.noise === null || s.noise === undefined ? '' : `  noise ±${formatFitness(s.noise)}`;
+  const time = s.workerTime ? `  workers: ${formatTimeShares(s.workerTime)}` : '';
   return (
-    `[${String(s.judged).padStart(width)}/${s.budget}] ${best}  ${formatRate(s.rate)}  ` +
+    `[${counts}] ${best}${noise}  ${formatRate(s.rate)}  ` +
     `cached ${s.cached}  pruned ${s.pruned}  failed ${s.failed}  invalid ${s.invalid}  ` +
-    `elapsed ${formatDuration(s.elapsedMs)}  eta ${left === null ? '-' : formatDuration(left)}`
+    `elapsed ${formatDuration(s.elapsedMs)}  eta ${p.etaMs === null ? '-' : formatDuration(p.etaMs)}${time}`
   );
+}
+
+/** `evaluating: #3 quick mnist8-mlp lr 1e-4…0.316 step 40/150 (6s); reference ...` */
+export function inProgressLine(s: SearchStats): string | null {
+  const ps = s.inProgress ?? [];
+  return ps.length === 0 ? null : `evaluating: ${ps.map(formatInProgress).join('; ')}`;
 }
 
 /** A listener that writes the events as lines. */
@@ -66,7 +75,7 @@ export function createPlainReporter(opts: PlainReporterOptions): SearchListener 
         return;
       case 'done': {
         const best = e.stats.bestId === null ? 'no best program' : `best #${e.stats.bestId} fitness ${formatFitness(e.stats.bestFitness)}`;
-        const how = e.reason === 'budget' ? 'done' : 'stopped (checkpointed)';
+        const how = e.reason === 'stopped' ? 'stopped (checkpointed)' : e.reason === 'time' ? 'done (time budget reached)' : 'done';
         opts.write(`${how}: ${e.stats.judged}/${e.stats.budget} judged in ${formatDuration(e.stats.elapsedMs)}, ${best}`);
         const ref = opts.runRef ?? run;
         if (e.reason === 'stopped' && ref) opts.write(`resume with: optevo search --resume ${refArgs(ref)}`);

@@ -4,8 +4,8 @@
  * components read slices of it. No React and no clock in here: the time of
  * each batch is passed in.
  */
-import { rankedTasks, type ChildRecord, type LogLevel, type SearchEvent, type SearchStats } from '../../search/types.js';
-import { describeMutation, formatFitness } from '../format.js';
+import { rankedTasks, type ChildRecord, type DoneReason, type LogLevel, type SearchEvent, type SearchStats } from '../../search/types.js';
+import { describeMutation, formatDuration, formatFitness } from '../format.js';
 
 /** How many leaders, event lines and best points the dashboard keeps. */
 export const LEADER_CAP = 200;
@@ -38,7 +38,11 @@ export interface DashboardState {
   stats: SearchStats | null;
   /** Local clock (ms) when `stats` arrived: the header extrapolates elapsed time from it. */
   statsAt: number;
-  /** Trained children ('ok' and 'pruned') by fitness, best first, ties by id. */
+  /**
+   * Trained children ('ok' and 'pruned') by fitness, best first, ties by id:
+   * one per family (programs that differ only in constants), its best member,
+   * so that the top rows are different ideas, not one idea's constants.
+   */
   leaders: readonly ChildRecord[];
   /** Task names in the order first seen in standard-suite results: the leaderboard's columns. */
   taskNames: readonly string[];
@@ -53,7 +57,7 @@ export interface DashboardState {
   bests: readonly EventLine[];
   nextKey: number;
   paused: boolean;
-  finished: null | 'budget' | 'stopped';
+  finished: null | DoneReason;
 }
 
 export interface InitialState {
@@ -118,7 +122,9 @@ function addChild(s: DashboardState, c: ChildRecord): DashboardState {
     if (!taskNames.includes(t.task)) taskNames = [...taskNames, t.task];
   }
   if (!isRanked(c)) return { ...s, lastId, taskNames };
-  const rest = s.leaders.filter((x) => x.id !== c.id);
+  const kin = c.family === undefined ? undefined : s.leaders.find((x) => x.family === c.family && x.id !== c.id);
+  if (kin && compareChildren(kin, c) < 0) return { ...s, lastId, taskNames };
+  const rest = s.leaders.filter((x) => x.id !== c.id && x !== kin);
   const worst = rest.length >= LEADER_CAP ? rest[rest.length - 1] : undefined;
   if (worst && compareChildren(c, worst) > 0) return { ...s, lastId, taskNames };
   // Insert in order: the list is short and sorted.
@@ -187,7 +193,12 @@ export function reduce(s: DashboardState, e: SearchEvent, now: number): Dashboar
     case 'resumed':
       return pushEvent({ ...s, paused: false, statsAt: now }, now, 'info', 'resumed');
     case 'done': {
-      const text = e.reason === 'budget' ? `done: budget of ${e.stats.budget} reached` : 'stopped: checkpointed, resumable';
+      const text =
+        e.reason === 'budget'
+          ? `done: budget of ${e.stats.budget} reached`
+          : e.reason === 'time'
+            ? `done: time budget of ${formatDuration(e.stats.timeMs ?? e.stats.elapsedMs)} reached`
+            : 'stopped: checkpointed, resumable';
       return pushEvent({ ...s, stats: e.stats, statsAt: now, finished: e.reason, paused: false }, now, 'info', text);
     }
     default: {

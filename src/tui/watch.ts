@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { DEFAULT_RUN_DIR, SqliteRunStore } from '../../search/store.js';
 import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
 import { Dashboard } from './Dashboard.js';
-import { createPlainReporter } from './plain.js';
+import { createPlainReporter, inProgressLine } from './plain.js';
 import type { SearchSource } from './source.js';
 import { LEADER_CAP, type InitialState } from './state.js';
 
@@ -235,7 +235,24 @@ export async function reportPlain(
   // Name the run as `--resume` and `show` will find it: by name under runs/, else by its directory.
   const underDefault = handle.dir !== undefined && path.resolve(handle.dir) === path.resolve(DEFAULT_RUN_DIR, handle.run);
   const runRef = handle.dir === undefined || underDefault ? handle.run : handle.dir;
-  const off = handle.subscribe(createPlainReporter({ write, everyMs: options.everyMs, runRef }));
+  let lastLine = Date.now();
+  const off = handle.subscribe(createPlainReporter({ write: (l) => ((lastLine = Date.now()), write(l)), everyMs: options.everyMs, runRef }));
+  // While nothing is committed (the first minute: references, the seeds), say what the workers are doing.
+  const quietMs = Math.max(2000, options.everyMs ?? 5000);
+  const ticker = setInterval(() => {
+    if (Date.now() - lastLine < quietMs) return;
+    let line: string | null = null;
+    try {
+      line = inProgressLine(handle.stats());
+    } catch {
+      line = null;
+    }
+    if (line) {
+      lastLine = Date.now();
+      write(line);
+    }
+  }, 1000);
+  ticker.unref?.();
   let stopping = false;
   const onSigint = () => {
     if (stopping) {
@@ -251,6 +268,7 @@ export async function reportPlain(
   try {
     return await handle.done;
   } finally {
+    clearInterval(ticker);
     if (handleSignals) process.off('SIGINT', onSigint);
     off();
   }

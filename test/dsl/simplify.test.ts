@@ -7,8 +7,9 @@ import { parse } from '../../dsl/parse.js';
 import { print } from '../../dsl/print.js';
 import { flatten } from '../../dsl/flatten.js';
 import { removeDead, simplify } from '../../dsl/simplify.js';
-import { functionalFingerprint, structuralHash } from '../../dsl/fingerprint.js';
+import { familyHash, functionalFingerprint, structuralHash } from '../../dsl/fingerprint.js';
 import { ADAMW, arbProgram } from './programs.js';
+import { seedSource } from '../../seeds/index.js';
 import { assertProperty } from '../property.js';
 
 /** Updates of `steps` steps on seeded random inputs (weights follow the updates). */
@@ -25,6 +26,27 @@ function trace(p: Program, steps = 12, seed = 1): number[] {
     st = r.state;
     r.updates.forEach((u) => out.push(...u));
     ws = ws.map((w, j) => w.map((x, i) => x - r.updates[j]![i]!));
+  }
+  return out;
+}
+
+/** Updates divided by the size of the first nonzero one, the weights moved by those: the trace up to scale. */
+function normalisedTrace(p: Program, steps = 6, seed = 7): number[] {
+  let s = seed;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const it = interpreter(p);
+  let ws = [Float64Array.from({ length: 4 }, rnd), Float64Array.from({ length: 3 }, rnd)];
+  let st = it.init(ws);
+  const out: number[] = [];
+  let scale = 0;
+  for (let k = 0; k < steps; k++) {
+    const gs = ws.map((w) => w.map(() => rnd()));
+    const r = it.step(ws, gs, st, 0.05);
+    st = r.state;
+    if (scale === 0) for (const u of r.updates) for (const x of u) scale = Math.max(scale, Math.abs(x));
+    const f = scale > 0 ? 1 / scale : 0;
+    r.updates.forEach((u) => out.push(...u.map((x) => x * f)));
+    ws = ws.map((w, j) => w.map((x, i) => x - 0.05 * f * r.updates[j]![i]!));
   }
   return out;
 }
@@ -142,6 +164,30 @@ describe('fingerprints', () => {
     expect(functionalFingerprint(sq)).toBe(functionalFingerprint(gg));
   });
 
+  it('is taken up to scale: a positive multiple of a program whose lr scales its whole update is the same optimizer', () => {
+    const adamw = parse(seedSource('adamw'));
+    // AdamW with every step multiplied by 6.39: a learning-rate artefact, not a new optimizer.
+    const scaled = parse(seedSource('adamw').replace('return update, m, v', 'return update * 6.39, m, v'));
+    expect(print(scaled)).not.toBe(print(adamw));
+    expect(functionalFingerprint(scaled)).toBe(functionalFingerprint(adamw));
+    expect(functionalFingerprint(adamw)).toMatch(/^s/);
+    const sgd = parse('def train(w, g, lr):\n  return g * lr\n');
+    const sgd3 = parse('def train(w, g, lr):\n  return g * lr * 3\n');
+    expect(functionalFingerprint(sgd3)).toBe(functionalFingerprint(sgd));
+    // A negative multiple climbs instead of descending: another program.
+    const up = parse('def train(w, g, lr):\n  return g * lr * -3\n');
+    expect(functionalFingerprint(up)).not.toBe(functionalFingerprint(sgd));
+    // Where lr does not scale the whole update (weight decay outside it), scale matters: raw fingerprints.
+    const wd = parse('def train(w, g, lr):\n  return g * lr + w * 0.01\n');
+    const wd2 = parse('def train(w, g, lr):\n  return (g * lr + w * 0.01) * 2\n');
+    expect(functionalFingerprint(wd)).toMatch(/^f/);
+    expect(functionalFingerprint(wd2)).not.toBe(functionalFingerprint(wd));
+    // A program that ignores lr is not rescued by the sweep either.
+    const fixed = parse('def train(w, g, lr):\n  return g * 0.01\n');
+    const fixed2 = parse('def train(w, g, lr):\n  return g * 0.02\n');
+    expect(functionalFingerprint(fixed2)).not.toBe(functionalFingerprint(fixed));
+  });
+
   it('different programs practically never share a fingerprint', () => {
     const byFp = new Map<string, string>();
     let collisions = 0;
@@ -149,7 +195,9 @@ describe('fingerprints', () => {
       'fingerprints practically never collide',
       fc.property(valid, (p) => {
         const fp = functionalFingerprint(p);
-        const t = trace(simplify(p), 6, 7).map((x) => (Number.isFinite(x) ? x.toPrecision(6) : String(x))).join(',');
+        // Up-to-scale fingerprints must agree up to scale, on other inputs.
+        const tr = fp.startsWith('s') ? normalisedTrace(simplify(p)) : trace(simplify(p), 6, 7);
+        const t = tr.map((x) => (Number.isFinite(x) ? x.toPrecision(6) : String(x))).join(',');
         const seen = byFp.get(fp);
         if (seen !== undefined && seen !== t && !fp.startsWith('nf')) collisions++;
         byFp.set(fp, t);
@@ -157,6 +205,23 @@ describe('fingerprints', () => {
       { numRuns: 500, seed: 20230214 },
     );
     expect(collisions).toBe(0);
+  });
+});
+
+describe('family hash', () => {
+  it('programs that differ only in constants are one family; other structure is another', () => {
+    const heavy = (mu: string, wd: string) => parse(`momentum = ${mu}\ndef train(w, g, buf, lr):\n  buf = buf * momentum + g\n  return (buf + w * ${wd}) * lr, buf\n`);
+    expect(familyHash(heavy('0.95', '0.001'))).toBe(familyHash(heavy('0.9', '0.01')));
+    expect(structuralHash(heavy('0.95', '0.001'))).not.toBe(structuralHash(heavy('0.9', '0.01')));
+    // Commutative order and names do not matter either.
+    const swapped = parse('def train(w, g, m, lr):\n  m = g + 0.5 * m\n  return lr * (0.2 * w + m), m\n');
+    expect(familyHash(swapped)).toBe(familyHash(heavy('0.9', '0.01')));
+    // A different function, or a constant where a tensor was, is another family.
+    const nesterov = parse('def train(w, g, buf, lr):\n  buf = buf * 0.9 + g\n  return (g + buf * 0.9) * lr, buf\n');
+    expect(familyHash(nesterov)).not.toBe(familyHash(heavy('0.9', '0.01')));
+    const signed = parse('def train(w, g, buf, lr):\n  buf = buf * 0.9 + sign(g)\n  return (buf + w * 0.01) * lr, buf\n');
+    expect(familyHash(signed)).not.toBe(familyHash(heavy('0.9', '0.01')));
+    expect(familyHash(parse(seedSource('adam')))).toBe(familyHash(parse(seedSource('adam').replace('epsilon = 1e-8', 'epsilon = 4.648e-9'))));
   });
 });
 

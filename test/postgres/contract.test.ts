@@ -9,7 +9,7 @@ import { Connection } from '../../search/postgres/connection.js';
 import { PgRunStore } from '../../search/postgres/store.js';
 import { parseStoreUrl } from '../../search/postgres/url.js';
 import { SqliteRunStore as RunStore, type Commit } from '../../search/store.js';
-import { ZERO_COUNTERS, type Counters } from '../../search/types.js';
+import { ZERO_COUNTERS, type Calibration, type Counters } from '../../search/types.js';
 import type { ChildRecord, SuiteResult } from '../../search/types.js';
 import { OPTEVO_VERSION } from '../../search/version.js';
 import { seedSource } from '../../seeds/index.js';
@@ -34,6 +34,10 @@ interface AnyStore {
   status(): Promise<string>;
   config(): { budget: number };
   seeds(): { name: string; source: string }[];
+  calibration(): Promise<Calibration>;
+  setCalibration(c: Calibration): Promise<void>;
+  saveCounters(c: Counters): Promise<void>;
+  families(n: number): Promise<{ best: ChildRecord; members: number }[]>;
 }
 
 const config = testConfig({ budget: 50 });
@@ -58,6 +62,10 @@ function sqliteStore(dir: string): AnyStore {
     status: async () => s.info().status,
     config: () => s.config(),
     seeds: () => s.seeds(),
+    calibration: async () => s.calibration(),
+    setCalibration: async (c) => s.setCalibration(c),
+    saveCounters: async (c) => s.saveCounters(c),
+    families: async (n) => s.families(n),
   };
 }
 
@@ -86,6 +94,10 @@ async function pgStore(url: string): Promise<AnyStore & { db: Connection }> {
     status: () => s.status(),
     config: () => s.config(),
     seeds: () => s.seeds(),
+    calibration: () => s.calibration(),
+    setCalibration: (c) => s.setCalibration(c),
+    saveCounters: (c) => s.saveCounters(c),
+    families: (n) => s.families(n),
   };
 }
 
@@ -119,6 +131,9 @@ function child(id: number, parent: number | null, fitness: number | null, status
     failure: status === 'failed' ? 'diverged' : null,
     ms: id * 1.5,
     at: `2026-01-01T00:00:${String(id).padStart(2, '0')}.000Z`,
+    // Two families (programs equal up to constants); the best held on a fresh seed.
+    family: `fam${id % 2}`,
+    ...(id === 7 ? { reeval: suite(2.4, [0.4]) } : {}),
   };
 }
 
@@ -162,7 +177,19 @@ async function exercise(s: AnyStore) {
   await s.setMetaval(7, suite(2.25, [0.3]));
   await s.setMetaval(2, null, 'timed out');
   await s.setStatus('done');
+  const fresh = await s.calibration();
+  const calib: Calibration = {
+    references: { 'quick@1': { quadratic: { lr: 0.1, loss: 0.25, metric: null }, mnist: { lr: null, loss: null, metric: null, failure: 'diverged' } } },
+    noise: { quick: { noise: 0.02, samples: [0.01, -0.03] } },
+  };
+  await s.setCalibration(calib);
+  const last = await s.counters();
+  await s.saveCounters({ ...last, elapsedMs: 999, workerTime: { novel: 5, reference: 2, metaval: 1, reeval: 0.5, capacity: 20 } });
   return {
+    fresh,
+    calibration: await s.calibration(),
+    saved: await s.counters(),
+    families: (await s.families(3)).map((f) => [f.best.id, f.members]),
     errors,
     counters: await s.counters(),
     all: await s.all(),
@@ -213,6 +240,15 @@ describe('the run store contract, on SQLite and on PostgreSQL', () => {
     ]);
     expect(lite.pending).toEqual([2, 7]);
     expect(lite.all[0]!.quick!.tasks[0]!.curve).toEqual([1, 0.5, null]);
+    expect(lite.fresh).toEqual({ references: {}, noise: {} });
+    expect(lite.calibration.noise.quick!.noise).toBe(0.02);
+    expect(lite.saved.workerTime.capacity).toBe(20);
+    expect(lite.saved.committed).toBe(7);
+    expect(lite.families).toEqual([
+      [7, 3],
+      [2, 2],
+    ]);
+    expect(lite.all[6]!.reeval!.fitness).toBe(2.4);
     // ... and PostgreSQL answers exactly as SQLite does, export text included.
     expect(got.errors.map((e) => e.split(':')[0])).toEqual(lite.errors.map((e) => e.split(':')[0]));
     expect({ ...got, errors: [] }).toEqual({ ...lite, errors: [] });

@@ -125,5 +125,6 @@ describe('optevo search, for real (worker threads, tfjs, the quick suite)', () =
     const stdout = optevo('export', path.join(runs, 'real'), '--format', 'jsonl');
     expect(stdout.stdout.trim().split('\n').length).toBe(12);
     await refuses(['export', 'real', '--run-dir', runs, '--format', 'csv'], "optevo: --format: 'csv' is not a format (formats: jsonl, opt)");
-  });
+    // Besides the children: the reference results and the suite's noise, computed once per run.
+  }, 240_000);
 });

@@ -31,7 +31,7 @@ function commitAll(records: ChildRecord[], config = CONFIG) {
 describe('commitChild', () => {
   it('counts, keeps the newest members, and never counts a cached copy as an improvement', () => {
     const { state, log } = commitAll([ok(1, 1), ok(2, 3), cached(3, 2, 3), invalid(4), ok(5, 2)]);
-    expect(state.counters).toEqual({ ...ZERO_COUNTERS, committed: 5, ok: 3, cached: 1, invalid: 1, bestId: 2, bestFitness: 3, lastImprovement: 2 });
+    expect(state.counters).toEqual({ ...ZERO_COUNTERS, committed: 5, ok: 3, cached: 1, invalid: 1, bestId: 2, bestFitness: 3, bestHeld: 3, lastImprovement: 2 });
     expect(state.population.map((m) => m.id)).toEqual([3, 5]);
     expect(log.map((l) => l.events)).toEqual([['child:1', 'best:1'], ['child:2', 'best:2'], ['child:3'], ['child:4'], ['child:5']]);
     expect(log.map((l) => [l.add, l.remove])).toEqual([

@@ -1,7 +1,7 @@
 /**
  * The search engine with everything scripted, as AutoML-Zero tests its
  * evolution: a mutator that returns the programs of a script in order, an
- * executor whose scores are read off the program (`u = g * lr * K` scores K
+ * executor whose scores are read off the program (`u = g * K` scores K; lr left out, so that no two are the same optimizer up to a learning rate,
  * on the quick suite, K + 0.5 on the standard one, K + 1 in
  * meta-validation), and the in-memory store. Every count and every event is
  * exact, worked out by hand in the comments.
@@ -102,7 +102,7 @@ describe('the engine, scripted', () => {
   // 5 `* 0.5`: population [1, 2, 3], quick [1, 2, 2], median 2: pruned, fitness 0.5 + mean gap 0.5 = 1.
   //   Child 1 leaves the population (size 3).
   // 6 `* 7`: no fitness on the quick suite: failed.
-  const SCRIPT = ['g * lr * 2', 'g * lr * 2', 'interp(g, g, g)', 'g * lr * 0.5', 'g * lr * 7'];
+  const SCRIPT = ['g * 2', 'g * 2', 'interp(g, g, g)', 'g * 0.5', 'g * 7'];
 
   it('judges each child as worked out by hand: exact statuses, fitness, counters, jobs and events', async () => {
     const store = memory({ budget: 6, population: 3, tournament: 2, hurdle: 0.5 });
@@ -130,6 +130,9 @@ describe('the engine, scripted', () => {
       lastImprovement: 2,
       restarts: 0,
       elapsedMs: expect.any(Number),
+      bestHeld: 2.5,
+      // Every evaluation (1 ms each in this executor) is booked as novel training, out of the workers' capacity.
+      workerTime: { novel: 6, reference: 0, metaval: 0, reeval: 0, capacity: expect.any(Number) },
     });
     expect(stats).toMatchObject({ judged: 6, trained: 3, cached: 1, invalid: 1, pruned: 1, failed: 1, bestId: 2, bestFitness: 2.5 });
     expect(executor.jobs).toEqual(['1/quick', '1/standard', '2/quick', '2/standard', '5/quick', '6/quick']);
@@ -147,7 +150,7 @@ describe('the engine, scripted', () => {
   // 7: 0.8. Population (3): [2 (re-added at 5), 6, 7].
   it('restarts after N children without improvement and meta-validates the leaders every M children', async () => {
     const store = memory({ budget: 7, population: 3, tournament: 2, hurdle: 0, restartAfter: 3, metavalEvery: 3, metavalTop: 2 });
-    const { events } = await run(store, scripted(['g * lr * 2', 'g * lr * 0.5', 'g * lr * 0.25', 'g * lr * 0.125', 'g * lr * 3', 'g * lr * 0.3']));
+    const { events } = await run(store, scripted(['g * 2', 'g * 0.5', 'g * 0.25', 'g * 0.125', 'g * 3', 'g * 0.3']));
     const restart = 'log:info:restart from child 2 after 3 children without improvement';
     expect(events.filter((e) => !e.startsWith('metaval'))).toEqual([
       'start', 'child:1', 'best:1', 'child:2', 'best:2', 'child:3', 'child:4', 'child:5', restart, 'child:6', 'best:6', 'child:7', 'done:budget',
@@ -167,7 +170,7 @@ describe('the engine, scripted', () => {
 
   it('runs a crashed evaluation once more, and says so', async () => {
     const store = memory({ budget: 2, hurdle: 0 });
-    const { events, executor } = await run(store, scripted(['g * lr * 9']));
+    const { events, executor } = await run(store, scripted(['g * 9']));
     expect(executor.jobs).toEqual(['1/quick', '1/standard', '2/quick', '2/quick', '2/standard']);
     expect(events).toEqual([
       'start', 'child:1', 'best:1', 'log:warn:child 2 (quick): worker exited with code 1; retrying once', 'child:2', 'best:2', 'done:budget',
@@ -193,7 +196,7 @@ describe('the engine, scripted', () => {
     expect(events[0]).toBe('start');
     expect(part.children().map(({ at: _at, ms: _ms, ...c }) => c)).toEqual(whole.children().map(({ at: _at, ms: _ms, ...c }) => c));
     expect(part.population()).toEqual(whole.population());
-    expect({ ...part.counters(), elapsedMs: 0 }).toEqual({ ...whole.counters(), elapsedMs: 0 });
+    expect({ ...part.counters(), elapsedMs: 0, workerTime: null }).toEqual({ ...whole.counters(), elapsedMs: 0, workerTime: null });
   });
 
   it('writes the same run to SQLite as to memory: both keep the RunStore contract', async () => {
@@ -207,7 +210,7 @@ describe('the engine, scripted', () => {
       const strip = ({ at: _at, ms: _ms, ...c }: { at: string; ms: number }) => c;
       expect(sql.children().map(strip)).toEqual(mem.children().map(strip));
       for (let n = 1; n <= 6; n++) expect(sql.population(n)).toEqual(mem.population(n));
-      expect({ ...sql.counters(), elapsedMs: 0 }).toEqual({ ...mem.counters(), elapsedMs: 0 });
+      expect({ ...sql.counters(), elapsedMs: 0, workerTime: null }).toEqual({ ...mem.counters(), elapsedMs: 0, workerTime: null });
       expect(sql.info().status).toBe('done');
       sql.close();
     } finally {

@@ -36,7 +36,8 @@ function snapshot(name: string) {
     return {
       children: s.children().map(essence),
       population: s.population(),
-      counters: { ...s.counters(), elapsedMs: 0 },
+      // Time (elapsed, the workers' capacity) differs between sessions; the rest is the run.
+      counters: { ...s.counters(), elapsedMs: 0, workerTime: null },
       metaval: s.metavalResults().map((m) => [m.id, m.requestedAt, m.status, m.fitness]),
     };
   } finally {

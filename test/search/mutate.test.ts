@@ -97,4 +97,45 @@ describe('mutate', () => {
     }
     expect(valid).toBeGreaterThan(240);
   });
+
+  it("repairs deletions: a deleted value's reads are rebound to a name of the same kind", async () => {
+    const { check } = await import('../../dsl/check.js');
+    const deleteOnly = makeMutator({ weights: { insert: 0, delete: 1, modify: 0 }, maxStatements: 30 });
+    const p = parse('def train(w, g, m, lr):\n  t = sqrt(g)\n  m = m * 0.9 + t\n  s = norm(t)\n  u = m * s\n  return u * lr, m\n');
+    const seen = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      const c = deleteOnly(flatten(p), Rng.derive('repair', i));
+      expect(() => check(c.program), c.detail).not.toThrow();
+      seen.add(c.detail);
+    }
+    // Deleting `t = sqrt(g)` rebinds its tensor reads to a tensor in scope (w, g or m), never to lr.
+    const t = [...seen].filter((d) => d.includes('sqrt(g)'));
+    expect(t.length).toBeGreaterThan(0);
+    for (const d of t) expect(d).toMatch(/\(uses read (w|g|m)\)$/);
+    // Deleting the scalar `s` rebinds it to the scalar lr.
+    for (const d of [...seen].filter((x) => x.includes('norm('))) expect(d).toMatch(/\(uses read lr\)$/);
+  });
+
+  it('invalid children stay under 5% along evolving lineages from sgd and adamw', async () => {
+    const { check } = await import('../../dsl/check.js');
+    const { withStateSlots } = await import('../../search/evolution.js');
+    const mutate = makeMutator({ weights: all, maxStatements: 30 });
+    for (const seed of ['sgd', 'adamw']) {
+      const pop = [withStateSlots(flat(seed), 2)];
+      let invalid = 0;
+      const n = 1000;
+      for (let i = 0; i < n; i++) {
+        const r = Rng.derive('lineage', seed, i);
+        const child = mutate(pop[r.int(pop.length)]!, r).program;
+        try {
+          check(child);
+          pop.push(child);
+          if (pop.length > 50) pop.shift();
+        } catch {
+          invalid++;
+        }
+      }
+      expect(invalid / n, seed).toBeLessThan(0.05);
+    }
+  });
 });

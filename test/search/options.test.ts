@@ -34,6 +34,8 @@ describe('search settings', () => {
       metavalEvery: 100,
       metavalTop: 3,
       batch: 64,
+      ahead: 16,
+      metavalShare: 0.2,
       lrs: [0.01, 0.1],
       evalSeed: 99,
     });

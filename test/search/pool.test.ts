@@ -85,4 +85,24 @@ describe('a search on real worker threads that crash and hang', () => {
       store.close();
     }
   });
+
+  it('tells what each running evaluation is doing: child, suite, task, rate group, step', async () => {
+    const pool = new WorkerPool({ workers: 1, timeoutMs: 60_000, backend: 'wasm' });
+    try {
+      const seen: string[] = [];
+      const running = pool.evaluate({ childId: 7, source: 'def train(w, g, lr):\n  return g * lr\n', suite: 'quick', seed: 1, lrs: [0.01, 0.1], steps: 60 });
+      let done = false;
+      void running.then(() => (done = true));
+      for (let i = 0; i < 2000 && !done; i++) {
+        for (const p of pool.inProgress()) if (p.task !== null) seen.push(`${p.childId} ${p.suite} ${p.task} ${p.lrs.join(',')} ${p.step}/${p.steps}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect((await running).ok).toBe(true);
+      expect(pool.inProgress()).toEqual([]);
+      expect(seen.length).toBeGreaterThan(0);
+      for (const line of seen) expect(line).toMatch(/^7 quick (quadratic|rosenbrock|sparse-logistic|mnist8-mlp) [\d.e,-]+ \d+\/60$/);
+    } finally {
+      await pool.close();
+    }
+  });
 });

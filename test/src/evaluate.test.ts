@@ -1,19 +1,75 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../dsl/parse.js';
 import { seedProgram, seedSource } from '../../seeds/index.js';
-import { FAILED_SCORE, SCORE_CLIP, evaluate, evaluateJob, normalisedScore } from '../../src/evaluate.js';
+import { FAILED_SCORE, SCORE_BOUND, clearReferenceCache, evaluate, evaluateJob, normalisedScore, referenceResults, refinedRates, smoothBound } from '../../src/evaluate.js';
 
 const quickFast = { suite: 'quick' as const, steps: 20, lrs: [1e-3, 1e-2, 1e-1], backend: 'wasm' as const };
 
 describe('normalised score', () => {
-  it('is the clipped log ratio of losses against the reference, with a floor', () => {
+  it('is the smoothly bounded log ratio of losses against the reference, with a floor', () => {
+    const r = Math.log(2);
     expect(normalisedScore(1, 1, 0)).toBe(0);
-    expect(normalisedScore(0.5, 1, 0)).toBeCloseTo(Math.log(2), 9);
-    expect(normalisedScore(2, 1, 0)).toBeCloseTo(-Math.log(2), 9);
-    expect(normalisedScore(1e-9, 1, 0)).toBe(SCORE_CLIP);
+    expect(normalisedScore(0.5, 1, 0)).toBeCloseTo(r / Math.sqrt(1 + (r / 3) ** 2), 9);
+    expect(normalisedScore(2, 1, 0)).toBeCloseTo(-r / Math.sqrt(1 + (r / 3) ** 2), 9);
+    // Far from AdamW the score bends towards the bound but keeps ranking: 100x and 1000x worse differ.
+    expect(normalisedScore(100, 1, 0)).toBeCloseTo(-2.514, 3);
+    expect(normalisedScore(1000, 1, 0)).toBeCloseTo(-2.752, 3);
+    expect(normalisedScore(1e-9, 1, 0)).toBeLessThan(SCORE_BOUND);
+    expect(normalisedScore(1e-9, 1, 0)).toBeGreaterThan(normalisedScore(1e-6, 1, 0));
     expect(normalisedScore(1e-9, 1e-7, 1e-4)).toBeCloseTo(0, 2); // both under the floor: equal
     expect(normalisedScore(null, 1, 0)).toBe(FAILED_SCORE);
-    expect(normalisedScore(1, null, 0)).toBe(SCORE_CLIP);
+    expect(normalisedScore(1, null, 0)).toBe(SCORE_BOUND);
+  });
+
+  it('the bound is smooth: slope 1 at 0, odd, increasing, inside (-3, 3)', () => {
+    expect(smoothBound(0)).toBe(0);
+    expect(smoothBound(1e-6)).toBeCloseTo(1e-6, 15);
+    expect(smoothBound(-5)).toBe(-smoothBound(5));
+    expect(smoothBound(Infinity)).toBe(3);
+    let prev = -Infinity;
+    for (let r = -50; r <= 50; r += 0.5) {
+      const s = smoothBound(r);
+      expect(s).toBeGreaterThan(prev);
+      expect(Math.abs(s)).toBeLessThan(3);
+      prev = s;
+    }
+  });
+});
+
+describe('programs that ignore lr', () => {
+  it('train one rate: every rate of a sweep would train the same run', async () => {
+    const fixed = await evaluate(parse('def train(w, g, lr):\n  return g * 0.01\n'), { ...quickFast, tasks: ['quadratic'] });
+    expect(fixed.tasks[0]!.runs.map((r) => r.lr)).toEqual([1e-3]);
+    const swept = await evaluate(parse('def train(w, g, lr):\n  return g * lr\n'), { ...quickFast, tasks: ['quadratic'] });
+    expect(swept.tasks[0]!.runs.length).toBe(5);
+  });
+});
+
+describe('reference results computed once', () => {
+  it('a job scores against the reference results it is given, without training the reference', async () => {
+    const base = { childId: 1, suite: 'quick' as const, seed: 3, lrs: [1e-2, 1e-1], steps: 15 };
+    clearReferenceCache();
+    const ref = await evaluateJob({ ...base, source: seedSource('adamw'), score: false }, 'wasm');
+    expect(ref.tasks.every((t) => t.score === null && t.loss !== null)).toBe(true);
+    const references = referenceResults(ref);
+    clearReferenceCache();
+    const given = await evaluate(seedProgram('lion'), { suite: 'quick', seed: 3, lrs: [1e-2, 1e-1], steps: 15, backend: 'wasm', references });
+    expect(given.tasks.every((t) => t.timings.referenceMs === 0)).toBe(true);
+    clearReferenceCache();
+    const computed = await evaluate(seedProgram('lion'), { suite: 'quick', seed: 3, lrs: [1e-2, 1e-1], steps: 15, backend: 'wasm' });
+    expect(given.tasks.map((t) => t.score)).toEqual(computed.tasks.map((t) => t.score));
+    expect(given.fitness).toBe(computed.fitness);
+  });
+});
+
+describe('sweep refinement', () => {
+  it('adds the rates halfway to each neighbour of the best, and beyond an edge', () => {
+    const grid = [1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-2, 3.16e-2, 1e-1, 3.16e-1];
+    expect(refinedRates(grid, 1e-2)).toEqual([0.00562, 0.0178]);
+    expect(refinedRates(grid, 3.16e-1)).toEqual([0.178, 0.562]);
+    expect(refinedRates(grid, 1e-4)).toEqual([0.0000563, 0.000178]);
+    expect(refinedRates([0.01], 0.01)).toEqual([]);
+    expect(refinedRates([0.1, 0.01], 0.1)).toEqual([0.0316, 0.316]);
   });
 });
 
@@ -26,7 +82,8 @@ describe('evaluate', () => {
     for (const t of e.tasks) {
       expect(t.score, t.task).toBe(0);
       expect(t.reference!.lr).toBe(t.lr);
-      expect(t.runs.length).toBe(3);
+      // Three grid rates, then two around the best.
+      expect(t.runs.length).toBe(5);
       expect(t.curve.length).toBeGreaterThan(0);
       expect(t.timings.trainMs).toBeGreaterThan(0);
     }
@@ -54,7 +111,7 @@ describe('evaluate', () => {
   });
 
   it('a program that blows up fails every task with a reason, and its fitness is null', async () => {
-    const boom = parse('def train(w, g, lr):\n  return g * 1e30 + w * 1e30, \n'.replace(', \n', '\n'));
+    const boom = parse('def train(w, g, lr):\n  return (g * 1e30 + w * 1e30) * lr\n');
     const e = await evaluate(boom, quickFast);
     expect(e.fitness).toBeNull();
     expect(e.failure).toMatch(/^failed every task: every rate failed \(at lr 0.001: (NaN|infinite|diverged)/);

@@ -3,7 +3,7 @@ import { seedProgram } from '../../seeds/index.js';
 import { evaluate } from '../../src/evaluate.js';
 import { TaskDefinitionError, defineTask, isTask, loadTasksModule } from '../../src/tasks/define.js';
 import { BUILTIN_TASKS, TaskRegistry, suiteTasks } from '../../src/tasks/registry.js';
-import { paramCount } from '../../src/tasks/types.js';
+import { paramCount, type ArrayTask } from '../../src/tasks/types.js';
 
 describe('registry', () => {
   it('has the three suites with the tasks the design names', () => {
@@ -12,6 +12,19 @@ describe('registry', () => {
     expect(suiteTasks('metaval').length).toBeGreaterThanOrEqual(4);
     const names = BUILTIN_TASKS.map((t) => t.name);
     expect(new Set(names).size).toBe(names.length);
+  });
+  it('rosenbrock: the tfjs loss (newton, hessianFree) is the same rotated, shifted valley as the closed form', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const task = BUILTIN_TASKS.find((t) => t.name === 'rosenbrock') as ArrayTask;
+    for (const seed of [0, 3]) {
+      const p = task.setup(seed);
+      for (const x of [new Float64Array(task.paramCount), Float64Array.from({ length: task.paramCount }, (_, i) => 0.3 * Math.sin(i + 1))]) {
+        const want = p.validate([x]).loss;
+        const got = tf.tidy(() => p.tfLoss!(tf, [tf.tensor1d(Float32Array.from(x))]).dataSync()[0]!);
+        expect(Math.abs(got - want), `seed ${seed}`).toBeLessThan(1e-4 * Math.max(1, want));
+      }
+    }
   });
   it('counts parameters', () => {
     const get = (n: string) => BUILTIN_TASKS.find((t) => t.name === n)!;
@@ -75,5 +88,30 @@ describe('tasks modules', () => {
       expect(t.score).not.toBeNull();
       expect(t.reference?.loss).not.toBeNull();
     }
+  });
+});
+
+describe('tasks that cannot be gamed', () => {
+  // SGD, and SGD that shifts every weight by -1 once (at step 1, because a slot starts at 0).
+  const sgd = 'def train(w, g, lr):\n  return g * lr\n';
+  const shifted = 'def train(w, g, s1, s2, lr):\n  s2 = expm1(log10(s1))\n  s1 = 1\n  return g * lr + s2, s1, s2\n';
+  const loss = async (src: string, task: string, seed: number) =>
+    (await evaluate(src, { tasks: [task], seed, steps: 100, lrs: [1e-3, 1e-2], backend: 'cpu', reference: false })).tasks[0]!.loss!;
+
+  it('each seed draws where the optimum lies: a fixed shift helps on some seeds and hurts on others', async () => {
+    const gains: number[] = [];
+    for (let seed = 0; seed < 6; seed++) gains.push((await loss(sgd, 'rosenbrock', seed)) - (await loss(shifted, 'rosenbrock', seed)));
+    expect(gains.filter((x) => x > 0).length).toBeGreaterThan(0);
+    expect(gains.filter((x) => x < 0).length).toBeGreaterThan(0);
+    // On the quadratic the optimum is N(0, 1) from the start: a shift of every weight by 1 moves away from it.
+    let worse = 0;
+    for (let seed = 0; seed < 6; seed++) if ((await loss(shifted, 'quadratic', seed)) > (await loss(sgd, 'quadratic', seed))) worse++;
+    expect(worse).toBeGreaterThanOrEqual(5);
+  });
+
+  it('the evaluator flags the constant drift', async () => {
+    const e = await evaluate(shifted, { tasks: ['quadratic'], steps: 5, lrs: [1e-2], backend: 'cpu', reference: false });
+    expect(e.drift).toMatch(/^constant drift/);
+    expect((await evaluate(sgd, { tasks: ['quadratic'], steps: 5, lrs: [1e-2], backend: 'cpu', reference: false })).drift).toBeUndefined();
   });
 });

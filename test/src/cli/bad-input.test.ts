@@ -111,7 +111,7 @@ export const ROWS: [string[], RegExp][] = [
   [['show', 'r', '--dir', '.', '--plot', 'out.svg'], /^optevo: --plot: out\.svg is a folder; give a file name$/],
   [['export', 'nope'], /^optevo: no run 'nope'/],
   [['export', 'r', '--run-dir', '.', '--format', 'csv'], /^optevo: --format: 'csv' is not a format/],
-  [['export', 'r', '--run-dir', '.', '--format', 'opt'], /^optevo: --format opt writes one program: give --program ID$/],
+  [['export', 'r', '--run-dir', '.', '--format', 'opt'], /^optevo: --format opt writes one program: give --program ID or --best$/],
   [['export', 'r', '--run-dir', '.', '--output', '/nonexistent/x.jsonl'], /^optevo: --output: cannot write \/nonexistent\/x\.jsonl \(no such file or folder\)$/],
   [['export', 'r', '--run-dir', '.', '--output', 'adir'], /^optevo: --output: adir is a folder; give a file name$/],
   [['export', 'r', '--run-dir', '.', '--output', 'file/x'], /^optevo: --output: cannot write file\/x/],

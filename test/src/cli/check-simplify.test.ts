@@ -54,7 +54,7 @@ describe('optevo simplify', () => {
     expect(out.statementsBefore).toBe(21);
     expect(out.statementsAfter).toBeLessThanOrEqual(12);
     expect(out.structuralHash).toMatch(/^[0-9a-f]{28}$/);
-    expect(out.functionalFingerprint).toMatch(/^(f|nf)[0-9a-f]+$/);
+    expect(out.functionalFingerprint).toMatch(/^(s|f|nf)[0-9a-f]+$/);
   });
 
   it('--dead-only keeps names and order', () => {

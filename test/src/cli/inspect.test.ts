@@ -81,7 +81,7 @@ describe('optevo show RUN', () => {
     expect(out).toContain('6/10 judged');
     const table = out.split('\n').filter((l) => /^\s*\d+\s+\d+\s/.test(l));
     expect(table.map((l) => Number(l.trim().split(/\s+/)[1]))).toEqual([3, 2, 6, 1]);
-    expect(table[0]).toMatch(/^ 1\s+3\s+0\.500\s+0\.400\s+0\.550\s+0\.450\s+4\s+2\s+ok\s+insert s: sign\(buf\)$/);
+    expect(table[0]).toMatch(/^ 1\s+3\s+0\.500\s+0\.400\s+0\.550\s+0\.450\s+4\s+2\s+1\s+ok\s+insert s: sign\(buf\)$/);
     expect(table[1]).toContain('seed momentum');
     expect(out).toContain(`optevo show test-run --dir ${run.dir} --program 3`);
   });

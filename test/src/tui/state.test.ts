@@ -23,6 +23,21 @@ describe('dashboard state', () => {
     expect(s.events.map((e) => e.text)).toEqual(['#5 failed: NaN']);
   });
 
+  it('lists one program per family: the best member of each', () => {
+    const s = reduceAll(
+      initialState(),
+      [
+        { type: 'child', child: makeChild({ id: 1, fitness: 0.5, family: 'heavy-ball' }), stats: makeStats({ judged: 1 }) },
+        { type: 'child', child: makeChild({ id: 2, fitness: 0.7, family: 'heavy-ball' }), stats: makeStats({ judged: 2 }) },
+        { type: 'child', child: makeChild({ id: 3, fitness: 0.6, family: 'lion-like' }), stats: makeStats({ judged: 3 }) },
+        { type: 'child', child: makeChild({ id: 4, fitness: 0.65, family: 'heavy-ball' }), stats: makeStats({ judged: 4 }) },
+        { type: 'child', child: makeChild({ id: 5, fitness: 0.4 }), stats: makeStats({ judged: 5 }) },
+      ],
+      0,
+    );
+    expect(s.leaders.map((c) => c.id)).toEqual([2, 3, 5]);
+  });
+
   it('keeps at most LEADER_CAP leaders and EVENT_CAP events', () => {
     let s = initialState();
     for (let id = 1; id <= LEADER_CAP + 20; id++) {
