@@ -10,7 +10,7 @@
  * microsecond. Each task is evaluated once untimed first (data loaded,
  * caches warm).
  *
- * Run: npm run build && node dist/bench/profile.js [--suite standard] [--sweep full|halving] [--top 15] [--json] [--steps N]
+ * Run: npm run build && node dist/bench/profile.js [--suite standard] [--tasks a,b] [--sweep full|halving] [--top 15] [--json] [--steps N]
  */
 import * as tf from '@tensorflow/tfjs';
 import { seedProgram } from '../seeds/index.js';
@@ -69,12 +69,12 @@ function timeKernels(by: Map<string, { calls: number; ms: number }>): () => void
   };
 }
 
-export async function profileEvaluation(suite: 'quick' | 'standard', steps?: number, sweep: 'full' | 'halving' = 'full') {
+export async function profileEvaluation(suite: 'quick' | 'standard', steps?: number, sweep: 'full' | 'halving' = 'full', only?: readonly string[]) {
   await initBackend('wasm');
   const by = new Map<string, { calls: number; ms: number }>();
   let totalMs = 0;
   const perTask: { task: string; ms: number; outsideShare: number }[] = [];
-  for (const task of suiteTasks(suite)) {
+  for (const task of suiteTasks(suite).filter((t) => !only || only.includes(t.name))) {
     const opts = { tasks: [task.name], backend: 'wasm' as const, reference: false, sweep, ...(steps ? { steps } : {}) };
     await evaluate(seedProgram('lion'), opts); // data loaded, caches warm
     const before = new Map([...by].map(([k, v]) => [k, v.ms]));
@@ -96,7 +96,7 @@ async function main() {
   const suite = (arg('--suite') ?? 'standard') as 'quick' | 'standard';
   const top = Number(arg('--top') ?? 15);
   const steps = arg('--steps') ? Number(arg('--steps')) : undefined;
-  const r = await profileEvaluation(suite, steps, arg('--sweep') === 'halving' ? 'halving' : 'full');
+  const r = await profileEvaluation(suite, steps, arg('--sweep') === 'halving' ? 'halving' : 'full', arg('--tasks')?.split(','));
   if (process.argv.includes('--json')) {
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     return;

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { loadWebgpu } from './webgpu.js';
+import { registerWasmKernels } from './wasm-kernels.js';
 
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -178,6 +179,7 @@ async function loadWasm(): Promise<true | string> {
     await import('@tensorflow/tfjs-backend-wasm');
     if (!tf.findBackendFactory('wasm')) return 'the package registered no backend';
     registerWasmFallbacks();
+    registerWasmKernels();
     return true;
   } catch (e) {
     return String((e as Error)?.message ?? e).split('\n')[0]!;
