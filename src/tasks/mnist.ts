@@ -7,7 +7,7 @@ import type { SuiteName } from '../../search/types.js';
 import { type Dataset, split } from '../data/dataset.js';
 import { mnistImages, loadMnist } from '../data/mnist.js';
 import { rng } from '../data/rng.js';
-import { activate, dense, imagePatches, maxPool2, mlpForward, mlpParams, patchConv, type Activation } from '../train/layers.js';
+import { activate, dense, imagePatches, mlpForward, mlpParams, patchConvReluPool, type Activation } from '../train/layers.js';
 import type { InitRule } from '../train/init.js';
 import type { Batching, ParamSpec, Tensor, Tfjs, TfTask } from './types.js';
 
@@ -97,7 +97,7 @@ export interface MnistCnnConfig {
 /**
  * conv (kernel x kernel, `filters`, valid) -> relu -> 2x2 max-pool -> [dense -> relu] -> dense 10.
  * The convolution runs as a matmul over image patches (layers.imagePatches,
- * patchConv). K replicas share the patches and their transpose; each then
+ * patchConvReluPool). K replicas share the patches and their transpose; each then
  * runs plain 2-D ops on its own slice of the weights: measured (bench/tasks.ts,
  * issue 14), this beats both separate runs and one stacked graph, whose
  * pooled maps need 5-D transposes that wasm runs on a slow generic path.
@@ -115,8 +115,7 @@ export function mnistCnnTask(c: MnistCnnConfig): TfTask {
   /** One model on shared patches: conv -> relu -> pool -> [dense -> relu] -> dense. */
   const one = (tf: Tfjs, ps: Tensor[], patches: T2, pt: T2, B: number): Tensor => {
     const [cw, cb, ...rest] = ps as [Tensor, Tensor, ...Tensor[]];
-    const z = patchConv(tf, patches, pt, tf.reshape(cw, [P, c.filters]), cb);
-    let h = tf.reshape(maxPool2(tf, tf.relu(tf.reshape(z, [B, out, out, c.filters]))), [B, flatW]);
+    let h = tf.reshape(patchConvReluPool(tf, patches, pt, tf.reshape(cw, [P, c.filters]), cb, B, out), [B, flatW]);
     if (rest.length === 4) h = activate(tf, dense(tf, h, rest[0]!, rest[1]!, null), 'relu');
     return dense(tf, h, rest.at(-2)!, rest.at(-1)!, null);
   };

@@ -214,6 +214,47 @@ export function maxPool2(tf: Tfjs, x: Tensor): Tensor {
   return op(x);
 }
 
+/**
+ * One model's convolution, relu and 2x2 max-pool (stride 2, valid) from
+ * shared patches [N, P] (N = B * side * side) and their transpose [P, N]:
+ * gives [B, side/2, side/2, F] for w [P, F], b [F], with one gradient for
+ * all three. The pooled gradient goes to every position of its window that
+ * equals the window's maximum (after a relu the only ties are zeros, whose
+ * gradient the relu stops; a tie among positive values, which needs two
+ * equal patches, shares it as tfjs's resize-based form did), found as
+ * step(max - z) == 0: for floats, max - z is 0 exactly when they are equal.
+ * Every full-size op is one that wasm runs vectorised (a broadcast
+ * multiply or subtract, step); wasm's MaxPoolGrad, ResizeNearestNeighbor
+ * and Equal take several times longer (issue 14).
+ */
+export function patchConvReluPool(tf: Tfjs, patches: T2, pt: T2, w: Tensor, b: Tensor, B: number, side: number): Tensor {
+  const f = w.shape[1]!;
+  const half = Math.floor(side / 2);
+  const even = 2 * half;
+  const op = tf.customGrad(((wt: Tensor, bt: Tensor, save: Save) => {
+    const z = tf.reshape(tf.relu(tf.add(tf.matMul(patches, wt as T2), bt)), [B, side, side, f]) as T4;
+    const p = tf.maxPool(z, 2, 2, 'valid');
+    // Kept for the gradient: tensors made in the forward pass are freed when it ends.
+    save([z, p, pt]);
+    return {
+      value: p,
+      gradFunc: (dp: Tensor, saved: Tensor[]) => {
+        const [zs, ps, pts] = saved as [T4, T4, T2];
+        const windows = tf.reshape(even === side ? zs : tf.slice(zs, [0, 0, 0, 0], [B, even, even, f]), [B * half, 2, half, 2, f]);
+        const pooled = (t: Tensor) => tf.reshape(t, [B * half, 1, half, 1, f]);
+        // The relu's gradient at the pooled level: a window whose maximum is 0 passes none.
+        const g = pooled(tf.mul(dp, tf.step(ps)));
+        const notMax = tf.step(tf.sub(pooled(ps), windows));
+        let dz: Tensor = tf.reshape(tf.sub(g, tf.mul(g, notMax)), [B, even, even, f]);
+        if (even !== side) dz = tf.pad(dz, [[0, 0], [0, side - even], [0, side - even], [0, 0]]);
+        const dz2 = tf.reshape(dz, [B * side * side, f]) as T2;
+        return [tf.matMul(pts, dz2), tf.reshape(columnSums(tf, dz2), bt.shape)];
+      },
+    };
+  }) as never) as (w: Tensor, b: Tensor) => Tensor;
+  return op(w, b);
+}
+
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'linear';
 
 export function activate(tf: Tfjs, x: Tensor, a: Activation): Tensor {
