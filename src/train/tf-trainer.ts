@@ -327,7 +327,10 @@ function initialParams(tf: Tfjs, task: TfTask, s: TrainSettings, K: number | nul
   return task.model.params.map((p, i) => {
     const v = vs[i]!;
     if (K === null) return owned.add(tf.tensor(v, [...p.shape]));
-    return owned.add(tf.tidy(() => tf.tile(tf.tensor(v, [1, ...p.shape]), [K, ...p.shape.map(() => 1)])));
+    // K copies made here: wasm's Tile takes 40 ms for the standard MLP's first layer.
+    const all = new Float32Array(K * v.length);
+    for (let k = 0; k < K; k++) all.set(v, k * v.length);
+    return owned.add(tf.tensor(all, [K, ...p.shape]));
   });
 }
 
