@@ -151,14 +151,25 @@ const L2_NORM = {
   weight: 0.5,
 } as const;
 
+/**
+ * Math.sign as tensors: step(x) - step(-x). tfjs-backend-wasm's Sign runs
+ * element by element (8 ns an element, 4.7 ms of a 55 ms Lion step on the
+ * standard MLP) where step, neg and sub are vectorised (about 2 ns for the
+ * four); it also gives 0 for NaN and for subnormal x, where Math.sign (the
+ * interpreter's meaning) gives NaN and +-1, as this does.
+ */
+function tfSign(t: Tfjs, x: Tensor): Tensor {
+  return t.sub(t.step(x), t.step(t.neg(x)));
+}
+
 export const FUNCTIONS: readonly FnRow[] = [
   // Elementwise, unary (the Lion paper's appendix H). sqrt and the logs act on |x|.
   unary('abs', Math.abs, (t, x) => t.abs(x), '|x|', ALWAYS),
-  unary('sign', Math.sign, (t, x) => t.sign(x), 'sign of x (0 at 0)', ALL),
+  unary('sign', Math.sign, (t, x) => tfSign(t, x), 'sign of x (0 at 0)', ALL),
   unary('sqrt', (x) => Math.sqrt(Math.abs(x)), (t, x) => t.sqrt(t.abs(x)), 'sqrt(|x|)', ALWAYS, (t, x) => t.sqrt(x)),
   unary('square', (x) => x * x, (t, x) => t.square(x), 'x^2', ALWAYS),
   unary('cube', (x) => x * x * x, (t, x) => t.mul(t.square(x), x), 'x^3', ALL),
-  unary('cbrt', Math.cbrt, (t, x) => t.mul(t.sign(x), t.pow(t.abs(x), 1 / 3)), 'cube root', ALL),
+  unary('cbrt', Math.cbrt, (t, x) => t.mul(tfSign(t, x), t.pow(t.abs(x), 1 / 3)), 'cube root', ALL),
   unary('exp', Math.exp, (t, x) => t.exp(x), 'e^x', ALWAYS),
   unary('exp2', (x) => Math.pow(2, x), (t, x) => t.exp(t.mul(x, LN2)), '2^x', ALWAYS),
   unary('exp10', (x) => Math.pow(10, x), (t, x) => t.exp(t.mul(x, LN10)), '10^x', ALWAYS),

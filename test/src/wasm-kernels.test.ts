@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend.js';
+import { FUNCTIONS } from '../../dsl/functions.js';
 import { copyBox } from '../../src/wasm-kernels.js';
 
 /** Runs f on cpu and on wasm (with optevo's kernels) on the same inputs; returns both results and the tensors left over. */
@@ -78,5 +79,17 @@ describe('wasm Identity, Slice, Unpack and SplitV', () => {
       return tf.grad(f)(x);
     });
     expect(r.wasm).toEqual(r.cpu);
+  });
+});
+
+describe('the DSL on wasm', () => {
+  it("sign is Math.sign, also where wasm's Sign is not (|x| below float32 epsilon, subnormals, NaN)", async () => {
+    await initBackend('wasm');
+    await tf.setBackend('wasm');
+    const xs = [NaN, -Infinity, -2, -1e-7, -1e-40, 0, 1e-40, 1e-7, 5e-8, 3, Infinity];
+    const sign = FUNCTIONS.find((r) => r.name === 'sign')!;
+    if (sign.form !== 'elementwise') throw new Error('sign is elementwise');
+    const got = tf.tidy(() => Array.from(sign.tf(tf as never, [tf.tensor1d(xs)]).dataSync()));
+    expect(got).toEqual(xs.map((x) => Math.sign(x)));
   });
 });
