@@ -50,7 +50,7 @@ export function denseInput(tf: Tfjs, x: Tensor, w: Tensor, b: Tensor, replicas: 
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const dyc = tf.reshape(tf.transpose(dy, [1, 0, 2]), [B, K * outW]) as T2;
         const dw = tf.transpose(tf.reshape(tf.matMul(saved[0] as T2, dyc), [inW, K, outW]), [1, 0, 2]);
-        return [dw, tf.sum(dy, 1)];
+        return [dw, tf.reshape(columnSums(tf, dyc), [K, outW])];
       },
     };
   }) as never) as (w: Tensor, b: Tensor) => Tensor;
@@ -72,15 +72,23 @@ export function dense(tf: Tfjs, h: Tensor, w: Tensor, b: Tensor, replicas: numbe
     }) as never) as (h: Tensor, w: Tensor, b: Tensor) => Tensor;
     return f(h, w, b);
   }
+  // One plain 2-D matmul per replica: wasm runs a batched matmul ([K, B, in]
+  // @ [K, in, out]) with a naive loop, 4x slower here than K vectorised
+  // 2-D ones (bench/layers.ts), now that unstacking is a plain copy (src/wasm-kernels.ts).
+  const K = replicas;
   const f = tf.customGrad(((ht: Tensor, wt: Tensor, bt: Tensor, save: Save) => {
-    save([ht, wt]);
+    const hs = tf.unstack(ht) as T2[];
+    const ws = tf.unstack(wt) as T2[];
+    save([...hs, ...ws]);
     return {
-      value: tf.add(tf.matMul(ht as T3, wt as T3), tf.expandDims(bt, 1)),
+      value: tf.add(tf.stack(hs.map((hk, k) => tf.matMul(hk, ws[k]!))), tf.expandDims(bt, 1)),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [hs, ws] = saved as [T3, T3];
+        const hk = saved.slice(0, K) as T2[];
+        const wk = saved.slice(K) as T2[];
+        const dys = tf.unstack(dy) as T2[];
         return [
-          tf.matMul(dy as T3, tf.transpose(ws, [0, 2, 1]) as T3),
-          tf.matMul(tf.transpose(hs, [0, 2, 1]) as T3, dy as T3),
+          tf.stack(dys.map((d, k) => tf.matMul(d, tf.transpose(wk[k]!)))),
+          tf.stack(dys.map((d, k) => tf.matMul(tf.transpose(hk[k]!), d))),
           tf.sum(dy, 1),
         ];
       },
