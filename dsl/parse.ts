@@ -9,6 +9,7 @@
 import type { Assign, Expr, HParam, Param, Pos, Program } from './ast.js';
 import { DslError } from './errors.js';
 import { FUNCTION_ALIASES, FUNCTIONS, fn, fnBySymbol } from './functions.js';
+import { literalAt, literalValue } from './literals.js';
 
 type Tok =
   | { t: 'num'; v: number; pos: Pos; text: string }
@@ -19,7 +20,6 @@ type Tok =
 const OPS = ['**', '<=', '>=', '==', '!=', '+', '-', '*', '/', '<', '>', '(', ')', ',', '=', ':'];
 const ID_START = /[\p{L}_]/u;
 const ID_CHAR = /[\p{L}\p{N}_]/u;
-const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;
 const RESERVED = new Set(['def', 'return']);
 
 /**
@@ -42,12 +42,12 @@ function tokenize(text: string, line: number, startCol: number, file?: string): 
       continue;
     }
     if (ch === '#') break;
-    const m = NUMBER.exec(text.slice(i));
-    if (m && /[\d.]/.test(ch)) {
-      const after = text[i + m[0].length];
-      if (after !== undefined && ID_CHAR.test(after)) throw new DslError(`malformed number '${m[0]}${after}'`, pos, file);
-      out.push({ t: 'num', v: Number(m[0]), pos, text: m[0] });
-      i += m[0].length;
+    const literal = literalAt(text, i);
+    if (literal !== undefined) {
+      const after = text[i + literal.length];
+      if (after !== undefined && ID_CHAR.test(after)) throw new DslError(`malformed number '${literal}${after}'`, pos, file);
+      out.push({ t: 'num', v: literalValue(literal), pos, text: literal });
+      i += literal.length;
       continue;
     }
     // Identifiers may use Unicode letters, as in Python (β1, λ).

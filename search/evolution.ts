@@ -55,7 +55,7 @@ import {
   type SearchStats,
 } from './types.js';
 
-export { SearchFault, withStateSlots } from './breed.js';
+export { SearchFault } from './breed.js';
 export { EnvironmentFault } from './judge.js';
 
 export interface SearchDeps {
