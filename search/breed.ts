@@ -16,7 +16,7 @@ import type { Bred } from './judge.js';
 import type { Mutator } from './mutate.js';
 import { tournament } from './population.js';
 import type { Preparer } from './prepare.js';
-import { Rng } from './rng.js';
+import { Rng } from '../dsl/random.js';
 import type { SeedSource } from './run-store.js';
 import type { Member } from './types.js';
 

@@ -20,7 +20,7 @@ import { freshName } from '../dsl/names.js';
 import { printExpr } from '../dsl/print.js';
 import type { MutationWeights } from './config.js';
 import { MUTATION_OPS, type MutationOp } from './types.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../dsl/random.js';
 
 export interface Mutation {
   program: Program;

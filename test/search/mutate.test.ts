@@ -4,7 +4,7 @@ import { parse } from '../../dsl/parse.js';
 import { print } from '../../dsl/print.js';
 import { flatten } from '../../dsl/flatten.js';
 import { makeMutator } from '../../search/mutate.js';
-import { Rng } from '../../search/rng.js';
+import { Rng } from '../../dsl/random.js';
 import { seedNames, seedProgram } from '../../seeds/index.js';
 import { assertProperty } from '../property.js';
 
