@@ -18,9 +18,9 @@ import { kindsBefore } from '../dsl/kinds.js';
 import { formatNumber, roundConstant } from '../dsl/literals.js';
 import { freshName } from '../dsl/names.js';
 import { printExpr } from '../dsl/print.js';
+import type { Rng } from '../dsl/random.js';
 import type { MutationWeights } from './config.js';
 import { MUTATION_OPS, type MutationOp } from './types.js';
-import type { Rng } from '../dsl/random.js';
 
 export interface Mutation {
   program: Program;
