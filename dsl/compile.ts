@@ -68,7 +68,8 @@ function compileLowered(low: Lowered, opts: CompileOptions): CompiledProgram {
     slots: low.slotNames.map((name, i) => ({ name, init: low.slotInits[i]! })),
     dispose: () => constants.dispose(),
     step(ws, gs, states, lr, stepNo) {
-      const ctx: StepContext = { tf, replicas, gs, regs: loadRegisters(low, ws, gs, states, lr, stepNo, tf, replicas), constants, scalars: new Map() };
+      const regs = loadRegisters(low, ws, gs, states, lr, stepNo, tf, replicas);
+      const ctx: StepContext = { tf, replicas, gs, regs, constants, scalar: stepScalars(tf, constants) };
       low.instrs.forEach((ins, n) => (ctx.regs[ins.dst] = runInstr(ctx, ins, argNonneg[n]!)));
       const out = (o: Operand, k: number) => asTensor(tf, value(ctx, o, k), gs[k]!);
       return {
@@ -119,8 +120,8 @@ interface StepContext {
   /** [register][parameter] */
   readonly regs: V[][];
   readonly constants: ConstantTensors;
-  /** Numbers made this step (from lr or step) as tensors, once each, inside the caller's tidy. */
-  readonly scalars: Map<number, Tensor>;
+  /** A number made this step (from lr or step) as a tensor: see `stepScalars`. */
+  readonly scalar: (v: number) => Tensor;
 }
 
 /** The registers at the start of a step: the weights, gradients, lr, step count and incoming state slots. */
@@ -141,30 +142,29 @@ function value(ctx: StepContext, o: Operand, k: number): V {
   return 'value' in o ? o.value : ctx.regs[o.reg]![k]!;
 }
 
-/** A number made this step as a tensor: the kept constant when there is one. */
-function stepScalar(ctx: StepContext, v: number): Tensor {
-  let t = ctx.constants.find(v) ?? ctx.scalars.get(v);
-  if (!t) ctx.scalars.set(v, (t = ctx.tf.scalar(v)));
-  return t;
+/** Numbers made in one step as tensors: the kept constant when there is one, else made once, inside the caller's tidy. */
+function stepScalars(tf: Tfjs, constants: ConstantTensors): (v: number) => Tensor {
+  const made = new Map<number, Tensor>();
+  return (v) => {
+    let t = constants.find(v) ?? made.get(v);
+    if (!t) made.set(v, (t = tf.scalar(v)));
+    return t;
+  };
 }
 
 function tensorOf(ctx: StepContext, v: V): Tensor {
-  return typeof v === 'number' ? stepScalar(ctx, v) : v;
+  return typeof v === 'number' ? ctx.scalar(v) : v;
 }
 
 /** One instruction, for every parameter. `nonneg`: which operands are known to be >= 0. */
 function runInstr(ctx: StepContext, ins: Instr, nonneg: readonly boolean[]): V[] {
   const np = ctx.gs.length;
   const row = ins.row;
-  if (row === null) return Array.from({ length: np }, (_, p) => value(ctx, ins.args[0]!, p));
-  switch (row.form) {
-    case 'constant':
-      return new Array<V>(np).fill(row.value);
-    case 'elementwise':
-      return Array.from({ length: np }, (_, p) => elementwise(ctx, row, ins.args, nonneg, p));
-    case 'reduction':
-      return reduction(ctx, row, ins.args);
-  }
+  if (row?.form === 'reduction') return reduction(ctx, row, ins.args);
+  if (row?.form === 'constant') return new Array<V>(np).fill(row.value);
+  const out: V[] = new Array(np);
+  for (let p = 0; p < np; p++) out[p] = row === null ? value(ctx, ins.args[0]!, p) : elementwise(ctx, row, ins.args, nonneg, p);
+  return out;
 }
 
 /**
@@ -178,7 +178,7 @@ function elementwise(ctx: StepContext, row: ElementwiseRow, argOps: readonly Ope
   if (row.tfMixed && args.some((a) => typeof a === 'number')) {
     // Numbers from literals only: what they make is constant too, so keep it.
     const fromLiterals = args.every((a, j) => typeof a !== 'number' || 'value' in argOps[j]!);
-    return row.tfMixed(ctx.tf, args, fromLiterals ? ctx.constants.of : (v) => stepScalar(ctx, v));
+    return row.tfMixed(ctx.tf, args, fromLiterals ? ctx.constants.of : ctx.scalar);
   }
   const impl = row.tfNonneg && nonneg.every(Boolean) ? row.tfNonneg : row.tf;
   return impl(ctx.tf, args.map((a) => tensorOf(ctx, a)));
