@@ -7,7 +7,6 @@
  */
 import { z } from 'zod';
 import { SettingError, defaultsOf, read, schemaOf, type DefaultContext, type Reader, type Setting } from './settings.js';
-
 import { MUTATION_OPS, type MutationOp } from './types.js';
 
 export type { MutationOp } from './types.js';
