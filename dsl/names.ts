@@ -8,13 +8,13 @@ import { type Program, namesIn } from './ast.js';
 
 /** Every name a program defines or reads. */
 export function usedNames(p: Program): Set<string> {
-  const used = new Set<string>([...p.hparams.map((h) => h.name), ...p.params.map((q) => q.name)]);
+  const names: string[] = [...p.hparams.map((h) => h.name), ...p.params.map((q) => q.name)];
   for (const s of p.body) {
-    used.add(s.target);
-    namesIn(s.expr).forEach((n) => used.add(n));
+    names.push(s.target);
+    namesIn(s.expr, names);
   }
-  p.returns.forEach((r) => namesIn(r).forEach((n) => used.add(n)));
-  return used;
+  for (const r of p.returns) namesIn(r, names);
+  return new Set(names);
 }
 
 /** Names `${prefix}1`, `${prefix}2`, ... that are not in `used`; each one given is added to `used`. */
