@@ -137,6 +137,18 @@ class Search {
   private noiseReady: Promise<void> = Promise.resolve();
   private workerTime: WorkerTime = { ...ZERO_WORKER_TIME };
   private outOfTime = false;
+  /** Past `--time`: no new evaluation starts; those running finish and count (see closeAtDeadline). */
+  private closing = false;
+  /** Evaluations handed to the executor and not yet back, with their suite. */
+  private readonly inFlight = new Map<Promise<unknown>, SuiteName>();
+  /** Would-be bests whose re-evaluation came back, by id: a run that stops commits them. */
+  private readonly reevaluated = new Map<number, ChildRecord>();
+  /** Reference results being computed, by key: each is computed once even when asked for twice at once. */
+  private readonly referencesInFlight = new Map<string, Promise<void>>();
+  /** Milliseconds the last evaluation on the meta-validation suite took: what the next is expected to take. */
+  private metavalEstimate = 0;
+  /** Why meta-validation cannot run in this session, once it is known. */
+  private metavalOffReason: string | null = null;
   private finishing = false;
   private deadlineTimer: ReturnType<typeof setTimeout> | null = null;
   /** Children that are (or will be) trained: not cache hits, not invalid, in id order. */
@@ -155,11 +167,18 @@ class Search {
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.metaval = new MetavalQueue({
       child: (id) => this.store.child(id),
-      job: (id, source) => evalJob(this.cfg(), id, source, 'metaval'),
+      job: (id, source) => this.metavalJob(evalJob(this.cfg(), id, source, 'metaval')),
       run: (job) => this.runJob(job, 'metaval'),
       turn: async () => {
-        await this.metavalTurn();
+        if (!(await this.metavalTurn())) return false;
         await this.ensureReference('metaval', this.cfg().evalSeed);
+        if (this.calibrationSources && !this.calib.references[referenceKey('metaval', this.cfg().evalSeed)]) {
+          // Without AdamW's results on the held-out suite, each meta-validation would compute them again.
+          this.metavalOff('the reference results on the meta-validation suite are missing');
+          return false;
+        }
+        // The reference's time on this suite is now known: the next one is expected to take as long.
+        return this.metavalTurn();
       },
       record: (id, result, failure) => this.store.setMetaval(id, result, failure),
       emit: (e) => this.emit(e),
@@ -331,8 +350,11 @@ class Search {
       if (this.stopping) {
         // Keep every finished child that can be committed in order (a would-be best only once
         // re-evaluated); the rest is redone on resume.
-        for (let id = this.state.counters.committed + 1; this.settled.has(id) && id <= budget && !this.wouldLead(this.settled.get(id)!); id++)
-          await this.commit(this.settled.get(id)!);
+        for (let id = this.state.counters.committed + 1; id <= budget; id++) {
+          const rec = this.reevaluated.get(id) ?? this.settled.get(id);
+          if (rec === undefined || this.wouldLead(rec)) break;
+          await this.commit(rec);
+        }
       } else {
         this.finishing = true;
         await this.metaval.drain(this.stopped);
@@ -340,6 +362,7 @@ class Search {
     } finally {
       if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     }
+    this.bookAbandonedMetaval();
     if (this.fault) throw this.fault;
     const reason: DoneReason = this.outOfTime ? 'time' : this.state.counters.committed >= budget && !this.stopping ? 'budget' : 'stopped';
     await this.store.setStatus(reason === 'stopped' ? 'stopped' : 'done');
@@ -347,6 +370,15 @@ class Search {
     const stats = this.stats();
     this.emit({ type: 'done', stats, reason });
     return stats;
+  }
+
+  /**
+   * A meta-validation running when the run stops is abandoned (a resume runs
+   * it again), but its worker was not idle: the time it ran is metaval time.
+   */
+  private bookAbandonedMetaval(): void {
+    if (!this.stopping) return;
+    for (const p of this.executor.inProgress?.() ?? []) if (p.suite === 'metaval') this.book('metaval', p.ms);
   }
 
   /** Worker time and elapsed time, written at the end of a session. */
@@ -364,14 +396,35 @@ class Search {
     if (limit === undefined) return;
     const left = limit - this.elapsed();
     const end = () => {
-      if (this.stopping) return;
+      if (this.stopping || this.closing) return;
       this.outOfTime = true;
-      this.stopping = true;
-      this.signalStop(STOP);
-      this.openGate();
+      void this.closeAtDeadline();
     };
     if (left <= 0) end();
     else this.deadlineTimer = setTimeout(end, left);
+  }
+
+  /**
+   * The run is out of time. With an executor that can cancel jobs not yet
+   * begun, nothing new starts and the evaluations running now finish: their
+   * children are committed (in id order, as far as they reach) and their time
+   * counts, so the run ends at the deadline plus at most one evaluation per
+   * worker instead of throwing that work away. Then it stops as `stop` does.
+   */
+  private async closeAtDeadline(): Promise<void> {
+    this.closing = true;
+    if (this.executor.cancelQueued && !this.isPaused) {
+      this.executor.cancelQueued();
+      // Not a meta-validation: the held-out tasks can take far longer than the rest (its time is booked at the stop).
+      const running = () => [...this.inFlight].filter(([, suite]) => suite !== 'metaval').map(([p]) => p);
+      while (running().length > 0 && !this.stopping) await Promise.race([Promise.allSettled(running()), this.stopped]);
+      // Let what came back reach its record (judging, re-evaluation, meta-validation) before the stop.
+      await new Promise((r) => setImmediate(r));
+    }
+    if (this.stopping) return;
+    this.stopping = true;
+    this.signalStop(STOP);
+    this.openGate();
   }
 
   // ---- calibration: references once per run, the suite's noise ----------------
@@ -390,10 +443,11 @@ class Search {
     this.calib = await this.store.calibration();
     const suite = this.cfg().suite;
     const own: SuiteName[] = suite === 'quick' ? ['quick'] : ['quick', suite];
-    await Promise.all(own.map((su) => this.ensureReference(su, this.cfg().evalSeed)));
+    // The noise's references and twins start now too, so that no worker waits while the children's references run.
     this.noiseReady = this.measureNoise().catch((e: unknown) => {
       if (!this.stopping) this.log('error', `noise measurement: ${errorMessage(e)}`);
     });
+    await Promise.all(own.map((su) => this.ensureReference(su, this.cfg().evalSeed)));
   }
 
   private async measureNoise(): Promise<void> {
@@ -401,7 +455,7 @@ class Search {
     const suite = this.cfg().suite;
     const seeds = [this.cfg().evalSeed, ...Array.from({ length: REEVAL_SEEDS }, (_, i) => this.reevalSeed(i))];
     await Promise.all(seeds.map((seed) => this.ensureReference(suite, seed)));
-    if (this.stopping) return;
+    if (this.stopping || this.closing) return;
     const known = this.calib.noise[suite];
     if (known) {
       this.noise = known.noise;
@@ -414,7 +468,8 @@ class Search {
         return out.ok && isScore(out.result.fitness) ? out.result.fitness : null;
       }),
     );
-    if (this.stopping) return;
+    // A twin cut off by the end of the run would leave the noise measured on fewer seeds: a resume measures it.
+    if (this.stopping || this.closing) return;
     const samples = twins.filter((x): x is number => x !== null);
     this.noise = noiseOf(samples);
     this.calib = { ...this.calib, noise: { ...this.calib.noise, [suite]: { noise: this.noise, samples } } };
@@ -422,15 +477,31 @@ class Search {
     this.log('info', `${suite} suite noise ${this.noise.toFixed(4)} (AdamW's twin on ${samples.length} evaluation seeds)`);
   }
 
-  /** The reference results of a suite at a seed: stored, or computed now (booked as reference time) and stored. */
-  private async ensureReference(suite: SuiteName, seed: number): Promise<void> {
-    const src = this.calibrationSources;
+  /**
+   * The reference results of a suite at a seed: stored, or computed now and
+   * stored. Their time is reference time, except on the meta-validation
+   * suite, where it is the price of meta-validating: booked as metaval, and
+   * within its share.
+   */
+  private ensureReference(suite: SuiteName, seed: number): Promise<void> {
     const key = referenceKey(suite, seed);
-    if (!src || this.calib.references[key]) return;
-    const out = await this.runJob({ ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false }, 'reference');
+    if (!this.calibrationSources || this.calib.references[key]) return Promise.resolve();
+    let p = this.referencesInFlight.get(key);
+    if (!p) {
+      p = this.computeReference(suite, seed).finally(() => this.referencesInFlight.delete(key));
+      this.referencesInFlight.set(key, p);
+    }
+    return p;
+  }
+
+  private async computeReference(suite: SuiteName, seed: number): Promise<void> {
+    const src = this.calibrationSources!;
+    const key = referenceKey(suite, seed);
+    const job: EvalJob = { ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false };
+    const out = await this.runJob(suite === 'metaval' ? this.metavalJob(job) : job, suite === 'metaval' ? 'metaval' : 'reference');
     if (out === STOP) return;
     if (!out.ok) {
-      this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}; workers will compute them`);
+      this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}${suite === 'metaval' ? '' : '; workers will compute them'}`);
       return;
     }
     const refs: Calibration['references'][string] = {};
@@ -440,18 +511,65 @@ class Search {
   }
 
   /**
-   * Waits while meta-validation has had more than its share of the workers'
-   * time (`metavalShare`, default 0.2); at the end of a run's budget the share
-   * no longer binds (nothing else wants the workers).
+   * Waits until a meta-validation can start; at the end of a run's budget the
+   * share no longer binds (nothing else wants the workers). False: it cannot
+   * start in this session.
    */
-  private async metavalTurn(): Promise<void> {
-    const share = this.cfg().metavalShare ?? 0.2;
+  private async metavalTurn(): Promise<boolean> {
     for (;;) {
-      if (this.stopping || this.finishing) return;
-      const t = this.liveWorkerTime();
-      if (t.capacity <= 0 || t.metaval <= share * t.capacity) return;
+      if (this.stopping || this.closing || this.metavalOffReason !== null) return false;
+      if (this.finishing) return true;
+      const left = this.metavalAllowance();
+      if (left !== null && left <= Math.max(this.metavalEstimate, 1000)) {
+        this.metavalOff(
+          `what is left of its share of --time (${Math.round(Math.max(0, left) / 1000)} s of worker time) is less than one evaluation on the held-out suite` +
+            (this.metavalEstimate > 0 ? ` (${Math.round(this.metavalEstimate / 1000)} s)` : ''),
+        );
+        return false;
+      }
+      if (this.metavalFits()) return true;
       await Promise.race([new Promise((r) => setTimeout(r, 250)), this.stopped]);
     }
+  }
+
+  private metavalOff(reason: string): void {
+    if (this.metavalOffReason !== null) return;
+    this.metavalOffReason = reason;
+    this.log('info', `meta-validation stops for this session: ${reason}; the requests stay pending for a resume (more --time, or a larger --metaval-share)`);
+  }
+
+  /**
+   * Worker time meta-validation may still spend in a run with `--time`: its
+   * share of the whole run's capacity, less what it spent (null without --time).
+   */
+  private metavalAllowance(): number | null {
+    const cfg = this.cfg();
+    if (cfg.time === undefined) return null;
+    return (cfg.metavalShare ?? 0.2) * this.executor.size * cfg.time - this.liveWorkerTime().metaval;
+  }
+
+  /**
+   * A job on the meta-validation suite may run at most what is left of its
+   * share: the first one's length is unknown, and the held-out tasks can take
+   * a small run's whole budget.
+   */
+  private metavalJob(job: EvalJob): EvalJob {
+    const left = this.metavalAllowance();
+    return left === null ? job : { ...job, limitMs: Math.max(1000, Math.floor(left)) };
+  }
+
+  /**
+   * Whether one more meta-validation, as long as the last one, keeps
+   * meta-validation within its share of the workers' time (`metavalShare`,
+   * default 0.2) when it ends, and ends before `--time`: a cap on what is
+   * spent, not on what has been spent before the next one starts.
+   */
+  private metavalFits(): boolean {
+    const cfg = this.cfg();
+    const d = this.metavalEstimate;
+    if (cfg.time !== undefined && this.elapsed() + d > cfg.time) return false;
+    const t = this.liveWorkerTime();
+    return t.metaval + d <= (cfg.metavalShare ?? 0.2) * (t.capacity + this.executor.size * d);
   }
 
   // ---- the lead: noise-aware, held on a fresh seed ------------------------------
@@ -470,7 +588,9 @@ class Search {
     const out = await this.runJob({ ...evalJob(this.cfg(), rec.id, trainedText(rec), this.cfg().suite), seed }, 'reeval');
     if (out === STOP) return new Promise<ChildRecord>(() => {});
     if (!out.ok) this.log('warn', `re-evaluation of child ${rec.id} failed: ${out.reason}`);
-    return { ...rec, reeval: out.ok ? out.result : null };
+    const done: ChildRecord = { ...rec, reeval: out.ok ? out.result : null };
+    this.reevaluated.set(rec.id, done);
+    return done;
   }
 
   /** Reads the run from the store: settings, seeds, committed children and the populations a resume breeds from. */
@@ -635,15 +755,27 @@ class Search {
     const t0 = this.now();
     const out = await runJob(
       {
-        executor: this.executor,
+        executor: { evaluate: (j) => this.track(this.executor.evaluate(j), j.suite) },
         gate: () => this.gate,
         stopping: () => this.stopping,
+        closing: () => this.closing,
         warn: (m) => this.log('warn', m),
       },
       refs ? { ...job, references: refs } : job,
     );
-    if (out !== STOP) this.book(use, out.ok ? out.result.ms : this.now() - t0);
+    if (out !== STOP) {
+      const ms = out.ok ? out.result.ms : (out.ms ?? this.now() - t0);
+      this.book(use, ms);
+      if (job.suite === 'metaval' && out.ok) this.metavalEstimate = ms;
+    }
     return out;
+  }
+
+  /** Keeps an evaluation in `inFlight` until it is back. */
+  private track<T>(p: Promise<T>, suite: SuiteName): Promise<T> {
+    this.inFlight.set(p, suite);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
   }
 
   /** A child's record; a child abandoned at a stop never settles (a resume redoes it). */
@@ -701,6 +833,7 @@ class Search {
     this.history.set(this.state.counters.committed, this.state.population);
     this.state = { ...out.state, counters };
     this.settled.delete(id);
+    this.reevaluated.delete(id);
     this.results.delete(id);
     this.commitTimes.push(this.now());
     if (this.commitTimes.length > 1000) this.commitTimes.splice(0, this.commitTimes.length - 1000);

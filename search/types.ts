@@ -78,6 +78,11 @@ export interface EvalJob {
   references?: Record<string, ReferenceResult>;
   /** False: train only, scores null (how the run computes its reference results). */
   score?: boolean;
+  /**
+   * Milliseconds this job may run, when less than the executor's own limit:
+   * a meta-validation may take at most what is left of its share of the run.
+   */
+  limitMs?: number;
 }
 
 /** The reference optimizer's best run on one task (at the run's rates and steps, one evaluation seed). */
@@ -104,7 +109,7 @@ export interface EvalProgress {
 
 export type EvalOutcome =
   | { ok: true; result: SuiteResult }
-  | { ok: false; reason: string; crashed?: boolean; timedOut?: boolean };
+  | { ok: false; reason: string; crashed?: boolean; timedOut?: boolean; cancelled?: boolean; /** Milliseconds it ran on a worker, where the executor knows. */ ms?: number };
 
 /**
  * Runs evaluations. The local implementation is a piscina pool; a
@@ -117,6 +122,13 @@ export interface Executor {
   /** What each running evaluation is doing (executors that can tell). */
   inProgress?(): EvalProgress[];
   evaluate(job: EvalJob): Promise<EvalOutcome>;
+  /**
+   * Cancels every job still waiting for a worker: each resolves at once as
+   * `{ ok: false, cancelled: true }`; jobs a worker has begun run to their end.
+   * Executors that have it let a run with `--time` end gracefully: what is
+   * running at the deadline finishes and counts, nothing new starts.
+   */
+  cancelQueued?(): void;
   close(): Promise<void>;
 }
 

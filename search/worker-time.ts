@@ -5,7 +5,9 @@
  *
  * - `novel`: training children the cache did not know (quick and standard suites);
  * - `reference`: the reference optimizer's results and the suite's noise, once per run;
- * - `metaval`: meta-validation of the top programs on the held-out suite;
+ * - `metaval`: meta-validation of the top programs on the held-out suite, the
+ *   reference's results on that suite included (the price of meta-validating,
+ *   held within `--metaval-share` with the rest);
  * - `reeval`: re-evaluating would-be bests on a fresh evaluation seed;
  * - `idle`: worker capacity (workers x wall time) that ran nothing.
  */
