@@ -83,6 +83,12 @@ export interface EvalJob {
    * a meta-validation may take at most what is left of its share of the run.
    */
   limitMs?: number;
+  /**
+   * Runs before the jobs waiting for a worker: the run's commits wait on it
+   * (a would-be best's re-evaluation), so queued behind the children it
+   * would stall the breeding that feeds the workers.
+   */
+  urgent?: boolean;
 }
 
 /** The reference optimizer's best run on one task (at the run's rates and steps, one evaluation seed). */

@@ -56,6 +56,7 @@ export class WorkerPool implements Executor {
   private running = 0;
   /** Jobs waiting for a slot: `true` hands them one, `false` cancels them. */
   private readonly waiting: ((go: boolean) => void)[] = [];
+  private readonly urgentWaiting = new WeakSet<(go: boolean) => void>();
   private closed = false;
   private seq = 0;
   /** Jobs submitted and not yet started by a worker: token -> start of their time limit. */
@@ -111,14 +112,20 @@ export class WorkerPool implements Executor {
     }));
   }
 
-  /** Waits for a free worker: true once it has one, false when cancelled (see cancelQueued). */
-  private async slot(): Promise<boolean> {
+  /** Waits for a free worker: true once it has one, false when cancelled (see cancelQueued). Urgent jobs go first. */
+  private async slot(urgent: boolean): Promise<boolean> {
     if (this.running < this.size) {
       this.running++;
       return true;
     }
     // Given true, the releasing job handed its slot over: `running` is unchanged.
-    return new Promise<boolean>((r) => this.waiting.push(r));
+    return new Promise<boolean>((r) => {
+      if (!urgent) return this.waiting.push(r);
+      // Behind the urgent jobs already waiting, ahead of the rest.
+      const i = this.waiting.findIndex((w) => !this.urgentWaiting.has(w));
+      this.urgentWaiting.add(r);
+      this.waiting.splice(i < 0 ? this.waiting.length : i, 0, r);
+    });
   }
 
   private release(): void {
@@ -133,7 +140,7 @@ export class WorkerPool implements Executor {
 
   async evaluate(job: EvalJob): Promise<EvalOutcome> {
     if (this.closed) return { ok: false, reason: 'the pool is closed', crashed: true };
-    if (!(await this.slot())) return { ok: false, reason: 'cancelled before it started', cancelled: true };
+    if (!(await this.slot(job.urgent === true))) return { ok: false, reason: 'cancelled before it started', cancelled: true };
     if (this.closed) {
       this.release();
       return { ok: false, reason: 'the pool is closed', crashed: true };

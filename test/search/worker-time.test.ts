@@ -105,9 +105,8 @@ describe('meta-validation within its share', () => {
 });
 
 describe('meta-validation that cannot fit in --time', () => {
-  it('runs at most what is left of its share, then stops for the session with one line, its requests pending', async () => {
+  async function timedRun(time: number, LENGTH: Record<string, number>) {
     let t = 0;
-    const LENGTH: Record<string, number> = { quick: 10, standard: 40, metaval: 1_000_000 };
     const limits: (number | undefined)[] = [];
     let queueTail: Promise<void> = Promise.resolve();
     const ex: Executor = {
@@ -130,20 +129,36 @@ describe('meta-validation that cannot fit in --time', () => {
       },
       async close() {},
     };
-    // 10 s of worker time at most on meta-validation (20% of 50 s); no run ever reaches the deadline on this clock.
-    const store = createRun(dir, testConfig({ budget: 300, time: 50_000, metavalEvery: 10, metavalTop: 2, metavalShare: 0.2, hurdle: 0 }));
+    const store = createRun(dir, testConfig({ budget: 300, time, metavalEvery: 10, metavalTop: 2, metavalShare: 0.2, hurdle: 0 }));
     const lines: string[] = [];
     const h = startSearch({ store, executor: ex, calibration: referenceSources(), now: () => t });
     h.subscribe((e) => {
       if (e.type === 'log') lines.push(e.message);
     });
     await h.done;
+    return { store, lines, limits };
+  }
+
+  it('runs at most what is left of its share, then stops for the session with one line, its requests pending', async () => {
+    // 10 s of worker time at most on meta-validation (20% of 50 s); no run ever reaches the deadline on this clock.
+    const { store, lines, limits } = await timedRun(50_000, { quick: 10, standard: 40, metaval: 1_000_000 });
     // One job on the held-out suite, AdamW's, cut at the share; then none.
     expect(limits.length).toBe(1);
     expect(limits[0]!).toBeLessThanOrEqual(10_000);
     expect(store.counters().workerTime.metaval).toBe(limits[0]);
     expect(lines.filter((l) => l.startsWith('meta-validation stops for this session'))).toHaveLength(1);
     expect(store.pendingMetaval().length).toBeGreaterThan(0);
+    store.close();
+  });
+
+  it('does not start one that its first guess says cannot fit (6 times the standard reference)', async () => {
+    // 1 s of worker time for meta-validation; the standard suite's reference takes 400 ms: about 2.4 s on the held-out suite.
+    const { store, lines, limits } = await timedRun(5_000, { quick: 10, standard: 400, metaval: 100 });
+    expect(limits).toEqual([]);
+    expect(store.counters().workerTime.metaval).toBe(0);
+    expect(lines.filter((l) => l.startsWith('meta-validation stops for this session'))).toEqual([
+      expect.stringContaining('is less than one evaluation on the held-out suite (about 2 s)'),
+    ]);
     store.close();
   });
 });
