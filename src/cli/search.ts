@@ -28,6 +28,7 @@ import { shellQuote } from './shell-quote.js';
 import { describeFsError } from './fs-errors.js';
 import { makeFolder } from './make-folder.js';
 import { onStdoutClosed, stdoutClosed } from './stdout.js';
+import { judgedOf } from '../format.js';
 import { type Machine, usefulWorkers } from './workers.js';
 import { taskRegistry } from './task-options.js';
 import { MACHINE_KEYS, SEARCH_KEYS, SEARCH_SETTINGS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
@@ -289,7 +290,7 @@ async function searchAction(all: SearchCommandOptions): Promise<void> {
     const stats = await watchSearch(handle, { tui: plan.tui });
     if (stdoutClosed()) {
       const ref = path.resolve(handle.dir) === path.resolve('runs', handle.run) ? handle.run : handle.dir;
-      process.stderr.write(`optevo: stdout was closed: run checkpointed at ${stats.judged}/${stats.budget}; resume with: optevo search --resume ${shellQuote(ref)}\n`);
+      process.stderr.write(`optevo: stdout was closed: run checkpointed at ${judgedOf(stats.judged, stats.budget)}; resume with: optevo search --resume ${shellQuote(ref)}\n`);
     } else if (dashboard) process.stdout.write(summary(handle, stats) + '\n');
   } catch (e) {
     if (e instanceof SearchFault) throw new UserError(e.message);
@@ -309,7 +310,7 @@ export function summary(handle: Pick<SearchHandle, 'run' | 'dir'>, s: SearchStat
   const never = s.cached + s.invalid;
   const best = s.bestId === null ? 'no program trained' : `best #${s.bestId} fitness ${s.bestFitness?.toFixed(4)}`;
   return (
-    `${s.judged >= s.budget ? 'done' : 'stopped'}: ${s.judged}/${s.budget} children judged ` +
+    `${s.judged >= s.budget || (s.timeMs !== undefined && s.elapsedMs >= s.timeMs) ? 'done' : 'stopped'}: ${judgedOf(s.judged, s.budget)} children judged ` +
     `(${s.trained} trained, ${s.cached} cached, ${s.invalid} invalid, ${s.failed} failed; ` +
     `${s.judged ? Math.round((100 * never) / s.judged) : 0}% never trained), ${best}; run at ${handle.dir}`
   );

@@ -5,7 +5,7 @@
  * each batch is passed in.
  */
 import { rankedTasks, type ChildRecord, type DoneReason, type LogLevel, type SearchEvent, type SearchStats } from '../../search/types.js';
-import { describeMutation, formatDuration, formatFitness } from '../format.js';
+import { budgetText, describeMutation, formatDuration, formatFitness } from '../format.js';
 
 /** How many leaders, event lines and best points the dashboard keeps. */
 export const LEADER_CAP = 200;
@@ -148,7 +148,7 @@ export function describeChild(c: ChildRecord): string {
 export function reduce(s: DashboardState, e: SearchEvent, now: number): DashboardState {
   switch (e.type) {
     case 'start': {
-      const text = `${e.resumed ? 'resumed' : 'started'} ${e.run}: budget ${e.budget}, ${e.workers} workers`;
+      const text = `${e.resumed ? 'resumed' : 'started'} ${e.run}: ${budgetText(e.budget)}, ${e.workers} workers`;
       return pushEvent(
         { ...s, run: e.run, resumed: e.resumed, budget: e.budget, workers: e.workers, statsAt: now, finished: null, paused: false },
         now,
