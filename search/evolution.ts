@@ -151,8 +151,6 @@ class Search {
   private readonly referencesInFlight = new Map<string, Promise<void>>();
   /** Milliseconds the last evaluation on the meta-validation suite took: what the next is expected to take. */
   private metavalEstimate = 0;
-  /** Milliseconds the reference took on each search suite in this session: the guess before any metaval job. */
-  private readonly referenceMs: Partial<Record<SuiteName, number>> = {};
   /** Why meta-validation cannot run in this session, once it is known. */
   private metavalOffReason: string | null = null;
   private finishing = false;
@@ -508,12 +506,16 @@ class Search {
     if (out === STOP) return;
     if (!out.ok) {
       this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}${suite === 'metaval' ? '' : '; workers will compute them'}`);
+      // Cut off at its share, it took at least that long: a later session need not try again with less.
+      if (suite === 'metaval' && out.timedOut === true && out.ms !== undefined) {
+        this.calib = { ...this.calib, ms: { ...this.calib.ms, [key]: Math.max(out.ms, this.calib.ms?.[key] ?? 0) } };
+        await this.store.setCalibration(this.calib);
+      }
       return;
     }
-    if (suite !== 'metaval') this.referenceMs[suite] = out.result.ms;
     const refs: Calibration['references'][string] = {};
     for (const t of out.result.tasks) refs[t.task] = { lr: t.lr, loss: t.loss, metric: t.metric, ...(t.failure !== undefined ? { failure: t.failure } : {}) };
-    this.calib = { ...this.calib, references: { ...this.calib.references, [key]: refs } };
+    this.calib = { ...this.calib, references: { ...this.calib.references, [key]: refs }, ms: { ...this.calib.ms, [key]: out.result.ms } };
     await this.store.setCalibration(this.calib);
   }
 
@@ -542,7 +544,8 @@ class Search {
 
   /**
    * What the next job on the meta-validation suite is expected to take: the
-   * last one's length; before any, a rough guess from the reference's time on
+   * last one's length in this session; before any, at least what the
+   * reference took there in earlier sessions, and a rough guess from its time on
    * the search suites (the held-out tasks are larger versions of the standard
    * ones: measured on a 2-core CPU machine, AdamW took about 6 times as long
    * on them as on the standard suite, and about 150 times as long as on the
@@ -550,8 +553,12 @@ class Search {
    */
   private metavalLength(): number {
     if (this.metavalEstimate > 0) return this.metavalEstimate;
-    const r = this.referenceMs;
-    return r.standard !== undefined ? METAVAL_PER_STANDARD * r.standard : r.quick !== undefined ? METAVAL_PER_QUICK * r.quick : 0;
+    const seed = this.cfg().evalSeed;
+    const ms = (suite: SuiteName) => this.calib.ms?.[referenceKey(suite, seed)];
+    const standard = ms('standard');
+    const quick = ms('quick');
+    const guess = standard !== undefined ? METAVAL_PER_STANDARD * standard : quick !== undefined ? METAVAL_PER_QUICK * quick : 0;
+    return Math.max(guess, ms('metaval') ?? 0);
   }
 
   private metavalOff(reason: string): void {

@@ -281,6 +281,12 @@ export interface Calibration {
   references: Record<string, Record<string, ReferenceResult>>;
   /** Suite -> its noise level (search/selection.ts) and the twin's fitnesses it came from. */
   noise: Partial<Record<SuiteName, { noise: number; samples: number[] }>>;
+  /**
+   * `suite@seed` -> milliseconds the reference's evaluation took (on the
+   * meta-validation suite, at least that long when it was cut off): what
+   * later sessions expect a meta-validation to take (absent in older runs).
+   */
+  ms?: Record<string, number>;
 }
 
 export function referenceKey(suite: SuiteName, seed: number): string {

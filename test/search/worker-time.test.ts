@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import { startSearch } from '../../search/evolution.js';
+import type { SqliteRunStore } from '../../search/store.js';
 import type { EvalJob, EvalOutcome, Executor, SuiteResult } from '../../search/types.js';
 import { referenceSources } from '../../src/reference.js';
 import { createRun, quadraticFitness, tempDir, testConfig } from './helpers.js';
@@ -105,7 +106,7 @@ describe('meta-validation within its share', () => {
 });
 
 describe('meta-validation that cannot fit in --time', () => {
-  async function timedRun(time: number, LENGTH: Record<string, number>) {
+  async function timedRun(time: number, LENGTH: Record<string, number>, resume?: SqliteRunStore) {
     let t = 0;
     const limits: (number | undefined)[] = [];
     let queueTail: Promise<void> = Promise.resolve();
@@ -129,7 +130,7 @@ describe('meta-validation that cannot fit in --time', () => {
       },
       async close() {},
     };
-    const store = createRun(dir, testConfig({ budget: 300, time, metavalEvery: 10, metavalTop: 2, metavalShare: 0.2, hurdle: 0 }));
+    const store = resume ?? createRun(dir, testConfig({ budget: 300, time, metavalEvery: 10, metavalTop: 2, metavalShare: 0.2, hurdle: 0 }));
     const lines: string[] = [];
     const h = startSearch({ store, executor: ex, calibration: referenceSources(), now: () => t });
     h.subscribe((e) => {
@@ -148,6 +149,13 @@ describe('meta-validation that cannot fit in --time', () => {
     expect(store.counters().workerTime.metaval).toBe(limits[0]);
     expect(lines.filter((l) => l.startsWith('meta-validation stops for this session'))).toHaveLength(1);
     expect(store.pendingMetaval().length).toBeGreaterThan(0);
+    // The reference's cut-off length is stored: a resume with a little more time does not try again.
+    expect(store.calibration().ms!['metaval@1']).toBe(limits[0]);
+    store.setBudget(400);
+    store.setTimeBudget(60_000);
+    const again = await timedRun(60_000, { quick: 10, standard: 40, metaval: 1_000_000 }, store);
+    expect(again.limits).toEqual([]);
+    expect(again.lines.filter((l) => l.startsWith('meta-validation stops for this session'))).toHaveLength(1);
     store.close();
   });
 
