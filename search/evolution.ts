@@ -39,6 +39,7 @@ import { makeMutator, type Mutator } from './mutate.js';
 import { prepare as defaultPrepare, type Preparer } from './prepare.js';
 import type { RunInfo, RunStore, SeedSource } from './run-store.js';
 import { statsOf } from './stats.js';
+import { mergeParts } from './suite-result.js';
 import {
   ZERO_COUNTERS,
   referenceKey,
@@ -47,12 +48,14 @@ import {
   type SuiteName,
   type ChildRecord,
   type EvalJob,
+  type EvalOutcome,
   type Executor,
   type LogLevel,
   type Member,
   type SearchEvent,
   type SearchListener,
   type SearchStats,
+  type SuiteResult,
 } from './types.js';
 
 export { SearchFault, withStateSlots } from './breed.js';
@@ -75,6 +78,12 @@ export interface SearchDeps {
    * Without it (tests), workers compute references themselves and the noise is 0.
    */
   calibration?: { reference: string; twin: string };
+  /**
+   * The task names of a suite, in order: given, reference and meta-validation
+   * runs go to the workers one task per job (see runSuite). Without it, one
+   * job per suite.
+   */
+  suiteTasks?: (suite: SuiteName) => readonly string[];
 }
 
 /** How many batches breeding may run ahead of the committed state, looking for new programs to train. */
@@ -134,6 +143,7 @@ class Search {
   private baseElapsed = 0;
   private readonly commitTimes: number[] = [];
   private readonly calibrationSources: { reference: string; twin: string } | null;
+  private readonly suiteTasks: ((suite: SuiteName) => readonly string[]) | null;
   private calib: Calibration = { references: {}, noise: {} };
   /** The suite's noise: 0 until measured (and in runs without calibration). */
   private noise = 0;
@@ -168,11 +178,12 @@ class Search {
     this.info = deps.run ?? syncInfo(this.store);
     this.sessionStart = this.now();
     this.calibrationSources = deps.calibration ?? null;
+    this.suiteTasks = deps.suiteTasks ?? null;
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.metaval = new MetavalQueue({
       child: (id) => this.store.child(id),
-      job: (id, source) => this.metavalJob(evalJob(this.cfg(), id, source, 'metaval')),
-      run: (job) => this.runJob(job, 'metaval'),
+      job: (id, source) => evalJob(this.cfg(), id, source, 'metaval'),
+      run: (job) => this.runSuite(job, 'metaval', () => this.metavalTurn()),
       turn: async () => {
         if (!(await this.metavalTurn())) return false;
         await this.ensureReference('metaval', this.cfg().evalSeed);
@@ -467,7 +478,7 @@ class Search {
     }
     const twins = await Promise.all(
       seeds.map(async (seed) => {
-        const out = await this.runJob({ ...evalJob(this.cfg(), 0, src.twin, suite), seed }, 'reference');
+        const out = await this.runSuite({ ...evalJob(this.cfg(), 0, src.twin, suite), seed }, 'reference');
         if (out === STOP) return null;
         return out.ok && isScore(out.result.fitness) ? out.result.fitness : null;
       }),
@@ -502,7 +513,7 @@ class Search {
     const src = this.calibrationSources!;
     const key = referenceKey(suite, seed);
     const job: EvalJob = { ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false };
-    const out = await this.runJob(suite === 'metaval' ? this.metavalJob(job) : job, suite === 'metaval' ? 'metaval' : 'reference');
+    const out = await (suite === 'metaval' ? this.runSuite(job, 'metaval', () => this.metavalTurn()) : this.runSuite(job, 'reference'));
     if (out === STOP) return;
     if (!out.ok) {
       this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}${suite === 'metaval' ? '' : '; workers will compute them'}`);
@@ -515,7 +526,10 @@ class Search {
     }
     const refs: Calibration['references'][string] = {};
     for (const t of out.result.tasks) refs[t.task] = { lr: t.lr, loss: t.loss, metric: t.metric, ...(t.failure !== undefined ? { failure: t.failure } : {}) };
-    this.calib = { ...this.calib, references: { ...this.calib.references, [key]: refs }, ms: { ...this.calib.ms, [key]: out.result.ms } };
+    // On the meta-validation suite, what one job takes: its longest task when they run one per job.
+    const parted = suite === 'metaval' && (this.suiteTasks?.('metaval').length ?? 0) > 1;
+    const ms = parted ? Math.max(0, ...out.result.tasks.map((t) => t.ms)) : out.result.ms;
+    this.calib = { ...this.calib, references: { ...this.calib.references, [key]: refs }, ms: { ...this.calib.ms, [key]: ms } };
     await this.store.setCalibration(this.calib);
   }
 
@@ -549,7 +563,8 @@ class Search {
    * the search suites (the held-out tasks are larger versions of the standard
    * ones: measured on a 2-core CPU machine, AdamW took about 6 times as long
    * on them as on the standard suite, and about 150 times as long as on the
-   * quick suite). The guess only decides when the first one may start.
+   * quick suite), divided among its tasks when they run one per job. The
+   * guess only decides when the first one may start.
    */
   private metavalLength(): number {
     if (this.metavalEstimate > 0) return this.metavalEstimate;
@@ -558,7 +573,9 @@ class Search {
     const standard = ms('standard');
     const quick = ms('quick');
     const guess = standard !== undefined ? METAVAL_PER_STANDARD * standard : quick !== undefined ? METAVAL_PER_QUICK * quick : 0;
-    return Math.max(guess, ms('metaval') ?? 0);
+    // Run one task per job (runSuite), a meta-validation is checked against its share task by task.
+    const parts = Math.max(1, this.suiteTasks?.('metaval').length ?? 1);
+    return Math.max(guess / parts, ms('metaval') ?? 0);
   }
 
   private metavalOff(reason: string): void {
@@ -805,6 +822,34 @@ class Search {
     this.inFlight.set(p, suite);
     void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
     return p;
+  }
+
+  /**
+   * A reference or meta-validation run of a whole suite, one job per task: a
+   * heavy suite (meta-validation takes minutes per task on one core) then
+   * never holds a worker for the whole suite, and the children's jobs queued
+   * meanwhile run between its parts. With one worker this is what keeps the
+   * search going during meta-validation. `between` runs before each part
+   * (meta-validation waits there for its share of the workers' time). The
+   * merged result is the one a single job would give.
+   */
+  private async runSuite(job: EvalJob, use: TimeUse, between?: () => Promise<boolean>): Promise<EvalOutcome | Stop> {
+    // A part on the meta-validation suite runs at most what is left of its share (see metavalJob).
+    const run = (j: EvalJob) => this.runJob(j.suite === 'metaval' ? this.metavalJob(j) : j, use);
+    const names = this.suiteTasks?.(job.suite) ?? [];
+    if (names.length < 2) {
+      if ((await between?.()) === false) return STOP;
+      return this.stopping || this.closing ? STOP : run(job);
+    }
+    const parts: SuiteResult[] = [];
+    for (const task of names) {
+      if ((await between?.()) === false) return STOP;
+      if (this.stopping || this.closing) return STOP;
+      const out = await run({ ...job, tasks: [task] });
+      if (out === STOP || !out.ok) return out;
+      parts.push(out.result);
+    }
+    return { ok: true, result: mergeParts(job.suite, parts) };
   }
 
   /** A child's record; a child abandoned at a stop never settles (a resume redoes it). */

@@ -89,6 +89,8 @@ export interface EvalJob {
    * would stall the breeding that feeds the workers.
    */
   urgent?: boolean;
+  /** Only these tasks of the suite (absent: all): heavy suites run as one job per task, merged by the search. */
+  tasks?: string[];
 }
 
 /** The reference optimizer's best run on one task (at the run's rates and steps, one evaluation seed). */
@@ -283,8 +285,9 @@ export interface Calibration {
   noise: Partial<Record<SuiteName, { noise: number; samples: number[] }>>;
   /**
    * `suite@seed` -> milliseconds the reference's evaluation took (on the
-   * meta-validation suite, at least that long when it was cut off): what
-   * later sessions expect a meta-validation to take (absent in older runs).
+   * meta-validation suite: at least what its part that was cut off at the
+   * share had run): what later sessions expect a meta-validation to take
+   * (absent in older runs).
    */
   ms?: Record<string, number>;
 }
