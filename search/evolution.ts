@@ -353,8 +353,9 @@ class Search {
         if (pending === STOP) break;
         let rec = await Promise.race([pending.record, this.stopped]);
         if (rec === STOP) break;
-        // Past the seeds, the lead depends on the noise: it must be known.
-        if (next > this.seeds.length && (await Promise.race([this.noiseReady, this.stopped])) === STOP) break;
+        // Past the seeds, the lead depends on the noise: a child that could lead waits for it; one that
+        // does not beat the held best at all commits at once (the noise cannot change what it does).
+        if (next > this.seeds.length && this.wouldLead(rec, 0) && (await Promise.race([this.noiseReady, this.stopped])) === STOP) break;
         if (this.wouldLead(rec)) {
           const confirmed = await Promise.race([this.reevaluate(rec), this.stopped]);
           if (confirmed === STOP) break;
@@ -621,12 +622,12 @@ class Search {
   // ---- the lead: noise-aware, held on a fresh seed ------------------------------
 
   /** A child that would become the best if it holds up on a fresh seed: it must be re-evaluated first. */
-  private wouldLead(rec: ChildRecord): boolean {
+  private wouldLead(rec: ChildRecord, noise = this.noise): boolean {
     // The seeds start the race: the best of them leads, plainly.
     if (!this.calibrationSources || rec.reeval !== undefined || rec.id <= this.seeds.length) return false;
     const c = this.state.counters;
     const held = c.bestHeld ?? c.bestFitness;
-    return rec.status === 'ok' && !driftOf(rec) && held !== null && beats(rec.fitness, held, this.noise);
+    return rec.status === 'ok' && !driftOf(rec) && held !== null && beats(rec.fitness, held, noise);
   }
 
   private async reevaluate(rec: ChildRecord): Promise<ChildRecord> {
