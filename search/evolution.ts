@@ -459,11 +459,13 @@ class Search {
     this.calib = await this.store.calibration();
     const suite = this.cfg().suite;
     const own: SuiteName[] = suite === 'quick' ? ['quick'] : ['quick', suite];
-    // The noise's references and twins start now too, so that no worker waits while the children's references run.
+    // The children's references go first (every child waits for them); the noise's references and twins
+    // start now too, behind them, so that no worker waits while they run.
+    const ownRefs = Promise.all(own.map((su) => this.ensureReference(su, this.cfg().evalSeed, true)));
     this.noiseReady = this.measureNoise().catch((e: unknown) => {
       if (!this.stopping) this.log('error', `noise measurement: ${errorMessage(e)}`);
     });
-    await Promise.all(own.map((su) => this.ensureReference(su, this.cfg().evalSeed)));
+    await ownRefs;
   }
 
   private async measureNoise(): Promise<void> {
@@ -499,21 +501,21 @@ class Search {
    * suite, where it is the price of meta-validating: booked as metaval, and
    * within its share.
    */
-  private ensureReference(suite: SuiteName, seed: number): Promise<void> {
+  private ensureReference(suite: SuiteName, seed: number, urgent = false): Promise<void> {
     const key = referenceKey(suite, seed);
     if (!this.calibrationSources || this.calib.references[key]) return Promise.resolve();
     let p = this.referencesInFlight.get(key);
     if (!p) {
-      p = this.computeReference(suite, seed).finally(() => this.referencesInFlight.delete(key));
+      p = this.computeReference(suite, seed, urgent).finally(() => this.referencesInFlight.delete(key));
       this.referencesInFlight.set(key, p);
     }
     return p;
   }
 
-  private async computeReference(suite: SuiteName, seed: number): Promise<void> {
+  private async computeReference(suite: SuiteName, seed: number, urgent: boolean): Promise<void> {
     const src = this.calibrationSources!;
     const key = referenceKey(suite, seed);
-    const job: EvalJob = { ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false };
+    const job: EvalJob = { ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false, ...(urgent ? { urgent } : {}) };
     const out = await (suite === 'metaval' ? this.runSuite(job, 'metaval', () => this.metavalTurn()) : this.runSuite(job, 'reference'));
     if (out === STOP) return;
     if (!out.ok) {

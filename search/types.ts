@@ -84,8 +84,9 @@ export interface EvalJob {
    */
   limitMs?: number;
   /**
-   * Runs before the jobs waiting for a worker: the run's commits wait on it
-   * (a would-be best's re-evaluation), so queued behind the children it
+   * Runs before the jobs waiting for a worker: the run waits on it (the
+   * references every child is scored against; a would-be best's
+   * re-evaluation, on which the commits wait), so queued behind the others it
    * would stall the breeding that feeds the workers.
    */
   urgent?: boolean;
