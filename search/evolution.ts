@@ -23,7 +23,7 @@
  * and an in-memory store.
  */
 import { ProgramCache } from './cache.js';
-import type { SearchConfig } from './config.js';
+import { metavalSuiteOf, type SearchConfig } from './config.js';
 import { chooseParent, mutantOffspring, prepareOffspring, SearchFault, seedOffspring } from './breed.js';
 import { commitChild, withLeader, type Leader, type RunState } from './commit.js';
 import type { SearchHandle } from './handle.js';
@@ -58,7 +58,7 @@ import {
   type SuiteResult,
 } from './types.js';
 
-export { SearchFault, withStateSlots } from './breed.js';
+export { SearchFault } from './breed.js';
 export { EnvironmentFault } from './judge.js';
 
 export interface SearchDeps {
@@ -90,8 +90,7 @@ export interface SearchDeps {
 export const AHEAD_LIMIT = 16;
 
 /** Rough ratios of the reference's time on the meta-validation suite to its time on the standard and quick suites (see metavalLength). */
-const METAVAL_PER_STANDARD = 6;
-const METAVAL_PER_QUICK = 150;
+const METAVAL_PER = { standard: 6, quick: 150 };
 
 /** Evaluation seeds kept fresh for re-evaluations and the noise: the run's seed plus 1, 2, ... */
 export const REEVAL_SEEDS = 2;
@@ -153,8 +152,8 @@ class Search {
   private outOfTime = false;
   /** Past `--time`: no new evaluation starts; those running finish and count (see closeAtDeadline). */
   private closing = false;
-  /** Evaluations handed to the executor and not yet back, with their suite. */
-  private readonly inFlight = new Map<Promise<unknown>, SuiteName>();
+  /** Evaluations handed to the executor and not yet back: what they are and what for. */
+  private readonly inFlight = new Map<Promise<unknown>, { childId: number; suite: SuiteName; use: TimeUse }>();
   /** Would-be bests whose re-evaluation came back, by id: a run that stops commits them. */
   private readonly reevaluated = new Map<number, ChildRecord>();
   /** Reference results being computed, by key: each is computed once even when asked for twice at once. */
@@ -182,12 +181,12 @@ class Search {
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.metaval = new MetavalQueue({
       child: (id) => this.store.child(id),
-      job: (id, source) => evalJob(this.cfg(), id, source, 'metaval'),
+      job: (id, source) => evalJob(this.cfg(), id, source, metavalSuiteOf(this.cfg())),
       run: (job) => this.runSuite(job, 'metaval', () => this.metavalTurn()),
       turn: async () => {
         if (!(await this.metavalTurn())) return false;
-        await this.ensureReference('metaval', this.cfg().evalSeed);
-        if (this.calibrationSources && !this.calib.references[referenceKey('metaval', this.cfg().evalSeed)]) {
+        await this.ensureReference(metavalSuiteOf(this.cfg()), this.cfg().evalSeed, false, 'metaval');
+        if (this.calibrationSources && !this.calib.references[referenceKey(metavalSuiteOf(this.cfg()), this.cfg().evalSeed)]) {
           // Without AdamW's results on the held-out suite, each meta-validation would compute them again.
           this.metavalOff('the reference results on the meta-validation suite are missing');
           return false;
@@ -394,7 +393,8 @@ class Search {
    */
   private bookAbandonedMetaval(): void {
     if (!this.stopping) return;
-    for (const p of this.executor.inProgress?.() ?? []) if (p.suite === 'metaval') this.book('metaval', p.ms);
+    const running = new Set([...this.inFlight.values()].filter((j) => j.use === 'metaval').map((j) => `${j.childId}/${j.suite}`));
+    for (const p of this.executor.inProgress?.() ?? []) if (running.has(`${p.childId}/${p.suite}`)) this.book('metaval', p.ms);
   }
 
   /** Worker time and elapsed time, written at the end of a session. */
@@ -432,7 +432,7 @@ class Search {
     if (this.executor.cancelQueued && !this.isPaused) {
       this.executor.cancelQueued();
       // Not a meta-validation: the held-out tasks can take far longer than the rest (its time is booked at the stop).
-      const running = () => [...this.inFlight].filter(([, suite]) => suite !== 'metaval').map(([p]) => p);
+      const running = () => [...this.inFlight].filter(([, j]) => j.use !== 'metaval').map(([p]) => p);
       while (running().length > 0 && !this.stopping) await Promise.race([Promise.allSettled(running()), this.stopped]);
       // Let what came back reach its record (judging, re-evaluation, meta-validation) before the stop.
       await new Promise((r) => setImmediate(r));
@@ -501,27 +501,28 @@ class Search {
    * suite, where it is the price of meta-validating: booked as metaval, and
    * within its share.
    */
-  private ensureReference(suite: SuiteName, seed: number, urgent = false): Promise<void> {
+  private ensureReference(suite: SuiteName, seed: number, urgent = false, use: TimeUse = 'reference'): Promise<void> {
     const key = referenceKey(suite, seed);
     if (!this.calibrationSources || this.calib.references[key]) return Promise.resolve();
     let p = this.referencesInFlight.get(key);
     if (!p) {
-      p = this.computeReference(suite, seed, urgent).finally(() => this.referencesInFlight.delete(key));
+      p = this.computeReference(suite, seed, urgent, use).finally(() => this.referencesInFlight.delete(key));
       this.referencesInFlight.set(key, p);
     }
     return p;
   }
 
-  private async computeReference(suite: SuiteName, seed: number, urgent: boolean): Promise<void> {
+  private async computeReference(suite: SuiteName, seed: number, urgent: boolean, use: TimeUse): Promise<void> {
     const src = this.calibrationSources!;
     const key = referenceKey(suite, seed);
     const job: EvalJob = { ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false, ...(urgent ? { urgent } : {}) };
-    const out = await (suite === 'metaval' ? this.runSuite(job, 'metaval', () => this.metavalTurn()) : this.runSuite(job, 'reference'));
+    const metaval = use === 'metaval';
+    const out = await (metaval ? this.runSuite(job, 'metaval', () => this.metavalTurn()) : this.runSuite(job, 'reference'));
     if (out === STOP) return;
     if (!out.ok) {
-      this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}${suite === 'metaval' ? '' : '; workers will compute them'}`);
+      this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}${metaval ? '' : '; workers will compute them'}`);
       // Cut off at its share, it took at least that long: a later session need not try again with less.
-      if (suite === 'metaval' && out.timedOut === true && out.ms !== undefined) {
+      if (metaval && out.timedOut === true && out.ms !== undefined) {
         this.calib = { ...this.calib, ms: { ...this.calib.ms, [key]: Math.max(out.ms, this.calib.ms?.[key] ?? 0) } };
         await this.store.setCalibration(this.calib);
       }
@@ -530,7 +531,7 @@ class Search {
     const refs: Calibration['references'][string] = {};
     for (const t of out.result.tasks) refs[t.task] = { lr: t.lr, loss: t.loss, metric: t.metric, ...(t.failure !== undefined ? { failure: t.failure } : {}) };
     // On the meta-validation suite, what one job takes: its longest task when they run one per job.
-    const parted = suite === 'metaval' && (this.suiteTasks?.('metaval').length ?? 0) > 1;
+    const parted = metaval && (this.suiteTasks?.(suite).length ?? 0) > 1;
     const ms = parted ? Math.max(0, ...out.result.tasks.map((t) => t.ms)) : out.result.ms;
     this.calib = { ...this.calib, references: { ...this.calib.references, [key]: refs }, ms: { ...this.calib.ms, [key]: ms } };
     await this.store.setCalibration(this.calib);
@@ -572,13 +573,15 @@ class Search {
   private metavalLength(): number {
     if (this.metavalEstimate > 0) return this.metavalEstimate;
     const seed = this.cfg().evalSeed;
+    const held = metavalSuiteOf(this.cfg());
     const ms = (suite: SuiteName) => this.calib.ms?.[referenceKey(suite, seed)];
-    const standard = ms('standard');
+    const ratio = held === 'metaval' ? METAVAL_PER : { standard: 1, quick: METAVAL_PER.quick / METAVAL_PER.standard };
+    const standard = held === 'standard' ? undefined : ms('standard');
     const quick = ms('quick');
-    const guess = standard !== undefined ? METAVAL_PER_STANDARD * standard : quick !== undefined ? METAVAL_PER_QUICK * quick : 0;
+    const guess = standard !== undefined ? ratio.standard * standard : quick !== undefined ? ratio.quick * quick : 0;
     // Run one task per job (runSuite), a meta-validation is checked against its share task by task.
-    const parts = Math.max(1, this.suiteTasks?.('metaval').length ?? 1);
-    return Math.max(guess / parts, ms('metaval') ?? 0);
+    const parts = Math.max(1, this.suiteTasks?.(held).length ?? 1);
+    return Math.max(guess / parts, ms(held) ?? 0);
   }
 
   private metavalOff(reason: string): void {
@@ -804,7 +807,7 @@ class Search {
     const t0 = this.now();
     const out = await runJob(
       {
-        executor: { evaluate: (j) => this.track(this.executor.evaluate(j), j.suite) },
+        executor: { evaluate: (j) => this.track(this.executor.evaluate(j), { childId: j.childId, suite: j.suite, use }) },
         gate: () => this.gate,
         stopping: () => this.stopping,
         closing: () => this.closing,
@@ -815,14 +818,14 @@ class Search {
     if (out !== STOP) {
       const ms = out.ok ? out.result.ms : (out.ms ?? this.now() - t0);
       this.book(use, ms);
-      if (job.suite === 'metaval' && out.ok) this.metavalEstimate = ms;
+      if (use === 'metaval' && out.ok) this.metavalEstimate = ms;
     }
     return out;
   }
 
   /** Keeps an evaluation in `inFlight` until it is back. */
-  private track<T>(p: Promise<T>, suite: SuiteName): Promise<T> {
-    this.inFlight.set(p, suite);
+  private track<T>(p: Promise<T>, what: { childId: number; suite: SuiteName; use: TimeUse }): Promise<T> {
+    this.inFlight.set(p, what);
     void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
     return p;
   }
@@ -838,7 +841,7 @@ class Search {
    */
   private async runSuite(job: EvalJob, use: TimeUse, between?: () => Promise<boolean>): Promise<EvalOutcome | Stop> {
     // A part on the meta-validation suite runs at most what is left of its share (see metavalJob).
-    const run = (j: EvalJob) => this.runJob(j.suite === 'metaval' ? this.metavalJob(j) : j, use);
+    const run = (j: EvalJob) => this.runJob(use === 'metaval' ? this.metavalJob(j) : j, use);
     const names = this.suiteTasks?.(job.suite) ?? [];
     if (names.length < 2) {
       if ((await between?.()) === false) return STOP;

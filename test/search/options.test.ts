@@ -7,7 +7,7 @@ import { UserError } from '../../src/cli/errors.js';
 import { hurdleFor, passes, quantile } from '../../search/hurdle.js';
 import { addMember, tournament } from '../../search/population.js';
 import { ProgramCache } from '../../search/cache.js';
-import { Rng } from '../../search/rng.js';
+import { Rng } from '../../dsl/random.js';
 import { tempDir } from './helpers.js';
 
 const dir = tempDir();
@@ -36,6 +36,7 @@ describe('search settings', () => {
       batch: 64,
       ahead: 16,
       metavalShare: 0.2,
+      metavalSuite: 'metaval',
       lrs: [0.01, 0.1],
       evalSeed: 99,
     });
@@ -44,6 +45,13 @@ describe('search settings', () => {
     expect([...plan.given].sort()).toEqual(['budget', 'hurdle', 'lrs', 'mutationWeights', 'population', 'seeds', 'tournament', 'tui', 'workers'].sort());
     const d = planSearch({}, { cores: 2, randomSeed: () => 5 });
     expect([d.config.population, d.config.tournament, d.config.budget, d.config.seeds, d.machine.workers, d.runDir, d.tui]).toEqual([100, 10, 1000, ['adamw'], 2, 'runs', true]);
+  });
+
+  it('meta-validates one suite up from the searched one, never on it', () => {
+    expect(planSearch({ suite: 'quick' }, { cores: 2, randomSeed: () => 1 }).config.metavalSuite).toBe('standard');
+    expect(planSearch({}, { cores: 2, randomSeed: () => 1 }).config.metavalSuite).toBe('metaval');
+    expect(planSearch({ suite: 'quick', metavalSuite: 'metaval' }, { cores: 2, randomSeed: () => 1 }).config.metavalSuite).toBe('metaval');
+    expect(() => planSearch({ suite: 'standard', metavalSuite: 'standard' }, { cores: 2, randomSeed: () => 1 })).toThrow(/--metaval-suite: must differ from --suite/);
   });
 
   it('reads seed files and seed names, and refuses what is neither', () => {
@@ -95,15 +103,5 @@ describe('hurdle, population, cache', () => {
     c.add(3, 'h1', 'f1');
     c.add(5, 'h2', 'f1');
     expect([c.lookup('h1', 'zz'), c.lookup('h2', 'zz'), c.lookup('h9', 'f1'), c.lookup('h9', 'f9')]).toEqual([3, 5, 3, undefined]);
-  });
-
-  it('streams are reproducible and resumable from a saved state', () => {
-    const a = Rng.derive(1, 'child', 7);
-    a.next();
-    const saved = a.state();
-    const x = [a.next(), a.normal(), a.int(10)];
-    const b = Rng.restore(saved);
-    expect([b.next(), b.normal(), b.int(10)]).toEqual(x);
-    expect(Rng.derive('ab').next()).not.toBe(Rng.derive('abab').next());
   });
 });
