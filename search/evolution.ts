@@ -342,7 +342,10 @@ class Search {
 
     const budget = this.cfg().budget;
     try {
-      await this.calibrate();
+      // A stop (or the deadline) does not wait for the references: what runs of them is abandoned.
+      const calibrated = this.calibrate();
+      calibrated.catch(() => undefined); // after a stop nobody awaits it
+      await Promise.race([calibrated, this.stopped]);
       for (const id of await this.store.pendingMetaval()) this.metaval.request(id);
       this.breedReady();
 
@@ -377,7 +380,7 @@ class Search {
     } finally {
       if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     }
-    this.bookAbandonedMetaval();
+    this.bookAbandoned();
     if (this.fault) throw this.fault;
     const reason: DoneReason = this.outOfTime ? 'time' : this.state.counters.committed >= budget && !this.stopping ? 'budget' : 'stopped';
     await this.store.setStatus(reason === 'stopped' ? 'stopped' : 'done');
@@ -388,13 +391,19 @@ class Search {
   }
 
   /**
-   * A meta-validation running when the run stops is abandoned (a resume runs
-   * it again), but its worker was not idle: the time it ran is metaval time.
+   * A reference or meta-validation job running when the run stops is
+   * abandoned (a resume runs it again), but its worker was not idle: the time
+   * it ran is booked to its use. (A child's job abandoned at a stop stays
+   * unbooked: its program is trained again on resume.)
    */
-  private bookAbandonedMetaval(): void {
+  private bookAbandoned(): void {
     if (!this.stopping) return;
-    const running = new Set([...this.inFlight.values()].filter((j) => j.use === 'metaval').map((j) => `${j.childId}/${j.suite}`));
-    for (const p of this.executor.inProgress?.() ?? []) if (running.has(`${p.childId}/${p.suite}`)) this.book('metaval', p.ms);
+    const uses = new Map<string, TimeUse>();
+    for (const j of this.inFlight.values()) if (j.use === 'reference' || j.use === 'metaval') uses.set(`${j.childId}/${j.suite}`, j.use);
+    for (const p of this.executor.inProgress?.() ?? []) {
+      const use = uses.get(`${p.childId}/${p.suite}`);
+      if (use) this.book(use, p.ms);
+    }
   }
 
   /** Worker time and elapsed time, written at the end of a session. */
@@ -422,17 +431,19 @@ class Search {
 
   /**
    * The run is out of time. With an executor that can cancel jobs not yet
-   * begun, nothing new starts and the evaluations running now finish: their
-   * children are committed (in id order, as far as they reach) and their time
-   * counts, so the run ends at the deadline plus at most one evaluation per
-   * worker instead of throwing that work away. Then it stops as `stop` does.
+   * begun, nothing new starts and the children's evaluations running now
+   * finish: their children are committed (in id order, as far as they reach)
+   * and their time counts, so the run ends at the deadline plus at most one
+   * evaluation per worker instead of throwing that work away. Reference and
+   * meta-validation jobs are not waited for (a part of a suite is of no use
+   * until the rest is done, and the held-out tasks take minutes): they are
+   * abandoned, their time so far booked. Then the run stops as `stop` does.
    */
   private async closeAtDeadline(): Promise<void> {
     this.closing = true;
     if (this.executor.cancelQueued && !this.isPaused) {
       this.executor.cancelQueued();
-      // Not a meta-validation: the held-out tasks can take far longer than the rest (its time is booked at the stop).
-      const running = () => [...this.inFlight].filter(([, j]) => j.use !== 'metaval').map(([p]) => p);
+      const running = () => [...this.inFlight].filter(([, j]) => j.use === 'novel' || j.use === 'reeval').map(([p]) => p);
       while (running().length > 0 && !this.stopping) await Promise.race([Promise.allSettled(running()), this.stopped]);
       // Let what came back reach its record (judging, re-evaluation, meta-validation) before the stop.
       await new Promise((r) => setImmediate(r));

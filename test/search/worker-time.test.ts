@@ -61,6 +61,34 @@ describe('--time ends gracefully', () => {
   });
 });
 
+describe('--time does not wait for references', () => {
+  it('abandons a reference job running at the deadline, booking the time it ran as reference time', async () => {
+    const jobs: EvalJob[] = [];
+    const ex: Executor = {
+      size: 1,
+      busy: () => jobs.length,
+      // Nothing ever finishes: the run must end all the same.
+      evaluate: (job) => {
+        jobs.push(job);
+        return new Promise<EvalOutcome>(() => {});
+      },
+      inProgress: () => jobs.slice(0, 1).map((j) => ({ childId: j.childId, suite: j.suite, task: null, lrs: [], step: 0, steps: 0, ms: 123 })),
+      cancelQueued() {},
+      async close() {},
+    };
+    const store = createRun(dir, testConfig({ budget: 100, time: 50, suite: 'quick' }));
+    const events: string[] = [];
+    const h = startSearch({ store, executor: ex, calibration: referenceSources() });
+    h.subscribe((e) => events.push(e.type === 'done' ? `done:${e.reason}` : e.type));
+    await h.done;
+    expect(jobs[0]).toMatchObject({ childId: 0, suite: 'quick', score: false, urgent: true });
+    expect(events.at(-1)).toBe('done:time');
+    expect(store.counters().committed).toBe(0);
+    expect(store.counters().workerTime).toMatchObject({ reference: 123, novel: 0, metaval: 0 });
+    store.close();
+  });
+});
+
 describe('meta-validation within its share', () => {
   it('never takes more than --metaval-share of the workers, its reference included, once its length is known', async () => {
     // One worker on a virtual clock: each job moves it by the job's length, so the capacity is exactly the work done.
