@@ -584,6 +584,13 @@ export class SqliteRunStore implements RunStore {
     })();
   }
 
+  /** Consecutive commits in one transaction: all or none. */
+  commitMany(cs: readonly Commit[]): void {
+    this.db.transaction(() => {
+      for (const k of cs) this.commit(k);
+    })();
+  }
+
   /** Records a meta-validation result on the child and in `metaval`. */
   setMetaval(id: number, result: SuiteResult | null, failure?: string): void {
     const fitness = finiteOrNull(result?.fitness);
