@@ -13,6 +13,12 @@
  *   coordinator's dashboard counts it.
  * - Keeps going through server restarts and network cuts (reconnecting
  *   with backoff); a result whose lease expired meanwhile is dropped.
+ * - Its commits (taking jobs, writing results) do not wait for the server's
+ *   disk flush: a server crash may lose the last of them, which only sends
+ *   those jobs round again (a lost fetch leaves the job queued, a lost result
+ *   leaves it leased until it expires). A coordinator that read a result and
+ *   committed its child made the result durable with it: the server's log
+ *   is flushed in order.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -103,6 +109,7 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
     retryForMs: Number.POSITIVE_INFINITY,
     max: Math.max(4, opts.workers + 2),
     applicationName: `optevo worker ${me}`,
+    asyncCommit: true,
     onStatus: (m, level) => opts.log(level, m),
   });
   const summary: ServeSummary = { done: 0, dropped: 0 };

@@ -37,6 +37,12 @@ export interface ConnectionOptions {
   onStatus?: (message: string, level: 'warn' | 'info') => void;
   /** `application_name` when the URL gives none. */
   applicationName?: string;
+  /**
+   * Commits that return before the server flushes them to disk
+   * (`synchronous_commit = off`): for writes that a server crash may lose
+   * without harm, as a worker's (see src/serve.ts). Default false.
+   */
+  asyncCommit?: boolean;
 }
 
 const RETRYABLE_CODES = new Set([
@@ -100,6 +106,8 @@ export class Connection implements Queryable {
     });
     // An idle client whose server went away: the next query reconnects.
     this.pool.on('error', () => {});
+    // Queued on a new client before anything the pool hands it out for.
+    if (opts.asyncCommit) this.pool.on('connect', (c) => void c.query('SET synchronous_commit = off').catch(() => undefined));
   }
 
   get display(): string {
