@@ -115,6 +115,8 @@ class Search {
   private readonly history = new Map<number, readonly Member[]>();
   private readonly results = new Map<number, Promise<ChildRecord>>();
   private readonly settled = new Map<number, ChildRecord>();
+  /** Children committed in memory whose store write is under way: breeding may already read them. */
+  private readonly unwritten = new Map<number, ChildRecord>();
   private nextBreed = 1;
   /** The breeding pump (breedReady), while it runs; asked again while running, it goes round once more. */
   private pumping: Promise<void> | null = null;
@@ -160,7 +162,7 @@ class Search {
     this.calibrationSources = deps.calibration ?? null;
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.metaval = new MetavalQueue({
-      child: (id) => this.store.child(id),
+      child: (id) => this.unwritten.get(id) ?? this.store.child(id),
       job: (id, source) => evalJob(this.cfg(), id, source, 'metaval'),
       run: (job) => this.runJob(job, 'metaval'),
       turn: async () => {
@@ -618,7 +620,7 @@ class Search {
     const cfg = this.cfg();
     const { parent, hurdle } = chooseParent(id, pop, cfg, (m) => this.known.get(m) ?? { quick: null, standard: null });
     return async () => {
-      const parentChild = await this.store.child(parent.id);
+      const parentChild = this.unwritten.get(parent.id) ?? (await this.store.child(parent.id));
       if (!parentChild) throw new Error(`internal: no child ${parent.id}`);
       return prepareOffspring(mutantOffspring(id, parent.id, parentChild.source, hurdle, cfg.seed, this.mutate!), this.prepare, this.cache);
     };
@@ -722,8 +724,10 @@ class Search {
       staged.push(this.stage(rec));
     }
     const commits = staged.map((s) => s.commit);
+    for (const k of commits) this.unwritten.set(k.child.id, k.child);
     if (commits.length === 1) await this.store.commit(commits[0]!);
     else await this.store.commitMany(commits);
+    for (const k of commits) this.unwritten.delete(k.child.id);
     for (const s of staged) {
       this.commitTimes.push(this.now());
       for (const e of s.events) {

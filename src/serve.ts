@@ -285,11 +285,17 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
         // Round robin over the runs, starting one further each time.
         for (let k = 0; k < runs.length && took < free && !stopping; k++) {
           const srv = runs[(turn + k) % runs.length]!;
-          const jobs = (await boss.fetch(srv.queue, { batchSize: free - took, includeMetadata: true })) as unknown as {
-            id: string;
-            data: unknown;
-            retryCount?: number;
-          }[];
+          let jobs: { id: string; data: unknown; retryCount?: number }[] = [];
+          try {
+            jobs = (await boss.fetch(srv.queue, { batchSize: free - took, includeMetadata: true })) as unknown as typeof jobs;
+          } catch (e) {
+            // Lost connections are retried inside; anything else (a query cancelled, a queue dropped with its
+            // run) costs this turn only: the worker keeps serving.
+            opts.log('warn', `taking jobs of run ${srv.name}: ${errorText(e)}`);
+            lastRefresh = 0;
+            await sleep(1000, opts.stop);
+            continue;
+          }
           for (const j of jobs ?? []) {
             took++;
             running++;

@@ -12,6 +12,11 @@
  * - Messages carry the redacted URL only; errors from `pg` are redacted too.
  * - Idle clients that die raise 'error' on the pool; it is handled here so
  *   the process never crashes on a server restart.
+ * - Sessions end a transaction left idle for 15 s
+ *   (`idle_in_transaction_session_timeout`): a client frozen or cut off in
+ *   the middle of one would otherwise hold its row locks until the server's
+ *   TCP keepalive gives up (hours), and with them the jobs whose leases
+ *   must expire. A live client that slow sees a lost connection and retries.
  */
 import pg from 'pg';
 import { redact, type StoreLocation } from './url.js';
@@ -62,6 +67,20 @@ const RETRYABLE_CODES = new Set([
   '40P01', // deadlock_detected
 ]);
 
+/** Another process created the same object first (a schema, a table, a type): creating again finds it. */
+export function createdElsewhere(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === '23505' || code === '42P06' || code === '42P07' || code === '42710';
+}
+
+/** The connection URL with server settings added to its `options` (kept after the URL's own). */
+export function withSettings(connectionString: string, settings: Record<string, string>): string {
+  const url = new URL(connectionString);
+  const extra = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`);
+  url.searchParams.set('options', [url.searchParams.get('options') ?? '', ...extra].filter(Boolean).join(' '));
+  return url.toString();
+}
+
 /** Whether an error means "try again on a new connection", not "this query is wrong". */
 export function isTransient(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown } | null;
@@ -87,6 +106,8 @@ export class Connection implements Queryable {
   private readonly onStatus: (message: string, level: 'warn' | 'info') => void;
   private outageSince: number | null = null;
   private readonly appName: { application_name?: string };
+  /** The URL with this connection's server settings. */
+  private readonly url: string;
   private closed = false;
 
   constructor(location: StoreLocation, opts: ConnectionOptions = {}) {
@@ -94,8 +115,12 @@ export class Connection implements Queryable {
     this.retryForMs = opts.retryForMs ?? 5 * 60_000;
     this.onStatus = opts.onStatus ?? (() => {});
     this.appName = /[?&]application_name=/.test(location.connectionString) ? {} : { application_name: opts.applicationName ?? 'optevo' };
+    this.url = withSettings(location.connectionString, {
+      idle_in_transaction_session_timeout: '15s',
+      ...(opts.asyncCommit ? { synchronous_commit: 'off' } : {}),
+    });
     this.pool = new pg.Pool({
-      connectionString: location.connectionString,
+      connectionString: this.url,
       max: opts.max ?? 4,
       idleTimeoutMillis: 30_000,
       // A cut-off network must surface as an error, not hang for the kernel's TCP time-out.
@@ -106,8 +131,6 @@ export class Connection implements Queryable {
     });
     // An idle client whose server went away: the next query reconnects.
     this.pool.on('error', () => {});
-    // Queued on a new client before anything the pool hands it out for.
-    if (opts.asyncCommit) this.pool.on('connect', (c) => void c.query('SET synchronous_commit = off').catch(() => undefined));
   }
 
   get display(): string {
@@ -186,7 +209,7 @@ export class Connection implements Queryable {
   /** Opens a client outside the pool (a LISTEN connection that must not starve the pool). */
   async dedicated(): Promise<pg.Client> {
     return this.retrying(async () => {
-      const c = new pg.Client({ connectionString: this.location.connectionString, connectionTimeoutMillis: 10_000, keepAlive: true, ...this.appName });
+      const c = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, keepAlive: true, ...this.appName });
       c.on('error', () => {});
       try {
         await c.connect();

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
 import type { EvalJob, EvalOutcome } from '../types.js';
-import type { Connection, Queryable } from './connection.js';
+import { createdElsewhere, type Connection, type Queryable } from './connection.js';
 import { SuiteResultSchema } from './rows.js';
 import { RequirementsSchema, type RunRequirements } from './store.js';
 
@@ -112,17 +112,26 @@ export async function startBoss(
   db: Connection,
   opts: { supervise: boolean; maintenanceSeconds: number; onError?: (e: unknown) => void },
 ): Promise<PgBoss> {
-  const boss = new PgBoss({
-    db: bossDb(db),
-    schema: db.location.queueSchema,
-    supervise: opts.supervise,
-    schedule: false,
-    migrate: true,
-    maintenanceIntervalSeconds: opts.maintenanceSeconds,
-  } as PgBoss.ConstructorOptions);
-  boss.on('error', (e) => opts.onError?.(e));
-  await boss.start();
-  return boss;
+  for (let attempt = 1; ; attempt++) {
+    const boss = new PgBoss({
+      db: bossDb(db),
+      schema: db.location.queueSchema,
+      supervise: opts.supervise,
+      schedule: false,
+      migrate: true,
+      maintenanceIntervalSeconds: opts.maintenanceSeconds,
+    } as PgBoss.ConstructorOptions);
+    boss.on('error', (e) => opts.onError?.(e));
+    try {
+      await boss.start();
+      return boss;
+    } catch (e) {
+      // Processes starting together race to create pg-boss's schema; its `CREATE SCHEMA IF NOT EXISTS`
+      // can lose with a duplicate (pg-boss only forgives "already exists"). A new instance finds it made.
+      await boss.stop({ graceful: false, close: false, wait: false }).catch(() => undefined);
+      if (attempt >= 3 || !createdElsewhere(e)) throw e;
+    }
+  }
 }
 
 export async function ensureQueue(boss: PgBoss, runId: number): Promise<void> {

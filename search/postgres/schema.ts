@@ -10,7 +10,7 @@
  *
  * Migrations are append-only: a released one is never edited, only followed.
  */
-import { PgStoreError, type Connection, type Queryable } from './connection.js';
+import { createdElsewhere, PgStoreError, type Connection, type Queryable } from './connection.js';
 import { OPTEVO_VERSION } from '../version.js';
 
 /** Each entry is the SQL of one version (index + 1); `S` stands for the schema name. */
@@ -170,6 +170,21 @@ export async function ensureSchema(db: Connection, mode: 'write' | 'read'): Prom
     return found;
   }
   if (found === PG_SCHEMA_VERSION) return found;
+  // Processes starting together race to create the schema: PostgreSQL's `IF NOT EXISTS` may miss one
+  // created while this transaction waited for the lock, and the loser sees a duplicate. It tries once more,
+  // in a new transaction, which sees what the winner made.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(db);
+      return found;
+    } catch (e) {
+      if (attempt >= 3 || !createdElsewhere(e)) throw e;
+    }
+  }
+}
+
+async function migrate(db: Connection): Promise<void> {
+  const { schema, display } = db.location;
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey(schema, 'migrate')]);
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -184,5 +199,4 @@ export async function ensureSchema(db: Connection, mode: 'write' | 'read'): Prom
       await tx.query(`INSERT INTO ${schema}.schema_version (version, optevo) VALUES ($1, $2)`, [v, OPTEVO_VERSION]);
     }
   }, 'migration');
-  return found;
 }
