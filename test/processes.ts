@@ -9,10 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export type Proc = ChildProcess & { out: string; err: string };
 
 /** Starts `node ARGS` (behind `prefix`, e.g. `ip netns exec NS`), keeping its stdout and stderr. */
-export function startNode(args: string[], opts: { prefix?: string[]; into?: Proc[] } = {}): Proc {
+export function startNode(args: string[], opts: { prefix?: string[]; into?: Proc[]; env?: Record<string, string> } = {}): Proc {
   const [cmd, ...pre] = opts.prefix?.length ? opts.prefix : [process.execPath];
   const argv = opts.prefix?.length ? [...pre, process.execPath, ...args] : args;
-  const p = spawn(cmd!, argv, { stdio: ['ignore', 'pipe', 'pipe'] }) as Proc;
+  const p = spawn(cmd!, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) }) as Proc;
   p.out = '';
   p.err = '';
   p.stdout!.on('data', (d) => (p.out += d));

@@ -64,16 +64,17 @@ describe('a run on PostgreSQL with worker processes, through faults', () => {
   it('ends exactly as a one-worker SQLite run of the same seed', { timeout: 600_000 }, async () => {
     const want = sqliteSnapshot();
 
+    let coord = start(fixture('pg-search.mjs'), [tdb.url, 'faults', String(BUDGET), 'new']);
+    expect(await printed(coord, /^coordinating faults$/m, STEP_MS), coord.err).toBe(true);
+    // A second coordinator of the same run is refused (while no worker runs, the first cannot have finished).
+    const second = startNode([fixture('pg-search.mjs'), tdb.url, 'faults', String(BUDGET), 'resume'], { into: procs, env: { LOCK_WAIT_MS: '500' } });
+    expect(await exited(second, STEP_MS)).toBe(1);
+    expect(second.err).toMatch(/^optevo: run 'faults' already has a coordinator .*only one optevo search may drive a run\n$/);
+
     const workers = [1, 2, 3].map(() => start(fixture('pg-worker.mjs'), [tdb.url]));
     // A worker of another optevo version refuses the run with one line, and takes none of its jobs.
     const stranger = start(fixture('pg-worker.mjs'), [tdb.url, '0.0.1-other']);
-    let coord = start(fixture('pg-search.mjs'), [tdb.url, 'faults', String(BUDGET), 'new']);
-
     expect(await until('faults', 20)).toBeGreaterThanOrEqual(20);
-    // A second coordinator of the same run is refused.
-    const second = start(fixture('pg-search.mjs'), [tdb.url, 'faults', String(BUDGET), 'resume']);
-    expect(await exited(second, STEP_MS)).toBe(1);
-    expect(second.err).toMatch(/^optevo: run 'faults' already has a coordinator .*only one optevo search may drive a run\n$/);
 
     expect(await printed(stranger, /refuses run faults/, STEP_MS)).toBe(true);
 
