@@ -134,7 +134,8 @@ export async function openPgSearch(
       early.push(['info', `run ${store.name} at ${db.display}: start workers with  optevo worker --store URL  (or give --workers to evaluate here too)`]);
     }
 
-    handle = startSearch({ store, executor, calibration: referenceSources() });
+    const registry = await taskRegistry(store.config().tasksModule);
+    handle = startSearch({ store, executor, calibration: referenceSources(), suiteTasks: (suite) => registry.suite(suite).map((t) => t.name) });
     const h = handle;
     setImmediate(() => early.splice(0).forEach(([l, m]) => h.log(l, m)));
     void lock.lost.then((why) => {
