@@ -201,7 +201,7 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
         while (outbox.length) {
           const batch = outbox;
           outbox = [];
-          const written = await writeResults(db, boss!, batch.map((b) => b.item), me).catch((e: unknown) => {
+          const written = await writeResults(db, batch.map((b) => b.item), me).catch((e: unknown) => {
             opts.log('warn', `${batch.length} results not written: ${errorText(e)}`);
             return new Set<string>();
           });

@@ -170,6 +170,20 @@ export class Connection implements Queryable {
   }
 
   /**
+   * As `query`, saying how many times the statement was sent: one sent again
+   * after a lost answer may find its own first try's writes, and the caller
+   * must tell those from someone else's.
+   */
+  async queryCounted<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[], what: string): Promise<{ result: pg.QueryResult<R>; sends: number }> {
+    let sends = 0;
+    const result = await this.retrying(() => {
+      sends++;
+      return this.pool.query<R>(text, values);
+    }, what);
+    return { result, sends };
+  }
+
+  /**
    * Runs `f` in a transaction on one client, retrying the whole transaction
    * on a transient failure. `f` may run more than once: see the module note.
    */

@@ -377,16 +377,15 @@ export class PgRunStore implements RunStore {
     cs.forEach((k, i) => {
       if (k.child.id !== first.id + i) throw new PgStoreError(`commit out of order: child ${k.child.id} after child ${first.id + i - 1} in one write`);
     });
-    const values = this.groupValues(cs);
-    let attempt = 0;
-    const r = await this.db.retrying(() => {
-      attempt++;
-      return this.db.query<CommitRow>(this.commitSql, values);
-    }, cs.length === 1 ? `commit of child ${first.id}` : `commit of children ${first.id} to ${last.id}`);
+    const { result: r, sends } = await this.db.queryCounted<CommitRow>(
+      this.commitSql,
+      this.groupValues(cs),
+      cs.length === 1 ? `commit of child ${first.id}` : `commit of children ${first.id} to ${last.id}`,
+    );
     const row = r.rows[0];
     if (row?.done === 1) return;
     const committed = row?.committed ?? 0;
-    if (attempt > 1 && committed >= last.id && row?.source === last.source && row?.hash === analysisColumns(last).hash) return;
+    if (sends > 1 && committed >= last.id && row?.source === last.source && row?.hash === analysisColumns(last).hash) return;
     if (committed >= first.id) throw new PgStoreError(`commit out of order: child ${first.id}, but run '${this.name}' has ${committed} children`);
     throw new PgStoreError(`commit out of order: child ${first.id}, expected ${committed + 1}`);
   }
