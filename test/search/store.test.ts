@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SqliteRunStore, StoreError, resolveRunPath } from '../../search/store.js';
+import Database from 'better-sqlite3';
+import { SCHEMA_VERSION, SqliteRunStore, StoreError, resolveRunPath } from '../../search/store.js';
 import { ZERO_COUNTERS, type Counters } from '../../search/types.js';
 import type { ChildRecord, SuiteResult } from '../../search/types.js';
 import { SearchConfigSchema } from '../../search/config.js';
@@ -113,5 +114,16 @@ describe('SqliteRunStore', () => {
     const runDir = path.join(dir, 'r2');
     SqliteRunStore.create(runDir, { config, seeds: [] }).close();
     expect(() => SqliteRunStore.create(runDir, { config, seeds: [] })).toThrow(/already exists/);
+  });
+
+  it('refuses a run written by a newer optevo, with one line saying to upgrade (the policy PostgreSQL stores share)', () => {
+    const runDir = path.join(dir, 'newer');
+    SqliteRunStore.create(runDir, { config, seeds: [] }).close();
+    const db = new Database(path.join(runDir, 'run.db'));
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'version'").run(JSON.stringify(SCHEMA_VERSION + 1));
+    db.close();
+    expect(() => SqliteRunStore.open(runDir)).toThrow(
+      new RegExp(`has schema version ${SCHEMA_VERSION + 1}, newer than this optevo \\S+ reads \\(${SCHEMA_VERSION}\\): upgrade optevo on this machine$`),
+    );
   });
 });
