@@ -35,7 +35,8 @@ export type DataSpec =
   | { x: Numbers; y: Numbers; xShape: number[]; yShape?: number[]; classes?: number; validation?: number; source?: string }
   | { train: { x: Numbers; y: Numbers }; val: { x: Numbers; y: Numbers }; xShape: number[]; yShape?: number[]; classes?: number; source?: string };
 
-export type ModelSpec = Model | { mlp: number[]; activation?: Activation; init?: InitRule };
+/** A model of its own (`batchable` defaults to false: replicas run one after another) or a multilayer perceptron. */
+export type ModelSpec = (Omit<Model, 'batchable'> & { batchable?: boolean }) | { mlp: number[]; activation?: Activation; init?: InitRule };
 
 export interface TaskSpec {
   name: string;
