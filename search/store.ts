@@ -38,7 +38,7 @@ import * as path from 'node:path';
 import { type Calibration, type ChildRecord, type ChildStatus, type Counters, type LogLevel, type Member, type SearchStats, type SuiteResult, ZERO_COUNTERS } from './types.js';
 import { parseSearchConfig, type SearchConfig } from './config.js';
 import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
-import { analysisColumns, childFromRow, type ChildRow } from './child-row.js';
+import { analysisColumns, childFromRow } from './child-row.js';
 import { errorMessage } from '../dsl/errors.js';
 
 export type { Commit, RunStatus, SeedSource } from './run-store.js';
@@ -321,7 +321,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   /** A checked record from a row: a row no search could have written is a `StoreError` naming the run and the child. */
-  private readonly fromRow = (r: ChildRow): ChildRecord => {
+  private readonly fromRow = (r: unknown): ChildRecord => {
     try {
       return childFromRow(r);
     } catch (e) {
@@ -374,12 +374,13 @@ export class SqliteRunStore implements RunStore {
     const seen = new Set<string>();
     const rows = this.db
       .prepare("SELECT * FROM children WHERE status IN ('ok', 'pruned') AND fitness IS NOT NULL ORDER BY fitness DESC, id")
-      .iterate() as IterableIterator<ChildRow>;
+      .iterate();
     for (const r of rows) {
-      const key = r.family ?? `#${r.id}`;
+      const c = this.fromRow(r);
+      const key = c.family ?? `#${c.id}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      out.push({ best: childFromRow(r), members: r.family ? (counts.get(r.family) ?? 1) : 1 });
+      out.push({ best: c, members: c.family ? (counts.get(c.family) ?? 1) : 1 });
       if (out.length >= limit) break;
     }
     return out;
@@ -426,7 +427,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   child(id: number): ChildRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM children WHERE id = ?').get(id) as ChildRow | undefined;
+    const r = this.db.prepare('SELECT * FROM children WHERE id = ?').get(id);
     return r ? this.fromRow(r) : undefined;
   }
 
@@ -434,13 +435,13 @@ export class SqliteRunStore implements RunStore {
   children(opts: { from?: number; limit?: number; status?: ChildStatus } = {}): ChildRecord[] {
     const rows = this.db
       .prepare(`SELECT * FROM children WHERE id >= ? ${opts.status ? 'AND status = ?' : ''} ORDER BY id LIMIT ?`)
-      .all(...[opts.from ?? 1, ...(opts.status ? [opts.status] : []), opts.limit ?? -1]) as ChildRow[];
+      .all(...[opts.from ?? 1, ...(opts.status ? [opts.status] : []), opts.limit ?? -1]);
     return rows.map(this.fromRow);
   }
 
   /** Every child in id order, one at a time (for exports of large runs). */
   *iterateChildren(): IterableIterator<ChildRecord> {
-    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate() as IterableIterator<ChildRow>) yield this.fromRow(r);
+    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate()) yield this.fromRow(r);
   }
 
   /**
@@ -452,7 +453,7 @@ export class SqliteRunStore implements RunStore {
     const col = by === 'metaval' ? 'metaval' : 'fitness';
     const rows = this.db
       .prepare(`SELECT * FROM children WHERE status IN ('ok', 'pruned') AND ${col} IS NOT NULL ORDER BY ${col} DESC, id LIMIT ?`)
-      .all(limit) as ChildRow[];
+      .all(limit);
     return rows.map(this.fromRow);
   }
 

@@ -46,7 +46,7 @@ export class QueueExecutor implements Executor {
   private readonly db: Connection;
   private readonly store: PgRunStore;
   private readonly boss: PgBoss;
-  private readonly opts: Required<Omit<QueueExecutorOptions, 'onLog'>> & Pick<QueueExecutorOptions, 'onLog'>;
+  private readonly opts: Required<Omit<QueueExecutorOptions, 'onLog'>> & { onLog: QueueExecutorOptions['onLog'] };
   private readonly queue: string;
   private readonly attempts = new Map<string, number>();
   private readonly waiting = new Map<string, Waiting>();

@@ -22,7 +22,7 @@ import PgBoss from 'pg-boss';
 import { z } from 'zod';
 import type { EvalJob, EvalOutcome } from '../types.js';
 import type { Connection, Queryable } from './connection.js';
-import { SuiteResultSchema } from './rows.js';
+import { SuiteResultSchema } from '../child-row.js';
 import { RequirementsSchema, type RunRequirements } from './store.js';
 
 export const NOTIFY_CHANNEL = 'optevo_results';

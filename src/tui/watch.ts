@@ -280,8 +280,8 @@ export async function reportPlain(
  * ended and the screen is restored; a forced quit exits with status 130.
  */
 export async function watchSearch(handle: WatchedSearch, options: WatchOptions = {}): Promise<SearchStats> {
-  if (!shouldUseDashboard({ tui: options.tui, stdout: options.stdout, env: options.env })) {
-    return reportPlain(handle, { everyMs: options.everyMs, handleSignals: options.handleSignals });
+  if (!shouldUseDashboard(options)) {
+    return reportPlain(handle, options);
   }
   const { reason, stats } = await runDashboard(handle, options);
   if (reason === 'forced') process.exit(130);
