@@ -126,7 +126,7 @@ async function serverCpu(db: Connection): Promise<number> {
 
 function start(args: string[]): ChildProcess {
   const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  p.stderr!.on('data', (d: Buffer) => {
+  p.stderr.on('data', (d: Buffer) => {
     const s = d.toString();
     if (/error|refuses/i.test(s)) process.stderr.write(`  [worker ${p.pid}] ${s}`);
   });
@@ -379,7 +379,7 @@ async function serveNoop(url: string, concurrency: number): Promise<void> {
 const figure = process.argv[2];
 const figures: Record<string, () => Promise<void>> = { overhead, scaling, identity };
 if (figure === 'serve-noop') await serveNoop(process.argv[3]!, Number(process.argv[4] ?? 32));
-else if (figure && figures[figure]) await figures[figure]!();
+else if (figure && figures[figure]) await figures[figure]();
 else {
   process.stderr.write(`usage: node dist/bench/distributed.js ${Object.keys(figures).join('|')} [BUDGET]\n`);
   process.exitCode = 1;

@@ -70,7 +70,7 @@ export function languageModelTask(c: LanguageModelConfig): TfTask {
       batchable: true,
       forward: (tf, ps, x, K) => {
         const [e, w1, b1, w2, b2] = ps as [Tensor, Tensor, Tensor, Tensor, Tensor];
-        const B = x.shape[0]!;
+        const B = x.shape[0];
         const tokens = tf.reshape(tf.cast(x, 'int32'), [B * c.context]);
         const looked = embed(tf, tokens, e, K);
         const emb =

@@ -121,7 +121,7 @@ export function mnistCnnTask(c: MnistCnnConfig): TfTask {
     return dense(tf, h, rest.at(-2)!, rest.at(-1)!, null);
   };
   const forward = (tf: Tfjs, ps: Tensor[], x: Tensor, K: number | null): Tensor => {
-    const B = x.shape[0]!;
+    const B = x.shape[0];
     const patches = imagePatches(tf, x, c.kernel, c.kernel);
     const pt = tf.transpose(patches);
     if (K === null) return one(tf, ps, patches, pt, B);

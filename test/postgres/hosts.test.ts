@@ -66,7 +66,7 @@ describe.skipIf(!hostsOk)('workers on test hosts (network namespaces, as root)',
       });
       const coord = spawn(process.execPath, [fixture('pg-search.mjs'), tdb.url, 'hosts', String(BUDGET), 'new'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
-      coord.stderr!.on('data', (d) => (err += d));
+      coord.stderr.on('data', (d) => (err += d));
       const end = Date.now() + 90_000;
       while ((await committed()) < 25 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       hosts[0]!.cut();
