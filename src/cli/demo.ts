@@ -14,6 +14,9 @@ import { planSearch } from './search-options.js';
 export const DEMO_FLAGS = {
   seeds: 'sgd,momentum',
   budget: '1500',
+  // The quick suite's rotated tasks and per-run references make 1,500 children take
+  // longer than a demo should on a loaded machine: two minutes at most, whichever first.
+  time: '2m',
   population: '20',
   tournament: '4',
   suite: 'quick',
@@ -47,7 +50,7 @@ export function register(program: Command): void {
       const session = await openSearch({ plan });
       const { handle } = session;
       try {
-            const stats = await watchSearch(handle, { tui: plan.tui });
+        const stats = await watchSearch(handle, { tui: plan.tui });
         if (shouldUseDashboard({ tui: plan.tui })) process.stdout.write(summary(handle, stats) + '\n');
       } catch (e) {
         if (e instanceof SearchFault) throw new UserError(e.message);
