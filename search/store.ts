@@ -263,7 +263,7 @@ export class SqliteRunStore implements RunStore {
       fs.rmSync(tmp, { recursive: true, force: true });
       if (e instanceof InPlaceReadFailed) throw new StoreError(`cannot read run ${file}: ${e.message}`);
       if (e instanceof StoreError) throw e;
-      throw new StoreError(`cannot read run ${file}: ${(e as Error).message}`);
+      throw new StoreError(`cannot read run ${file}: ${errorMessage(e)}`);
     }
   }
 

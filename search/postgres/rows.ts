@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { childFromRow, suiteFromJson } from '../child-row.js';
 import type { ChildRecord, SuiteResult } from '../types.js';
 import { PgStoreError } from './connection.js';
+import { errorMessage } from '../../dsl/errors.js';
 
 export function parseRow<S extends z.ZodTypeAny>(schema: S, row: unknown, what: string): z.output<S> {
   const r = schema.safeParse(row);
@@ -26,7 +27,7 @@ export function childFromPgRow(row: unknown, where: string): ChildRecord {
   try {
     return childFromRow(row);
   } catch (e) {
-    throw new PgStoreError(`corrupt ${where}: ${(e as Error).message}`);
+    throw new PgStoreError(`corrupt ${where}: ${errorMessage(e)}`);
   }
 }
 
@@ -36,7 +37,7 @@ export function suiteFromText(text: string | null, what: string): SuiteResult | 
   try {
     return suiteFromJson(text, what);
   } catch (e) {
-    throw new PgStoreError(`corrupt ${(e as Error).message}`);
+    throw new PgStoreError(`corrupt ${errorMessage(e)}`);
   }
 }
 

@@ -27,6 +27,7 @@ import { TaskDefinitionError } from '../tasks/define.js';
 import { lossCurvesSvg } from '../inspect/plot.js';
 import { addSettingOptions, readCommandSettings } from './setting-options.js';
 import { taskRegistry } from './task-options.js';
+import { errorMessage } from '../../dsl/errors.js';
 
 /**
  * An exported program's header says how its run scored it (seed, suite,
@@ -81,7 +82,7 @@ const reader = <T>(f: (s: string) => T, file: z.ZodType = z.string()): Reader =>
     try {
       return f(String(raw));
     } catch (e) {
-      throw new SettingError((e as Error).message);
+      throw new SettingError(errorMessage(e));
     }
   },
 });

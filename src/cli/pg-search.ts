@@ -24,6 +24,8 @@ import { serve, sha256File } from '../serve.js';
 import { UserError } from './errors.js';
 import { flagName, SEARCH_KEYS, type SearchPlan } from './search-options.js';
 import { taskRegistry } from './task-options.js';
+import { errorMessage } from '../../dsl/errors.js';
+import type { LogLevel } from '../../search/types.js';
 
 export interface PgSearchSession {
   handle: SearchHandle;
@@ -70,8 +72,8 @@ export async function openPgSearch(
 ): Promise<PgSearchSession> {
   const { plan } = req;
   let handle: SearchHandle | undefined;
-  const early: ['info' | 'warn' | 'error', string][] = [];
-  const say = (level: 'info' | 'warn' | 'error', message: string) => (handle ? handle.log(level, message) : early.push([level, message]));
+  const early: [LogLevel, string][] = [];
+  const say = (level: LogLevel, message: string) => (handle ? handle.log(level, message) : early.push([level, message]));
   const db = new Connection(location, { onStatus: (m, level) => say(level, m), applicationName: 'optevo search' });
   const cleanup: (() => Promise<void> | void)[] = [() => db.close()];
   const undo = async () => {
@@ -125,7 +127,7 @@ export async function openPgSearch(
         },
         stop,
         abandon: stop,
-      }).catch((e: unknown) => say('error', `local worker: ${(e as Error)?.message ?? String(e)}`));
+      }).catch((e: unknown) => say('error', `local worker: ${errorMessage(e)}`));
       cleanup.push(async () => {
         stopLocal();
         await local;
