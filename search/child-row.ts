@@ -65,7 +65,6 @@ export const ChildRowSchema = z.object({
   reeval: z.string().nullable().optional(),
   family: z.string().nullable().optional(),
 });
-export type ChildRow = z.output<typeof ChildRowSchema>;
 
 /** A stored suite result (JSON text), checked. */
 export function suiteFromJson(text: string, what: string): SuiteResult {

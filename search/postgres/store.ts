@@ -481,14 +481,6 @@ export class PgRunStore implements RunStore {
     return best.map((c) => ({ best: c, members: c.family ? (counts.get(c.family) ?? 1) : 1 }));
   }
 
-  async addElapsed(ms: number): Promise<void> {
-    this.writable();
-    await this.db.query(
-      `UPDATE ${this.t}.runs SET counters = jsonb_set(counters, '{elapsedMs}', to_jsonb((counters->>'elapsedMs')::float8 + $2)) WHERE id = $1`,
-      [this.id, ms],
-    );
-  }
-
   /** Appends a line to the run's log (the coordinator's warnings, workers' refusals). */
   async log(level: LogRow['level'], message: string): Promise<void> {
     await this.db.query(`INSERT INTO ${this.t}.log (run_id, level, message) VALUES ($1, $2, $3)`, [this.id, level, message]);

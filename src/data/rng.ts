@@ -40,9 +40,3 @@ export function rng(...path: (string | number)[]): Rng {
   };
   return u;
 }
-
-/** A 32-bit integer seed for tfjs initialisers and other seed-taking APIs (never 0: tfjs reads 0 as "unseeded"). */
-export function intSeed(...path: (string | number)[]): number {
-  const r = seedrandom(path.map(String).join('\0') + '\0');
-  return (r.int32() >>> 0) % 2147483646 + 1;
-}
