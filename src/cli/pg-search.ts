@@ -26,10 +26,13 @@ import { flagName, SEARCH_KEYS, type SearchPlan } from './search-options.js';
 import { taskRegistry } from './task-options.js';
 import { errorMessage } from '../../dsl/errors.js';
 import type { LogLevel } from '../../search/types.js';
+import { storedProgress, type StoredProgress } from './stored-progress.js';
 
 export interface PgSearchSession {
   handle: SearchHandle;
   store: PgRunStore;
+  /** What the store held before the search started (a resumed run's leaderboard), for the dashboard. */
+  stored: StoredProgress;
   /** Stops local serving, closes the executor, releases the run and the connection. Call after `handle.done` settles. */
   finish(): Promise<void>;
 }
@@ -136,6 +139,7 @@ export async function openPgSearch(
       early.push(['info', `run ${store.name} at ${db.display}: start workers with  optevo worker --store URL  (or give --workers to evaluate here too)`]);
     }
 
+    const stored = await storedProgress(store);
     handle = startSearch({ store, executor, calibration: referenceSources() });
     const h = handle;
     setImmediate(() => early.splice(0).forEach(([l, m]) => h.log(l, m)));
@@ -146,6 +150,7 @@ export async function openPgSearch(
     return {
       handle,
       store,
+      stored,
       finish: async () => {
         // Local serving first: its threads finish what they took while the executor still listens.
         await undo();

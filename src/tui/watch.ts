@@ -11,12 +11,12 @@ import { createElement } from 'react';
 import { render } from 'ink';
 import type { SearchHandle } from '../../search/handle.js';
 import * as path from 'node:path';
-import { DEFAULT_RUN_DIR, SqliteRunStore } from '../../search/store.js';
+import { DEFAULT_RUN_DIR } from '../../search/store.js';
 import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
 import { Dashboard } from './Dashboard.js';
 import { createPlainReporter, inProgressLine } from './plain.js';
 import type { SearchSource } from './source.js';
-import { LEADER_CAP, type InitialState } from './state.js';
+import type { InitialState } from './state.js';
 
 /** What the dashboard needs of a handle: `SearchHandle` fits. */
 export type WatchedSearch = Pick<SearchHandle, 'run' | 'subscribe' | 'pause' | 'resume' | 'stop' | 'stats' | 'done'> & {
@@ -29,7 +29,7 @@ export interface DashboardOptions {
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
   stderr?: NodeJS.WriteStream;
-  /** What to show before the first event; by default read from the run's store (a resumed run's leaderboard). */
+  /** What to show before the first event (a resumed run's leaderboard, read by the caller); by default what the handle tells. */
   initial?: InitialState;
   /** Batch interval of events (ms): the dashboard renders at most 1000/flushMs times a second. */
   flushMs?: number;
@@ -73,22 +73,14 @@ export function bufferedSource(handle: WatchedSearch): SearchSource & { close():
   };
 }
 
-/** The dashboard's starting state from the run's store: a resumed run shows its leaderboard at once. */
-export function initialFromStore(handle: WatchedSearch): InitialState {
+/**
+ * The dashboard's starting state as far as the handle tells it (the run's
+ * name and counters). A resumed run's leaderboard comes from the store, which
+ * the caller reads (src/cli/stored-progress.ts): the dashboard opens none.
+ */
+export function initialFromHandle(handle: WatchedSearch): InitialState {
   const stats = safe(() => handle.stats());
-  const base: InitialState = { run: handle.run, ...(stats ? { stats, budget: stats.budget, workers: stats.workers } : {}) };
-  if (!handle.dir) return base;
-  let store: SqliteRunStore | undefined;
-  try {
-    store = SqliteRunStore.open(handle.dir, { readonly: true });
-    const children = store.leaderboard(LEADER_CAP);
-    const history = store.bestHistory().map((h) => ({ judged: h.id, fitness: h.fitness }));
-    return { ...base, children, history };
-  } catch {
-    return base;
-  } finally {
-    store?.close();
-  }
+  return { run: handle.run, ...(stats ? { stats, budget: stats.budget, workers: stats.workers } : {}) };
 }
 
 function safe<T>(f: () => T): T | undefined {
@@ -112,7 +104,7 @@ export async function runDashboard(
   const interactive = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
   const flushMs = options.flushMs ?? 100;
   const source = bufferedSource(handle);
-  const initial = options.initial ?? initialFromStore(handle);
+  const initial = options.initial ?? initialFromHandle(handle);
 
   let settle!: (r: { reason: DashboardExit; stats: SearchStats | null }) => void;
   let fail!: (e: unknown) => void;
