@@ -39,6 +39,7 @@ import { constantDrift } from '../dsl/drift.js';
 import { usesLearningRate } from '../dsl/fingerprint.js';
 import { parse } from '../dsl/parse.js';
 import type { EvalJob, ReferenceResult, SuiteName, SuiteResult, TaskResult } from '../search/types.js';
+import type { SuiteName as TaskSuiteName } from './tasks/types.js';
 import { seedProgram } from '../seeds/index.js';
 import { initBackend, type BackendName } from './backend.js';
 import type { Dataset } from './data/dataset.js';
@@ -60,6 +61,11 @@ export const SCORE_BOUND = 3;
 export const FAILED_SCORE = -4;
 export { REFERENCE } from './reference.js';
 import { REFERENCE } from './reference.js';
+
+// The tasks own their suite names and the search asks for suites by name in its
+// evaluation interface; this module joins the two, so they must be the same names.
+true satisfies SameType<SuiteName, TaskSuiteName>;
+type SameType<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
 export interface EvaluateOptions {
   suite?: SuiteName;

@@ -17,7 +17,7 @@
  * where they are equal, and Rosenbrock), which come as one tfjs loss.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SuiteName } from '../../search/types.js';
+import type { SuiteName } from '../tasks/types.js';
 import { seedProgram } from '../../seeds/index.js';
 import { type BackendName, initBackend } from '../backend.js';
 import { rng } from '../data/rng.js';

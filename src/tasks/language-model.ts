@@ -6,11 +6,10 @@
  * the gradient of a gather is UnsortedSegmentSum, which wasm lacks (the
  * backend delegates it to cpu, slowly).
  */
-import type { SuiteName } from '../../search/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeLanguage, sample, windows } from '../data/language.js';
 import { activate, dense, embed } from '../train/layers.js';
-import type { Tensor, TfTask } from './types.js';
+import type { SuiteName, Tensor, TfTask } from './types.js';
 import { CONSTANT, DIVERGENCE, GLOROT } from './defaults.js';
 
 export interface LanguageModelConfig {
