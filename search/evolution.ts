@@ -39,6 +39,7 @@ import { makeMutator, type Mutator } from './mutate.js';
 import { prepare as defaultPrepare, type Preparer } from './prepare.js';
 import type { RunInfo, RunStore, SeedSource } from './run-store.js';
 import { statsOf } from './stats.js';
+import { mergeParts } from './suite-result.js';
 import {
   ZERO_COUNTERS,
   referenceKey,
@@ -47,12 +48,14 @@ import {
   type SuiteName,
   type ChildRecord,
   type EvalJob,
+  type EvalOutcome,
   type Executor,
   type LogLevel,
   type Member,
   type SearchEvent,
   type SearchListener,
   type SearchStats,
+  type SuiteResult,
 } from './types.js';
 
 export { SearchFault, withStateSlots } from './breed.js';
@@ -75,6 +78,12 @@ export interface SearchDeps {
    * Without it (tests), workers compute references themselves and the noise is 0.
    */
   calibration?: { reference: string; twin: string };
+  /**
+   * The task names of a suite, in order: given, reference and meta-validation
+   * runs go to the workers one task per job (see runSuite). Without it, one
+   * job per suite.
+   */
+  suiteTasks?: (suite: SuiteName) => readonly string[];
 }
 
 /** How many batches breeding may run ahead of the committed state, looking for new programs to train. */
@@ -130,6 +139,7 @@ class Search {
   private baseElapsed = 0;
   private readonly commitTimes: number[] = [];
   private readonly calibrationSources: { reference: string; twin: string } | null;
+  private readonly suiteTasks: ((suite: SuiteName) => readonly string[]) | null;
   private calib: Calibration = { references: {}, noise: {} };
   /** The suite's noise: 0 until measured (and in runs without calibration). */
   private noise = 0;
@@ -152,11 +162,12 @@ class Search {
     this.info = deps.run ?? syncInfo(this.store);
     this.sessionStart = this.now();
     this.calibrationSources = deps.calibration ?? null;
+    this.suiteTasks = deps.suiteTasks ?? null;
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.metaval = new MetavalQueue({
       child: (id) => this.store.child(id),
       job: (id, source) => evalJob(this.cfg(), id, source, 'metaval'),
-      run: (job) => this.runJob(job, 'metaval'),
+      run: (job) => this.runSuite(job, 'metaval', () => this.metavalTurn()),
       turn: async () => {
         await this.metavalTurn();
         await this.ensureReference('metaval', this.cfg().evalSeed);
@@ -409,7 +420,7 @@ class Search {
     }
     const twins = await Promise.all(
       seeds.map(async (seed) => {
-        const out = await this.runJob({ ...evalJob(this.cfg(), 0, src.twin, suite), seed }, 'reference');
+        const out = await this.runSuite({ ...evalJob(this.cfg(), 0, src.twin, suite), seed }, 'reference');
         if (out === STOP) return null;
         return out.ok && isScore(out.result.fitness) ? out.result.fitness : null;
       }),
@@ -427,7 +438,7 @@ class Search {
     const src = this.calibrationSources;
     const key = referenceKey(suite, seed);
     if (!src || this.calib.references[key]) return;
-    const out = await this.runJob({ ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false }, 'reference');
+    const out = await this.runSuite({ ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false }, 'reference');
     if (out === STOP) return;
     if (!out.ok) {
       this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}; workers will compute them`);
@@ -644,6 +655,32 @@ class Search {
     );
     if (out !== STOP) this.book(use, out.ok ? out.result.ms : this.now() - t0);
     return out;
+  }
+
+  /**
+   * A reference or meta-validation run of a whole suite, one job per task: a
+   * heavy suite (meta-validation takes minutes per task on one core) then
+   * never holds a worker for the whole suite, and the children's jobs queued
+   * meanwhile run between its parts. With one worker this is what keeps the
+   * search going during meta-validation. `between` runs before each part
+   * (meta-validation waits there for its share of the workers' time). The
+   * merged result is the one a single job would give.
+   */
+  private async runSuite(job: EvalJob, use: TimeUse, between?: () => Promise<void>): Promise<EvalOutcome | Stop> {
+    const names = this.suiteTasks?.(job.suite) ?? [];
+    if (names.length < 2) {
+      await between?.();
+      return this.stopping ? STOP : this.runJob(job, use);
+    }
+    const parts: SuiteResult[] = [];
+    for (const task of names) {
+      await between?.();
+      if (this.stopping) return STOP;
+      const out = await this.runJob({ ...job, tasks: [task] }, use);
+      if (out === STOP || !out.ok) return out;
+      parts.push(out.result);
+    }
+    return { ok: true, result: mergeParts(job.suite, parts) };
   }
 
   /** A child's record; a child abandoned at a stop never settles (a resume redoes it). */

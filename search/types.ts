@@ -78,6 +78,8 @@ export interface EvalJob {
   references?: Record<string, ReferenceResult>;
   /** False: train only, scores null (how the run computes its reference results). */
   score?: boolean;
+  /** Only these tasks of the suite (absent: all): heavy suites run as one job per task, merged by the search. */
+  tasks?: string[];
 }
 
 /** The reference optimizer's best run on one task (at the run's rates and steps, one evaluation seed). */

@@ -38,6 +38,7 @@ import { check } from '../dsl/check.js';
 import { constantDrift } from '../dsl/drift.js';
 import { usesLearningRate } from '../dsl/fingerprint.js';
 import { parse } from '../dsl/parse.js';
+import { suiteFailure, suiteFitness } from '../search/suite-result.js';
 import type { EvalJob, ReferenceResult, SuiteName, SuiteResult, TaskResult } from '../search/types.js';
 import type { SuiteName as TaskSuiteName } from './tasks/types.js';
 import { seedProgram } from '../seeds/index.js';
@@ -71,6 +72,8 @@ export interface EvaluateOptions {
   suite?: SuiteName;
   /** Task names (looked up in `registry`) or task objects; overrides `suite`. */
   tasks?: (string | Task)[];
+  /** Only these tasks of `suite`, in this order (one part of a suite run as several jobs). */
+  only?: readonly string[];
   lrs?: readonly number[];
   /** Override every task's step count. */
   steps?: number;
@@ -151,17 +154,14 @@ export async function evaluate(program: Program | string, opts: EvaluateOptions 
   const programLrs = lrs.length > 1 && !opts.hparams && !usesLearningRate(p, { checked: true }) ? [lrs[0]!] : lrs;
   const results: TaskEvaluation[] = [];
   for (const task of tasks) results.push(await evaluateTask(be.tf, be.name, task, p, lrs, programLrs, opts));
-  const scored = results.filter((r) => r.score !== null);
-  const finished = results.filter((r) => r.loss !== null);
-  const fitness = finished.length === 0 || scored.length === 0 ? null : scored.reduce((s, r) => s + r.score!, 0) / scored.length;
-  const allFailed = finished.length === 0 && results.length > 0;
+  const failure = suiteFailure(results);
   const drift = constantDrift(p, opts.hparams);
   return {
     suite: opts.tasks ? null : (opts.suite ?? 'quick'),
-    fitness: allFailed ? null : fitness,
+    fitness: failure ? null : suiteFitness(results),
     tasks: results,
     ms: performance.now() - t0,
-    ...(allFailed ? { failure: `failed every task: ${results[0]!.failure ?? 'unknown'}` } : {}),
+    ...(failure ? { failure } : {}),
     ...(drift ? { drift } : {}),
     backend: be.name,
     backendDetail: be.detail,
@@ -187,6 +187,7 @@ export async function evaluateJob(
       ...(registry ? { registry } : {}),
       ...(job.references ? { references: job.references } : {}),
       ...(job.score === false ? { reference: false } : {}),
+      ...(job.tasks ? { only: job.tasks } : {}),
       ...(onProgress ? { onProgress } : {}),
     });
   } catch (err) {
@@ -226,7 +227,14 @@ function resolveTasks(opts: EvaluateOptions): Task[] {
       return found;
     });
   }
-  return reg.suite(opts.suite ?? 'quick');
+  const suite = reg.suite(opts.suite ?? 'quick');
+  if (!opts.only) return suite;
+  // A part of the suite (the search splits heavy suites into one job per task).
+  return opts.only.map((name) => {
+    const found = suite.find((t) => t.name === name);
+    if (!found) throw new Error(`task '${name}' is not in the ${opts.suite ?? 'quick'} suite (${suite.map((t) => t.name).join(', ')})`);
+    return found;
+  });
 }
 
 function settingsFor(task: Task, opts: EvaluateOptions): TrainSettings {

@@ -69,6 +69,7 @@ const EvalJobSchema = z
       .record(z.string(), z.object({ lr: z.number().nullable(), loss: z.number().nullable(), metric: z.number().nullable(), failure: z.string().optional() }).strict())
       .optional(),
     score: z.boolean().optional(),
+    tasks: z.array(z.string().min(1).max(200)).min(1).max(64).optional(),
   })
   .strict();
 

@@ -139,8 +139,9 @@ export async function openPgSearch(
       early.push(['info', `run ${store.name} at ${db.display}: start workers with  optevo worker --store URL  (or give --workers to evaluate here too)`]);
     }
 
+    const registry = await taskRegistry(store.config().tasksModule);
     const stored = await storedProgress(store);
-    handle = startSearch({ store, executor, calibration: referenceSources() });
+    handle = startSearch({ store, executor, calibration: referenceSources(), suiteTasks: (suite) => registry.suite(suite).map((t) => t.name) });
     const h = handle;
     setImmediate(() => early.splice(0).forEach(([l, m]) => h.log(l, m)));
     void lock.lost.then((why) => {

@@ -237,8 +237,9 @@ export async function openSearch(
     });
   // Tests that bring their own executor also bring their own numbers: no reference runs.
   const calibration = deps.calibration ?? (deps.executor ? undefined : referenceSources());
+  const registry = await taskRegistry(tasksModule);
   const stored = await storedProgress(store);
-  handle = startSearch({ store, executor, ...(calibration ? { calibration } : {}) });
+  handle = startSearch({ store, executor, ...(calibration ? { calibration } : {}), suiteTasks: (suite) => registry.suite(suite).map((t) => t.name) });
   const h = handle;
   // After the search's `start` event, so that watchers see it.
   setImmediate(() => early.forEach(([l, m, w]) => h.log(l, m, w)));
