@@ -36,9 +36,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Calibration, type ChildRecord, type ChildStatus, type Counters, type LogLevel, type Member, type SearchStats, type SuiteResult, ZERO_COUNTERS } from './types.js';
-import { parseSearchConfig, type SearchConfig } from './config.js';
+import { formatZodError, parseSearchConfig, type SearchConfig } from './config.js';
 import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
-import { analysisColumns, childFromRow } from './child-row.js';
+import { analysisColumns, childFromRow, suiteFromJson } from './child-row.js';
+import { CountersSchema } from './counters-schema.js';
 import { errorMessage } from '../dsl/errors.js';
 
 export type { Commit, RunStatus, SeedSource } from './run-store.js';
@@ -83,6 +84,8 @@ export interface SqliteRunInfo extends RunInfo {
   status: RunStatus;
   version: number;
 }
+
+const METAVAL_STATUSES: readonly MetavalRow['status'][] = ['pending', 'done', 'failed'];
 
 export interface MetavalRow {
   id: number;
@@ -417,7 +420,9 @@ export class SqliteRunStore implements RunStore {
     const rows = this.db.prepare('SELECT key, value FROM counters').all() as { key: string; value: string }[];
     const out: Record<string, unknown> = { ...ZERO_COUNTERS };
     for (const r of rows) out[r.key] = JSON.parse(r.value);
-    return out as unknown as Counters;
+    const c = CountersSchema.safeParse(out);
+    if (!c.success) throw new StoreError(`corrupt run ${this.file}: ${formatZodError(c.error, 'counters.')}`);
+    return c.data;
   }
 
   /** The counters as the search reports them (rate and busy workers are live values: 0 here). */
@@ -506,13 +511,19 @@ export class SqliteRunStore implements RunStore {
       fitness: number | null;
       result: string | null;
     }[];
-    return rows.map((r) => ({
-      id: r.child_id,
-      requestedAt: r.requested_at,
-      status: r.status as MetavalRow['status'],
-      fitness: r.fitness,
-      result: r.result ? (JSON.parse(r.result) as SuiteResult) : null,
-    }));
+    return rows.map((r) => {
+      const where = `meta-validation of child ${r.child_id}`;
+      if (!METAVAL_STATUSES.includes(r.status as MetavalRow['status']))
+        throw new StoreError(`corrupt run ${this.file}: ${where}: status is '${r.status}', not one of ${METAVAL_STATUSES.join(', ')}`);
+      // A failed one keeps `{ failure }` in the result column, not a suite result.
+      let result: SuiteResult | null = null;
+      try {
+        if (r.status === 'done' && r.result) result = suiteFromJson(r.result, where);
+      } catch (e) {
+        throw new StoreError(`corrupt run ${this.file}: ${errorMessage(e)}`);
+      }
+      return { id: r.child_id, requestedAt: r.requested_at, status: r.status as MetavalRow['status'], fitness: r.fitness, result };
+    });
   }
 
   logs(limit = 100): LogRow[] {

@@ -6,6 +6,7 @@ import { SqliteRunStore, StoreError, resolveRunPath } from '../../search/store.j
 import { ZERO_COUNTERS, type Counters } from '../../search/types.js';
 import type { ChildRecord, SuiteResult } from '../../search/types.js';
 import { SearchConfigSchema } from '../../search/config.js';
+import Database from 'better-sqlite3';
 
 const config = SearchConfigSchema.parse({
   seed: 1,
@@ -113,5 +114,28 @@ describe('SqliteRunStore', () => {
     const runDir = path.join(dir, 'r2');
     SqliteRunStore.create(runDir, { config, seeds: [] }).close();
     expect(() => SqliteRunStore.create(runDir, { config, seeds: [] })).toThrow(/already exists/);
+  });
+
+  it('reads a failed meta-validation as a status without a suite result (its column keeps only the failure)', () => {
+    const s = SqliteRunStore.create(path.join(dir, 'r3'), { config, seeds: [] });
+    s.commit({ child: child(1, 0.5), add: [{ id: 1, fitness: 0.5 }], remove: [], counters: { ...ZERO_COUNTERS, committed: 1 }, metaval: [1] });
+    s.setMetaval(1, null, 'timed out');
+    expect(s.metavalResults()).toEqual([{ id: 1, requestedAt: 1, status: 'failed', fitness: null, result: null }]);
+    s.close();
+  });
+
+  it('checks what it reads back: a row or counter no search wrote is a one-line error naming the run and the field', () => {
+    const runDir = path.join(dir, 'r4');
+    const s = SqliteRunStore.create(runDir, { config, seeds: [] });
+    s.commit({ child: child(1, 0.5), add: [{ id: 1, fitness: 0.5 }], remove: [], counters: { ...ZERO_COUNTERS, committed: 1 }, metaval: [] });
+    s.close();
+    const db = new Database(path.join(runDir, 'run.db'));
+    db.prepare("UPDATE children SET ms = 'slow' WHERE id = 1").run();
+    db.prepare("UPDATE counters SET value = '-3' WHERE key = 'ok'").run();
+    db.close();
+    const r = SqliteRunStore.open(runDir, { readonly: true });
+    expect(() => r.child(1)).toThrow(/^corrupt run .*run\.db: child 1: ms: .*expected number/);
+    expect(() => r.counters()).toThrow(/^corrupt run .*run\.db: counters\.ok: /);
+    r.close();
   });
 });
