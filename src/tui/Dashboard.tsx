@@ -65,13 +65,13 @@ export function uiReducer(ui: UiState, a: UiAction): UiState {
     case 'move': {
       if (a.leaders.length === 0) return ui;
       const i = Math.min(a.leaders.length - 1, Math.max(0, selectedIndex(ui, a.leaders) + a.delta));
-      return { ...ui, selectedId: (a.leaders[i] as ChildRecord).id };
+      const target = a.leaders[i];
+      return target ? { ...ui, selectedId: target.id } : ui;
     }
     case 'top':
       return { ...ui, selectedId: null };
     case 'toggleExpand': {
-      const i = selectedIndex(ui, a.leaders);
-      const pinned = ui.selectedId ?? (i >= 0 ? (a.leaders[i] as ChildRecord).id : null);
+      const pinned = ui.selectedId ?? a.leaders[selectedIndex(ui, a.leaders)]?.id ?? null;
       return { ...ui, selectedId: pinned, expanded: !ui.expanded };
     }
     case 'follow':
@@ -242,7 +242,7 @@ function RunHeader(p: { state: DashboardState; phase: RunPhase; elapsedMs: numbe
 function Panels(p: { state: DashboardState; ui: UiState; layout: Layout }) {
   const { state, ui, layout } = p;
   const index = selectedIndex(ui, state.leaders);
-  const selected = index >= 0 ? (state.leaders[index] as ChildRecord) : null;
+  const selected = state.leaders[index] ?? null;
   const program = (panel: { width: number; height: number }) => (
     <ProgramView
       child={selected}
