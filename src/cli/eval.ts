@@ -232,15 +232,16 @@ async function evaluateLoaded(l: Loaded, opts: EvalOptions, registry: TaskRegist
       });
     return await evaluate(l.program, {
       ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite }),
-      ...(steps !== undefined ? { steps } : {}),
-      ...(lrs ? { lrs } : {}),
+      steps,
+      lrs,
       batch: opts.batch,
-      ...(batchSize !== undefined ? { batchSize } : {}),
-      ...(opts.batching ? { batching: opts.batching } : {}),
-      ...(schedule ? { schedule } : {}),
-      ...(init ? { init } : {}),
+      batchSize,
+      batching: opts.batching,
+      schedule,
+      init,
+      // Only turned on here: absent, each task's own setting applies.
       ...(opts.whiten ? { whiten: true } : {}),
-      ...(opts.sweep === 'halving' ? { sweep: 'halving' as const } : {}),
+      sweep: opts.sweep,
       seed,
       backend: opts.backend,
       registry,
