@@ -35,11 +35,12 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { z } from 'zod';
 import { type Calibration, type ChildRecord, type ChildStatus, type Counters, type LogLevel, type Member, type SearchStats, type SuiteResult, ZERO_COUNTERS } from './types.js';
 import { formatZodError, parseSearchConfig, type SearchConfig } from './config.js';
 import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
 import { analysisColumns, childFromRow, suiteFromJson } from './child-row.js';
-import { CountersSchema } from './counters-schema.js';
+import { CountersSchema, RUN_STATUSES, SeedsSchema } from './stored-schemas.js';
 import { errorMessage } from '../dsl/errors.js';
 
 export type { Commit, RunStatus, SeedSource } from './run-store.js';
@@ -294,7 +295,7 @@ export class SqliteRunStore implements RunStore {
       const cols = store.columns();
       if (!readonly && !cols.has('reeval')) db.exec('ALTER TABLE children ADD COLUMN reeval TEXT');
       if (!readonly && !cols.has('family')) db.exec('ALTER TABLE children ADD COLUMN family TEXT');
-      const version = store.meta<number>('version');
+      const version = store.meta('version', z.number());
       if (version !== SCHEMA_VERSION) throw new StoreError(`${file} has run format ${version}; this optevo reads format ${SCHEMA_VERSION}`);
       store.config(); // validates
     } catch (e) {
@@ -340,7 +341,8 @@ export class SqliteRunStore implements RunStore {
 
   /** Reference results and noise measured so far (empty for a new run). */
   calibration(): Calibration {
-    return this.meta<Calibration>('calibration') ?? { references: {}, noise: {} };
+    // Not checked yet: zod's optional fields do not fit exactOptionalPropertyTypes' `failure?: string` (PostgreSQL casts it too).
+    return (this.meta('calibration', z.unknown()) as Calibration | undefined) ?? { references: {}, noise: {} };
   }
 
   setCalibration(c: Calibration): void {
@@ -389,9 +391,19 @@ export class SqliteRunStore implements RunStore {
     return out;
   }
 
-  private meta<T>(key: string): T | undefined {
+  /** A value of the `meta` table (JSON text), checked against its schema; undefined when absent. */
+  private meta<S extends z.ZodType>(key: string, schema: S): z.output<S> | undefined {
     const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return r ? (JSON.parse(r.value) as T) : undefined;
+    if (!r) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(r.value);
+    } catch (e) {
+      throw new StoreError(`corrupt run ${this.file}: ${key}: not JSON (${errorMessage(e)})`);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new StoreError(`corrupt run ${this.file}: ${formatZodError(parsed.error, `${key}: `)}`);
+    return parsed.data;
   }
 
   info(): SqliteRunInfo {
@@ -400,20 +412,20 @@ export class SqliteRunStore implements RunStore {
       name: path.basename(path.resolve(this.dir)),
       dir: this.dir,
       file: this.file,
-      createdAt: this.meta<string>('created') ?? '',
-      status: this.meta<RunStatus>('status') ?? 'running',
-      version: this.meta<number>('version') ?? 0,
+      createdAt: this.meta('created', z.string()) ?? '',
+      status: this.meta('status', z.enum(RUN_STATUSES)) ?? 'running',
+      version: this.meta('version', z.number()) ?? 0,
     };
   }
 
   /** The run's search configuration, validated. */
   config(): SearchConfig {
-    return parseSearchConfig(this.meta<unknown>('config'), `configuration in ${this.file}`);
+    return parseSearchConfig(this.meta('config', z.unknown()), `configuration in ${this.file}`);
   }
 
   /** The seed programs' source as stored when the run began. */
   seeds(): SeedSource[] {
-    return this.meta<SeedSource[]>('seeds') ?? [];
+    return this.meta('seeds', SeedsSchema) ?? [];
   }
 
   counters(): Counters {

@@ -15,7 +15,7 @@ import type { SearchConfig } from '../config.js';
 import { parseSearchConfig } from '../config.js';
 import { statsOf } from '../stats.js';
 import { analysisColumns } from '../child-row.js';
-import { CountersSchema } from '../counters-schema.js';
+import { CountersSchema, RUN_STATUSES, SeedsSchema } from '../stored-schemas.js';
 import type { RunStore } from '../run-store.js';
 import type { Commit, LogRow, MetavalRow, RunStatus, SeedSource } from '../store.js';
 import { ZERO_COUNTERS, type Calibration, type ChildRecord, type ChildStatus, type Counters, type Member, type SearchStats, type SuiteResult } from '../types.js';
@@ -41,14 +41,12 @@ export const RequirementsSchema = z
   })
   .strict();
 
-const SeedsSchema = z.array(z.object({ name: z.string(), source: z.string() }));
-const STATUSES = ['running', 'stopped', 'done'] as const;
 
 const RunRowSchema = z.object({
   id: z.number().int(),
   name: z.string(),
   created_at: z.date(),
-  status: z.enum(STATUSES),
+  status: z.enum(RUN_STATUSES),
   config: z.unknown(),
   seeds: z.unknown(),
   requirements: z.unknown(),

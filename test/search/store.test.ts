@@ -132,10 +132,12 @@ describe('SqliteRunStore', () => {
     const db = new Database(path.join(runDir, 'run.db'));
     db.prepare("UPDATE children SET ms = 'slow' WHERE id = 1").run();
     db.prepare("UPDATE counters SET value = '-3' WHERE key = 'ok'").run();
+    db.prepare("UPDATE meta SET value = '[{\"name\": 3}]' WHERE key = 'seeds'").run();
     db.close();
     const r = SqliteRunStore.open(runDir, { readonly: true });
     expect(() => r.child(1)).toThrow(/^corrupt run .*run\.db: child 1: ms: .*expected number/);
     expect(() => r.counters()).toThrow(/^corrupt run .*run\.db: counters\.ok: /);
+    expect(() => r.seeds()).toThrow(/^corrupt run .*run\.db: seeds: 0\.name: /);
     r.close();
   });
 });

@@ -1,13 +1,19 @@
 /**
- * The run's counters as a store reads them back (a JSON object in
- * PostgreSQL, key/value rows in SQLite): checked, never cast. Counters
- * written before worker-time accounting lack `bestHeld` and `workerTime`.
+ * What a store reads back about a run, besides its children (child-row.ts):
+ * its status, seeds and counters (JSON in PostgreSQL, rows and JSON text in
+ * SQLite), checked, never cast.
  */
 import { z } from 'zod';
+import type { RunStatus } from './run-store.js';
 import { ZERO_WORKER_TIME } from './worker-time.js';
+
+export const RUN_STATUSES = ['running', 'stopped', 'done'] as const satisfies readonly RunStatus[];
+
+export const SeedsSchema = z.array(z.object({ name: z.string(), source: z.string() }));
 
 const count = z.number().int().min(0);
 
+/** Counters written before worker-time accounting lack `bestHeld` and `workerTime`. */
 export const CountersSchema = z.object({
   committed: count,
   ok: count,
