@@ -9,7 +9,6 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Program } from '../../dsl/ast.js';
-import { parse } from '../../dsl/parse.js';
 import { SettingError, read, type Reader, type Setting } from '../../search/settings.js';
 import { isSeedName, seedProgram } from '../../seeds/index.js';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../backend.js';
