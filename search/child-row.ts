@@ -109,7 +109,8 @@ export function childFromRow(row: unknown): ChildRecord {
   const status = r.status as ChildStatus;
   switch (status) {
     case 'invalid':
-      return { ...base, status, fitness: null, quick: null, standard: null, cachedFrom: null, failure: r.failure ?? '' };
+      if (r.failure === null) throw bad('failure', 'is missing on an invalid child');
+      return { ...base, status, fitness: null, quick: null, standard: null, cachedFrom: null, failure: r.failure };
     case 'cached':
       if (r.cached_from === null) throw bad('cached_from', 'is missing on a cached child');
       return { ...base, ...analysis, status, fitness: r.fitness, quick: null, standard: null, cachedFrom: r.cached_from, failure: r.failure };
@@ -122,7 +123,8 @@ export function childFromRow(row: unknown): ChildRecord {
       if (quick === null) throw bad('quick', 'is missing on a pruned child');
       return { ...base, ...analysis, status, fitness: r.fitness, quick, standard: null, cachedFrom: null, failure: null };
     case 'failed':
-      return { ...base, ...analysis, status, fitness: null, quick, standard, cachedFrom: null, failure: r.failure ?? '' };
+      if (r.failure === null) throw bad('failure', 'is missing on a failed child');
+      return { ...base, ...analysis, status, fitness: null, quick, standard, cachedFrom: null, failure: r.failure };
     default: {
       const never: never = status;
       throw bad('status', String(never));

@@ -51,7 +51,7 @@ const child = (id: number, fitness: number | null, extra: Partial<ChildRecord> =
   metaval: null,
   size: 3,
   cachedFrom: null,
-  failure: null,
+  failure: fitness === null ? 'diverged' : null,
   ms: 10,
   at: new Date(0).toISOString(),
   ...extra,
@@ -128,14 +128,17 @@ describe('SqliteRunStore', () => {
     const runDir = path.join(dir, 'r4');
     const s = SqliteRunStore.create(runDir, { config, seeds: [] });
     s.commit({ child: child(1, 0.5), add: [{ id: 1, fitness: 0.5 }], remove: [], counters: { ...ZERO_COUNTERS, committed: 1 }, metaval: [] });
+    s.commit({ child: child(2, null), add: [], remove: [], counters: { ...ZERO_COUNTERS, committed: 2 }, metaval: [] });
     s.close();
     const db = new Database(path.join(runDir, 'run.db'));
     db.prepare("UPDATE children SET ms = 'slow' WHERE id = 1").run();
+    db.prepare('UPDATE children SET failure = NULL WHERE id = 2').run();
     db.prepare("UPDATE counters SET value = '-3' WHERE key = 'ok'").run();
     db.prepare("UPDATE meta SET value = '[{\"name\": 3}]' WHERE key = 'seeds'").run();
     db.close();
     const r = SqliteRunStore.open(runDir, { readonly: true });
     expect(() => r.child(1)).toThrow(/^corrupt run .*run\.db: child 1: ms: .*expected number/);
+    expect(() => r.child(2)).toThrow(/^corrupt run .*run\.db: child 2: failure is missing on a failed child$/);
     expect(() => r.counters()).toThrow(/^corrupt run .*run\.db: counters\.ok: /);
     expect(() => r.seeds()).toThrow(/^corrupt run .*run\.db: seeds: 0\.name: /);
     r.close();
