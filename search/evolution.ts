@@ -44,6 +44,7 @@ import {
   ZERO_COUNTERS,
   referenceKey,
   type Calibration,
+  type Counters,
   type DoneReason,
   type SuiteName,
   type ChildRecord,
@@ -89,6 +90,9 @@ export interface SearchDeps {
 /** How many batches breeding may run ahead of the committed state, looking for new programs to train. */
 export const AHEAD_LIMIT = 16;
 
+/** The most children one store write commits (their events wait for it). */
+const MAX_GROUP = 64;
+
 /** Evaluation seeds kept fresh for re-evaluations and the noise: the run's seed plus 1, 2, ... */
 export const REEVAL_SEEDS = 2;
 
@@ -120,6 +124,8 @@ class Search {
   private readonly history = new Map<number, readonly Member[]>();
   private readonly results = new Map<number, Promise<ChildRecord>>();
   private readonly settled = new Map<number, ChildRecord>();
+  /** Children committed in memory whose store write is under way: breeding may already read them. */
+  private readonly unwritten = new Map<number, ChildRecord>();
   private nextBreed = 1;
   /** The breeding pump (breedReady), while it runs; asked again while running, it goes round once more. */
   private pumping: Promise<void> | null = null;
@@ -145,6 +151,8 @@ class Search {
   private noise = 0;
   /** Resolves once the suite's noise is known (measured alongside the first children). */
   private noiseReady: Promise<void> = Promise.resolve();
+  /** Whether noiseReady has resolved (a grouped commit takes only children that need not wait for it). */
+  private noiseKnown = true;
   private workerTime: WorkerTime = { ...ZERO_WORKER_TIME };
   private outOfTime = false;
   private finishing = false;
@@ -165,7 +173,7 @@ class Search {
     this.suiteTasks = deps.suiteTasks ?? null;
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.metaval = new MetavalQueue({
-      child: (id) => this.store.child(id),
+      child: (id) => this.unwritten.get(id) ?? this.store.child(id),
       job: (id, source) => evalJob(this.cfg(), id, source, metavalSuiteOf(this.cfg())),
       run: (job) => this.runSuite(job, 'metaval', () => this.metavalTurn()),
       turn: async () => {
@@ -257,6 +265,11 @@ class Search {
   }
 
   stats(): SearchStats {
+    return this.statsAt(this.state.counters);
+  }
+
+  /** The figures as of these counters (a child's own, for its event after a grouped commit). */
+  private statsAt(counters: Counters): SearchStats {
     const t = this.now();
     const windowMs = 60_000;
     const recent = this.commitTimes.filter((x) => t - x <= windowMs);
@@ -264,7 +277,7 @@ class Search {
     const time = this.config?.time;
     const suite = this.config?.suite;
     return {
-      ...statsOf(this.state.counters, this.config?.budget ?? 0, {
+      ...statsOf(counters, this.config?.budget ?? 0, {
         elapsedMs: this.baseElapsed + (t - this.sessionStart),
         workersBusy: this.executor.busy(),
         workers: this.executor.size,
@@ -274,7 +287,7 @@ class Search {
       workerTime: this.liveWorkerTime(),
       inProgress: this.executor.inProgress?.() ?? [],
       noise: this.calibrationSources && suite && this.calib.noise[suite] ? this.noise : null,
-      bestHeld: this.state.counters.bestHeld,
+      bestHeld: counters.bestHeld,
     };
   }
 
@@ -402,9 +415,14 @@ class Search {
     const suite = this.cfg().suite;
     const own: SuiteName[] = suite === 'quick' ? ['quick'] : ['quick', suite];
     await Promise.all(own.map((su) => this.ensureReference(su, this.cfg().evalSeed)));
-    this.noiseReady = this.measureNoise().catch((e: unknown) => {
-      if (!this.stopping) this.log('error', `noise measurement: ${errorMessage(e)}`);
-    });
+    this.noiseKnown = false;
+    this.noiseReady = this.measureNoise()
+      .catch((e: unknown) => {
+        if (!this.stopping) this.log('error', `noise measurement: ${errorMessage(e)}`);
+      })
+      .then(() => {
+        this.noiseKnown = true;
+      });
   }
 
   private async measureNoise(): Promise<void> {
@@ -613,7 +631,7 @@ class Search {
     const cfg = this.cfg();
     const { parent, hurdle } = chooseParent(id, pop, cfg, (m) => this.known.get(m) ?? { quick: null, standard: null });
     return async () => {
-      const parentChild = await this.store.child(parent.id);
+      const parentChild = this.unwritten.get(parent.id) ?? (await this.store.child(parent.id));
       if (!parentChild) throw new Error(`internal: no child ${parent.id}`);
       return prepareOffspring(mutantOffspring(id, parent.id, parentChild.source, hurdle, cfg.seed, this.mutate!), this.prepare, this.cache);
     };
@@ -726,29 +744,54 @@ class Search {
 
   // ---- commit ----------------------------------------------------------------
 
-  private async commit(r: ChildRecord): Promise<void> {
+  /**
+   * Commits `first`, and with it every later child already finished that can
+   * follow it now (in id order: not a would-be best, which waits for its
+   * re-evaluation, and not before the noise is known), in one store write.
+   * Children finished together cost one durable write, not one each: on a
+   * database server a write is a round trip and a disk flush. What the store
+   * holds is still a prefix of the run; events follow the write.
+   */
+  private async commit(first: ChildRecord): Promise<void> {
+    const staged = [this.stage(first)];
+    const budget = this.cfg().budget;
+    for (let id = this.state.counters.committed + 1; staged.length < MAX_GROUP && id <= budget; id++) {
+      const rec = this.settled.get(id);
+      if (!rec || (id > this.seeds.length && !this.noiseKnown) || this.wouldLead(rec)) break;
+      staged.push(this.stage(rec));
+    }
+    const commits = staged.map((s) => s.commit);
+    for (const k of commits) this.unwritten.set(k.child.id, k.child);
+    if (commits.length === 1) await this.store.commit(commits[0]!);
+    else await this.store.commitMany(commits);
+    for (const k of commits) this.unwritten.delete(k.child.id);
+    for (const s of staged) {
+      this.commitTimes.push(this.now());
+      for (const e of s.events) {
+        if (e.type === 'child') this.emit({ type: 'child', child: e.child, stats: this.statsAt(s.commit.counters) });
+        else if (e.type === 'best') this.emit(e);
+        else this.log(e.level, e.message);
+      }
+      for (const i of s.metaval) this.metaval.request(i);
+    }
+    if (this.commitTimes.length > 1000) this.commitTimes.splice(0, this.commitTimes.length - 1000);
+    this.breedReady();
+  }
+
+  /** Applies one child to the state in memory (the pure commit), returning what the store and listeners get. */
+  private stage(r: ChildRecord) {
     const rec: ChildRecord = { ...r, at: new Date().toISOString() };
     const id = rec.id;
     const out = commitChild(this.state, rec, { ...this.cfg(), noise: this.noise, calibrated: this.calibrationSources !== null });
     // Time is the driver's: the elapsed total and the workers' time go into the written counters.
     const counters = { ...out.state.counters, elapsedMs: this.elapsed(), workerTime: this.liveWorkerTime() };
     this.remember(rec);
-    await this.store.commit({ ...out.effects.commit, counters });
     // The population before this commit stays reachable for children bred from it (see breedFrom).
     this.history.set(this.state.counters.committed, this.state.population);
     this.state = { ...out.state, counters };
     this.settled.delete(id);
     this.results.delete(id);
-    this.commitTimes.push(this.now());
-    if (this.commitTimes.length > 1000) this.commitTimes.splice(0, this.commitTimes.length - 1000);
-
-    for (const e of out.events) {
-      if (e.type === 'child') this.emit({ type: 'child', child: e.child, stats: this.stats() });
-      else if (e.type === 'best') this.emit(e);
-      else this.log(e.level, e.message);
-    }
-    for (const i of out.effects.metaval) this.metaval.request(i);
-    this.breedReady();
+    return { commit: { ...out.effects.commit, counters }, events: out.events, metaval: out.effects.metaval };
   }
 
   /** Keeps what the hurdle and cached copies need about a committed child. */

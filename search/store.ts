@@ -30,6 +30,7 @@
  *   store.lineage(17); store.bestHistory(); store.metavalResults(); store.logs();
  *   store.close();
  */
+import { schemaVerdict } from './schema-version.js';
 import { statsOf } from './stats.js';
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
@@ -295,8 +296,9 @@ export class SqliteRunStore implements RunStore {
       const cols = store.columns();
       if (!readonly && !cols.has('reeval')) db.exec('ALTER TABLE children ADD COLUMN reeval TEXT');
       if (!readonly && !cols.has('family')) db.exec('ALTER TABLE children ADD COLUMN family TEXT');
-      const version = store.meta('version', z.number());
-      if (version !== SCHEMA_VERSION) throw new StoreError(`${file} has run format ${version}; this optevo reads format ${SCHEMA_VERSION}`);
+      // Older layouts got their columns above; a newer one is refused.
+      const verdict = schemaVerdict(store.meta('version', z.number()), SCHEMA_VERSION, file);
+      if (verdict.kind === 'refused') throw new StoreError(verdict.why);
       store.config(); // validates
     } catch (e) {
       db.close();
@@ -605,6 +607,13 @@ export class SqliteRunStore implements RunStore {
       const req = this.db.prepare("INSERT OR IGNORE INTO metaval (child_id, requested_at, status) VALUES (?, ?, 'pending')");
       for (const id of k.metaval) req.run(id, k.child.id);
       this.writeCounters(k.counters);
+    })();
+  }
+
+  /** Consecutive commits in one transaction: all or none. */
+  commitMany(cs: readonly Commit[]): void {
+    this.db.transaction(() => {
+      for (const k of cs) this.commit(k);
     })();
   }
 

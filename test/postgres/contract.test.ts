@@ -262,3 +262,70 @@ describe('the run store contract, on SQLite and on PostgreSQL', () => {
     expect(got.all.map((c) => JSON.stringify(c))).toEqual(lite.all.map((c) => JSON.stringify(c)));
   });
 });
+
+/**
+ * A history whose stays churn: every child joins, the oldest leaves once
+ * five are in, a restart at child 9 ends every stay and brings the best
+ * back, and meta-validation is asked twice for some children.
+ */
+function churn(n: number): Commit[] {
+  const out: Commit[] = [];
+  let open: number[] = [];
+  for (let id = 1; id <= n; id++) {
+    const f = (id * 7) % 11;
+    let remove: number[] = [];
+    let add = [{ id, fitness: f }];
+    if (id === 9) {
+      remove = [...open];
+      add = [{ id: 4, fitness: 4 * 7 % 11 }, { id, fitness: f }];
+    } else if (open.length >= 5) remove = [open[0]!];
+    open = [...open.filter((x) => !remove.includes(x)), ...add.map((m) => m.id)];
+    out.push({
+      child: child(id, id === 1 ? null : id - 1, f, 'ok'),
+      add,
+      remove,
+      counters: { ...ZERO_COUNTERS, committed: id, ok: id },
+      metaval: id % 3 === 0 ? [id, id - 1, 2] : [],
+    });
+  }
+  return out;
+}
+
+describe('commits written together (commitMany)', () => {
+  it('leave each store as the same commits one by one do, and a misplaced group writes nothing', async () => {
+    const history = churn(16);
+    const one = RunStore.create(path.join(dir, 'one-by-one'), { config, seeds });
+    for (const k of history) one.commit(k);
+    const want = {
+      populations: Array.from({ length: 16 }, (_, i) => one.population(i + 1)),
+      metaval: one.metavalResults(),
+      children: one.children(),
+    };
+    const groups = [[0, 1], [1, 4], [4, 11], [11, 16]].map(([a, b]) => history.slice(a, b));
+
+    const lite = RunStore.create(path.join(dir, 'grouped'), { config, seeds });
+    for (const g of groups) lite.commitMany(g);
+    expect({
+      populations: Array.from({ length: 16 }, (_, i) => lite.population(i + 1)),
+      metaval: lite.metavalResults(),
+      children: lite.children(),
+    }).toEqual(want);
+
+    const db = new Connection(parseStoreUrl(tdb.url));
+    const s = await PgRunStore.create(db, { name: 'grouped', config, seeds, requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null } });
+    await s.commitMany(groups[0]!);
+    // A group that does not follow the last child is refused whole.
+    await expect(s.commitMany(groups[2]!)).rejects.toThrow(/commit out of order: child 5, expected 2/);
+    expect((await s.counters()).committed).toBe(1);
+    for (const g of groups.slice(1)) await s.commitMany(g);
+    const got = {
+      populations: await Promise.all(Array.from({ length: 16 }, (_, i) => s.population(i + 1))),
+      metaval: await s.metavalResults(),
+      children: await s.children(),
+    };
+    await db.close();
+    expect(got).toEqual(want);
+    // The restart ended every stay and brought child 4 back.
+    expect(want.populations[8]!.map((m) => m.id)).toEqual([4, 9]);
+  });
+});

@@ -2,11 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SqliteRunStore, StoreError, resolveRunPath } from '../../search/store.js';
+import Database from 'better-sqlite3';
+import { SCHEMA_VERSION, SqliteRunStore, StoreError, resolveRunPath } from '../../search/store.js';
 import { ZERO_COUNTERS, type Counters } from '../../search/types.js';
 import type { ChildRecord, SuiteResult } from '../../search/types.js';
 import { SearchConfigSchema } from '../../search/config.js';
-import Database from 'better-sqlite3';
 
 const config = SearchConfigSchema.parse({
   seed: 1,
@@ -142,5 +142,16 @@ describe('SqliteRunStore', () => {
     expect(() => r.counters()).toThrow(/^corrupt run .*run\.db: counters\.ok: /);
     expect(() => r.seeds()).toThrow(/^corrupt run .*run\.db: seeds: 0\.name: /);
     r.close();
+  });
+
+  it('refuses a run written by a newer optevo, with one line saying to upgrade (the policy PostgreSQL stores share)', () => {
+    const runDir = path.join(dir, 'newer');
+    SqliteRunStore.create(runDir, { config, seeds: [] }).close();
+    const db = new Database(path.join(runDir, 'run.db'));
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'version'").run(JSON.stringify(SCHEMA_VERSION + 1));
+    db.close();
+    expect(() => SqliteRunStore.open(runDir)).toThrow(
+      new RegExp(`has schema version ${SCHEMA_VERSION + 1}, newer than this optevo \\S+ reads \\(${SCHEMA_VERSION}\\): upgrade optevo on this machine$`),
+    );
   });
 });
