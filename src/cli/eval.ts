@@ -222,9 +222,9 @@ async function evaluateLoaded(l: Loaded, opts: EvalOptions, registry: TaskRegist
     if ('secondOrder' in l)
       return await evaluateSecondOrder(l.secondOrder, {
         ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite }),
-        ...(steps !== undefined ? { steps } : {}),
-        ...(lrs ? { lrs } : {}),
-        ...(opts.batching ? { batching: opts.batching } : {}),
+        steps,
+        lrs,
+        batching: opts.batching,
         seed,
         backend: opts.backend,
         registry,
