@@ -150,10 +150,22 @@ export const RUN_SETTINGS = [
   run({
     key: 'metavalShare',
     arg: '<p>',
-    help: "the most of the workers' time meta-validation may take, 0 to 1 (absent in older runs: 0.2)",
+    // Absent in older runs: 0.2.
+    help: "the most of the workers' time meta-validation may take, 0 to 1",
     read: read.number,
     schema: z.number().min(0).max(1).optional(),
     default: { value: 0.2 },
+  }),
+  run({
+    key: 'metavalSuite',
+    arg: '<name>',
+    // One step up from the searched suite: held-out and larger, yet in proportion to
+    // it. The metaval suite's tasks take minutes each on one core, far out of
+    // proportion to a quick-suite search (under a second per child). Absent in older runs: 'metaval'.
+    help: "the held-out suite of meta-validation: 'standard' or 'metaval' (larger tasks); never the searched suite",
+    read: read.text,
+    schema: z.enum(['standard', 'metaval']).optional(),
+    default: { derive: (c: DefaultContext) => (c.values['suite'] === 'quick' ? 'standard' : 'metaval'), text: "'standard' with --suite quick, else 'metaval'" },
   }),
   run({
     key: 'batch',
@@ -167,7 +179,8 @@ export const RUN_SETTINGS = [
   run({
     key: 'ahead',
     arg: '<n>',
-    help: 'children to be trained kept bred ahead, so that cache hits never leave a worker idle; fixed per run; at least --workers (absent in older runs: the batch window alone)',
+    // Absent in older runs: the batch window alone.
+    help: 'children to be trained kept bred ahead, so that cache hits never leave a worker idle; fixed per run; at least --workers',
     read: read.number,
     schema: int(1).optional(),
     default: { value: 16 },
@@ -207,10 +220,20 @@ export const RUN_SETTINGS = [
   }),
 ] as const satisfies readonly Setting[];
 
-export const SearchConfigSchema = schemaOf(RUN_SETTINGS).refine((c) => c.tournament <= c.population, {
-  message: 'tournament must not exceed population',
-  path: ['tournament'],
-});
+export const SearchConfigSchema = schemaOf(RUN_SETTINGS)
+  .refine((c) => c.tournament <= c.population, {
+    message: 'tournament must not exceed population',
+    path: ['tournament'],
+  })
+  .refine((c) => c.metavalSuite !== c.suite, {
+    message: 'must differ from --suite: meta-validation is on held-out tasks',
+    path: ['metavalSuite'],
+  });
+
+/** The suite meta-validation runs on (runs stored before the setting: the metaval suite). */
+export function metavalSuiteOf(c: Pick<SearchConfig, 'metavalSuite'>): 'standard' | 'metaval' {
+  return c.metavalSuite ?? 'metaval';
+}
 
 export type SearchConfig = z.infer<typeof SearchConfigSchema>;
 

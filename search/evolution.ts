@@ -23,7 +23,7 @@
  * and an in-memory store.
  */
 import { ProgramCache } from './cache.js';
-import type { SearchConfig } from './config.js';
+import { metavalSuiteOf, type SearchConfig } from './config.js';
 import { chooseParent, mutantOffspring, prepareOffspring, SearchFault, seedOffspring } from './breed.js';
 import { commitChild, withLeader, type Leader, type RunState } from './commit.js';
 import type { SearchHandle } from './handle.js';
@@ -174,11 +174,11 @@ class Search {
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.metaval = new MetavalQueue({
       child: (id) => this.unwritten.get(id) ?? this.store.child(id),
-      job: (id, source) => evalJob(this.cfg(), id, source, 'metaval'),
+      job: (id, source) => evalJob(this.cfg(), id, source, metavalSuiteOf(this.cfg())),
       run: (job) => this.runSuite(job, 'metaval', () => this.metavalTurn()),
       turn: async () => {
         await this.metavalTurn();
-        await this.ensureReference('metaval', this.cfg().evalSeed);
+        await this.ensureReference(metavalSuiteOf(this.cfg()), this.cfg().evalSeed);
       },
       record: (id, result, failure) => this.store.setMetaval(id, result, failure),
       emit: (e) => this.emit(e),

@@ -36,6 +36,7 @@ describe('search settings', () => {
       batch: 64,
       ahead: 16,
       metavalShare: 0.2,
+      metavalSuite: 'metaval',
       lrs: [0.01, 0.1],
       evalSeed: 99,
     });
@@ -44,6 +45,13 @@ describe('search settings', () => {
     expect([...plan.given].sort()).toEqual(['budget', 'hurdle', 'lrs', 'mutationWeights', 'population', 'seeds', 'tournament', 'tui', 'workers'].sort());
     const d = planSearch({}, { cores: 2, randomSeed: () => 5 });
     expect([d.config.population, d.config.tournament, d.config.budget, d.config.seeds, d.machine.workers, d.runDir, d.tui]).toEqual([100, 10, 1000, ['adamw'], 2, 'runs', true]);
+  });
+
+  it('meta-validates one suite up from the searched one, never on it', () => {
+    expect(planSearch({ suite: 'quick' }, { cores: 2, randomSeed: () => 1 }).config.metavalSuite).toBe('standard');
+    expect(planSearch({}, { cores: 2, randomSeed: () => 1 }).config.metavalSuite).toBe('metaval');
+    expect(planSearch({ suite: 'quick', metavalSuite: 'metaval' }, { cores: 2, randomSeed: () => 1 }).config.metavalSuite).toBe('metaval');
+    expect(() => planSearch({ suite: 'standard', metavalSuite: 'standard' }, { cores: 2, randomSeed: () => 1 })).toThrow(/--metaval-suite: must differ from --suite/);
   });
 
   it('reads seed files and seed names, and refuses what is neither', () => {

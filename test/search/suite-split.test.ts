@@ -60,6 +60,18 @@ describe('heavy suites go to the workers one task per job', () => {
     store.close();
   });
 
+  it("meta-validation runs on the run's metaval suite, with that suite's reference", async () => {
+    const store = createRun(dir, testConfig({ budget: 40, suite: 'quick', metavalSuite: 'standard', metavalEvery: 20, metavalTop: 1, metavalShare: 1 }));
+    const ex = fakeExecutor({ size: 2, intercept: (job) => (job.childId === 0 || job.tasks ? { ok: true, result: part(job) } : undefined) });
+    await startSearch({ store, executor: ex, calibration, suiteTasks: (s) => TASKS[s] }).done;
+    const validated = store.children().filter((c) => typeof c.metaval === 'number');
+    expect(validated.length).toBeGreaterThan(0);
+    for (const c of validated) expect(c.metaval).toBeCloseTo(0.2, 12); // standard: tasks 1..3, mean 0.2
+    expect(ex.jobs.some((j) => j.suite === 'metaval')).toBe(false);
+    expect(Object.keys(store.calibration().references).sort()).toEqual(['quick@1', 'quick@2', 'quick@3', 'standard@1']);
+    store.close();
+  });
+
   it('without the suite list, one job per suite', async () => {
     const store = createRun(dir, testConfig({ budget: 20 }));
     const ex = fakeExecutor({ size: 2, intercept: (job) => (job.childId === 0 ? { ok: true, result: part(job) } : undefined) });
