@@ -10,7 +10,7 @@ import { DslError } from '../dsl/errors.js';
 import { flatten } from '../dsl/flatten.js';
 import type { Program } from '../dsl/ast.js';
 import { makeMutator } from '../search/mutate.js';
-import { Rng } from '../search/rng.js';
+import { Rng } from '../dsl/random.js';
 import { seedProgram } from '../seeds/index.js';
 
 export interface DslBench {

@@ -8,7 +8,7 @@ import { parse } from '../dsl/parse.js';
 import { print } from '../dsl/print.js';
 import { makeMutator } from '../search/mutate.js';
 import { prepare } from '../search/prepare.js';
-import { Rng } from '../search/rng.js';
+import { Rng } from '../dsl/random.js';
 import { seedSource } from '../seeds/index.js';
 
 export function children(n: number): string[] {

@@ -20,6 +20,7 @@
  */
 import type { Program } from './ast.js';
 import { interpreter } from './interpret.js';
+import { mulberry32 } from './mulberry32.js';
 import { familyHashOf, structuralHashOf, valueGraph } from './simplify.js';
 
 export function structuralHash(p: Program): string {
@@ -39,20 +40,8 @@ const SIZES = [4, 7];
 const STEPS = 3;
 const LR = 0.1;
 
-function probeStream(seed: number): () => number {
-  // A small deterministic generator (mulberry32): no dependency, same numbers everywhere.
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PROBE = (() => {
-  const r = probeStream(20230214);
+  const r = mulberry32(20230214);
   const value = () => (r() < 0.5 ? -1 : 1) * Math.pow(10, -3 + 3.7 * r());
   const vec = (n: number) => Float64Array.from({ length: n }, value);
   const ws = SIZES.map(vec);

@@ -5,7 +5,7 @@
  * form.
  */
 import type { Assign, Expr, Program } from './ast.js';
-import { namesIn } from './ast.js';
+import { freshNamer, usedNames } from './names.js';
 
 /** True when every argument of the statement's call is a name or a number. */
 export function isFlatExpr(e: Expr): boolean {
@@ -14,28 +14,6 @@ export function isFlatExpr(e: Expr): boolean {
 
 export function isFlat(p: Program): boolean {
   return p.body.every((s) => isFlatExpr(s.expr)) && p.returns.every((r) => r.type !== 'call');
-}
-
-/** Names used anywhere in a program, to keep temporaries fresh. */
-export function usedNames(p: Program): Set<string> {
-  const used = new Set<string>([...p.hparams.map((h) => h.name), ...p.params.map((q) => q.name)]);
-  for (const s of p.body) {
-    used.add(s.target);
-    namesIn(s.expr).forEach((n) => used.add(n));
-  }
-  p.returns.forEach((r) => namesIn(r).forEach((n) => used.add(n)));
-  return used;
-}
-
-export function freshNamer(used: Set<string>, prefix = 'v'): () => string {
-  let i = 0;
-  return () => {
-    let n: string;
-    do n = `${prefix}${++i}`;
-    while (used.has(n));
-    used.add(n);
-    return n;
-  };
 }
 
 export function flatten(p: Program): Program {

@@ -9,6 +9,7 @@
 import type { Assign, Expr, HParam, Param, Pos, Program } from './ast.js';
 import { DslError } from './errors.js';
 import { FUNCTION_ALIASES, FUNCTIONS, fn, fnBySymbol } from './functions.js';
+import { literalAt, literalValue } from './literals.js';
 
 type Tok =
   | { t: 'num'; v: number; pos: Pos; text: string }
@@ -19,7 +20,6 @@ type Tok =
 const OPS = ['**', '<=', '>=', '==', '!=', '+', '-', '*', '/', '<', '>', '(', ')', ',', '=', ':'];
 const ID_START = /[\p{L}_]/u;
 const ID_CHAR = /[\p{L}\p{N}_]/u;
-const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;
 const RESERVED = new Set(['def', 'return']);
 
 /**
@@ -42,12 +42,12 @@ function tokenize(text: string, line: number, startCol: number, file?: string): 
       continue;
     }
     if (ch === '#') break;
-    const m = NUMBER.exec(text.slice(i));
-    if (m && /[\d.]/.test(ch)) {
-      const after = text[i + m[0].length];
-      if (after !== undefined && ID_CHAR.test(after)) throw new DslError(`malformed number '${m[0]}${after}'`, pos, file);
-      out.push({ t: 'num', v: Number(m[0]), pos, text: m[0] });
-      i += m[0].length;
+    const literal = literalAt(text, i);
+    if (literal !== undefined) {
+      const after = text[i + literal.length];
+      if (after !== undefined && ID_CHAR.test(after)) throw new DslError(`malformed number '${literal}${after}'`, pos, file);
+      out.push({ t: 'num', v: literalValue(literal), pos, text: literal });
+      i += literal.length;
       continue;
     }
     // Identifiers may use Unicode letters, as in Python (β1, λ).
@@ -273,110 +273,129 @@ export function parse(source: string, options: ParseOptions = {}): Program {
   const file = options.file;
   if (typeof source !== 'string') throw new DslError('program source must be text', undefined, file);
   const lines = source.replace(/^\uFEFF/, '').split(/\n/);
-  const header: string[] = [];
-  const hparams: HParam[] = [];
-  let fnName: string | undefined;
-  let params: Param[] = [];
-  const body: Assign[] = [];
-  let returns: Expr[] | undefined;
-  let returnPos: Pos | undefined;
-  let bodyIndent: string | undefined;
-  let seenCode = false;
-  let defPos: Pos | undefined;
+  const draft: Draft = { header: [], hparams: [], body: [], seenCode: false };
+  lines.forEach((line, i) => readLine(draft, line.replace(/\r$/, ''), i + 1, file));
+  return finish(draft, lines.length, file);
+}
 
-  for (let li = 0; li < lines.length; li++) {
-    const raw = lines[li]!.replace(/\r$/, '');
-    const lineNo = li + 1;
-    const trimmed = raw.trim();
-    if (trimmed === '') continue;
-    if (trimmed.startsWith('#')) {
-      if (!seenCode) header.push(trimmed.replace(/^#\s?/, ''));
-      continue;
-    }
-    seenCode = true;
-    const indent = /^[ \t]*/.exec(raw)![0];
-    const col = indent.length + 1;
-    const toks = tokenize(raw.slice(indent.length), lineNo, col, file);
-    const p = new LineParser(toks, file);
-    const first = toks[0]!;
+/** The program read so far, line by line. */
+interface Draft {
+  header: string[];
+  hparams: HParam[];
+  def?: { fnName: string; params: Param[]; pos: Pos };
+  body: Assign[];
+  ret?: { returns: Expr[]; pos: Pos };
+  /** The indentation of the first body line, which every other must repeat. */
+  bodyIndent?: string;
+  /** Whether a line of code came yet: comments before it are the header. */
+  seenCode: boolean;
+}
 
-    if (indent === '') {
-      if (fnName !== undefined && returns === undefined) {
-        throw new DslError(`expected an indented statement or 'return' in '${fnName}'`, first.pos, file);
-      }
-      if (first.t === 'id' && first.v === 'def') {
-        if (fnName !== undefined) p.fail(`only one 'def' is allowed per program`, first);
-        p.next();
-        const id = p.expectId('a function name');
-        fnName = id.v;
-        defPos = first.pos;
-        p.expectOp('(', "'('");
-        params = [];
-        if (!p.isOp(')')) {
-          for (;;) {
-            const pn = p.expectId('a parameter name');
-            if (params.some((q) => q.name === pn.v)) throw new DslError(`duplicate parameter '${pn.v}'`, pn.pos, file);
-            let init: number | undefined;
-            if (p.isOp('=')) {
-              p.next();
-              init = p.signedNumber('a number (the initial value of the state slot)');
-            }
-            params.push(init === undefined ? { name: pn.v, pos: pn.pos } : { name: pn.v, init, pos: pn.pos });
-            if (p.isOp(',')) {
-              p.next();
-              if (p.isOp(')')) break;
-              continue;
-            }
-            break;
-          }
-        }
-        p.expectOp(')', "',' or ')'");
-        p.expectOp(':', "':'");
-        p.expectEnd();
-        continue;
-      }
-      // A top-level hyperparameter: `name = number`.
-      const id = p.expectId("a hyperparameter ('name = number') or 'def'");
-      p.expectOp('=', "'='");
-      const value = p.signedNumber('a number');
-      p.expectEnd();
-      if (hparams.some((h) => h.name === id.v)) throw new DslError(`duplicate hyperparameter '${id.v}'`, id.pos, file);
-      if (fn(id.v)) throw new DslError(`'${id.v}' is a function name and cannot be a hyperparameter`, id.pos, file);
-      hparams.push({ name: id.v, value, pos: id.pos });
-      continue;
-    }
-
-    // An indented line: part of the body.
-    if (fnName === undefined) throw new DslError(`unexpected indentation outside 'def'`, first.pos, file);
-    if (returns !== undefined) throw new DslError(`statement after 'return'`, first.pos, file);
-    if (bodyIndent === undefined) bodyIndent = indent;
-    else if (indent !== bodyIndent) throw new DslError(`inconsistent indentation`, { line: lineNo, column: 1 }, file);
-    if (first.t === 'id' && first.v === 'return') {
-      p.next();
-      returnPos = first.pos;
-      returns = [];
-      for (;;) {
-        returns.push(p.expr());
-        if (p.isOp(',')) {
-          p.next();
-          if (p.peek().t === 'end') break;
-          continue;
-        }
-        break;
-      }
-      p.expectEnd();
-      continue;
-    }
-    const target = p.expectId("an assignment ('name = expression') or 'return'");
-    p.expectOp('=', "'='");
-    const expr = p.expr();
-    p.expectEnd();
-    body.push({ target: target.v, expr, pos: target.pos });
+/** One line: blank, a comment, a top-level line (`def`, a hyperparameter) or a body line. */
+function readLine(d: Draft, raw: string, lineNo: number, file: string | undefined): void {
+  const trimmed = raw.trim();
+  if (trimmed === '') return;
+  if (trimmed.startsWith('#')) {
+    if (!d.seenCode) d.header.push(trimmed.replace(/^#\s?/, ''));
+    return;
   }
+  d.seenCode = true;
+  const indent = /^[ \t]*/.exec(raw)![0];
+  const p = new LineParser(tokenize(raw.slice(indent.length), lineNo, indent.length + 1, file), file);
+  if (indent === '') readTopLevel(d, p, file);
+  else readBodyLine(d, p, indent, lineNo, file);
+}
 
-  const endPos = { line: Math.max(1, lines.length), column: 1 };
-  if (fnName === undefined) throw new DslError(`expected 'def train(w, g, ..., lr):'`, endPos, file);
-  if (returns === undefined) throw new DslError(`'${fnName}' has no 'return'`, defPos, file);
-  const program: Program = { header, hparams, fnName, params, body, returns, ...(returnPos ? { returnPos } : {}) };
-  return program;
+function readTopLevel(d: Draft, p: LineParser, file: string | undefined): void {
+  const first = p.peek();
+  if (d.def && !d.ret) throw new DslError(`expected an indented statement or 'return' in '${d.def.fnName}'`, first.pos, file);
+  if (first.t === 'id' && first.v === 'def') {
+    if (d.def) p.fail(`only one 'def' is allowed per program`, first);
+    d.def = readDef(p, file);
+    return;
+  }
+  d.hparams.push(readHparam(p, d.hparams, file));
+}
+
+/** `def NAME(params):` */
+function readDef(p: LineParser, file: string | undefined): NonNullable<Draft['def']> {
+  const pos = p.next().pos;
+  const fnName = p.expectId('a function name').v;
+  p.expectOp('(', "'('");
+  const params = p.isOp(')') ? [] : readParams(p, file);
+  p.expectOp(')', "',' or ')'");
+  p.expectOp(':', "':'");
+  p.expectEnd();
+  return { fnName, params, pos };
+}
+
+/** `name` or `name=number` (a state slot's initial value), separated by commas; a trailing comma is allowed. */
+function readParams(p: LineParser, file: string | undefined): Param[] {
+  const params: Param[] = [];
+  for (;;) {
+    const pn = p.expectId('a parameter name');
+    if (params.some((q) => q.name === pn.v)) throw new DslError(`duplicate parameter '${pn.v}'`, pn.pos, file);
+    let init: number | undefined;
+    if (p.isOp('=')) {
+      p.next();
+      init = p.signedNumber('a number (the initial value of the state slot)');
+    }
+    params.push(init === undefined ? { name: pn.v, pos: pn.pos } : { name: pn.v, init, pos: pn.pos });
+    if (!p.isOp(',')) return params;
+    p.next();
+    if (p.isOp(')')) return params;
+  }
+}
+
+/** A top-level hyperparameter: `name = number`. */
+function readHparam(p: LineParser, earlier: readonly HParam[], file: string | undefined): HParam {
+  const id = p.expectId("a hyperparameter ('name = number') or 'def'");
+  p.expectOp('=', "'='");
+  const value = p.signedNumber('a number');
+  p.expectEnd();
+  if (earlier.some((h) => h.name === id.v)) throw new DslError(`duplicate hyperparameter '${id.v}'`, id.pos, file);
+  if (fn(id.v)) throw new DslError(`'${id.v}' is a function name and cannot be a hyperparameter`, id.pos, file);
+  return { name: id.v, value, pos: id.pos };
+}
+
+/** An indented line inside the `def`, before its `return`: an assignment or the `return`. */
+function readBodyLine(d: Draft, p: LineParser, indent: string, lineNo: number, file: string | undefined): void {
+  const first = p.peek();
+  if (!d.def) throw new DslError(`unexpected indentation outside 'def'`, first.pos, file);
+  if (d.ret) throw new DslError(`statement after 'return'`, first.pos, file);
+  if (d.bodyIndent === undefined) d.bodyIndent = indent;
+  else if (indent !== d.bodyIndent) throw new DslError(`inconsistent indentation`, { line: lineNo, column: 1 }, file);
+  if (first.t === 'id' && first.v === 'return') d.ret = readReturn(p);
+  else d.body.push(readAssign(p));
+}
+
+/** `return e1, e2, ...`; a trailing comma is allowed. */
+function readReturn(p: LineParser): NonNullable<Draft['ret']> {
+  const pos = p.next().pos;
+  const returns: Expr[] = [];
+  for (;;) {
+    returns.push(p.expr());
+    if (!p.isOp(',')) break;
+    p.next();
+    if (p.peek().t === 'end') break;
+  }
+  p.expectEnd();
+  return { returns, pos };
+}
+
+/** `name = expression` */
+function readAssign(p: LineParser): Assign {
+  const target = p.expectId("an assignment ('name = expression') or 'return'");
+  p.expectOp('=', "'='");
+  const expr = p.expr();
+  p.expectEnd();
+  return { target: target.v, expr, pos: target.pos };
+}
+
+/** The program, once every line is read: it needs its `def` and its `return`. */
+function finish(d: Draft, lineCount: number, file: string | undefined): Program {
+  if (!d.def) throw new DslError(`expected 'def train(w, g, ..., lr):'`, { line: Math.max(1, lineCount), column: 1 }, file);
+  if (!d.ret) throw new DslError(`'${d.def.fnName}' has no 'return'`, d.def.pos, file);
+  const { header, hparams, body } = d;
+  return { header, hparams, fnName: d.def.fnName, params: d.def.params, body, returns: d.ret.returns, returnPos: d.ret.pos };
 }

@@ -4,15 +4,10 @@
  */
 import type { Expr, Program } from './ast.js';
 import { fn } from './functions.js';
+import { formatNumber } from './literals.js';
 
 const ATOM = 10;
 const UNARY = 4;
-
-/** Shortest text that reads back as the same double (-0 keeps its sign). */
-export function formatNumber(v: number): string {
-  if (Object.is(v, -0)) return '-0.0';
-  return String(v);
-}
 
 function precOf(e: Expr): number {
   switch (e.type) {

@@ -14,7 +14,8 @@
  * Both return a valid program with the same updates, step for step.
  */
 import { type Assign, type Expr, type Program, type Param, namesIn, roleOf, stateSlots } from './ast.js';
-import { flatten, freshNamer, usedNames } from './flatten.js';
+import { flatten } from './flatten.js';
+import { freshNamer, usedNames } from './names.js';
 import { type FnRow, FUNCTIONS, fn, foldsOnLiterals, reduceNumbers } from './functions.js';
 import { hashList, hashListHex, hashNumbers } from './hash.js';
 

@@ -4,10 +4,11 @@
  * (run seed, child id), and the population and hurdle are those committed
  * after child id - batch, so a child is the same whenever it is bred.
  */
-import { stateSlots, type Program } from '../dsl/ast.js';
+import type { Program } from '../dsl/ast.js';
 import { flatten } from '../dsl/flatten.js';
 import { parse } from '../dsl/parse.js';
 import { print } from '../dsl/print.js';
+import { withStateSlots } from '../dsl/state-slots.js';
 import type { ProgramCache } from './cache.js';
 import type { SearchConfig } from './config.js';
 import { hurdleFor, type Hurdle, type HurdleMember } from './hurdle.js';
@@ -15,7 +16,7 @@ import type { Bred } from './judge.js';
 import type { Mutator } from './mutate.js';
 import { tournament } from './population.js';
 import type { Preparer } from './prepare.js';
-import { Rng } from './rng.js';
+import { Rng } from '../dsl/random.js';
 import type { SeedSource } from './run-store.js';
 import type { Member } from './types.js';
 
@@ -76,23 +77,4 @@ export function prepareOffspring(o: Offspring, prepare: Preparer, cache: Program
   }
   const { program: _program, ...rest } = o;
   return { ...rest, prepared, cachedFrom };
-}
-
-/**
- * The program with at least `n` state slots: missing ones are added after the
- * others as `s1`, `s2`, ... (zero-initialised, returned unchanged), so that a
- * memoryless seed such as SGD can evolve momentum. Unused, they are dead code:
- * the simplifier drops them and the hashes ignore them.
- */
-export function withStateSlots(p: Program, n: number): Program {
-  const have = stateSlots(p).length;
-  if (have >= n) return p;
-  const used = new Set<string>([...p.hparams.map((h) => h.name), ...p.params.map((q) => q.name), ...p.body.map((s) => s.target)]);
-  const extra: string[] = [];
-  for (let i = 1; extra.length < n - have; i++) if (!used.has(`s${i}`)) extra.push(`s${i}`);
-  return {
-    ...p,
-    params: [...p.params, ...extra.map((name) => ({ name }))],
-    returns: [...p.returns, ...extra.map((name) => ({ type: 'name' as const, name }))],
-  };
 }

@@ -7,19 +7,19 @@
  */
 import { z } from 'zod';
 import { SettingError, defaultsOf, read, schemaOf, type DefaultContext, type Reader, type Setting } from './settings.js';
+import { MUTATION_OPS, type MutationOp } from './types.js';
 
 export type { MutationOp } from './types.js';
 
 const int = (min: number) => z.number().int().min(min);
 
+const weight = z.number().min(0).default(1);
+
+/** A weight for each of MUTATION_OPS (`satisfies`: adding an op without a weight does not compile). */
 export const MutationWeightsSchema = z
-  .object({
-    insert: z.number().min(0).default(1),
-    delete: z.number().min(0).default(1),
-    modify: z.number().min(0).default(1),
-  })
+  .object({ insert: weight, delete: weight, modify: weight } satisfies Record<MutationOp, typeof weight>)
   .strict()
-  .refine((w) => w.insert + w.delete + w.modify > 0, { message: 'at least one mutation weight must be positive' });
+  .refine((w) => MUTATION_OPS.some((op) => w[op] > 0), { message: 'at least one mutation weight must be positive' });
 
 export type MutationWeights = z.infer<typeof MutationWeightsSchema>;
 

@@ -59,7 +59,7 @@ import {
   type SuiteResult,
 } from './types.js';
 
-export { SearchFault, withStateSlots } from './breed.js';
+export { SearchFault } from './breed.js';
 export { EnvironmentFault } from './judge.js';
 
 export interface SearchDeps {

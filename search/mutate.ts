@@ -13,11 +13,14 @@
  */
 import { type Assign, type Expr, type Program, namesIn, roleOf, stateSlots, stripPositions } from '../dsl/ast.js';
 import { check } from '../dsl/check.js';
-import { FUNCTIONS, fn, type FnRow, type Kind } from '../dsl/functions.js';
-import { formatNumber, printExpr } from '../dsl/print.js';
+import { FUNCTIONS, fn, type ArgKind, type Kind } from '../dsl/functions.js';
+import { kindsBefore } from '../dsl/kinds.js';
+import { formatNumber, roundConstant } from '../dsl/literals.js';
+import { freshName } from '../dsl/names.js';
+import { printExpr } from '../dsl/print.js';
+import type { Rng } from '../dsl/random.js';
 import type { MutationWeights } from './config.js';
 import { MUTATION_OPS, type MutationOp } from './types.js';
-import type { Rng } from './rng.js';
 
 export interface Mutation {
   program: Program;
@@ -40,10 +43,6 @@ export interface MutatorOptions {
 
 /** What a `modify` changes. */
 type ModifyPart = 'function' | 'argument' | 'constant';
-
-/** Significant digits kept in mutated constants: the source stays readable. */
-const DIGITS = 4;
-const round = (x: number): number => (Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(DIGITS)) : x);
 
 const ROWS = FUNCTIONS.filter((r) => r.weight > 0);
 const ROW_WEIGHTS = ROWS.map((r) => r.weight);
@@ -77,7 +76,7 @@ function mutateOnce(opts: MutatorOptions, constantRate: number, freshRate: numbe
     switch (op) {
       case 'insert': {
         const at = rng.int(p.body.length + 1);
-        const scope = scopeAt(p, at);
+        const scope = kindsBefore(p, at);
         const row = ROWS[rng.weighted(ROW_WEIGHTS)]!;
         const args = row.args.map((k) => randomArg(rng, scope, k, constantRate));
         const expr: Expr = { type: 'call', fn: row.name, args };
@@ -119,7 +118,7 @@ function modify(p: Program, rng: Rng, constantRate: number): Mutation {
       const old = s.expr as Extract<Expr, { type: 'call' }>;
       const choices = ROWS.filter((r) => r.name !== old.fn && r.form !== 'constant');
       const row = choices[rng.weighted(choices.map((r) => r.weight))]!;
-      const scope = scopeAt(p, at);
+      const scope = kindsBefore(p, at);
       // Keep the arguments that still fit; draw the others.
       const args = row.args.map((k, i) => {
         const a = old.args[i];
@@ -135,7 +134,7 @@ function modify(p: Program, rng: Rng, constantRate: number): Mutation {
     case 'argument': {
       const at = rng.int(p.body.length);
       const s = p.body[at]!;
-      const scope = scopeAt(p, at);
+      const scope = kindsBefore(p, at);
       let expr: Expr;
       let what: string;
       if (s.expr.type === 'call' && s.expr.args.length > 0) {
@@ -157,7 +156,7 @@ function modify(p: Program, rng: Rng, constantRate: number): Mutation {
       const site = rng.pick(sites);
       const old = site.value;
       // 0 times anything stays 0: a zero constant is redrawn instead.
-      const value = round(old === 0 ? rng.normal() : old * Math.pow(2, rng.normal()));
+      const value = roundConstant(old === 0 ? rng.normal() : old * Math.pow(2, rng.normal()));
       switch (site.where) {
         case 'hparam': {
           const hparams = p.hparams.map((h, i) => (i === site.index ? { name: h.name, value } : h));
@@ -199,8 +198,8 @@ const num = (value: number): Expr => ({ type: 'num', value });
  */
 function deleteStatement(p: Program, at: number, rng: Rng): { program: Program; rebound: string | null } {
   const gone = p.body[at]!;
-  const before = scopeAt(p, at);
-  const kind = scopeAt(p, at + 1).get(gone.target)!;
+  const before = kindsBefore(p, at);
+  const kind = kindsBefore(p, at + 1).get(gone.target)!;
   const body = p.body.filter((_, i) => i !== at);
   if (before.get(gone.target) === kind) return { program: { ...p, body }, rebound: null };
   // Is the deleted value read at all (before the name is assigned again, or by the return)?
@@ -218,7 +217,7 @@ function deleteStatement(p: Program, at: number, rng: Rng): { program: Program; 
   const names = [...before].filter(([n, k]) => k === kind && n !== gone.target).map(([n]) => n);
   const order: Expr[] = [];
   while (names.length > 0) order.push({ type: 'name', name: names.splice(rng.int(names.length), 1)[0]! });
-  if (order.length === 0) order.push(num(round(rng.normal())));
+  if (order.length === 0) order.push(num(roundConstant(rng.normal())));
   const rebind = (by: Expr): Program => {
     const swap = (e: Expr): Expr => {
       switch (e.type) {
@@ -278,38 +277,6 @@ function constantSites(p: Program): ConstantSite[] {
   return out;
 }
 
-/** Names readable before statement `at`, with their kinds. */
-export function scopeAt(p: Program, at: number): Map<string, Kind> {
-  const kinds = new Map<string, Kind>();
-  for (const h of p.hparams) kinds.set(h.name, 'scalar');
-  for (const q of p.params) {
-    const r = roleOf(q.name);
-    kinds.set(q.name, r === 'lr' || r === 'step' ? 'scalar' : 'tensor');
-  }
-  const kindOf = (e: Expr): Kind => {
-    switch (e.type) {
-      case 'num':
-        return 'scalar';
-      case 'name':
-        return kinds.get(e.name) ?? 'tensor';
-      case 'call': {
-        const row: FnRow | undefined = fn(e.fn);
-        if (!row) return 'tensor';
-        switch (row.form) {
-          case 'constant':
-            return 'scalar';
-          case 'reduction':
-            return row.result === 'tensor' && kindOf(e.args[0]!) === 'tensor' ? 'tensor' : 'scalar';
-          case 'elementwise':
-            return e.args.some((a) => kindOf(a) === 'tensor') ? 'tensor' : 'scalar';
-        }
-      }
-    }
-  };
-  for (const s of p.body.slice(0, at)) kinds.set(s.target, kindOf(s.expr));
-  return kinds;
-}
-
 /** Names a new statement at `at` may assign: state slots and temporaries, never hyperparameters or `step`. */
 function assignableNames(p: Program, at: number): Set<string> {
   const out = new Set<string>(stateSlots(p).map((q) => q.name));
@@ -318,21 +285,14 @@ function assignableNames(p: Program, at: number): Set<string> {
   return out;
 }
 
-function freshName(p: Program): string {
-  const used = new Set<string>([...p.hparams.map((h) => h.name), ...p.params.map((q) => q.name), ...p.body.map((s) => s.target)]);
-  let i = 1;
-  while (used.has(`v${i}`)) i++;
-  return `v${i}`;
-}
-
-function fits(a: Expr, want: 'any' | 'scalar', scope: Map<string, Kind>): boolean {
+function fits(a: Expr, want: ArgKind, scope: ReadonlyMap<string, Kind>): boolean {
   if (want === 'any') return a.type !== 'name' || scope.has(a.name);
   return a.type === 'num' || (a.type === 'name' && scope.get(a.name) === 'scalar');
 }
 
 /** A name in scope of the wanted kind, or a new constant from N(0,1). Avoids `avoid` when it can. */
-function randomArg(rng: Rng, scope: Map<string, Kind>, want: 'any' | 'scalar', constantRate: number, avoid?: Expr): Expr {
+function randomArg(rng: Rng, scope: ReadonlyMap<string, Kind>, want: ArgKind, constantRate: number, avoid?: Expr): Expr {
   const names = [...scope].filter(([n, k]) => (want === 'any' || k === 'scalar') && !(avoid?.type === 'name' && avoid.name === n)).map(([n]) => n);
-  if (names.length === 0 || rng.next() < constantRate) return num(round(rng.normal()));
+  if (names.length === 0 || rng.next() < constantRate) return num(roundConstant(rng.normal()));
   return { type: 'name', name: rng.pick(names) };
 }

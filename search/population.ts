@@ -4,7 +4,7 @@
  * leaves, whatever its fitness (the "regularized" part: good programs must
  * keep being rediscovered). Parents are chosen by tournament.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../dsl/random.js';
 import type { Member } from './types.js';
 
 export type { Member } from './types.js';

@@ -1,48 +1,24 @@
 /**
- * Seeded random streams. Every random number in tasks and training comes from
- * a stream derived from a path of names (`task\0seed\0purpose\0`), so that
- * adding a consumer never shifts another's numbers. The trailing `\0` keeps
- * short seeds from repeating (seedrandom treats 'ab' like 'abab').
+ * The tasks' handle on a seeded stream (dsl/random.ts): a function giving
+ * uniform numbers in [0, 1), with normal draws, integers and permutations. Every random
+ * number in tasks and training comes from a stream derived from a path of
+ * names (`task\0seed\0purpose`), so that adding a consumer never shifts
+ * another's numbers.
  */
-import seedrandom from 'seedrandom';
+import { Rng as Stream } from '../../dsl/random.js';
 
 export interface Rng {
   /** Uniform in [0, 1). */
   (): number;
   /** Standard normal (Box-Muller, one value per call). */
   normal(): number;
-  /** Uniform integer in [0, n). */
+  /** Uniform integer in [0, n), n >= 1. */
   int(n: number): number;
   /** Fisher-Yates shuffle of 0..n-1. */
   permutation(n: number): Int32Array;
 }
 
 export function rng(...path: (string | number)[]): Rng {
-  const prng = seedrandom(path.map(String).join('\0') + '\0');
-  const u = (() => prng.double()) as Rng;
-  u.normal = () => {
-    let a = 0;
-    while (a === 0) a = prng.double();
-    const b = prng.double();
-    return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * b);
-  };
-  u.int = (n: number) => Math.floor(prng.double() * n);
-  u.permutation = (n: number) => {
-    const p = new Int32Array(n);
-    for (let i = 0; i < n; i++) p[i] = i;
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(prng.double() * (i + 1));
-      const t = p[i]!;
-      p[i] = p[j]!;
-      p[j] = t;
-    }
-    return p;
-  };
-  return u;
-}
-
-/** A 32-bit integer seed for tfjs initialisers and other seed-taking APIs (never 0: tfjs reads 0 as "unseeded"). */
-export function intSeed(...path: (string | number)[]): number {
-  const r = seedrandom(path.map(String).join('\0') + '\0');
-  return (r.int32() >>> 0) % 2147483646 + 1;
+  const s = Stream.derive(...path);
+  return Object.assign(() => s.next(), { normal: () => s.normal(), int: (n: number) => s.int(n), permutation: (n: number) => s.permutation(n) });
 }

@@ -12,21 +12,10 @@ import { DslError } from '../../dsl/errors.js';
 import { functionalFingerprint } from '../../dsl/fingerprint.js';
 import { FUNCTIONS } from '../../dsl/functions.js';
 import { interpreter } from '../../dsl/interpret.js';
+import { mulberry32 } from '../../dsl/mulberry32.js';
 import { parse } from '../../dsl/parse.js';
 import { simplify } from '../../dsl/simplify.js';
 import { seedNames, seedSource } from '../../seeds/index.js';
-
-/** mulberry32: small, fast, and the same everywhere. */
-export function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type R = () => number;
 const int = (r: R, n: number) => Math.floor(r() * n);
@@ -130,7 +119,7 @@ const SEEDS = seedNames.map((n) => seedSource(n));
 
 /** The i-th input of a run seeded with `seed`. */
 export function input(seed: number, i: number): { kind: string; text: string } {
-  const r = generator((seed * 2654435761 + i) >>> 0);
+  const r = mulberry32((seed * 2654435761 + i) >>> 0);
   switch (i % 6) {
     case 0:
     case 1:

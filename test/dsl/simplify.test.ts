@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Program } from '../../dsl/ast.js';
 import { check } from '../../dsl/check.js';
 import { interpreter } from '../../dsl/interpret.js';
+import { mulberry32 } from '../../dsl/mulberry32.js';
 import { parse } from '../../dsl/parse.js';
 import { print } from '../../dsl/print.js';
 import { flatten } from '../../dsl/flatten.js';
@@ -14,8 +15,8 @@ import { assertProperty } from '../property.js';
 
 /** Updates of `steps` steps on seeded random inputs (weights follow the updates). */
 function trace(p: Program, steps = 12, seed = 1): number[] {
-  let s = seed;
-  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const r = mulberry32(seed);
+  const rnd = () => r() * 2 - 1;
   const it = interpreter(p);
   let ws = [Float64Array.from({ length: 4 }, rnd), Float64Array.from({ length: 3 }, rnd)];
   let st = it.init(ws);
@@ -32,8 +33,8 @@ function trace(p: Program, steps = 12, seed = 1): number[] {
 
 /** Updates divided by the size of the first nonzero one, the weights moved by those: the trace up to scale. */
 function normalisedTrace(p: Program, steps = 6, seed = 7): number[] {
-  let s = seed;
-  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const r = mulberry32(seed);
+  const rnd = () => r() * 2 - 1;
   const it = interpreter(p);
   let ws = [Float64Array.from({ length: 4 }, rnd), Float64Array.from({ length: 3 }, rnd)];
   let st = it.init(ws);

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import { startSearch, withStateSlots } from '../../search/evolution.js';
+import { startSearch } from '../../search/evolution.js';
 import { flatten } from '../../dsl/flatten.js';
 import { print } from '../../dsl/print.js';
+import { withStateSlots } from '../../dsl/state-slots.js';
 import { prepare } from '../../search/prepare.js';
 import { seedProgram } from '../../seeds/index.js';
 import { SqliteRunStore } from '../../search/store.js';

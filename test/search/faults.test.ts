@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteRunStore } from '../../search/store.js';
 import { essence, tempDir } from './helpers.js';
-import { generator } from '../dsl/fuzz.js';
+import { mulberry32 } from '../../dsl/mulberry32.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 const env = { ...process.env, OPTEVO_WORKER_FILE: fileURLToPath(new URL('./fixtures/paced-worker.mjs', import.meta.url)) };
@@ -82,7 +82,7 @@ describe(`optevo search under faults (${TRIALS} trials)`, () => {
     const want = state('reference');
     expect(want.children).toHaveLength(400);
 
-    const r = generator(2026);
+    const r = mulberry32(2026);
     let identical = 0;
     for (let t = 0; t < TRIALS; t++) {
       const fault = FAULTS[t % FAULTS.length]!;

@@ -4,7 +4,7 @@ import { parse } from '../../dsl/parse.js';
 import { print } from '../../dsl/print.js';
 import { flatten } from '../../dsl/flatten.js';
 import { makeMutator } from '../../search/mutate.js';
-import { Rng } from '../../search/rng.js';
+import { Rng } from '../../dsl/random.js';
 import { seedNames, seedProgram } from '../../seeds/index.js';
 import { assertProperty } from '../property.js';
 
@@ -118,7 +118,7 @@ describe('mutate', () => {
 
   it('invalid children stay under 5% along evolving lineages from sgd and adamw', async () => {
     const { check } = await import('../../dsl/check.js');
-    const { withStateSlots } = await import('../../search/evolution.js');
+    const { withStateSlots } = await import('../../dsl/state-slots.js');
     const mutate = makeMutator({ weights: all, maxStatements: 30 });
     for (const seed of ['sgd', 'adamw']) {
       const pop = [withStateSlots(flat(seed), 2)];

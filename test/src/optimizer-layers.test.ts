@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../dsl/random.js';
 import { ProgramOptimizer } from '../../src/optimizer.js';
 import { optimizers } from '../../src/optimizers.js';
 
@@ -12,11 +13,10 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-/** Two Gaussian blobs per class, from a fixed linear-congruential stream (no Math.random). */
+/** Two Gaussian blobs per class, from a seeded stream (no Math.random). */
 function blobs(n: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
-  let s = 12345;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const r = Rng.derive('blobs');
+  const normal = () => r.normal();
   const centres = [[2, 2], [-2, -2], [2, -2], [-2, 2]];
   const xs: number[] = [];
   const ys: number[] = [];

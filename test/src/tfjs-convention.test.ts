@@ -6,17 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../dsl/mulberry32.js';
 import { optimizers } from '../../src/optimizers.js';
 
 const STEPS = 100;
 
-/** Deterministic values in [-1, 1) from a small LCG, so the data need no seed library. */
+/** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
+  const r = mulberry32(seed);
+  return Array.from({ length: n }, () => 2 * r() - 1);
 }
 
 const X = values(32 * 4, 1);
