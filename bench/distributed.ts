@@ -5,8 +5,9 @@
  *
  *  overhead  jobs dispatched and committed per second through PostgreSQL
  *            with a no-op evaluator (one worker process taking 32 jobs at a
- *            time), against the same search with the in-process no-op
- *            executor and SQLite;
+ *            time; results in by the time of a commit are committed in one
+ *            write, as the search does), against the in-process no-op
+ *            executor and SQLite; then the same for whole searches;
  *  scaling   real quick-suite evaluations (wasm) by 1, 2 and 4 worker
  *            processes of 1 thread each: children per hour after a warm-up;
  *  identity  the export of a 1-worker SQLite run against the same seed on
