@@ -5,8 +5,9 @@
  *
  *  overhead  jobs dispatched and committed per second through PostgreSQL
  *            with a no-op evaluator (one worker process taking 32 jobs at a
- *            time), against the same search with the in-process no-op
- *            executor and SQLite;
+ *            time; results in by the time of a commit are committed in one
+ *            write, as the search does), against the in-process no-op
+ *            executor and SQLite; then the same for whole searches;
  *  scaling   real quick-suite evaluations (wasm) by 1, 2 and 4 worker
  *            processes of 1 thread each: children per hour after a warm-up;
  *  identity  the export of a 1-worker SQLite run against the same seed on
@@ -126,7 +127,7 @@ async function serverCpu(db: Connection): Promise<number> {
 
 function start(args: string[]): ChildProcess {
   const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  p.stderr!.on('data', (d: Buffer) => {
+  p.stderr.on('data', (d: Buffer) => {
     const s = d.toString();
     if (/error|refuses/i.test(s)) process.stderr.write(`  [worker ${p.pid}] ${s}`);
   });
@@ -395,7 +396,7 @@ async function serveNoop(url: string, concurrency: number): Promise<void> {
 const figure = process.argv[2];
 const figures: Record<string, () => Promise<void>> = { overhead, scaling, identity };
 if (figure === 'serve-noop') await serveNoop(process.argv[3]!, Number(process.argv[4] ?? 32));
-else if (figure && figures[figure]) await figures[figure]!();
+else if (figure && figures[figure]) await figures[figure]();
 else {
   process.stderr.write(`usage: node dist/bench/distributed.js ${Object.keys(figures).join('|')} [BUDGET]\n`);
   process.exitCode = 1;

@@ -24,7 +24,7 @@
  */
 import { ProgramCache } from './cache.js';
 import { metavalSuiteOf, type SearchConfig } from './config.js';
-import { chooseParent, mutantOffspring, prepareOffspring, SearchFault, seedOffspring } from './breed.js';
+import { chooseParent, mutantOffspring, prepareOffspring, seedOffspring } from './breed.js';
 import { commitChild, withLeader, type Leader, type RunState } from './commit.js';
 import type { SearchHandle } from './handle.js';
 import type { HurdleMember } from './hurdle.js';

@@ -30,10 +30,6 @@ export function busyMs(t: WorkerTime): number {
   return t.novel + t.reference + t.metaval + t.reeval;
 }
 
-export function idleMs(t: WorkerTime): number {
-  return Math.max(0, t.capacity - busyMs(t));
-}
-
 /** Each use's share of the capacity (idle included), summing to 1; all 0 before any time. */
 export function timeShares(t: WorkerTime): Record<TimeUse | 'idle', number> {
   const total = Math.max(t.capacity, busyMs(t));

@@ -30,7 +30,7 @@ import { ensureQueue, JOBS_CHANNEL, JobPayloadSchema, queueName, startBoss, writ
 import { ensureSchema } from '../search/postgres/schema.js';
 import { RequirementsSchema, type RunRequirements } from '../search/postgres/store.js';
 import type { StoreLocation } from '../search/postgres/url.js';
-import type { EvalJob, EvalOutcome, Executor } from '../search/types.js';
+import type { EvalJob, EvalOutcome, Executor, LogLevel } from '../search/types.js';
 import { OPTEVO_VERSION } from '../search/version.js';
 
 export interface ServeOptions {
@@ -46,7 +46,7 @@ export interface ServeOptions {
   /** Makes the pool that evaluates a run's jobs (tests and benchmarks pass their own). */
   makePool: (p: { backend: string; tasksModule?: string; workers: number; timeoutMs: number }) => Promise<Executor>;
   /** Lines for the operator (stderr). */
-  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  log: (level: LogLevel, message: string) => void;
   /** Resolves when the worker should stop taking jobs; those it holds are finished and written. */
   stop: Promise<void>;
   /** Resolves when the worker should leave at once: results of jobs it holds are not written (their leases expire and others redo them). */

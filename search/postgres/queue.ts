@@ -21,8 +21,8 @@ import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
 import type { EvalJob, EvalOutcome } from '../types.js';
-import { createdElsewhere, type Connection, type Queryable } from './connection.js';
-import { SuiteResultSchema } from './rows.js';
+import { createdElsewhere, type Connection } from './connection.js';
+import { SuiteResultSchema } from '../child-row.js';
 import { RequirementsSchema, type RunRequirements } from './store.js';
 
 export const NOTIFY_CHANNEL = 'optevo_results';

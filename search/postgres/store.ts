@@ -15,11 +15,11 @@ import type { SearchConfig } from '../config.js';
 import { parseSearchConfig } from '../config.js';
 import { statsOf } from '../stats.js';
 import { analysisColumns } from '../child-row.js';
+import { CountersSchema, RUN_STATUSES, SeedsSchema } from '../stored-schemas.js';
 import type { RunStore } from '../run-store.js';
 import type { Commit, LogRow, MetavalRow, RunStatus, SeedSource } from '../store.js';
 import { ZERO_COUNTERS, type Calibration, type ChildRecord, type ChildStatus, type Counters, type Member, type SearchStats, type SuiteResult } from '../types.js';
 import { PgStoreError, type Connection } from './connection.js';
-import { ZERO_WORKER_TIME } from '../worker-time.js';
 import { childFromPgRow, finiteOrNull, parseRow, suiteFromText } from './rows.js';
 import { ensureSchema, PG_SCHEMA_VERSION } from './schema.js';
 import { z } from 'zod';
@@ -41,33 +41,12 @@ export const RequirementsSchema = z
   })
   .strict();
 
-const CountersSchema = z.object({
-  committed: z.number().int().min(0),
-  ok: z.number().int().min(0),
-  pruned: z.number().int().min(0),
-  cached: z.number().int().min(0),
-  invalid: z.number().int().min(0),
-  failed: z.number().int().min(0),
-  bestId: z.number().int().nullable(),
-  bestFitness: z.number().nullable(),
-  lastImprovement: z.number().int().min(0),
-  restarts: z.number().int().min(0),
-  elapsedMs: z.number().min(0),
-  // Absent in counters written before worker-time accounting.
-  bestHeld: z.number().nullable().default(null),
-  workerTime: z
-    .object({ novel: z.number(), reference: z.number(), metaval: z.number(), reeval: z.number(), capacity: z.number() })
-    .default({ ...ZERO_WORKER_TIME }),
-});
-
-const SeedsSchema = z.array(z.object({ name: z.string(), source: z.string() }));
-const STATUSES = ['running', 'stopped', 'done'] as const;
 
 const RunRowSchema = z.object({
   id: z.number().int(),
   name: z.string(),
   created_at: z.date(),
-  status: z.enum(STATUSES),
+  status: z.enum(RUN_STATUSES),
   config: z.unknown(),
   seeds: z.unknown(),
   requirements: z.unknown(),
@@ -551,14 +530,6 @@ export class PgRunStore implements RunStore {
       'ORDER BY fitness DESC, id LIMIT $2',
     );
     return best.map((c) => ({ best: c, members: c.family ? (counts.get(c.family) ?? 1) : 1 }));
-  }
-
-  async addElapsed(ms: number): Promise<void> {
-    this.writable();
-    await this.db.query(
-      `UPDATE ${this.t}.runs SET counters = jsonb_set(counters, '{elapsedMs}', to_jsonb((counters->>'elapsedMs')::float8 + $2)) WHERE id = $1`,
-      [this.id, ms],
-    );
   }
 
   /** Appends a line to the run's log (the coordinator's warnings, workers' refusals). */

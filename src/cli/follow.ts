@@ -8,7 +8,7 @@
 import { isCoordinated } from '../../search/postgres/lock.js';
 import type { StoreLocation } from '../../search/postgres/url.js';
 import { SqliteRunStore as RunStore, StoreError } from '../../search/store.js';
-import type { ChildRecord, SearchStats } from '../../search/types.js';
+import type { ChildRecord, LogLevel, SearchStats } from '../../search/types.js';
 import { heldByLiveProcess } from '../inspect/runs.js';
 import { createPlainReporter } from '../tui/plain.js';
 import { UserError } from './errors.js';
@@ -21,7 +21,7 @@ interface Look {
   running: boolean;
   stats: SearchStats;
   children: ChildRecord[];
-  logs: { at: string; level: 'info' | 'warn' | 'error'; message: string }[];
+  logs: { at: string; level: LogLevel; message: string }[];
 }
 
 export interface FollowOptions {

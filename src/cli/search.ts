@@ -33,6 +33,7 @@ import { type Machine, usefulWorkers } from './workers.js';
 import { taskRegistry } from './task-options.js';
 import { MACHINE_KEYS, SEARCH_KEYS, SEARCH_SETTINGS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
 import { addSettingOptions } from './setting-options.js';
+import { storedProgress, type StoredProgress } from './stored-progress.js';
 
 /** Seed names or `.opt` files, read, parsed and checked now: a bad seed stops the command before anything is written. */
 export function resolveSeeds(names: readonly string[]): SeedSource[] {
@@ -50,6 +51,8 @@ export interface SearchSession {
   handle: SearchHandle;
   store: SqliteRunStore;
   executor: Executor;
+  /** What the store held before the search started (a resumed run's leaderboard), for the dashboard. */
+  stored: StoredProgress;
   /** Closes the executor and the store, and releases the run. Call after `handle.done` settles. */
   finish(): Promise<void>;
 }
@@ -236,6 +239,7 @@ export async function openSearch(
   // Tests that bring their own executor also bring their own numbers: no reference runs.
   const calibration = deps.calibration ?? (deps.executor ? undefined : referenceSources());
   const registry = await taskRegistry(tasksModule);
+  const stored = await storedProgress(store);
   handle = startSearch({ store, executor, ...(calibration ? { calibration } : {}), suiteTasks: (suite) => registry.suite(suite).map((t) => t.name) });
   const h = handle;
   // After the search's `start` event, so that watchers see it.
@@ -244,6 +248,7 @@ export async function openSearch(
     handle,
     store,
     executor,
+    stored,
     finish: async () => {
       await executor.close();
       store.close();
@@ -271,12 +276,12 @@ async function searchAction(all: SearchCommandOptions): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let session: Pick<SearchSession, 'handle' | 'finish'> | undefined;
+  let session: Pick<SearchSession, 'handle' | 'stored' | 'finish'> | undefined;
   try {
     const location = storeOption(storeFlag);
     const plan = planSearch(flags);
     // Loaded before the search starts, so that the watcher sees its first event.
-    const { watchSearch, shouldUseDashboard } = await import('../tui/watch.js');
+    const { initialFromHandle, watchSearch, shouldUseDashboard } = await import('../tui/watch.js');
     if (signalled) throw new Interrupted();
     session = location
       ? await openPgSearch(location, { plan, seeds: () => resolveSeeds(plan.config.seeds), ...(flags.resume !== undefined ? { resume: flags.resume } : {}) })
@@ -288,7 +293,7 @@ async function searchAction(all: SearchCommandOptions): Promise<void> {
     const dashboard = shouldUseDashboard({ tui: plan.tui });
     // The watcher owns Ctrl-C from here (a second one quits at once).
     process.off('SIGINT', onSignal);
-    const stats = await watchSearch(handle, { tui: plan.tui });
+    const stats = await watchSearch(handle, { tui: plan.tui, initial: { ...initialFromHandle(handle), ...session.stored } });
     if (stdoutClosed()) {
       const ref = path.resolve(handle.dir) === path.resolve('runs', handle.run) ? handle.run : handle.dir;
       process.stderr.write(`optevo: stdout was closed: run checkpointed at ${judgedOf(stats.judged, stats.budget)}; resume with: optevo search --resume ${shellQuote(ref)}\n`);

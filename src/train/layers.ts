@@ -36,7 +36,7 @@ export function denseInput(tf: Tfjs, x: Tensor, w: Tensor, b: Tensor, replicas: 
   }
   const K = replicas;
   const [, inW, outW] = w.shape as [number, number, number];
-  const B = x.shape[0]!;
+  const B = x.shape[0];
   const f = tf.customGrad(((wt: Tensor, bt: Tensor) => {
     const wc = tf.reshape(tf.transpose(wt, [1, 0, 2]), [inW, K * outW]) as T2;
     const z = tf.transpose(tf.reshape(tf.matMul(x2, wc), [B, K, outW]), [1, 0, 2]);

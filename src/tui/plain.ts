@@ -11,8 +11,8 @@ import { shellQuote } from '../cli/shell-quote.js';
 export interface PlainReporterOptions {
   /** Where lines go (without newline). */
   write: (line: string) => void;
-  /** Least time between two progress lines. */
-  everyMs?: number;
+  /** Least time between two progress lines (default 2 s). */
+  everyMs?: number | undefined;
   now?: () => number;
   /** How to name the run in the resume and inspect hints (default: its name). */
   runRef?: string;

@@ -128,8 +128,8 @@ function addChild(s: DashboardState, c: ChildRecord): DashboardState {
   const worst = rest.length >= LEADER_CAP ? rest[rest.length - 1] : undefined;
   if (worst && compareChildren(c, worst) > 0) return { ...s, lastId, taskNames };
   // Insert in order: the list is short and sorted.
-  let i = 0;
-  while (i < rest.length && compareChildren(rest[i] as ChildRecord, c) < 0) i++;
+  const after = rest.findIndex((x) => compareChildren(x, c) >= 0);
+  const i = after < 0 ? rest.length : after;
   const leaders = [...rest.slice(0, i), c, ...rest.slice(i)].slice(0, LEADER_CAP);
   return { ...s, lastId, taskNames, leaders };
 }

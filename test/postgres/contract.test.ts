@@ -111,30 +111,37 @@ function suite(fitness: number | null, curve: number[]): SuiteResult {
 }
 
 function child(id: number, parent: number | null, fitness: number | null, status: ChildRecord['status']): ChildRecord {
-  return {
+  const base = {
     id,
     parent,
-    mutation: parent === null ? 'seed' : 'modify',
+    mutation: parent === null ? ('seed' as const) : ('modify' as const),
     mutationDetail: `m${id}`,
     source: `src ${id}`,
-    simplified: `simple ${id}`,
-    hash: `h${id}`,
-    fingerprint: `f${id}`,
-    status,
-    fitness,
-    // A NaN in a curve (a diverged run) is stored as null by both stores.
-    quick: status === 'invalid' ? null : suite(fitness, [1, 0.5, Number.NaN]),
-    standard: null,
     metaval: null,
-    size: id % 5,
-    cachedFrom: status === 'cached' ? 1 : null,
-    failure: status === 'failed' ? 'diverged' : null,
     ms: id * 1.5,
     at: `2026-01-01T00:00:${String(id).padStart(2, '0')}.000Z`,
     // Two families (programs equal up to constants); the best held on a fresh seed.
     family: `fam${id % 2}`,
     ...(id === 7 ? { reeval: suite(2.4, [0.4]) } : {}),
   };
+  const analysis = { simplified: `simple ${id}`, hash: `h${id}`, fingerprint: `f${id}`, size: id % 5 };
+  // A NaN in a curve (a diverged run) is stored as null by both stores.
+  const quick = suite(fitness, [1, 0.5, Number.NaN]);
+  const trained = (f: number | null) => {
+    if (f === null) throw new Error(`child ${id}: a ${status} child needs a fitness`);
+    return f;
+  };
+  switch (status) {
+    case 'invalid':
+      return { ...base, status, fitness: null, quick: null, standard: null, cachedFrom: null, failure: 'no return' };
+    case 'cached':
+      return { ...base, ...analysis, status, fitness, quick: null, standard: null, cachedFrom: 1, failure: null };
+    case 'ok':
+    case 'pruned':
+      return { ...base, ...analysis, status, fitness: trained(fitness), quick, standard: null, cachedFrom: null, failure: null };
+    case 'failed':
+      return { ...base, ...analysis, status, fitness: null, quick, standard: null, cachedFrom: null, failure: 'diverged' };
+  }
 }
 
 /** A scripted history: seeds, improvements, a failure, a cache hit, an eviction, a meta-validation request. */

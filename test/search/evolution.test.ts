@@ -78,7 +78,7 @@ describe('evolution', () => {
     const cached = kids.filter((c) => c.status === 'cached');
     expect(cached.length).toBeGreaterThan(0);
     for (const c of cached) {
-      const from = store.child(c.cachedFrom!)!;
+      const from = store.child(c.cachedFrom)!;
       expect(from.id).toBeLessThan(c.id);
       expect(c.fitness).toBe(from.fitness);
       expect(c.status === 'cached' && from.status !== 'invalid' && (c.hash === from.hash || c.fingerprint === from.fingerprint)).toBe(true);
@@ -128,7 +128,7 @@ describe('evolution', () => {
     expect(pruned.length).toBeGreaterThan(0);
     for (const c of pruned) {
       expect(c.standard).toBeNull();
-      expect(c.quick!.fitness).not.toBeNull();
+      expect(c.quick.fitness).not.toBeNull();
     }
     for (const c of kids.filter((k) => k.status === 'ok')) expect(c.fitness).toBe(c.standard!.fitness);
     store.close();
