@@ -103,7 +103,8 @@ describe('meta-validation within its share', () => {
       busy: () => 0,
       evaluate(job): Promise<EvalOutcome> {
         const turn = queueTail.then(async () => {
-          const { workerTime: wt, judged } = h!.stats();
+          const { workerTime, judged } = h!.stats();
+          const wt = workerTime!;
           seen.push({ suite: job.suite, reference: job.score === false, metaval: wt.metaval, capacity: wt.capacity, judged });
           await new Promise((r) => setImmediate(r));
           t += LENGTH[job.suite]!;
