@@ -5,8 +5,9 @@
  *
  *  overhead  jobs dispatched and committed per second through PostgreSQL
  *            with a no-op evaluator (one worker process taking 32 jobs at a
- *            time), against the same search with the in-process no-op
- *            executor and SQLite;
+ *            time; results in by the time of a commit are committed in one
+ *            write, as the search does), against the in-process no-op
+ *            executor and SQLite; then the same for whole searches;
  *  scaling   real quick-suite evaluations (wasm) by 1, 2 and 4 worker
  *            processes of 1 thread each: children per hour after a warm-up;
  *  identity  the export of a 1-worker SQLite run against the same seed on
@@ -126,7 +127,7 @@ async function serverCpu(db: Connection): Promise<number> {
 
 function start(args: string[]): ChildProcess {
   const p = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  p.stderr!.on('data', (d: Buffer) => {
+  p.stderr.on('data', (d: Buffer) => {
     const s = d.toString();
     if (/error|refuses/i.test(s)) process.stderr.write(`  [worker ${p.pid}] ${s}`);
   });
@@ -201,32 +202,47 @@ async function jobCount(db: Connection): Promise<number> {
 }
 
 /**
- * The queue alone: `n` jobs, 64 in flight (a search's batch), each result
- * committed as a child in id order, as the search does; against the same
- * loop with the in-process executor and SQLite.
+ * The queue alone: `n` jobs, 64 in flight (a search's batch), their results
+ * committed as children in id order as the search does (every result in by
+ * then, up to 64, in one store write); against the same loop with the
+ * in-process executor and SQLite.
  */
-async function drive(n: number, executor: Executor, commit: (id: number, o: EvalOutcome) => Promise<void> | void): Promise<{ jobsPerS: number; wallS: number; cpuS: number }> {
+async function drive(n: number, executor: Executor, commit: (group: [number, EvalOutcome][]) => Promise<void> | void): Promise<{ jobsPerS: number; wallS: number; cpuS: number; writes: number }> {
   const t0 = Date.now();
   const c0 = process.cpuUsage();
   const pending = new Map<number, Promise<EvalOutcome>>();
+  const done = new Map<number, EvalOutcome>();
   const source = seedSource('adamw');
   let next = 1;
+  let writes = 0;
   const fill = () => {
     while (next <= n && pending.size < 64) {
       const id = next++;
-      pending.set(id, executor.evaluate({ childId: id, source: `${source}\n# ${id}`, suite: 'quick', seed: 1, lrs: [1] }));
+      pending.set(
+        id,
+        executor.evaluate({ childId: id, source: `${source}\n# ${id}`, suite: 'quick', seed: 1, lrs: [1] }).then((o) => {
+          done.set(id, o);
+          return o;
+        }),
+      );
     }
   };
   fill();
-  for (let id = 1; id <= n; id++) {
-    const o = await pending.get(id)!;
-    pending.delete(id);
-    await commit(id, o);
+  for (let id = 1; id <= n; ) {
+    await pending.get(id)!;
+    const group: [number, EvalOutcome][] = [];
+    for (; id <= n && done.has(id) && group.length < 64; id++) {
+      group.push([id, done.get(id)!]);
+      done.delete(id);
+      pending.delete(id);
+    }
+    await commit(group);
+    writes++;
     fill();
   }
   const c = process.cpuUsage(c0);
   const wallS = (Date.now() - t0) / 1000;
-  return { jobsPerS: n / wallS, wallS, cpuS: (c.user + c.system) / 1e6 };
+  return { jobsPerS: n / wallS, wallS, cpuS: (c.user + c.system) / 1e6, writes };
 }
 
 function childOf(id: number, o: EvalOutcome): import('../search/types.js').ChildRecord {
@@ -244,7 +260,8 @@ async function overhead(): Promise<void> {
   const cfgQ = config({ budget: n });
   const dirQ = fs.mkdtempSync(path.join(OUT, 'queue-'));
   const liteQ = SqliteRunStore.create(path.join(dirQ, 'q'), { config: cfgQ, seeds: [{ name: 'adamw', source: seedSource('adamw') }] });
-  const queueLocal = await drive(n, noopExecutor(32), (id, o) => liteQ.commit({ child: childOf(id, o), add: [], remove: [], counters: { ...zero, committed: id, ok: id }, metaval: [] }));
+  const commitOf = (id: number, o: EvalOutcome) => ({ child: childOf(id, o), add: [], remove: [], counters: { ...zero, committed: id, ok: id }, metaval: [] });
+  const queueLocal = await drive(n, noopExecutor(32), (g) => liteQ.commitMany(g.map(([id, o]) => commitOf(id, o))));
   liteQ.close();
   fs.rmSync(dirQ, { recursive: true, force: true });
   const queuePg = await withDatabase('queue', async (url) => {
@@ -252,7 +269,7 @@ async function overhead(): Promise<void> {
     const worker = start([self, 'serve-noop', url, '32']);
     const server0 = await serverCpu(db);
     const worker0 = cpuOfPid(worker.pid!);
-    const r = await drive(n, ex, (id, o) => store.commit({ child: childOf(id, o), add: [], remove: [], counters: { ...zero, committed: id, ok: id }, metaval: [] }));
+    const r = await drive(n, ex, (g) => store.commitMany(g.map(([id, o]) => commitOf(id, o))));
     const cpu = { coordinatorS: r.cpuS, workerS: cpuOfPid(worker.pid!) - worker0, serverS: (await serverCpu(db)) - server0 };
     const totalS = cpu.coordinatorS + cpu.workerS + cpu.serverS;
     await ex.close();
@@ -379,7 +396,7 @@ async function serveNoop(url: string, concurrency: number): Promise<void> {
 const figure = process.argv[2];
 const figures: Record<string, () => Promise<void>> = { overhead, scaling, identity };
 if (figure === 'serve-noop') await serveNoop(process.argv[3]!, Number(process.argv[4] ?? 32));
-else if (figure && figures[figure]) await figures[figure]!();
+else if (figure && figures[figure]) await figures[figure]();
 else {
   process.stderr.write(`usage: node dist/bench/distributed.js ${Object.keys(figures).join('|')} [BUDGET]\n`);
   process.exitCode = 1;

@@ -156,7 +156,6 @@ async function main(): Promise<void> {
     runHessianFree('hessianFree (defaults)', () => optimizers.hessianFree(), x, hfBudget),
     runHessianFree('hessianFree (curvature on 10% of the batch)', () => optimizers.hessianFree(), x, hfBudget, N / 10),
   ];
-  const hfBest = hf.reduce((a, b) => ((reach(a, target) ?? Infinity) <= (reach(b, target) ?? Infinity) ? a : b));
   out['autoencoder'] = {
     adamwBestLoss: target,
     adamwBestRate: adamBest.label,

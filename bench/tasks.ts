@@ -197,7 +197,7 @@ async function main() {
           `standard MLP (784-128-10, batch 128, Adam), steps per CPU second: tfjs wasm ${f(report.torch.tfjsWasmStepsPerSecond)}, PyTorch CPU (1 thread) ${f(report.torch.torchCpuStepsPerSecond)}, ${f(report.torch.ratio, 2)}x${report.torch.torchError ? ` (torch: ${report.torch.torchError})` : ''}`,
         ]
       : []),
-    ...[report.quickSuite, report.standardSuite].filter((s) => s !== null).map((s) => `one candidate, ${s!.rates} rates, ${s!.suite} suite: ${f(s!.cpuSeconds, 2)} s CPU, ${f(s!.wallSeconds, 2)} s wall (${Object.entries(s!.perTaskMs).map(([k, v]) => `${k} ${v} ms`).join(', ')})`),
+    ...[report.quickSuite, report.standardSuite].filter((s) => s !== null).map((s) => `one candidate, ${s.rates} rates, ${s.suite} suite: ${f(s.cpuSeconds, 2)} s CPU, ${f(s.wallSeconds, 2)} s wall (${Object.entries(s.perTaskMs).map(([k, v]) => `${k} ${v} ms`).join(', ')})`),
     ...(report.throughput
       ? [
           'training steps per CPU second (one rate, no validation; array tasks use no tfjs, so their two columns differ only by noise):',

@@ -11,42 +11,17 @@ import { formatZodError } from './config.js';
 import { MUTATION_KINDS, type Analysis, type ChildRecord, type ChildStatus, type MutationKind, type SuiteResult } from './types.js';
 import { errorMessage } from '../dsl/errors.js';
 
-/** The `children` table's columns (suite results as JSON text). */
-export interface ChildRow {
-  id: number;
-  parent: number | null;
-  mutation: string;
-  mutation_detail: string;
-  source: string;
-  /** '' for an invalid child: the column is NOT NULL. */
-  simplified: string;
-  hash: string;
-  fingerprint: string;
-  status: string;
-  fitness: number | null;
-  quick: string | null;
-  standard: string | null;
-  metaval: number | null;
-  size: number;
-  cached_from: number | null;
-  failure: string | null;
-  ms: number;
-  at: string;
-  /** Absent in runs stored before re-evaluations and families (read-only opens add no column). */
-  reeval?: string | null;
-  family?: string | null;
-}
-
 const STATUSES: readonly ChildStatus[] = ['ok', 'pruned', 'cached', 'invalid', 'failed'];
 
 const num = z.number().nullable();
-const TaskResultSchema = z
+export const TaskResultSchema = z
   .object({
     task: z.string(),
     lr: num,
     loss: num,
     metric: num,
     score: num,
+    // NaN and infinities of a failed run were written as null (JSON).
     curve: z.array(z.number().nullable()),
     failure: z.string().optional(),
     ms: z.number(),
@@ -55,7 +30,7 @@ const TaskResultSchema = z
   })
   .passthrough();
 
-const SuiteResultSchema = z
+export const SuiteResultSchema = z
   .object({
     suite: z.enum(['quick', 'standard', 'metaval']),
     fitness: num,
@@ -64,6 +39,32 @@ const SuiteResultSchema = z
     failure: z.string().optional(),
   })
   .passthrough();
+
+/** The `children` table's columns (suite results as JSON text), as SQLite and `pg` return them: column types here, meaning in `childFromRow`. */
+export const ChildRowSchema = z.object({
+  id: z.number().int(),
+  parent: z.number().int().nullable(),
+  mutation: z.string(),
+  mutation_detail: z.string(),
+  source: z.string(),
+  /** '' for an invalid child: the column is NOT NULL. */
+  simplified: z.string(),
+  hash: z.string(),
+  fingerprint: z.string(),
+  status: z.string(),
+  fitness: num,
+  quick: z.string().nullable(),
+  standard: z.string().nullable(),
+  metaval: num,
+  size: z.number().int(),
+  cached_from: z.number().int().nullable(),
+  failure: z.string().nullable(),
+  ms: z.number(),
+  at: z.string(),
+  // Absent in runs stored before re-evaluations and families (read-only opens add no column).
+  reeval: z.string().nullable().optional(),
+  family: z.string().nullable().optional(),
+});
 
 /** A stored suite result (JSON text), checked. */
 export function suiteFromJson(text: string, what: string): SuiteResult {
@@ -79,7 +80,13 @@ export function suiteFromJson(text: string, what: string): SuiteResult {
 }
 
 /** The record a row holds; throws a one-line error naming the child and the field when the row is not one. */
-export function childFromRow(r: ChildRow): ChildRecord {
+export function childFromRow(row: unknown): ChildRecord {
+  const parsed = ChildRowSchema.safeParse(row);
+  if (!parsed.success) {
+    const id = (row as { id?: unknown } | null)?.id;
+    throw new Error(formatZodError(parsed.error, `child ${typeof id === 'number' ? id : '?'}: `));
+  }
+  const r = parsed.data;
   const where = `child ${r.id}`;
   const bad = (field: string, why: string) => new Error(`${where}: ${field} ${why}`);
   if (!STATUSES.includes(r.status as ChildStatus)) throw bad('status', `is '${r.status}', not one of ${STATUSES.join(', ')}`);
@@ -102,7 +109,8 @@ export function childFromRow(r: ChildRow): ChildRecord {
   const status = r.status as ChildStatus;
   switch (status) {
     case 'invalid':
-      return { ...base, status, fitness: null, quick: null, standard: null, cachedFrom: null, failure: r.failure ?? '' };
+      if (r.failure === null) throw bad('failure', 'is missing on an invalid child');
+      return { ...base, status, fitness: null, quick: null, standard: null, cachedFrom: null, failure: r.failure };
     case 'cached':
       if (r.cached_from === null) throw bad('cached_from', 'is missing on a cached child');
       return { ...base, ...analysis, status, fitness: r.fitness, quick: null, standard: null, cachedFrom: r.cached_from, failure: r.failure };
@@ -115,7 +123,8 @@ export function childFromRow(r: ChildRow): ChildRecord {
       if (quick === null) throw bad('quick', 'is missing on a pruned child');
       return { ...base, ...analysis, status, fitness: r.fitness, quick, standard: null, cachedFrom: null, failure: null };
     case 'failed':
-      return { ...base, ...analysis, status, fitness: null, quick, standard, cachedFrom: null, failure: r.failure ?? '' };
+      if (r.failure === null) throw bad('failure', 'is missing on a failed child');
+      return { ...base, ...analysis, status, fitness: null, quick, standard, cachedFrom: null, failure: r.failure };
     default: {
       const never: never = status;
       throw bad('status', String(never));

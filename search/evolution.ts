@@ -24,7 +24,7 @@
  */
 import { ProgramCache } from './cache.js';
 import { metavalSuiteOf, type SearchConfig } from './config.js';
-import { chooseParent, mutantOffspring, prepareOffspring, SearchFault, seedOffspring } from './breed.js';
+import { chooseParent, mutantOffspring, prepareOffspring, seedOffspring } from './breed.js';
 import { commitChild, withLeader, type Leader, type RunState } from './commit.js';
 import type { SearchHandle } from './handle.js';
 import type { HurdleMember } from './hurdle.js';
@@ -44,6 +44,7 @@ import {
   ZERO_COUNTERS,
   referenceKey,
   type Calibration,
+  type Counters,
   type DoneReason,
   type SuiteName,
   type ChildRecord,
@@ -89,6 +90,11 @@ export interface SearchDeps {
 /** How many batches breeding may run ahead of the committed state, looking for new programs to train. */
 export const AHEAD_LIMIT = 16;
 
+/** Rough ratios of the reference's time on the meta-validation suite to its time on the standard and quick suites (see metavalLength). */
+const METAVAL_PER = { standard: 6, quick: 150 };
+/** The most children one store write commits (their events wait for it). */
+const MAX_GROUP = 64;
+
 /** Evaluation seeds kept fresh for re-evaluations and the noise: the run's seed plus 1, 2, ... */
 export const REEVAL_SEEDS = 2;
 
@@ -120,6 +126,8 @@ class Search {
   private readonly history = new Map<number, readonly Member[]>();
   private readonly results = new Map<number, Promise<ChildRecord>>();
   private readonly settled = new Map<number, ChildRecord>();
+  /** Children committed in memory whose store write is under way: breeding may already read them. */
+  private readonly unwritten = new Map<number, ChildRecord>();
   private nextBreed = 1;
   /** The breeding pump (breedReady), while it runs; asked again while running, it goes round once more. */
   private pumping: Promise<void> | null = null;
@@ -145,8 +153,22 @@ class Search {
   private noise = 0;
   /** Resolves once the suite's noise is known (measured alongside the first children). */
   private noiseReady: Promise<void> = Promise.resolve();
+  /** Whether noiseReady has resolved (a grouped commit takes only children that need not wait for it). */
+  private noiseKnown = true;
   private workerTime: WorkerTime = { ...ZERO_WORKER_TIME };
   private outOfTime = false;
+  /** Past `--time`: no new evaluation starts; those running finish and count (see closeAtDeadline). */
+  private closing = false;
+  /** Evaluations handed to the executor and not yet back: what they are and what for. */
+  private readonly inFlight = new Map<Promise<unknown>, { childId: number; suite: SuiteName; use: TimeUse }>();
+  /** Would-be bests whose re-evaluation came back, by id: a run that stops commits them. */
+  private readonly reevaluated = new Map<number, ChildRecord>();
+  /** Reference results being computed, by key: each is computed once even when asked for twice at once. */
+  private readonly referencesInFlight = new Map<string, Promise<void>>();
+  /** Milliseconds the last evaluation on the meta-validation suite took: what the next is expected to take. */
+  private metavalEstimate = 0;
+  /** Why meta-validation cannot run in this session, once it is known. */
+  private metavalOffReason: string | null = null;
   private finishing = false;
   private deadlineTimer: ReturnType<typeof setTimeout> | null = null;
   /** Children that are (or will be) trained: not cache hits, not invalid, in id order. */
@@ -165,12 +187,19 @@ class Search {
     this.suiteTasks = deps.suiteTasks ?? null;
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.metaval = new MetavalQueue({
-      child: (id) => this.store.child(id),
+      child: (id) => this.unwritten.get(id) ?? this.store.child(id),
       job: (id, source) => evalJob(this.cfg(), id, source, metavalSuiteOf(this.cfg())),
       run: (job) => this.runSuite(job, 'metaval', () => this.metavalTurn()),
       turn: async () => {
-        await this.metavalTurn();
-        await this.ensureReference(metavalSuiteOf(this.cfg()), this.cfg().evalSeed);
+        if (!(await this.metavalTurn())) return false;
+        await this.ensureReference(metavalSuiteOf(this.cfg()), this.cfg().evalSeed, false, 'metaval');
+        if (this.calibrationSources && !this.calib.references[referenceKey(metavalSuiteOf(this.cfg()), this.cfg().evalSeed)]) {
+          // Without AdamW's results on the held-out suite, each meta-validation would compute them again.
+          this.metavalOff('the reference results on the meta-validation suite are missing');
+          return false;
+        }
+        // The reference's time on this suite is now known: the next one is expected to take as long.
+        return this.metavalTurn();
       },
       record: (id, result, failure) => this.store.setMetaval(id, result, failure),
       emit: (e) => this.emit(e),
@@ -257,6 +286,11 @@ class Search {
   }
 
   stats(): SearchStats {
+    return this.statsAt(this.state.counters);
+  }
+
+  /** The figures as of these counters (a child's own, for its event after a grouped commit). */
+  private statsAt(counters: Counters): SearchStats {
     const t = this.now();
     const windowMs = 60_000;
     const recent = this.commitTimes.filter((x) => t - x <= windowMs);
@@ -264,7 +298,7 @@ class Search {
     const time = this.config?.time;
     const suite = this.config?.suite;
     return {
-      ...statsOf(this.state.counters, this.config?.budget ?? 0, {
+      ...statsOf(counters, this.config?.budget ?? 0, {
         elapsedMs: this.baseElapsed + (t - this.sessionStart),
         workersBusy: this.executor.busy(),
         workers: this.executor.size,
@@ -274,7 +308,7 @@ class Search {
       workerTime: this.liveWorkerTime(),
       inProgress: this.executor.inProgress?.() ?? [],
       noise: this.calibrationSources && suite && this.calib.noise[suite] ? this.noise : null,
-      bestHeld: this.state.counters.bestHeld,
+      bestHeld: counters.bestHeld,
     };
   }
 
@@ -320,7 +354,10 @@ class Search {
 
     const budget = this.cfg().budget;
     try {
-      await this.calibrate();
+      // A stop (or the deadline) does not wait for the references: what runs of them is abandoned.
+      const calibrated = this.calibrate();
+      calibrated.catch(() => undefined); // after a stop nobody awaits it
+      await Promise.race([calibrated, this.stopped]);
       for (const id of await this.store.pendingMetaval()) this.metaval.request(id);
       this.breedReady();
 
@@ -330,8 +367,9 @@ class Search {
         if (pending === STOP) break;
         let rec = await Promise.race([pending.record, this.stopped]);
         if (rec === STOP) break;
-        // Past the seeds, the lead depends on the noise: it must be known.
-        if (next > this.seeds.length && (await Promise.race([this.noiseReady, this.stopped])) === STOP) break;
+        // Past the seeds, the lead depends on the noise: a child that could lead waits for it; one that
+        // does not beat the held best at all commits at once (the noise cannot change what it does).
+        if (next > this.seeds.length && this.wouldLead(rec, 0) && (await Promise.race([this.noiseReady, this.stopped])) === STOP) break;
         if (this.wouldLead(rec)) {
           const confirmed = await Promise.race([this.reevaluate(rec), this.stopped]);
           if (confirmed === STOP) break;
@@ -342,8 +380,11 @@ class Search {
       if (this.stopping) {
         // Keep every finished child that can be committed in order (a would-be best only once
         // re-evaluated); the rest is redone on resume.
-        for (let id = this.state.counters.committed + 1; this.settled.has(id) && id <= budget && !this.wouldLead(this.settled.get(id)!); id++)
-          await this.commit(this.settled.get(id)!);
+        for (let id = this.state.counters.committed + 1; id <= budget; id++) {
+          const rec = this.reevaluated.get(id) ?? this.settled.get(id);
+          if (rec === undefined || this.wouldLead(rec)) break;
+          await this.commit(rec);
+        }
       } else {
         this.finishing = true;
         await this.metaval.drain(this.stopped);
@@ -351,6 +392,7 @@ class Search {
     } finally {
       if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     }
+    this.bookAbandoned();
     if (this.fault) throw this.fault;
     const reason: DoneReason = this.outOfTime ? 'time' : this.state.counters.committed >= budget && !this.stopping ? 'budget' : 'stopped';
     await this.store.setStatus(reason === 'stopped' ? 'stopped' : 'done');
@@ -358,6 +400,22 @@ class Search {
     const stats = this.stats();
     this.emit({ type: 'done', stats, reason });
     return stats;
+  }
+
+  /**
+   * A reference or meta-validation job running when the run stops is
+   * abandoned (a resume runs it again), but its worker was not idle: the time
+   * it ran is booked to its use. (A child's job abandoned at a stop stays
+   * unbooked: its program is trained again on resume.)
+   */
+  private bookAbandoned(): void {
+    if (!this.stopping) return;
+    const uses = new Map<string, TimeUse>();
+    for (const j of this.inFlight.values()) if (j.use === 'reference' || j.use === 'metaval') uses.set(`${j.childId}/${j.suite}`, j.use);
+    for (const p of this.executor.inProgress?.() ?? []) {
+      const use = uses.get(`${p.childId}/${p.suite}`);
+      if (use) this.book(use, p.ms);
+    }
   }
 
   /** Worker time and elapsed time, written at the end of a session. */
@@ -375,14 +433,37 @@ class Search {
     if (limit === undefined) return;
     const left = limit - this.elapsed();
     const end = () => {
-      if (this.stopping) return;
+      if (this.stopping || this.closing) return;
       this.outOfTime = true;
-      this.stopping = true;
-      this.signalStop(STOP);
-      this.openGate();
+      void this.closeAtDeadline();
     };
     if (left <= 0) end();
     else this.deadlineTimer = setTimeout(end, left);
+  }
+
+  /**
+   * The run is out of time. With an executor that can cancel jobs not yet
+   * begun, nothing new starts and the children's evaluations running now
+   * finish: their children are committed (in id order, as far as they reach)
+   * and their time counts, so the run ends at the deadline plus at most one
+   * evaluation per worker instead of throwing that work away. Reference and
+   * meta-validation jobs are not waited for (a part of a suite is of no use
+   * until the rest is done, and the held-out tasks take minutes): they are
+   * abandoned, their time so far booked. Then the run stops as `stop` does.
+   */
+  private async closeAtDeadline(): Promise<void> {
+    this.closing = true;
+    if (this.executor.cancelQueued && !this.isPaused) {
+      this.executor.cancelQueued();
+      const running = () => [...this.inFlight].filter(([, j]) => j.use === 'novel' || j.use === 'reeval').map(([p]) => p);
+      while (running().length > 0 && !this.stopping) await Promise.race([Promise.allSettled(running()), this.stopped]);
+      // Let what came back reach its record (judging, re-evaluation, meta-validation) before the stop.
+      await new Promise((r) => setImmediate(r));
+    }
+    if (this.stopping) return;
+    this.stopping = true;
+    this.signalStop(STOP);
+    this.openGate();
   }
 
   // ---- calibration: references once per run, the suite's noise ----------------
@@ -401,10 +482,18 @@ class Search {
     this.calib = await this.store.calibration();
     const suite = this.cfg().suite;
     const own: SuiteName[] = suite === 'quick' ? ['quick'] : ['quick', suite];
-    await Promise.all(own.map((su) => this.ensureReference(su, this.cfg().evalSeed)));
-    this.noiseReady = this.measureNoise().catch((e: unknown) => {
-      if (!this.stopping) this.log('error', `noise measurement: ${errorMessage(e)}`);
-    });
+    // The children's references go first (every child waits for them); the noise's references and twins
+    // start now too, behind them, so that no worker waits while they run.
+    const ownRefs = Promise.all(own.map((su) => this.ensureReference(su, this.cfg().evalSeed, true)));
+    this.noiseKnown = false;
+    this.noiseReady = this.measureNoise()
+      .catch((e: unknown) => {
+        if (!this.stopping) this.log('error', `noise measurement: ${errorMessage(e)}`);
+      })
+      .then(() => {
+        this.noiseKnown = true;
+      });
+    await ownRefs;
   }
 
   private async measureNoise(): Promise<void> {
@@ -412,7 +501,7 @@ class Search {
     const suite = this.cfg().suite;
     const seeds = [this.cfg().evalSeed, ...Array.from({ length: REEVAL_SEEDS }, (_, i) => this.reevalSeed(i))];
     await Promise.all(seeds.map((seed) => this.ensureReference(suite, seed)));
-    if (this.stopping) return;
+    if (this.stopping || this.closing) return;
     const known = this.calib.noise[suite];
     if (known) {
       this.noise = known.noise;
@@ -425,7 +514,8 @@ class Search {
         return out.ok && isScore(out.result.fitness) ? out.result.fitness : null;
       }),
     );
-    if (this.stopping) return;
+    // A twin cut off by the end of the run would leave the noise measured on fewer seeds: a resume measures it.
+    if (this.stopping || this.closing) return;
     const samples = twins.filter((x): x is number => x !== null);
     this.noise = noiseOf(samples);
     this.calib = { ...this.calib, noise: { ...this.calib.noise, [suite]: { noise: this.noise, samples } } };
@@ -433,55 +523,154 @@ class Search {
     this.log('info', `${suite} suite noise ${this.noise.toFixed(4)} (AdamW's twin on ${samples.length} evaluation seeds)`);
   }
 
-  /** The reference results of a suite at a seed: stored, or computed now (booked as reference time) and stored. */
-  private async ensureReference(suite: SuiteName, seed: number): Promise<void> {
-    const src = this.calibrationSources;
+  /**
+   * The reference results of a suite at a seed: stored, or computed now and
+   * stored. Their time is reference time, except on the meta-validation
+   * suite, where it is the price of meta-validating: booked as metaval, and
+   * within its share.
+   */
+  private ensureReference(suite: SuiteName, seed: number, urgent = false, use: TimeUse = 'reference'): Promise<void> {
     const key = referenceKey(suite, seed);
-    if (!src || this.calib.references[key]) return;
-    const out = await this.runSuite({ ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false }, 'reference');
+    if (!this.calibrationSources || this.calib.references[key]) return Promise.resolve();
+    let p = this.referencesInFlight.get(key);
+    if (!p) {
+      p = this.computeReference(suite, seed, urgent, use).finally(() => this.referencesInFlight.delete(key));
+      this.referencesInFlight.set(key, p);
+    }
+    return p;
+  }
+
+  private async computeReference(suite: SuiteName, seed: number, urgent: boolean, use: TimeUse): Promise<void> {
+    const src = this.calibrationSources!;
+    const key = referenceKey(suite, seed);
+    const job: EvalJob = { ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false, ...(urgent ? { urgent } : {}) };
+    const metaval = use === 'metaval';
+    const out = await (metaval ? this.runSuite(job, 'metaval', () => this.metavalTurn()) : this.runSuite(job, 'reference'));
     if (out === STOP) return;
     if (!out.ok) {
-      this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}; workers will compute them`);
+      this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}${metaval ? '' : '; workers will compute them'}`);
+      // Cut off at its share, it took at least that long: a later session need not try again with less.
+      if (metaval && out.timedOut === true && out.ms !== undefined) {
+        this.calib = { ...this.calib, ms: { ...this.calib.ms, [key]: Math.max(out.ms, this.calib.ms?.[key] ?? 0) } };
+        await this.store.setCalibration(this.calib);
+      }
       return;
     }
     const refs: Calibration['references'][string] = {};
     for (const t of out.result.tasks) refs[t.task] = { lr: t.lr, loss: t.loss, metric: t.metric, ...(t.failure !== undefined ? { failure: t.failure } : {}) };
-    this.calib = { ...this.calib, references: { ...this.calib.references, [key]: refs } };
+    // On the meta-validation suite, what one job takes: its longest task when they run one per job.
+    const parted = metaval && (this.suiteTasks?.(suite).length ?? 0) > 1;
+    const ms = parted ? Math.max(0, ...out.result.tasks.map((t) => t.ms)) : out.result.ms;
+    this.calib = { ...this.calib, references: { ...this.calib.references, [key]: refs }, ms: { ...this.calib.ms, [key]: ms } };
     await this.store.setCalibration(this.calib);
   }
 
   /**
-   * Waits while meta-validation has had more than its share of the workers'
-   * time (`metavalShare`, default 0.2); at the end of a run's budget the share
-   * no longer binds (nothing else wants the workers).
+   * Waits until a meta-validation can start; at the end of a run's budget the
+   * share no longer binds (nothing else wants the workers). False: it cannot
+   * start in this session.
    */
-  private async metavalTurn(): Promise<void> {
-    const share = this.cfg().metavalShare ?? 0.2;
+  private async metavalTurn(): Promise<boolean> {
     for (;;) {
-      if (this.stopping || this.finishing) return;
-      const t = this.liveWorkerTime();
-      if (t.capacity <= 0 || t.metaval <= share * t.capacity) return;
+      if (this.stopping || this.closing || this.metavalOffReason !== null) return false;
+      if (this.finishing) return true;
+      const left = this.metavalAllowance();
+      const d = this.metavalLength();
+      if (left !== null && left <= Math.max(d, 1000)) {
+        this.metavalOff(
+          `what is left of its share of --time (${Math.round(Math.max(0, left) / 1000)} s of worker time) is less than one evaluation on the held-out suite` +
+            (d > 0 ? ` (${this.metavalEstimate > 0 ? '' : 'about '}${Math.round(d / 1000)} s)` : ''),
+        );
+        return false;
+      }
+      if (this.metavalFits()) return true;
       await Promise.race([new Promise((r) => setTimeout(r, 250)), this.stopped]);
     }
+  }
+
+  /**
+   * What the next job on the meta-validation suite is expected to take: the
+   * last one's length in this session; before any, at least what the
+   * reference took there in earlier sessions, and a rough guess from its time on
+   * the search suites (the held-out tasks are larger versions of the standard
+   * ones: measured on a 2-core CPU machine, AdamW took about 6 times as long
+   * on them as on the standard suite, and about 150 times as long as on the
+   * quick suite), divided among its tasks when they run one per job. The
+   * guess only decides when the first one may start.
+   */
+  private metavalLength(): number {
+    if (this.metavalEstimate > 0) return this.metavalEstimate;
+    const seed = this.cfg().evalSeed;
+    const held = metavalSuiteOf(this.cfg());
+    const ms = (suite: SuiteName) => this.calib.ms?.[referenceKey(suite, seed)];
+    const ratio = held === 'metaval' ? METAVAL_PER : { standard: 1, quick: METAVAL_PER.quick / METAVAL_PER.standard };
+    const standard = held === 'standard' ? undefined : ms('standard');
+    const quick = ms('quick');
+    const guess = standard !== undefined ? ratio.standard * standard : quick !== undefined ? ratio.quick * quick : 0;
+    // Run one task per job (runSuite), a meta-validation is checked against its share task by task.
+    const parts = Math.max(1, this.suiteTasks?.(held).length ?? 1);
+    return Math.max(guess / parts, ms(held) ?? 0);
+  }
+
+  private metavalOff(reason: string): void {
+    if (this.metavalOffReason !== null) return;
+    this.metavalOffReason = reason;
+    this.log('info', `meta-validation stops for this session: ${reason}; the requests stay pending for a resume (more --time, or a larger --metaval-share)`);
+  }
+
+  /**
+   * Worker time meta-validation may still spend in a run with `--time`: its
+   * share of the whole run's capacity, less what it spent (null without --time).
+   */
+  private metavalAllowance(): number | null {
+    const cfg = this.cfg();
+    if (cfg.time === undefined) return null;
+    return (cfg.metavalShare ?? 0.2) * this.executor.size * cfg.time - this.liveWorkerTime().metaval;
+  }
+
+  /**
+   * A job on the meta-validation suite may run at most what is left of its
+   * share: the first one's length is unknown, and the held-out tasks can take
+   * a small run's whole budget.
+   */
+  private metavalJob(job: EvalJob): EvalJob {
+    const left = this.metavalAllowance();
+    return left === null ? job : { ...job, limitMs: Math.max(1000, Math.floor(left)) };
+  }
+
+  /**
+   * Whether one more meta-validation, as long as the last one, keeps
+   * meta-validation within its share of the workers' time (`metavalShare`,
+   * default 0.2) when it ends, and ends before `--time`: a cap on what is
+   * spent, not on what has been spent before the next one starts.
+   */
+  private metavalFits(): boolean {
+    const cfg = this.cfg();
+    const d = this.metavalLength();
+    if (cfg.time !== undefined && this.elapsed() + d > cfg.time) return false;
+    const t = this.liveWorkerTime();
+    return t.metaval + d <= (cfg.metavalShare ?? 0.2) * (t.capacity + this.executor.size * d);
   }
 
   // ---- the lead: noise-aware, held on a fresh seed ------------------------------
 
   /** A child that would become the best if it holds up on a fresh seed: it must be re-evaluated first. */
-  private wouldLead(rec: ChildRecord): boolean {
+  private wouldLead(rec: ChildRecord, noise = this.noise): boolean {
     // The seeds start the race: the best of them leads, plainly.
     if (!this.calibrationSources || rec.reeval !== undefined || rec.id <= this.seeds.length) return false;
     const c = this.state.counters;
     const held = c.bestHeld ?? c.bestFitness;
-    return rec.status === 'ok' && !driftOf(rec) && held !== null && beats(rec.fitness, held, this.noise);
+    return rec.status === 'ok' && !driftOf(rec) && held !== null && beats(rec.fitness, held, noise);
   }
 
   private async reevaluate(rec: ChildRecord): Promise<ChildRecord> {
     const seed = this.reevalSeed(rec.id % REEVAL_SEEDS);
-    const out = await this.runJob({ ...evalJob(this.cfg(), rec.id, trainedText(rec), this.cfg().suite), seed }, 'reeval');
+    const out = await this.runJob({ ...evalJob(this.cfg(), rec.id, trainedText(rec), this.cfg().suite), seed, urgent: true }, 'reeval');
     if (out === STOP) return new Promise<ChildRecord>(() => {});
     if (!out.ok) this.log('warn', `re-evaluation of child ${rec.id} failed: ${out.reason}`);
-    return { ...rec, reeval: out.ok ? out.result : null };
+    const done: ChildRecord = { ...rec, reeval: out.ok ? out.result : null };
+    this.reevaluated.set(rec.id, done);
+    return done;
   }
 
   /** Reads the run from the store: settings, seeds, committed children and the populations a resume breeds from. */
@@ -613,7 +802,7 @@ class Search {
     const cfg = this.cfg();
     const { parent, hurdle } = chooseParent(id, pop, cfg, (m) => this.known.get(m) ?? { quick: null, standard: null });
     return async () => {
-      const parentChild = await this.store.child(parent.id);
+      const parentChild = this.unwritten.get(parent.id) ?? (await this.store.child(parent.id));
       if (!parentChild) throw new Error(`internal: no child ${parent.id}`);
       return prepareOffspring(mutantOffspring(id, parent.id, parentChild.source, hurdle, cfg.seed, this.mutate!), this.prepare, this.cache);
     };
@@ -646,15 +835,27 @@ class Search {
     const t0 = this.now();
     const out = await runJob(
       {
-        executor: this.executor,
+        executor: { evaluate: (j) => this.track(this.executor.evaluate(j), { childId: j.childId, suite: j.suite, use }) },
         gate: () => this.gate,
         stopping: () => this.stopping,
+        closing: () => this.closing,
         warn: (m) => this.log('warn', m),
       },
       refs ? { ...job, references: refs } : job,
     );
-    if (out !== STOP) this.book(use, out.ok ? out.result.ms : this.now() - t0);
+    if (out !== STOP) {
+      const ms = out.ok ? out.result.ms : (out.ms ?? this.now() - t0);
+      this.book(use, ms);
+      if (use === 'metaval' && out.ok) this.metavalEstimate = ms;
+    }
     return out;
+  }
+
+  /** Keeps an evaluation in `inFlight` until it is back. */
+  private track<T>(p: Promise<T>, what: { childId: number; suite: SuiteName; use: TimeUse }): Promise<T> {
+    this.inFlight.set(p, what);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
   }
 
   /**
@@ -666,17 +867,19 @@ class Search {
    * (meta-validation waits there for its share of the workers' time). The
    * merged result is the one a single job would give.
    */
-  private async runSuite(job: EvalJob, use: TimeUse, between?: () => Promise<void>): Promise<EvalOutcome | Stop> {
+  private async runSuite(job: EvalJob, use: TimeUse, between?: () => Promise<boolean>): Promise<EvalOutcome | Stop> {
+    // A part on the meta-validation suite runs at most what is left of its share (see metavalJob).
+    const run = (j: EvalJob) => this.runJob(use === 'metaval' ? this.metavalJob(j) : j, use);
     const names = this.suiteTasks?.(job.suite) ?? [];
     if (names.length < 2) {
-      await between?.();
-      return this.stopping ? STOP : this.runJob(job, use);
+      if ((await between?.()) === false) return STOP;
+      return this.stopping || this.closing ? STOP : run(job);
     }
     const parts: SuiteResult[] = [];
     for (const task of names) {
-      await between?.();
-      if (this.stopping) return STOP;
-      const out = await this.runJob({ ...job, tasks: [task] }, use);
+      if ((await between?.()) === false) return STOP;
+      if (this.stopping || this.closing) return STOP;
+      const out = await run({ ...job, tasks: [task] });
       if (out === STOP || !out.ok) return out;
       parts.push(out.result);
     }
@@ -726,29 +929,56 @@ class Search {
 
   // ---- commit ----------------------------------------------------------------
 
-  private async commit(r: ChildRecord): Promise<void> {
+  /**
+   * Commits `first`, and with it every later child already finished that can
+   * follow it now (in id order: not a would-be best, which waits for its
+   * re-evaluation, and not before the noise is known), in one store write.
+   * Children finished together cost one durable write, not one each: on a
+   * database server a write is a round trip and a disk flush. What the store
+   * holds is still a prefix of the run; events follow the write.
+   */
+  private async commit(first: ChildRecord): Promise<void> {
+    const staged = [this.stage(first)];
+    const budget = this.cfg().budget;
+    for (let id = this.state.counters.committed + 1; staged.length < MAX_GROUP && id <= budget; id++) {
+      const rec = this.settled.get(id);
+      // Before the noise is known it counts as 0: a child that would lead even then waits for it (see loop).
+      if (!rec || this.wouldLead(rec, this.noiseKnown ? this.noise : 0)) break;
+      staged.push(this.stage(rec));
+    }
+    const commits = staged.map((s) => s.commit);
+    for (const k of commits) this.unwritten.set(k.child.id, k.child);
+    if (commits.length === 1) await this.store.commit(commits[0]!);
+    else await this.store.commitMany(commits);
+    for (const k of commits) this.unwritten.delete(k.child.id);
+    for (const s of staged) {
+      this.commitTimes.push(this.now());
+      for (const e of s.events) {
+        if (e.type === 'child') this.emit({ type: 'child', child: e.child, stats: this.statsAt(s.commit.counters) });
+        else if (e.type === 'best') this.emit(e);
+        else this.log(e.level, e.message);
+      }
+      for (const i of s.metaval) this.metaval.request(i);
+    }
+    if (this.commitTimes.length > 1000) this.commitTimes.splice(0, this.commitTimes.length - 1000);
+    this.breedReady();
+  }
+
+  /** Applies one child to the state in memory (the pure commit), returning what the store and listeners get. */
+  private stage(r: ChildRecord) {
     const rec: ChildRecord = { ...r, at: new Date().toISOString() };
     const id = rec.id;
     const out = commitChild(this.state, rec, { ...this.cfg(), noise: this.noise, calibrated: this.calibrationSources !== null });
     // Time is the driver's: the elapsed total and the workers' time go into the written counters.
     const counters = { ...out.state.counters, elapsedMs: this.elapsed(), workerTime: this.liveWorkerTime() };
     this.remember(rec);
-    await this.store.commit({ ...out.effects.commit, counters });
     // The population before this commit stays reachable for children bred from it (see breedFrom).
     this.history.set(this.state.counters.committed, this.state.population);
     this.state = { ...out.state, counters };
     this.settled.delete(id);
+    this.reevaluated.delete(id);
     this.results.delete(id);
-    this.commitTimes.push(this.now());
-    if (this.commitTimes.length > 1000) this.commitTimes.splice(0, this.commitTimes.length - 1000);
-
-    for (const e of out.events) {
-      if (e.type === 'child') this.emit({ type: 'child', child: e.child, stats: this.stats() });
-      else if (e.type === 'best') this.emit(e);
-      else this.log(e.level, e.message);
-    }
-    for (const i of out.effects.metaval) this.metaval.request(i);
-    this.breedReady();
+    return { commit: { ...out.effects.commit, counters }, events: out.events, metaval: out.effects.metaval };
   }
 
   /** Keeps what the hurdle and cached copies need about a committed child. */

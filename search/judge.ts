@@ -53,6 +53,8 @@ export interface JobRunner {
   /** Resolves when the search is not paused. */
   gate(): Promise<void>;
   stopping(): boolean;
+  /** True once no new evaluation may start (a run past its `--time`); those running finish. */
+  closing?(): boolean;
   warn(message: string): void;
 }
 
@@ -60,7 +62,7 @@ export interface JobRunner {
 export async function runJob(r: JobRunner, job: EvalJob): Promise<EvalOutcome | Stop> {
   for (let attempt = 1; ; attempt++) {
     await r.gate();
-    if (r.stopping()) return STOP;
+    if (r.stopping() || r.closing?.()) return STOP;
     let out: EvalOutcome;
     try {
       out = await r.executor.evaluate(job);
@@ -68,6 +70,8 @@ export async function runJob(r: JobRunner, job: EvalJob): Promise<EvalOutcome | 
       out = { ok: false, reason: `executor fault: ${errorMessage(e)}`, crashed: true };
     }
     if (r.stopping()) return STOP;
+    // Cancelled before a worker took it: the run is closing, nothing was computed.
+    if (!out.ok && out.cancelled === true) return STOP;
     // A crash is retried once; so is a time-out, except in meta-validation, whose big
     // tasks would only time out again.
     if (out.ok || attempt >= 2) return out;

@@ -102,6 +102,15 @@ export class MemoryRunStore implements RunStore {
     this.count = { ...k.counters };
   }
 
+  /** All or none: the ids are checked before anything is kept. */
+  commitMany(cs: readonly Commit[]): void {
+    cs.forEach((k, i) => {
+      const expected = this.count.committed + 1 + i;
+      if (k.child.id !== expected) throw new Error(`commit out of order: child ${k.child.id}, expected ${expected}`);
+    });
+    for (const k of cs) this.commit(k);
+  }
+
   setMetaval(id: number, result: SuiteResult | null, failure?: string): void {
     const m = this.metavals.get(id);
     if (!m) throw new Error(`meta-validation result for child ${id}, which was never requested`);

@@ -20,8 +20,11 @@ export interface MetavalDeps {
   /** `persist`: whether the line also goes to the run's log. */
   log(level: LogLevel, message: string, persist: boolean): void;
   stopping(): boolean;
-  /** Waits for meta-validation's turn (its share of the workers' time) and what it needs first. */
-  turn?(): Promise<void>;
+  /**
+   * Waits for meta-validation's turn (its share of the workers' time) and what
+   * it needs first; false: it cannot run in this session (the request stays pending).
+   */
+  turn?(): Promise<boolean>;
 }
 
 export class MetavalQueue {
@@ -50,8 +53,7 @@ export class MetavalQueue {
     const d = this.deps;
     const c = await d.child(id);
     if (!c) return;
-    await d.turn?.();
-    if (d.stopping()) return;
+    if ((await d.turn?.()) === false || d.stopping()) return;
     const out = await d.run(d.job(id, trainedText(c)));
     if (out === STOP) return;
     if (out.ok) {

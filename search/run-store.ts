@@ -15,6 +15,9 @@
  * Contract:
  * - `commit` is atomic and children come in id order (1, 2, 3, ...): a store
  *   rejects any other id. After a crash the store holds a prefix of children.
+ * - `commitMany` writes consecutive commits as one atomic write: all or none
+ *   (the search groups children finished together, so that a database pays
+ *   one round trip and one disk flush for them).
  * - `population(n)` is the population after commit n, oldest first, rebuilt
  *   from the history that the commits' `add` and `remove` lists wrote.
  * - `counters()` are the ones of the last commit.
@@ -68,6 +71,8 @@ export interface RunStore {
   pendingMetaval(): Awaitable<number[]>;
 
   commit(c: Commit): Awaitable<void>;
+  /** Consecutive commits, in id order, written atomically together. */
+  commitMany(cs: readonly Commit[]): Awaitable<void>;
   /** A meta-validation result (or its failure) for a requested child. */
   setMetaval(id: number, result: SuiteResult | null, failure?: string): Awaitable<void>;
   setStatus(status: RunStatus): Awaitable<void>;

@@ -14,6 +14,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { errorMessage } from '../dsl/errors.js';
 
 export type Scope = 'run' | 'machine' | 'command';
 
@@ -88,7 +89,7 @@ export const read = {
       try {
         return parseDuration(String(raw), where);
       } catch (e) {
-        throw new SettingError((e as Error).message);
+        throw new SettingError(errorMessage(e));
       }
     },
   } satisfies Reader,

@@ -30,15 +30,18 @@
  *   store.lineage(17); store.bestHistory(); store.metavalResults(); store.logs();
  *   store.close();
  */
+import { schemaVerdict } from './schema-version.js';
 import { statsOf } from './stats.js';
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { z } from 'zod';
 import { type Calibration, type ChildRecord, type ChildStatus, type Counters, type LogLevel, type Member, type SearchStats, type SuiteResult, ZERO_COUNTERS } from './types.js';
-import { parseSearchConfig, type SearchConfig } from './config.js';
+import { formatZodError, parseSearchConfig, type SearchConfig } from './config.js';
 import type { Commit, RunInfo, RunStatus, RunStore, SeedSource } from './run-store.js';
-import { analysisColumns, childFromRow, type ChildRow } from './child-row.js';
+import { analysisColumns, childFromRow, suiteFromJson } from './child-row.js';
+import { CountersSchema, RUN_STATUSES, SeedsSchema } from './stored-schemas.js';
 import { errorMessage } from '../dsl/errors.js';
 
 export type { Commit, RunStatus, SeedSource } from './run-store.js';
@@ -83,6 +86,8 @@ export interface SqliteRunInfo extends RunInfo {
   status: RunStatus;
   version: number;
 }
+
+const METAVAL_STATUSES: readonly MetavalRow['status'][] = ['pending', 'done', 'failed'];
 
 export interface MetavalRow {
   id: number;
@@ -263,7 +268,7 @@ export class SqliteRunStore implements RunStore {
       fs.rmSync(tmp, { recursive: true, force: true });
       if (e instanceof InPlaceReadFailed) throw new StoreError(`cannot read run ${file}: ${e.message}`);
       if (e instanceof StoreError) throw e;
-      throw new StoreError(`cannot read run ${file}: ${(e as Error).message}`);
+      throw new StoreError(`cannot read run ${file}: ${errorMessage(e)}`);
     }
   }
 
@@ -291,8 +296,9 @@ export class SqliteRunStore implements RunStore {
       const cols = store.columns();
       if (!readonly && !cols.has('reeval')) db.exec('ALTER TABLE children ADD COLUMN reeval TEXT');
       if (!readonly && !cols.has('family')) db.exec('ALTER TABLE children ADD COLUMN family TEXT');
-      const version = store.meta<number>('version');
-      if (version !== SCHEMA_VERSION) throw new StoreError(`${file} has run format ${version}; this optevo reads format ${SCHEMA_VERSION}`);
+      // Older layouts got their columns above; a newer one is refused.
+      const verdict = schemaVerdict(store.meta('version', z.number()), SCHEMA_VERSION, file);
+      if (verdict.kind === 'refused') throw new StoreError(verdict.why);
       store.config(); // validates
     } catch (e) {
       db.close();
@@ -321,7 +327,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   /** A checked record from a row: a row no search could have written is a `StoreError` naming the run and the child. */
-  private readonly fromRow = (r: ChildRow): ChildRecord => {
+  private readonly fromRow = (r: unknown): ChildRecord => {
     try {
       return childFromRow(r);
     } catch (e) {
@@ -337,7 +343,8 @@ export class SqliteRunStore implements RunStore {
 
   /** Reference results and noise measured so far (empty for a new run). */
   calibration(): Calibration {
-    return this.meta<Calibration>('calibration') ?? { references: {}, noise: {} };
+    // Not checked yet: zod's optional fields do not fit exactOptionalPropertyTypes' `failure?: string` (PostgreSQL casts it too).
+    return (this.meta('calibration', z.unknown()) as Calibration | undefined) ?? { references: {}, noise: {} };
   }
 
   setCalibration(c: Calibration): void {
@@ -374,20 +381,31 @@ export class SqliteRunStore implements RunStore {
     const seen = new Set<string>();
     const rows = this.db
       .prepare("SELECT * FROM children WHERE status IN ('ok', 'pruned') AND fitness IS NOT NULL ORDER BY fitness DESC, id")
-      .iterate() as IterableIterator<ChildRow>;
+      .iterate();
     for (const r of rows) {
-      const key = r.family ?? `#${r.id}`;
+      const c = this.fromRow(r);
+      const key = c.family ?? `#${c.id}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      out.push({ best: childFromRow(r), members: r.family ? (counts.get(r.family) ?? 1) : 1 });
+      out.push({ best: c, members: c.family ? (counts.get(c.family) ?? 1) : 1 });
       if (out.length >= limit) break;
     }
     return out;
   }
 
-  private meta<T>(key: string): T | undefined {
+  /** A value of the `meta` table (JSON text), checked against its schema; undefined when absent. */
+  private meta<S extends z.ZodType>(key: string, schema: S): z.output<S> | undefined {
     const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return r ? (JSON.parse(r.value) as T) : undefined;
+    if (!r) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(r.value);
+    } catch (e) {
+      throw new StoreError(`corrupt run ${this.file}: ${key}: not JSON (${errorMessage(e)})`);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new StoreError(`corrupt run ${this.file}: ${formatZodError(parsed.error, `${key}: `)}`);
+    return parsed.data;
   }
 
   info(): SqliteRunInfo {
@@ -396,27 +414,29 @@ export class SqliteRunStore implements RunStore {
       name: path.basename(path.resolve(this.dir)),
       dir: this.dir,
       file: this.file,
-      createdAt: this.meta<string>('created') ?? '',
-      status: this.meta<RunStatus>('status') ?? 'running',
-      version: this.meta<number>('version') ?? 0,
+      createdAt: this.meta('created', z.string()) ?? '',
+      status: this.meta('status', z.enum(RUN_STATUSES)) ?? 'running',
+      version: this.meta('version', z.number()) ?? 0,
     };
   }
 
   /** The run's search configuration, validated. */
   config(): SearchConfig {
-    return parseSearchConfig(this.meta<unknown>('config'), `configuration in ${this.file}`);
+    return parseSearchConfig(this.meta('config', z.unknown()), `configuration in ${this.file}`);
   }
 
   /** The seed programs' source as stored when the run began. */
   seeds(): SeedSource[] {
-    return this.meta<SeedSource[]>('seeds') ?? [];
+    return this.meta('seeds', SeedsSchema) ?? [];
   }
 
   counters(): Counters {
     const rows = this.db.prepare('SELECT key, value FROM counters').all() as { key: string; value: string }[];
     const out: Record<string, unknown> = { ...ZERO_COUNTERS };
     for (const r of rows) out[r.key] = JSON.parse(r.value);
-    return out as unknown as Counters;
+    const c = CountersSchema.safeParse(out);
+    if (!c.success) throw new StoreError(`corrupt run ${this.file}: ${formatZodError(c.error, 'counters.')}`);
+    return c.data;
   }
 
   /** The counters as the search reports them (rate and busy workers are live values: 0 here). */
@@ -426,7 +446,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   child(id: number): ChildRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM children WHERE id = ?').get(id) as ChildRow | undefined;
+    const r = this.db.prepare('SELECT * FROM children WHERE id = ?').get(id);
     return r ? this.fromRow(r) : undefined;
   }
 
@@ -434,13 +454,13 @@ export class SqliteRunStore implements RunStore {
   children(opts: { from?: number; limit?: number; status?: ChildStatus } = {}): ChildRecord[] {
     const rows = this.db
       .prepare(`SELECT * FROM children WHERE id >= ? ${opts.status ? 'AND status = ?' : ''} ORDER BY id LIMIT ?`)
-      .all(...[opts.from ?? 1, ...(opts.status ? [opts.status] : []), opts.limit ?? -1]) as ChildRow[];
+      .all(...[opts.from ?? 1, ...(opts.status ? [opts.status] : []), opts.limit ?? -1]);
     return rows.map(this.fromRow);
   }
 
   /** Every child in id order, one at a time (for exports of large runs). */
   *iterateChildren(): IterableIterator<ChildRecord> {
-    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate() as IterableIterator<ChildRow>) yield this.fromRow(r);
+    for (const r of this.db.prepare('SELECT * FROM children ORDER BY id').iterate()) yield this.fromRow(r);
   }
 
   /**
@@ -452,7 +472,7 @@ export class SqliteRunStore implements RunStore {
     const col = by === 'metaval' ? 'metaval' : 'fitness';
     const rows = this.db
       .prepare(`SELECT * FROM children WHERE status IN ('ok', 'pruned') AND ${col} IS NOT NULL ORDER BY ${col} DESC, id LIMIT ?`)
-      .all(limit) as ChildRow[];
+      .all(limit);
     return rows.map(this.fromRow);
   }
 
@@ -505,13 +525,19 @@ export class SqliteRunStore implements RunStore {
       fitness: number | null;
       result: string | null;
     }[];
-    return rows.map((r) => ({
-      id: r.child_id,
-      requestedAt: r.requested_at,
-      status: r.status as MetavalRow['status'],
-      fitness: r.fitness,
-      result: r.result ? (JSON.parse(r.result) as SuiteResult) : null,
-    }));
+    return rows.map((r) => {
+      const where = `meta-validation of child ${r.child_id}`;
+      if (!METAVAL_STATUSES.includes(r.status as MetavalRow['status']))
+        throw new StoreError(`corrupt run ${this.file}: ${where}: status is '${r.status}', not one of ${METAVAL_STATUSES.join(', ')}`);
+      // A failed one keeps `{ failure }` in the result column, not a suite result.
+      let result: SuiteResult | null = null;
+      try {
+        if (r.status === 'done' && r.result) result = suiteFromJson(r.result, where);
+      } catch (e) {
+        throw new StoreError(`corrupt run ${this.file}: ${errorMessage(e)}`);
+      }
+      return { id: r.child_id, requestedAt: r.requested_at, status: r.status as MetavalRow['status'], fitness: r.fitness, result };
+    });
   }
 
   logs(limit = 100): LogRow[] {
@@ -581,6 +607,13 @@ export class SqliteRunStore implements RunStore {
       const req = this.db.prepare("INSERT OR IGNORE INTO metaval (child_id, requested_at, status) VALUES (?, ?, 'pending')");
       for (const id of k.metaval) req.run(id, k.child.id);
       this.writeCounters(k.counters);
+    })();
+  }
+
+  /** Consecutive commits in one transaction: all or none. */
+  commitMany(cs: readonly Commit[]): void {
+    this.db.transaction(() => {
+      for (const k of cs) this.commit(k);
     })();
   }
 

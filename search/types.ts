@@ -78,6 +78,18 @@ export interface EvalJob {
   references?: Record<string, ReferenceResult>;
   /** False: train only, scores null (how the run computes its reference results). */
   score?: boolean;
+  /**
+   * Milliseconds this job may run, when less than the executor's own limit:
+   * a meta-validation may take at most what is left of its share of the run.
+   */
+  limitMs?: number;
+  /**
+   * Runs before the jobs waiting for a worker: the run waits on it (the
+   * references every child is scored against; a would-be best's
+   * re-evaluation, on which the commits wait), so queued behind the others it
+   * would stall the breeding that feeds the workers.
+   */
+  urgent?: boolean;
   /** Only these tasks of the suite (absent: all): heavy suites run as one job per task, merged by the search. */
   tasks?: string[];
 }
@@ -106,7 +118,7 @@ export interface EvalProgress {
 
 export type EvalOutcome =
   | { ok: true; result: SuiteResult }
-  | { ok: false; reason: string; crashed?: boolean; timedOut?: boolean };
+  | { ok: false; reason: string; crashed?: boolean; timedOut?: boolean; cancelled?: boolean; /** Milliseconds it ran on a worker, where the executor knows. */ ms?: number };
 
 /**
  * Runs evaluations. The local implementation is a piscina pool; a
@@ -119,6 +131,13 @@ export interface Executor {
   /** What each running evaluation is doing (executors that can tell). */
   inProgress?(): EvalProgress[];
   evaluate(job: EvalJob): Promise<EvalOutcome>;
+  /**
+   * Cancels every job still waiting for a worker: each resolves at once as
+   * `{ ok: false, cancelled: true }`; jobs a worker has begun run to their end.
+   * Executors that have it let a run with `--time` end gracefully: what is
+   * running at the deadline finishes and counts, nothing new starts.
+   */
+  cancelQueued?(): void;
   close(): Promise<void>;
 }
 
@@ -265,6 +284,13 @@ export interface Calibration {
   references: Record<string, Record<string, ReferenceResult>>;
   /** Suite -> its noise level (search/selection.ts) and the twin's fitnesses it came from. */
   noise: Partial<Record<SuiteName, { noise: number; samples: number[] }>>;
+  /**
+   * `suite@seed` -> milliseconds the reference's evaluation took (on the
+   * meta-validation suite: at least what its part that was cut off at the
+   * share had run): what later sessions expect a meta-validation to take
+   * (absent in older runs).
+   */
+  ms?: Record<string, number>;
 }
 
 export function referenceKey(suite: SuiteName, seed: number): string {

@@ -5,7 +5,9 @@
  *
  * - `novel`: training children the cache did not know (quick and standard suites);
  * - `reference`: the reference optimizer's results and the suite's noise, once per run;
- * - `metaval`: meta-validation of the top programs on the held-out suite;
+ * - `metaval`: meta-validation of the top programs on the held-out suite, the
+ *   reference's results on that suite included (the price of meta-validating,
+ *   held within `--metaval-share` with the rest);
  * - `reeval`: re-evaluating would-be bests on a fresh evaluation seed;
  * - `idle`: worker capacity (workers x wall time) that ran nothing.
  */
@@ -26,10 +28,6 @@ export const ZERO_WORKER_TIME: WorkerTime = { novel: 0, reference: 0, metaval: 0
 
 export function busyMs(t: WorkerTime): number {
   return t.novel + t.reference + t.metaval + t.reeval;
-}
-
-export function idleMs(t: WorkerTime): number {
-  return Math.max(0, t.capacity - busyMs(t));
 }
 
 /** Each use's share of the capacity (idle included), summing to 1; all 0 before any time. */

@@ -221,7 +221,7 @@ export class ChainedOptimizer extends tf.Optimizer {
           for (const g of grads) {
             let sum = a.sums.get(g.name);
             if (!sum) a.sums.set(g.name, (sum = tf.tidy(() => tf.variable(tf.zerosLike(g.tensor), false))));
-            tf.tidy(() => sum!.assign(tf.add(sum!, g.tensor)));
+            tf.tidy(() => sum.assign(tf.add(sum, g.tensor)));
           }
           a.count++;
           if (a.count < s.steps) {

@@ -40,6 +40,7 @@ import { usesLearningRate } from '../dsl/fingerprint.js';
 import { parse } from '../dsl/parse.js';
 import { suiteFailure, suiteFitness } from '../search/suite-result.js';
 import type { EvalJob, ReferenceResult, SuiteName, SuiteResult, TaskResult } from '../search/types.js';
+import type { SuiteName as TaskSuiteName } from './tasks/types.js';
 import { seedProgram } from '../seeds/index.js';
 import { initBackend, type BackendName } from './backend.js';
 import type { Dataset } from './data/dataset.js';
@@ -62,36 +63,42 @@ export const FAILED_SCORE = -4;
 export { REFERENCE } from './reference.js';
 import { REFERENCE } from './reference.js';
 
+// The tasks own their suite names and the search asks for suites by name in its
+// evaluation interface; this module joins the two, so they must be the same names.
+true satisfies SameType<SuiteName, TaskSuiteName>;
+type SameType<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/** Every option may be left out or given as undefined: either way its default applies. */
 export interface EvaluateOptions {
-  suite?: SuiteName;
+  suite?: SuiteName | undefined;
   /** Task names (looked up in `registry`) or task objects; overrides `suite`. */
-  tasks?: (string | Task)[];
+  tasks?: (string | Task)[] | undefined;
   /** Only these tasks of `suite`, in this order (one part of a suite run as several jobs). */
-  only?: readonly string[];
-  lrs?: readonly number[];
+  only?: readonly string[] | undefined;
+  lrs?: readonly number[] | undefined;
   /** Override every task's step count. */
-  steps?: number;
-  seed?: number;
-  backend?: BackendName;
+  steps?: number | undefined;
+  seed?: number | undefined;
+  backend?: BackendName | undefined;
   /** False: run each rate separately (`--no-batch`). */
-  batch?: boolean;
+  batch?: boolean | undefined;
   /** 'halving': successive halving over the rates (src/train/tf-trainer.ts); default 'full'. */
-  sweep?: SweepKind;
+  sweep?: SweepKind | undefined;
   /** Program hyperparameters by snake_case name. */
-  hparams?: Record<string, number>;
+  hparams?: Record<string, number> | undefined;
   /** False: skip the reference and leave scores null. */
-  reference?: boolean;
+  reference?: boolean | undefined;
   /** Where task names are looked up (default: the built-ins). */
-  registry?: TaskRegistry;
+  registry?: TaskRegistry | undefined;
   /** Reference results by task name, computed elsewhere (once per run): used instead of training the reference. */
-  references?: Record<string, ReferenceResult>;
+  references?: Record<string, ReferenceResult> | undefined;
   /** Told which task and rates are training and at which step (about 50 times per run). */
-  onProgress?: (p: { task: string; lrs: readonly number[]; step: number; steps: number }) => void;
-  batchSize?: number;
-  batching?: Batching;
-  schedule?: Schedule;
-  init?: InitRule;
-  whiten?: boolean;
+  onProgress?: ((p: { task: string; lrs: readonly number[]; step: number; steps: number }) => void) | undefined;
+  batchSize?: number | undefined;
+  batching?: Batching | undefined;
+  schedule?: Schedule | undefined;
+  init?: InitRule | undefined;
+  whiten?: boolean | undefined;
 }
 
 export interface TaskEvaluation extends TaskResult {
@@ -175,14 +182,14 @@ export async function evaluateJob(
       suite: job.suite,
       seed: job.seed,
       lrs: job.lrs,
-      ...(job.steps !== undefined ? { steps: job.steps } : {}),
-      ...(job.sweep !== undefined ? { sweep: job.sweep } : {}),
+      steps: job.steps,
+      sweep: job.sweep,
       backend,
-      ...(registry ? { registry } : {}),
-      ...(job.references ? { references: job.references } : {}),
-      ...(job.score === false ? { reference: false } : {}),
-      ...(job.tasks ? { only: job.tasks } : {}),
-      ...(onProgress ? { onProgress } : {}),
+      registry,
+      references: job.references,
+      reference: job.score,
+      only: job.tasks,
+      onProgress,
     });
   } catch (err) {
     // The program's own failures (NaN, divergence, errors in its steps) are

@@ -1,4 +1,14 @@
 import { UNLIMITED_CHILDREN } from '../search/config.js';
+
+/** `12/1000`, or `12` in a run bounded by --time alone (whose child budget is no limit). */
+export function judgedOf(judged: number, budget: number): string {
+  return budget >= UNLIMITED_CHILDREN ? String(judged) : `${judged}/${budget}`;
+}
+
+/** `budget 1000`, or `no child limit` in a run bounded by --time alone. */
+export function budgetText(budget: number): string {
+  return budget >= UNLIMITED_CHILDREN ? 'no child limit' : `budget ${budget}`;
+}
 import type { EvalProgress } from '../search/types.js';
 
 /**

@@ -24,8 +24,8 @@ export interface RuleOptions extends OptimizerOptions {
   convention?: Convention;
 }
 
-type Hparams<K extends string> = { readonly [P in K]?: number };
-/** Hyperparameters of a seed by API name; each is optional and defaults as in the seed's file. */
+type Hparams<K extends string> = { readonly [P in K]?: number | undefined };
+/** Hyperparameters of a seed by API name; each is optional (undefined counts as not given) and defaults as in the seed's file. */
 export type SeedHparams<N extends SeedName> = Hparams<SeedHparamName<N>>;
 
 /**

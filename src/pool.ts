@@ -54,7 +54,9 @@ export class WorkerPool implements Executor {
   private readonly pool: Piscina;
   private readonly timeoutMs: number;
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  /** Jobs waiting for a slot: `true` hands them one, `false` cancels them. */
+  private readonly waiting: ((go: boolean) => void)[] = [];
+  private readonly urgentWaiting = new WeakSet<(go: boolean) => void>();
   private closed = false;
   private seq = 0;
   /** Jobs submitted and not yet started by a worker: token -> start of their time limit. */
@@ -110,27 +112,42 @@ export class WorkerPool implements Executor {
     }));
   }
 
-  private async slot(): Promise<void> {
+  /** Waits for a free worker: true once it has one, false when cancelled (see cancelQueued). Urgent jobs go first. */
+  private async slot(urgent: boolean): Promise<boolean> {
     if (this.running < this.size) {
       this.running++;
-      return;
+      return true;
     }
-    await new Promise<void>((r) => this.waiting.push(r));
-    // The releasing job handed its slot over: `running` is unchanged.
+    // Given true, the releasing job handed its slot over: `running` is unchanged.
+    return new Promise<boolean>((r) => {
+      if (!urgent) return this.waiting.push(r);
+      // Behind the urgent jobs already waiting, ahead of the rest.
+      const i = this.waiting.findIndex((w) => !this.urgentWaiting.has(w));
+      this.urgentWaiting.add(r);
+      this.waiting.splice(i < 0 ? this.waiting.length : i, 0, r);
+    });
   }
 
   private release(): void {
     const next = this.waiting.shift();
-    if (next) next();
+    if (next) next(true);
     else this.running--;
+  }
+
+  cancelQueued(): void {
+    for (const w of this.waiting.splice(0)) w(false);
   }
 
   async evaluate(job: EvalJob): Promise<EvalOutcome> {
     if (this.closed) return { ok: false, reason: 'the pool is closed', crashed: true };
-    await this.slot();
+    if (!(await this.slot(job.urgent === true))) return { ok: false, reason: 'cancelled before it started', cancelled: true };
+    if (this.closed) {
+      this.release();
+      return { ok: false, reason: 'the pool is closed', crashed: true };
+    }
     const ac = new AbortController();
     const token = ++this.seq;
-    const limit = job.suite === 'metaval' ? this.metavalTimeoutMs : this.timeoutMs;
+    const limit = Math.min(job.suite === 'metaval' ? this.metavalTimeoutMs : this.timeoutMs, job.limitMs ?? Infinity);
     let timedOut: 'start' | 'run' | null = null;
     // Until the worker says it started the job, only the (long) start-up allowance runs:
     // a worker still booting, after a crash or on a loaded machine, is not the job's fault.
@@ -152,11 +169,13 @@ export class WorkerPool implements Executor {
       return { ok: true, result };
     } catch (e) {
       const msg = errorMessage(e).split('\n')[0]!;
-      if (timedOut === 'run') return { ok: false, reason: `timed out after ${fmtSeconds(limit)}`, timedOut: true };
+      const since = this.progress.get(token)?.since;
+      const ran = since === undefined ? {} : { ms: Date.now() - since };
+      if (timedOut === 'run') return { ok: false, reason: `timed out after ${fmtSeconds(limit)}`, timedOut: true, ...ran };
       if (timedOut === 'start') return { ok: false, reason: `no worker started the job within ${fmtSeconds(this.startupMs + limit)}`, timedOut: true };
       if (this.closed) return { ok: false, reason: 'the pool is closed', crashed: true };
-      if (/worker exited|terminated|ERR_WORKER/i.test(msg)) return { ok: false, reason: msg, crashed: true };
-      return { ok: false, reason: msg };
+      if (/worker exited|terminated|ERR_WORKER/i.test(msg)) return { ok: false, reason: msg, crashed: true, ...ran };
+      return { ok: false, reason: msg, ...ran };
     } finally {
       clearTimeout(timer);
       this.started.delete(token);
@@ -168,7 +187,7 @@ export class WorkerPool implements Executor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const w of this.waiting.splice(0)) w();
+    for (const w of this.waiting.splice(0)) w(true);
     await this.pool.destroy();
   }
 }

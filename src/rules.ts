@@ -19,16 +19,6 @@ export type RuleName = SeedName | (typeof LIBRARY_RULES)[number];
 /** tf.train's seven rules, by their optevo names (`nesterov` is tf.train.momentum with useNesterov). */
 export const TFJS_RULES = ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax'] as const;
 
-/** Options that choose a program rather than set a hyperparameter. */
-export interface RuleChoices {
-  /** rmsprop: keep a momentum buffer (any value other than 0). */
-  momentum?: unknown;
-  /** rmsprop: divide by the gradient's estimated standard deviation. */
-  centered?: unknown;
-  /** adagrad: the accumulator's starting value (tf.train's initialAccumulatorValue). */
-  initialAccumulatorValue?: unknown;
-}
-
 export interface RuleProgram {
   program: Program;
   /** The hyperparameters for the program, without the choosing options. */

@@ -13,6 +13,12 @@
  *   coordinator's dashboard counts it.
  * - Keeps going through server restarts and network cuts (reconnecting
  *   with backoff); a result whose lease expired meanwhile is dropped.
+ * - Its commits (taking jobs, writing results) do not wait for the server's
+ *   disk flush: a server crash may lose the last of them, which only sends
+ *   those jobs round again (a lost fetch leaves the job queued, a lost result
+ *   leaves it leased until it expires). A coordinator that read a result and
+ *   committed its child made the result durable with it: the server's log
+ *   is flushed in order.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -24,7 +30,7 @@ import { ensureQueue, JOBS_CHANNEL, JobPayloadSchema, queueName, startBoss, writ
 import { ensureSchema } from '../search/postgres/schema.js';
 import { RequirementsSchema, type RunRequirements } from '../search/postgres/store.js';
 import type { StoreLocation } from '../search/postgres/url.js';
-import type { EvalJob, EvalOutcome, Executor } from '../search/types.js';
+import type { EvalJob, EvalOutcome, Executor, LogLevel } from '../search/types.js';
 import { OPTEVO_VERSION } from '../search/version.js';
 
 export interface ServeOptions {
@@ -40,7 +46,7 @@ export interface ServeOptions {
   /** Makes the pool that evaluates a run's jobs (tests and benchmarks pass their own). */
   makePool: (p: { backend: string; tasksModule?: string; workers: number; timeoutMs: number }) => Promise<Executor>;
   /** Lines for the operator (stderr). */
-  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  log: (level: LogLevel, message: string) => void;
   /** Resolves when the worker should stop taking jobs; those it holds are finished and written. */
   stop: Promise<void>;
   /** Resolves when the worker should leave at once: results of jobs it holds are not written (their leases expire and others redo them). */
@@ -103,6 +109,7 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
     retryForMs: Number.POSITIVE_INFINITY,
     max: Math.max(4, opts.workers + 2),
     applicationName: `optevo worker ${me}`,
+    asyncCommit: true,
     onStatus: (m, level) => opts.log(level, m),
   });
   const summary: ServeSummary = { done: 0, dropped: 0 };
@@ -194,7 +201,7 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
         while (outbox.length) {
           const batch = outbox;
           outbox = [];
-          const written = await writeResults(db, boss!, batch.map((b) => b.item), me).catch((e: unknown) => {
+          const written = await writeResults(db, batch.map((b) => b.item), me).catch((e: unknown) => {
             opts.log('warn', `${batch.length} results not written: ${errorText(e)}`);
             return new Set<string>();
           });
@@ -278,11 +285,17 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
         // Round robin over the runs, starting one further each time.
         for (let k = 0; k < runs.length && took < free && !stopping; k++) {
           const srv = runs[(turn + k) % runs.length]!;
-          const jobs = (await boss.fetch(srv.queue, { batchSize: free - took, includeMetadata: true })) as unknown as {
-            id: string;
-            data: unknown;
-            retryCount?: number;
-          }[];
+          let jobs: { id: string; data: unknown; retryCount?: number }[] = [];
+          try {
+            jobs = (await boss.fetch(srv.queue, { batchSize: free - took, includeMetadata: true })) as unknown as typeof jobs;
+          } catch (e) {
+            // Lost connections are retried inside; anything else (a query cancelled, a queue dropped with its
+            // run) costs this turn only: the worker keeps serving.
+            opts.log('warn', `taking jobs of run ${srv.name}: ${errorText(e)}`);
+            lastRefresh = 0;
+            await sleep(1000, opts.stop);
+            continue;
+          }
           for (const j of jobs ?? []) {
             took++;
             running++;

@@ -79,7 +79,7 @@ export function registerWasmKernels(): void {
   replace('Slice', (own) => (args) => {
     const x = args.inputs.x as TensorInfo;
     if (x.dtype === 'string') return own(args);
-    const [begin, size] = tf.slice_util.parseSliceParams(x as never, args.attrs!.begin as number[], args.attrs!.size as number[]);
+    const [begin, size] = tf.slice_util.parseSliceParams(x as never, args.attrs!.begin as number[], args.attrs!.size as number[]) as [number[], number[]];
     return sliceFromHeap(args.backend as unknown as WasmBackend, x, begin, size);
   });
   replace('Unpack', (own) => (args) => {

@@ -12,6 +12,11 @@
  * - Messages carry the redacted URL only; errors from `pg` are redacted too.
  * - Idle clients that die raise 'error' on the pool; it is handled here so
  *   the process never crashes on a server restart.
+ * - Sessions end a transaction left idle for 15 s
+ *   (`idle_in_transaction_session_timeout`): a client frozen or cut off in
+ *   the middle of one would otherwise hold its row locks until the server's
+ *   TCP keepalive gives up (hours), and with them the jobs whose leases
+ *   must expire. A live client that slow sees a lost connection and retries.
  */
 import pg from 'pg';
 import { redact, type StoreLocation } from './url.js';
@@ -37,6 +42,12 @@ export interface ConnectionOptions {
   onStatus?: (message: string, level: 'warn' | 'info') => void;
   /** `application_name` when the URL gives none. */
   applicationName?: string;
+  /**
+   * Commits that return before the server flushes them to disk
+   * (`synchronous_commit = off`): for writes that a server crash may lose
+   * without harm, as a worker's (see src/serve.ts). Default false.
+   */
+  asyncCommit?: boolean;
 }
 
 const RETRYABLE_CODES = new Set([
@@ -55,6 +66,20 @@ const RETRYABLE_CODES = new Set([
   '40001', // serialization_failure
   '40P01', // deadlock_detected
 ]);
+
+/** Another process created the same object first (a schema, a table, a type): creating again finds it. */
+export function createdElsewhere(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === '23505' || code === '42P06' || code === '42P07' || code === '42710';
+}
+
+/** The connection URL with server settings added to its `options` (kept after the URL's own). */
+export function withSettings(connectionString: string, settings: Record<string, string>): string {
+  const url = new URL(connectionString);
+  const extra = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`);
+  url.searchParams.set('options', [url.searchParams.get('options') ?? '', ...extra].filter(Boolean).join(' '));
+  return url.toString();
+}
 
 /** Whether an error means "try again on a new connection", not "this query is wrong". */
 export function isTransient(e: unknown): boolean {
@@ -81,6 +106,8 @@ export class Connection implements Queryable {
   private readonly onStatus: (message: string, level: 'warn' | 'info') => void;
   private outageSince: number | null = null;
   private readonly appName: { application_name?: string };
+  /** The URL with this connection's server settings. */
+  private readonly url: string;
   private closed = false;
 
   constructor(location: StoreLocation, opts: ConnectionOptions = {}) {
@@ -88,8 +115,12 @@ export class Connection implements Queryable {
     this.retryForMs = opts.retryForMs ?? 5 * 60_000;
     this.onStatus = opts.onStatus ?? (() => {});
     this.appName = /[?&]application_name=/.test(location.connectionString) ? {} : { application_name: opts.applicationName ?? 'optevo' };
+    this.url = withSettings(location.connectionString, {
+      idle_in_transaction_session_timeout: '15s',
+      ...(opts.asyncCommit ? { synchronous_commit: 'off' } : {}),
+    });
     this.pool = new pg.Pool({
-      connectionString: location.connectionString,
+      connectionString: this.url,
       max: opts.max ?? 4,
       idleTimeoutMillis: 30_000,
       // A cut-off network must surface as an error, not hang for the kernel's TCP time-out.
@@ -139,6 +170,20 @@ export class Connection implements Queryable {
   }
 
   /**
+   * As `query`, saying how many times the statement was sent: one sent again
+   * after a lost answer may find its own first try's writes, and the caller
+   * must tell those from someone else's.
+   */
+  async queryCounted<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[], what: string): Promise<{ result: pg.QueryResult<R>; sends: number }> {
+    let sends = 0;
+    const result = await this.retrying(() => {
+      sends++;
+      return this.pool.query<R>(text, values);
+    }, what);
+    return { result, sends };
+  }
+
+  /**
    * Runs `f` in a transaction on one client, retrying the whole transaction
    * on a transient failure. `f` may run more than once: see the module note.
    */
@@ -178,7 +223,7 @@ export class Connection implements Queryable {
   /** Opens a client outside the pool (a LISTEN connection that must not starve the pool). */
   async dedicated(): Promise<pg.Client> {
     return this.retrying(async () => {
-      const c = new pg.Client({ connectionString: this.location.connectionString, connectionTimeoutMillis: 10_000, keepAlive: true, ...this.appName });
+      const c = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, keepAlive: true, ...this.appName });
       c.on('error', () => {});
       try {
         await c.connect();

@@ -15,7 +15,7 @@
  *   attempts again and reuses jobs and results already in the store.
  */
 import type PgBoss from 'pg-boss';
-import type { EvalJob, EvalOutcome, Executor } from '../types.js';
+import type { EvalJob, EvalOutcome, Executor, LogLevel } from '../types.js';
 import type { Connection } from './connection.js';
 import { errorText } from './connection.js';
 import { ensureQueue, jobId, JOBS_CHANNEL, LEASE_RETRIES, NOTIFY_CHANNEL, parseOutcome, queueName, startBoss, type JobPayload } from './queue.js';
@@ -32,7 +32,7 @@ export interface QueueExecutorOptions {
   maintenanceSeconds?: number;
   /** Polling interval when no notification comes (ms, default 1000). */
   pollMs?: number;
-  onLog?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  onLog?: (level: LogLevel, message: string) => void;
 }
 
 interface Waiting {
@@ -46,7 +46,7 @@ export class QueueExecutor implements Executor {
   private readonly db: Connection;
   private readonly store: PgRunStore;
   private readonly boss: PgBoss;
-  private readonly opts: Required<Omit<QueueExecutorOptions, 'onLog'>> & Pick<QueueExecutorOptions, 'onLog'>;
+  private readonly opts: Required<Omit<QueueExecutorOptions, 'onLog'>> & { onLog: QueueExecutorOptions['onLog'] };
   private readonly queue: string;
   private readonly attempts = new Map<string, number>();
   private readonly waiting = new Map<string, Waiting>();

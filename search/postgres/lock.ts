@@ -35,10 +35,27 @@ export class CoordinatorLock {
     this.lost = new Promise((r) => (this.signalLost = r));
   }
 
-  static async acquire(db: Connection, runId: number, run: string): Promise<CoordinatorLock> {
+  /**
+   * Takes the run's lock, waiting up to `waitMs` for it: a coordinator killed
+   * a moment ago still holds it until the server notices its connection is
+   * gone (at once on an idle connection, after the query it was running on a
+   * busy one), and a resume right after the kill must not be refused for that.
+   */
+  static async acquire(db: Connection, runId: number, run: string, waitMs = 10_000): Promise<CoordinatorLock> {
     const key = runLockKey(db.location.schema, runId);
     const client = await db.dedicated();
-    const got = await tryLock(client, key);
+    const until = Date.now() + waitMs;
+    let got = false;
+    try {
+      got = await tryLock(client, key);
+      while (!got && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 250));
+        got = await tryLock(client, key);
+      }
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw e;
+    }
     if (!got) {
       const who = await holder(client, key).catch(() => '');
       await client.end().catch(() => undefined);
@@ -79,7 +96,7 @@ export class CoordinatorLock {
       else {
         await c.end().catch(() => undefined);
         this.signalLost(`another coordinator took run '${this.run}' while the connection was down`);
-        this.release();
+        await this.release();
       }
     } catch {
       // The server is still away: try again at the next check.
@@ -88,13 +105,14 @@ export class CoordinatorLock {
     }
   }
 
-  release(): void {
+  /** Gives the run up: resolves once the session holding the lock has ended. */
+  async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
     if (this.timer) clearInterval(this.timer);
     const c = this.client;
     this.client = null;
-    void c?.end().catch(() => undefined);
+    await c?.end().catch(() => undefined);
   }
 }
 

@@ -21,8 +21,8 @@ import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
 import type { EvalJob, EvalOutcome } from '../types.js';
-import type { Connection, Queryable } from './connection.js';
-import { SuiteResultSchema } from './rows.js';
+import { createdElsewhere, type Connection } from './connection.js';
+import { SuiteResultSchema } from '../child-row.js';
 import { RequirementsSchema, type RunRequirements } from './store.js';
 
 export const NOTIFY_CHANNEL = 'optevo_results';
@@ -113,17 +113,26 @@ export async function startBoss(
   db: Connection,
   opts: { supervise: boolean; maintenanceSeconds: number; onError?: (e: unknown) => void },
 ): Promise<PgBoss> {
-  const boss = new PgBoss({
-    db: bossDb(db),
-    schema: db.location.queueSchema,
-    supervise: opts.supervise,
-    schedule: false,
-    migrate: true,
-    maintenanceIntervalSeconds: opts.maintenanceSeconds,
-  } as PgBoss.ConstructorOptions);
-  boss.on('error', (e) => opts.onError?.(e));
-  await boss.start();
-  return boss;
+  for (let attempt = 1; ; attempt++) {
+    const boss = new PgBoss({
+      db: bossDb(db),
+      schema: db.location.queueSchema,
+      supervise: opts.supervise,
+      schedule: false,
+      migrate: true,
+      maintenanceIntervalSeconds: opts.maintenanceSeconds,
+    } as PgBoss.ConstructorOptions);
+    boss.on('error', (e) => opts.onError?.(e));
+    try {
+      await boss.start();
+      return boss;
+    } catch (e) {
+      // Processes starting together race to create pg-boss's schema; its `CREATE SCHEMA IF NOT EXISTS`
+      // can lose with a duplicate (pg-boss only forgives "already exists"). A new instance finds it made.
+      await boss.stop({ graceful: false, close: false, wait: false }).catch(() => undefined);
+      if (attempt >= 3 || !createdElsewhere(e)) throw e;
+    }
+  }
 }
 
 export async function ensureQueue(boss: PgBoss, runId: number): Promise<void> {
@@ -153,51 +162,60 @@ export interface Finished {
 
 /**
  * Writes the outcomes of finished jobs whose leases the worker still holds,
- * and completes those jobs, in one transaction (a few statements however
- * many jobs). Returns the ids written; the others lost their lease (the job
+ * and completes those jobs, in one statement (one round trip however many
+ * jobs). Returns the ids written; the others lost their lease (the job
  * expired and went back to the queue, or is done elsewhere): their outcome
  * is dropped. Coordinators are told by NOTIFY which jobs have results.
+ *
+ * The completion is pg-boss 10's own (`completeJobs`: state `completed`,
+ * `completed_on`, empty output), made here so that the lease check, the
+ * result and the completion are one atomic statement.
  */
-export async function writeResults(db: Connection, boss: PgBoss, items: Finished[], worker: string): Promise<Set<string>> {
+export async function writeResults(db: Connection, items: Finished[], worker: string): Promise<Set<string>> {
   const { schema, queueSchema } = db.location;
-  return db.transaction(async (tx: Queryable) => {
-    const written = new Set<string>();
-    const byQueue = new Map<string, Finished[]>();
-    for (const f of items) byQueue.set(f.lease.queue, [...(byQueue.get(f.lease.queue) ?? []), f]);
-    for (const [queue, group] of byQueue) {
-      const held = await tx.query<{ id: string; state: string; retry_count: number }>(
-        `SELECT id::text, state::text, retry_count FROM ${queueSchema}.job WHERE name = $1 AND id = ANY($2::uuid[]) FOR UPDATE`,
-        [queue, group.map((f) => f.lease.jobId)],
-      );
-      const rows = new Map(held.rows.map((r) => [r.id, r]));
-      const keep = group.filter((f) => {
-        const r = rows.get(f.lease.jobId);
-        return r !== undefined && r.state === 'active' && r.retry_count === f.lease.retryCount;
-      });
-      if (keep.length === 0) continue;
-      await tx.query(
-        `INSERT INTO ${schema}.results (job_id, run_id, child_id, suite, outcome, worker)
-         SELECT u.id, u.run, u.child, u.suite, u.outcome, $6 FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[]) AS u(id, run, child, suite, outcome)
-         ON CONFLICT (job_id) DO NOTHING`,
-        [
-          keep.map((f) => f.lease.jobId),
-          keep.map((f) => f.payload.runId),
-          keep.map((f) => f.payload.job.childId),
-          keep.map((f) => f.payload.job.suite),
-          keep.map((f) => JSON.stringify(f.outcome)),
-          worker,
-        ],
-      );
-      // pg-boss 10 reads (name, ids, data, options): the data argument must be there for `db` to count.
-      const complete = boss.complete.bind(boss) as unknown as (name: string, ids: string[], data: object, options: PgBoss.ConnectionOptions) => Promise<void>;
-      await complete(queue, keep.map((f) => f.lease.jobId), {}, { db: { executeSql: (text: string, values?: unknown[]) => tx.query(text, values) } } as PgBoss.ConnectionOptions);
-      // The payload names the jobs (as many as fit), so the coordinator reads only those.
-      const runId = keep[0]!.payload.runId;
-      const ids = keep.map((f) => f.lease.jobId);
-      const note = ids.length * 37 < 7000 ? `${runId}:${ids.join(',')}` : String(runId);
-      await tx.query('SELECT pg_notify($1, $2)', [`${NOTIFY_CHANNEL}_${schema}`, note]);
-      for (const f of keep) written.add(f.lease.jobId);
+  const written = new Set<string>();
+  const byQueue = new Map<string, Finished[]>();
+  for (const f of items) byQueue.set(f.lease.queue, [...(byQueue.get(f.lease.queue) ?? []), f]);
+  for (const [queue, group] of byQueue) {
+    const runId = group[0]!.payload.runId;
+    const { result, sends } = await db.queryCounted<{ id: string }>(
+      `WITH held AS (
+         UPDATE ${queueSchema}.job j SET completed_on = now(), state = 'completed', output = NULL
+           FROM unnest($2::uuid[], $3::int[]) AS u(id, retry)
+          WHERE j.name = $1 AND j.id = u.id AND j.state = 'active' AND j.retry_count = u.retry
+         RETURNING j.id),
+       res AS (
+         INSERT INTO ${schema}.results (job_id, run_id, child_id, suite, outcome, worker)
+         SELECT u.id, $4::int, u.child, u.suite, u.outcome, $8 FROM unnest($2::uuid[], $5::int[], $6::text[], $7::text[]) AS u(id, child, suite, outcome)
+          WHERE u.id IN (SELECT id FROM held)
+         ON CONFLICT (job_id) DO NOTHING),
+       note AS (
+         -- The payload names the jobs (as many as fit), so the coordinator reads only those.
+         SELECT pg_notify($9, CASE WHEN count(*) * 37 < 7000 THEN $4::text || ':' || string_agg(id::text, ',') ELSE $4::text END)
+           FROM held HAVING count(*) > 0)
+       SELECT id::text FROM held WHERE (SELECT count(*) FROM note) >= 0`,
+      [
+        queue,
+        group.map((f) => f.lease.jobId),
+        group.map((f) => f.lease.retryCount),
+        runId,
+        group.map((f) => f.payload.job.childId),
+        group.map((f) => f.payload.job.suite),
+        group.map((f) => JSON.stringify(f.outcome)),
+        worker,
+        `${NOTIFY_CHANNEL}_${schema}`,
+      ],
+      `results of ${group.length} jobs`,
+    );
+    for (const r of result.rows) written.add(r.id);
+    // Sent again after a lost answer: the first try may have written them (its jobs are completed now).
+    if (sends > 1) {
+      const mine = await db.query<{ id: string }>(`SELECT job_id::text AS id FROM ${schema}.results WHERE job_id = ANY($1::uuid[]) AND worker = $2`, [
+        group.map((f) => f.lease.jobId),
+        worker,
+      ]);
+      for (const r of mine.rows) written.add(r.id);
     }
-    return written;
-  }, `results of ${items.length} jobs`);
+  }
+  return written;
 }

@@ -11,59 +11,7 @@ import { z } from 'zod';
 import { childFromRow, suiteFromJson } from '../child-row.js';
 import type { ChildRecord, SuiteResult } from '../types.js';
 import { PgStoreError } from './connection.js';
-
-const num = z.number();
-const nullableNum = z.number().nullable();
-
-export const TaskResultSchema = z
-  .object({
-    task: z.string(),
-    lr: nullableNum,
-    loss: nullableNum,
-    metric: nullableNum,
-    score: nullableNum,
-    // NaN and infinities of a failed run were written as null (JSON).
-    curve: z.array(z.number().nullable()),
-    failure: z.string().optional(),
-    ms: num,
-    plateauAt: z.number().optional(),
-    batched: z.boolean().optional(),
-  })
-  .passthrough();
-
-export const SuiteResultSchema = z
-  .object({
-    suite: z.enum(['quick', 'standard', 'metaval']),
-    fitness: nullableNum,
-    tasks: z.array(TaskResultSchema),
-    ms: num,
-    failure: z.string().optional(),
-  })
-  .passthrough();
-
-/** A `children` row as `pg` returns it (DOUBLE PRECISION as number, suite results as JSON text): column types checked here, meaning in child-row.ts. */
-export const ChildRowSchema = z.object({
-  id: z.number().int(),
-  parent: z.number().int().nullable(),
-  mutation: z.string(),
-  mutation_detail: z.string(),
-  source: z.string(),
-  simplified: z.string(),
-  hash: z.string(),
-  fingerprint: z.string(),
-  status: z.string(),
-  fitness: nullableNum,
-  quick: z.string().nullable(),
-  standard: z.string().nullable(),
-  metaval: nullableNum,
-  size: z.number().int(),
-  cached_from: z.number().int().nullable(),
-  failure: z.string().nullable(),
-  ms: num,
-  at: z.string(),
-  reeval: z.string().nullable().optional(),
-  family: z.string().nullable().optional(),
-});
+import { errorMessage } from '../../dsl/errors.js';
 
 export function parseRow<S extends z.ZodTypeAny>(schema: S, row: unknown, what: string): z.output<S> {
   const r = schema.safeParse(row);
@@ -76,11 +24,10 @@ export function parseRow<S extends z.ZodTypeAny>(schema: S, row: unknown, what: 
 
 /** A stored child, checked as the SQLite store checks it (the same reading, so both stores export the same text). */
 export function childFromPgRow(row: unknown, where: string): ChildRecord {
-  const r = parseRow(ChildRowSchema, row, where);
   try {
-    return childFromRow(r);
+    return childFromRow(row);
   } catch (e) {
-    throw new PgStoreError(`corrupt ${where}: ${(e as Error).message}`);
+    throw new PgStoreError(`corrupt ${where}: ${errorMessage(e)}`);
   }
 }
 
@@ -90,7 +37,7 @@ export function suiteFromText(text: string | null, what: string): SuiteResult | 
   try {
     return suiteFromJson(text, what);
   } catch (e) {
-    throw new PgStoreError(`corrupt ${(e as Error).message}`);
+    throw new PgStoreError(`corrupt ${errorMessage(e)}`);
   }
 }
 

@@ -10,7 +10,8 @@
  *
  * Migrations are append-only: a released one is never edited, only followed.
  */
-import { PgStoreError, type Connection, type Queryable } from './connection.js';
+import { createdElsewhere, PgStoreError, type Connection, type Queryable } from './connection.js';
+import { schemaVerdict } from '../schema-version.js';
 import { OPTEVO_VERSION } from '../version.js';
 
 /** Each entry is the SQL of one version (index + 1); `S` stands for the schema name. */
@@ -147,10 +148,11 @@ export async function schemaVersion(db: Queryable, schema: string): Promise<numb
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : 0;
 }
 
-function tooNew(display: string, version: number): PgStoreError {
-  return new PgStoreError(
-    `the store at ${display} has schema version ${version}, newer than this optevo ${OPTEVO_VERSION} reads (${PG_SCHEMA_VERSION}): upgrade optevo on this machine`,
-  );
+/** The store's version, refused with the shared policy's line if this optevo cannot use it (search/schema-version.ts). */
+function checkVersion(display: string, version: number): void {
+  if (version === 0) return; // nothing written yet
+  const verdict = schemaVerdict(version, PG_SCHEMA_VERSION, `the store at ${display}`);
+  if (verdict.kind === 'refused') throw new PgStoreError(verdict.why);
 }
 
 /**
@@ -160,7 +162,7 @@ function tooNew(display: string, version: number): PgStoreError {
 export async function ensureSchema(db: Connection, mode: 'write' | 'read'): Promise<number> {
   const { schema, display } = db.location;
   const found = await schemaVersion(db, schema);
-  if (found > PG_SCHEMA_VERSION) throw tooNew(display, found);
+  checkVersion(display, found);
   if (mode === 'read') {
     if (found === 0) throw new PgStoreError(`no optevo runs at ${display} (start one with: optevo search --store URL)`);
     if (found < PG_SCHEMA_VERSION)
@@ -170,6 +172,21 @@ export async function ensureSchema(db: Connection, mode: 'write' | 'read'): Prom
     return found;
   }
   if (found === PG_SCHEMA_VERSION) return found;
+  // Processes starting together race to create the schema: PostgreSQL's `IF NOT EXISTS` may miss one
+  // created while this transaction waited for the lock, and the loser sees a duplicate. It tries once more,
+  // in a new transaction, which sees what the winner made.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(db);
+      return found;
+    } catch (e) {
+      if (attempt >= 3 || !createdElsewhere(e)) throw e;
+    }
+  }
+}
+
+async function migrate(db: Connection): Promise<void> {
+  const { schema, display } = db.location;
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey(schema, 'migrate')]);
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -178,11 +195,10 @@ export async function ensureSchema(db: Connection, mode: 'write' | 'read'): Prom
     );
     // Another process may have migrated while this one waited for the lock.
     const now = await schemaVersion(tx, schema);
-    if (now > PG_SCHEMA_VERSION) throw tooNew(display, now);
+    checkVersion(display, now);
     for (let v = now + 1; v <= PG_SCHEMA_VERSION; v++) {
       await tx.query(sql(MIGRATIONS[v - 1]!, schema));
       await tx.query(`INSERT INTO ${schema}.schema_version (version, optevo) VALUES ($1, $2)`, [v, OPTEVO_VERSION]);
     }
   }, 'migration');
-  return found;
 }

@@ -15,11 +15,11 @@ import type { SearchConfig } from '../config.js';
 import { parseSearchConfig } from '../config.js';
 import { statsOf } from '../stats.js';
 import { analysisColumns } from '../child-row.js';
+import { CountersSchema, RUN_STATUSES, SeedsSchema } from '../stored-schemas.js';
 import type { RunStore } from '../run-store.js';
 import type { Commit, LogRow, MetavalRow, RunStatus, SeedSource } from '../store.js';
 import { ZERO_COUNTERS, type Calibration, type ChildRecord, type ChildStatus, type Counters, type Member, type SearchStats, type SuiteResult } from '../types.js';
 import { PgStoreError, type Connection } from './connection.js';
-import { ZERO_WORKER_TIME } from '../worker-time.js';
 import { childFromPgRow, finiteOrNull, parseRow, suiteFromText } from './rows.js';
 import { ensureSchema, PG_SCHEMA_VERSION } from './schema.js';
 import { z } from 'zod';
@@ -41,33 +41,12 @@ export const RequirementsSchema = z
   })
   .strict();
 
-const CountersSchema = z.object({
-  committed: z.number().int().min(0),
-  ok: z.number().int().min(0),
-  pruned: z.number().int().min(0),
-  cached: z.number().int().min(0),
-  invalid: z.number().int().min(0),
-  failed: z.number().int().min(0),
-  bestId: z.number().int().nullable(),
-  bestFitness: z.number().nullable(),
-  lastImprovement: z.number().int().min(0),
-  restarts: z.number().int().min(0),
-  elapsedMs: z.number().min(0),
-  // Absent in counters written before worker-time accounting.
-  bestHeld: z.number().nullable().default(null),
-  workerTime: z
-    .object({ novel: z.number(), reference: z.number(), metaval: z.number(), reeval: z.number(), capacity: z.number() })
-    .default({ ...ZERO_WORKER_TIME }),
-});
-
-const SeedsSchema = z.array(z.object({ name: z.string(), source: z.string() }));
-const STATUSES = ['running', 'stopped', 'done'] as const;
 
 const RunRowSchema = z.object({
   id: z.number().int(),
   name: z.string(),
   created_at: z.date(),
-  status: z.enum(STATUSES),
+  status: z.enum(RUN_STATUSES),
   config: z.unknown(),
   seeds: z.unknown(),
   requirements: z.unknown(),
@@ -92,6 +71,14 @@ export function checkRunName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name))
     throw new PgStoreError(`run name '${name}' must be letters, digits, '.', '_' and '-' (at most 100), starting with a letter or digit`);
   return name;
+}
+
+/** What the commit statement answers: whether it wrote, and what is there (for a retry after a lost answer). */
+interface CommitRow {
+  done: number;
+  committed: number | null;
+  hash: string | null;
+  source: string | null;
 }
 
 export class PgRunStore implements RunStore {
@@ -352,38 +339,97 @@ export class PgRunStore implements RunStore {
    * children one after another, so a commit's latency bounds the run's pace.
    */
   async commit(k: Commit): Promise<void> {
+    await this.commitMany([k]);
+  }
+
+  /**
+   * Consecutive commits as one statement: one round trip and one disk flush
+   * for the lot, all or none. The statement writes only if the run's last
+   * child is the one before the first; a retry whose first try went through
+   * (its answer lost) finds the last child there and is done.
+   */
+  async commitMany(cs: readonly Commit[]): Promise<void> {
     this.writable();
-    const c = k.child;
-    const a = analysisColumns(c);
-    const scores: unknown[][] = Array.from({ length: 8 }, () => []);
-    for (const s of [c.quick, c.standard]) {
-      if (!s) continue;
-      for (const x of s.tasks)
-        [s.suite, x.task, finiteOrNull(x.score), finiteOrNull(x.loss), finiteOrNull(x.metric), finiteOrNull(x.lr), x.ms, x.failure ?? null].forEach((v, i) =>
-          scores[i]!.push(v),
-        );
-    }
-    const values = [
-      this.id, c.id, c.parent, c.mutation, c.mutationDetail, c.source, a.simplified, a.hash, a.fingerprint, c.status,
-      finiteOrNull(c.fitness), finiteOrNull(c.quick?.fitness), finiteOrNull(c.standard?.fitness),
-      c.quick ? JSON.stringify(c.quick) : null, c.standard ? JSON.stringify(c.standard) : null,
-      finiteOrNull(c.metaval), a.size, c.cachedFrom, c.failure, c.ms, c.at,
-      ...scores,
-      k.remove, k.add.map((m) => m.id), k.add.map((m) => m.fitness), k.metaval, JSON.stringify(k.counters),
-      c.reeval ? JSON.stringify(c.reeval) : null, c.family ?? null,
-    ];
-    let attempt = 0;
-    const r = await this.db.retrying(() => {
-      attempt++;
-      return this.db.query<{ done: number; committed: number | null; hash: string | null; source: string | null }>(this.commitSql, values);
-    }, `commit of child ${c.id}`);
+    if (cs.length === 0) return;
+    const first = cs[0]!.child;
+    const last = cs.at(-1)!.child;
+    cs.forEach((k, i) => {
+      if (k.child.id !== first.id + i) throw new PgStoreError(`commit out of order: child ${k.child.id} after child ${first.id + i - 1} in one write`);
+    });
+    const { result: r, sends } = await this.db.queryCounted<CommitRow>(
+      this.commitSql,
+      this.groupValues(cs),
+      cs.length === 1 ? `commit of child ${first.id}` : `commit of children ${first.id} to ${last.id}`,
+    );
     const row = r.rows[0];
     if (row?.done === 1) return;
     const committed = row?.committed ?? 0;
-    // A retried commit whose first answer was lost: the child is there.
-    if (attempt > 1 && committed >= c.id && row?.source === c.source && row?.hash === a.hash) return;
-    if (committed >= c.id) throw new PgStoreError(`commit out of order: child ${c.id}, but run '${this.name}' has ${committed} children`);
-    throw new PgStoreError(`commit out of order: child ${c.id}, expected ${committed + 1}`);
+    if (sends > 1 && committed >= last.id && row?.source === last.source && row?.hash === analysisColumns(last).hash) return;
+    if (committed >= first.id) throw new PgStoreError(`commit out of order: child ${first.id}, but run '${this.name}' has ${committed} children`);
+    throw new PgStoreError(`commit out of order: child ${first.id}, expected ${committed + 1}`);
+  }
+
+  /**
+   * The statement's arrays, one element per child, score, stay or request.
+   * Stays opened and closed within the group are written closed: the
+   * statement's parts all see the table as it was before it.
+   */
+  private groupValues(cs: readonly Commit[]): unknown[] {
+    const kids: unknown[][] = Array.from({ length: 22 }, () => []);
+    const scores: unknown[][] = Array.from({ length: 9 }, () => []);
+    const stays: { id: number; fitness: number; added: number; removed: number | null }[] = [];
+    const openHere = new Map<number, (typeof stays)[number]>();
+    const closeBefore = new Map<number, number>();
+    const asked = new Map<number, number>();
+    for (const k of cs) {
+      const c = k.child;
+      const a = analysisColumns(c);
+      [
+        c.id, c.parent, c.mutation, c.mutationDetail, c.source, a.simplified, a.hash, a.fingerprint, c.status,
+        finiteOrNull(c.fitness), finiteOrNull(c.quick?.fitness), finiteOrNull(c.standard?.fitness),
+        c.quick ? JSON.stringify(c.quick) : null, c.standard ? JSON.stringify(c.standard) : null,
+        finiteOrNull(c.metaval), a.size, c.cachedFrom, c.failure, c.ms, c.at,
+        c.reeval ? JSON.stringify(c.reeval) : null, c.family ?? null,
+      ].forEach((v, i) => kids[i]!.push(v));
+      for (const s of [c.quick, c.standard]) {
+        if (!s) continue;
+        for (const x of s.tasks)
+          [c.id, s.suite, x.task, finiteOrNull(x.score), finiteOrNull(x.loss), finiteOrNull(x.metric), finiteOrNull(x.lr), x.ms, x.failure ?? null].forEach(
+            (v, i) => scores[i]!.push(v),
+          );
+      }
+      // As one commit at a time: removals end the stays open before this commit, then the additions begin.
+      for (const id of k.remove) {
+        const here = openHere.get(id);
+        if (here) {
+          here.removed = c.id;
+          openHere.delete(id);
+        } else if (!closeBefore.has(id)) closeBefore.set(id, c.id);
+      }
+      for (const m of k.add) {
+        const stay = { id: m.id, fitness: m.fitness, added: c.id, removed: null };
+        stays.push(stay);
+        openHere.set(m.id, stay);
+      }
+      // A child asked for twice keeps its first request.
+      for (const id of k.metaval) if (!asked.has(id)) asked.set(id, c.id);
+    }
+    return [
+      this.id,
+      cs[0]!.child.id,
+      cs.at(-1)!.child.id,
+      ...kids,
+      ...scores,
+      [...closeBefore.keys()],
+      [...closeBefore.values()],
+      stays.map((x) => x.id),
+      stays.map((x) => x.fitness),
+      stays.map((x) => x.added),
+      stays.map((x) => x.removed),
+      [...asked.keys()],
+      [...asked.values()],
+      JSON.stringify(cs.at(-1)!.counters),
+    ];
   }
 
   private get commitSql(): string {
@@ -394,19 +440,24 @@ export class PgRunStore implements RunStore {
       child AS (
         INSERT INTO ${t}.children (run_id, id, parent, mutation, mutation_detail, source, simplified, hash, fingerprint, status, fitness,
           quick_fitness, standard_fitness, quick, standard, metaval, size, cached_from, failure, ms, at, reeval, family)
-        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $35, $36 FROM ok),
+        SELECT $1, u.* FROM ok, unnest($4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+          $13::float8[], $14::float8[], $15::float8[], $16::text[], $17::text[], $18::float8[], $19::int[], $20::int[], $21::text[], $22::float8[],
+          $23::text[], $24::text[], $25::text[]) AS u),
       score AS (
         INSERT INTO ${t}.scores (run_id, child_id, suite, task, score, loss, metric, lr, ms, failure)
-        SELECT $1, $2, u.* FROM ok, unnest($22::text[], $23::text[], $24::float8[], $25::float8[], $26::float8[], $27::float8[], $28::float8[], $29::text[]) AS u),
+        SELECT $1, u.* FROM ok, unnest($26::int[], $27::text[], $28::text[], $29::float8[], $30::float8[], $31::float8[], $32::float8[], $33::float8[], $34::text[]) AS u),
       leave AS (
-        UPDATE ${t}.members SET removed_at = $2 WHERE run_id = $1 AND child_id = ANY($30::int[]) AND removed_at IS NULL AND EXISTS (SELECT 1 FROM ok)),
+        UPDATE ${t}.members m SET removed_at = u.at FROM ok, unnest($35::int[], $36::int[]) AS u(id, at)
+         WHERE m.run_id = $1 AND m.child_id = u.id AND m.removed_at IS NULL),
       join_ AS (
-        INSERT INTO ${t}.members (run_id, child_id, fitness, added_at) SELECT $1, u.id, u.f, $2 FROM ok, unnest($31::int[], $32::float8[]) AS u(id, f)),
+        INSERT INTO ${t}.members (run_id, child_id, fitness, added_at, removed_at)
+        SELECT $1, u.* FROM ok, unnest($37::int[], $38::float8[], $39::int[], $40::int[]) AS u),
       ask AS (
-        INSERT INTO ${t}.metaval (run_id, child_id, requested_at, status) SELECT $1, u.id, $2, 'pending' FROM ok, unnest($33::int[]) AS u(id) ON CONFLICT DO NOTHING),
-      up AS (UPDATE ${t}.runs SET counters = $34 WHERE id = $1 AND EXISTS (SELECT 1 FROM ok) RETURNING 1)
+        INSERT INTO ${t}.metaval (run_id, child_id, requested_at, status) SELECT $1, u.id, u.at, 'pending' FROM ok, unnest($41::int[], $42::int[]) AS u(id, at)
+        ON CONFLICT DO NOTHING),
+      up AS (UPDATE ${t}.runs SET counters = $43 WHERE id = $1 AND EXISTS (SELECT 1 FROM ok) RETURNING 1)
       SELECT (SELECT count(*)::int FROM up) AS done, (SELECT committed FROM cur) AS committed,
-        (SELECT hash FROM ${t}.children WHERE run_id = $1 AND id = $2) AS hash, (SELECT source FROM ${t}.children WHERE run_id = $1 AND id = $2) AS source`;
+        (SELECT hash FROM ${t}.children WHERE run_id = $1 AND id = $3) AS hash, (SELECT source FROM ${t}.children WHERE run_id = $1 AND id = $3) AS source`;
   }
 
   async setMetaval(id: number, result: SuiteResult | null, failure?: string): Promise<void> {
@@ -479,14 +530,6 @@ export class PgRunStore implements RunStore {
       'ORDER BY fitness DESC, id LIMIT $2',
     );
     return best.map((c) => ({ best: c, members: c.family ? (counts.get(c.family) ?? 1) : 1 }));
-  }
-
-  async addElapsed(ms: number): Promise<void> {
-    this.writable();
-    await this.db.query(
-      `UPDATE ${this.t}.runs SET counters = jsonb_set(counters, '{elapsedMs}', to_jsonb((counters->>'elapsedMs')::float8 + $2)) WHERE id = $1`,
-      [this.id, ms],
-    );
   }
 
   /** Appends a line to the run's log (the coordinator's warnings, workers' refusals). */

@@ -46,11 +46,11 @@ export function register(program: Command): void {
         if (!Number.isInteger(n) || n < 1) throw new UserError(`--workers: must be a whole number at least 1, got '${opts.workers}'`);
         plan.machine.workers = n;
       }
-      const { watchSearch, shouldUseDashboard } = await import('../tui/watch.js');
+      const { initialFromHandle, watchSearch, shouldUseDashboard } = await import('../tui/watch.js');
       const session = await openSearch({ plan });
       const { handle } = session;
       try {
-        const stats = await watchSearch(handle, { tui: plan.tui });
+        const stats = await watchSearch(handle, { tui: plan.tui, initial: { ...initialFromHandle(handle), ...session.stored } });
         if (shouldUseDashboard({ tui: plan.tui })) process.stdout.write(summary(handle, stats) + '\n');
       } catch (e) {
         if (e instanceof SearchFault) throw new UserError(e.message);

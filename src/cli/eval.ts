@@ -9,15 +9,14 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Program } from '../../dsl/ast.js';
-import { parse } from '../../dsl/parse.js';
 import { SettingError, read, type Reader, type Setting } from '../../search/settings.js';
 import { isSeedName, seedProgram } from '../../seeds/index.js';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../backend.js';
 import { DEFAULT_LRS, evaluate, type Evaluation } from '../evaluate.js';
-import { SUITES } from '../tasks/registry.js';
+import { SUITES, type TaskRegistry } from '../tasks/registry.js';
 import { parseEvaluationHeader } from '../inspect/evaluation-header.js';
 import { evaluateSecondOrder, type SecondOrderTaskEvaluation } from '../second-order/evaluate.js';
-import { isSecondOrderName } from '../second-order/index.js';
+import { isSecondOrderName, type SecondOrderName } from '../second-order/index.js';
 import { parseInit, type InitRule as Init } from '../train/init.js';
 import { parseSchedule, type Schedule } from '../train/schedule.js';
 import { UserError } from './errors.js';
@@ -27,6 +26,7 @@ import { TaskDefinitionError } from '../tasks/define.js';
 import { lossCurvesSvg } from '../inspect/plot.js';
 import { addSettingOptions, readCommandSettings } from './setting-options.js';
 import { taskRegistry } from './task-options.js';
+import { errorMessage } from '../../dsl/errors.js';
 
 /**
  * An exported program's header says how its run scored it (seed, suite,
@@ -81,7 +81,7 @@ const reader = <T>(f: (s: string) => T, file: z.ZodType = z.string()): Reader =>
     try {
       return f(String(raw));
     } catch (e) {
-      throw new SettingError((e as Error).message);
+      throw new SettingError(errorMessage(e));
     }
   },
 });
@@ -174,92 +174,121 @@ function cell(e: Evaluation, task: string): string {
   return `${fmt(r.loss)}${metric} @${fmt(r.lr, 2)}${score}${cost}`;
 }
 
+type EvalOptions = ReturnType<typeof readCommandSettings<typeof EVAL_SETTINGS>>;
+type Loaded = { label: string; program: Program; file?: string } | { label: string; secondOrder: SecondOrderName };
+type Compared = { label: string; evaluation: Evaluation };
+
 export function register(program: Command): void {
   const cmd = program
     .command('eval')
     .description('train programs (seed names or .opt files) on proxy tasks with a learning-rate sweep and compare them with AdamW')
     .argument('<program...>', 'seed names, .opt files, or the second-order newton and hessianFree (full-batch, at equal gradient evaluations)');
-  addSettingOptions(cmd, EVAL_SETTINGS).action(async (programs: string[], flags: Record<string, unknown>) => {
-      // newton and hessianFree are library optimizers, not programs: they run by their own evaluator.
-      const loaded = programs.map((a) => (isSecondOrderName(a) ? { label: a as string, secondOrder: a } : loadProgram(a)));
-      const recorded = recordedSettings(loaded, flags);
-      const opts = readCommandSettings(EVAL_SETTINGS, flags);
-      const { seed, steps, lrs, batchSize, schedule, init } = opts;
-      // Before any training: a typo in the path must not cost the run.
-      if (opts.plot !== undefined) checkOutputPath(opts.plot, '--plot');
-      const seen = new Map<string, number>();
-      for (const l of loaded) {
-        const n = (seen.get(l.label) ?? 0) + 1;
-        seen.set(l.label, n);
-        if (n > 1) l.label = `${l.label}#${n}`;
-      }
-      const registry = await taskRegistry(opts.tasksModule);
-      for (const t of opts.task) if (!registry.get(t)) throw new UserError(`unknown task '${t}' (tasks: ${registry.names().join(', ')})`);
-      const results: { label: string; evaluation: Evaluation }[] = [];
-      for (const l of loaded) {
-        let evaluation: Evaluation;
-        try {
-          if ('secondOrder' in l)
-            evaluation = await evaluateSecondOrder(l.secondOrder, {
-              ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite }),
-              ...(steps !== undefined ? { steps } : {}),
-              ...(lrs ? { lrs } : {}),
-              ...(opts.batching ? { batching: opts.batching } : {}),
-              seed,
-              backend: opts.backend,
-              registry,
-            });
-          else evaluation = await evaluate(l.program, {
-            ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite }),
-            ...(steps !== undefined ? { steps } : {}),
-            ...(lrs ? { lrs } : {}),
-            batch: opts.batch,
-            ...(batchSize !== undefined ? { batchSize } : {}),
-            ...(opts.batching ? { batching: opts.batching } : {}),
-            ...(schedule ? { schedule } : {}),
-            ...(init ? { init } : {}),
-            ...(opts.whiten ? { whiten: true } : {}),
-            ...(opts.sweep === 'halving' ? { sweep: 'halving' as const } : {}),
-            seed,
-            backend: opts.backend,
-            registry,
-          });
-        } catch (e) {
-          const msg = String((e as Error)?.message ?? e);
-          if (/backend is not available/.test(msg) || e instanceof TaskDefinitionError) throw new UserError(msg.split('\n')[0]!);
-          throw e;
-        }
-        results.push({ label: l.label, evaluation });
-      }
-      const first = results[0]!.evaluation;
-      // Results first: whatever happens to the plot, nothing trained is lost.
-      const writePlot = async () => {
-        if (!opts.plot) return;
-        const series = results.flatMap((r) => r.evaluation.tasks.map((t) => ({ program: r.label, task: t.task, steps: t.steps, curve: t.curve })));
-        writeOutputFile(opts.plot, await lossCurvesSvg(series, `training loss at the best rate (${first.suite ?? 'tasks'}, seed ${seed})`), '--plot');
-      };
-      if (opts.json) {
-        process.stdout.write(JSON.stringify({ backend: first.backend, backendDetail: first.backendDetail, seed, lrs: lrs ?? DEFAULT_LRS, results: results.map((r) => ({ program: r.label, ...r.evaluation })) }, null, 2) + '\n');
-        await writePlot();
-        return;
-      }
-      const taskNames = first.tasks.map((t) => t.task);
-      const header = ['task', ...results.map((r) => r.label)];
-      const rows = [header, ...taskNames.map((t) => [t, ...results.map((r) => cell(r.evaluation, t))])];
-      rows.push(['fitness', ...results.map((r) => (r.evaluation.fitness === null ? 'null' : r.evaluation.fitness.toFixed(3)))]);
-      rows.push(['seconds', ...results.map((r) => (r.evaluation.ms / 1000).toFixed(1))]);
-      const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-      const lines = [
-        ...(recorded ? [`evaluation settings from ${recorded.file} (as its run scored it): ${recorded.flags}`] : []),
-        `backend: ${first.backendDetail}`,
-        `${first.suite ? `suite ${first.suite}` : `tasks ${taskNames.join(', ')}`}, seed ${seed}, ${(lrs ?? DEFAULT_LRS).length} rates, ${opts.batch ? 'batched where the model allows' : 'rates run separately'}`,
-        'cells: validation loss [metric] @best rate, score against adamw (0 = as good, + better)',
-        '',
-        ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()),
-      ];
-      const notes = first.tasks.filter((t) => t.note && !t.note.startsWith('float64')).map((t) => `note: ${t.task}: ${t.note}`);
-      process.stdout.write([...lines, ...(notes.length ? ['', ...notes] : [])].join('\n') + '\n');
-      await writePlot();
-      if (opts.plot) process.stdout.write(`\nwrote ${opts.plot}\n`);
+  addSettingOptions(cmd, EVAL_SETTINGS).action(evalAction);
+}
+
+async function evalAction(programs: string[], flags: Record<string, unknown>): Promise<void> {
+  // newton and hessianFree are library optimizers, not programs: they run by their own evaluator.
+  const loaded: Loaded[] = programs.map((a) => (isSecondOrderName(a) ? { label: a as string, secondOrder: a } : loadProgram(a)));
+  const recorded = recordedSettings(loaded, flags);
+  const opts = readCommandSettings(EVAL_SETTINGS, flags);
+  // Before any training: a typo in the path must not cost the run.
+  if (opts.plot !== undefined) checkOutputPath(opts.plot, '--plot');
+  numberRepeatedLabels(loaded);
+  const registry = await taskRegistry(opts.tasksModule);
+  for (const t of opts.task) if (!registry.get(t)) throw new UserError(`unknown task '${t}' (tasks: ${registry.names().join(', ')})`);
+  const results: Compared[] = [];
+  for (const l of loaded) results.push({ label: l.label, evaluation: await evaluateLoaded(l, opts, registry) });
+  // Results first: whatever happens to the plot, nothing trained is lost.
+  process.stdout.write(opts.json ? comparisonJson(results, opts) : comparisonTable(results, opts, recorded));
+  if (!opts.plot) return;
+  await writePlot(results, opts.plot, opts.seed);
+  if (!opts.json) process.stdout.write(`\nwrote ${opts.plot}\n`);
+}
+
+/** The same program given twice is shown as `adam`, `adam#2`, ... */
+function numberRepeatedLabels(loaded: { label: string }[]): void {
+  const seen = new Map<string, number>();
+  for (const l of loaded) {
+    const n = (seen.get(l.label) ?? 0) + 1;
+    seen.set(l.label, n);
+    if (n > 1) l.label = `${l.label}#${n}`;
+  }
+}
+
+/** Trains one program (or second-order optimizer) with the command's options; a missing backend or a bad task module is the user's one-line error. */
+async function evaluateLoaded(l: Loaded, opts: EvalOptions, registry: TaskRegistry): Promise<Evaluation> {
+  const { seed, steps, lrs, batchSize, schedule, init } = opts;
+  try {
+    if ('secondOrder' in l)
+      return await evaluateSecondOrder(l.secondOrder, {
+        ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite }),
+        steps,
+        lrs,
+        batching: opts.batching,
+        seed,
+        backend: opts.backend,
+        registry,
+      });
+    return await evaluate(l.program, {
+      ...(opts.task.length ? { tasks: opts.task } : { suite: opts.suite }),
+      steps,
+      lrs,
+      batch: opts.batch,
+      batchSize,
+      batching: opts.batching,
+      schedule,
+      init,
+      // Only turned on here: absent, each task's own setting applies.
+      ...(opts.whiten ? { whiten: true } : {}),
+      sweep: opts.sweep,
+      seed,
+      backend: opts.backend,
+      registry,
     });
+  } catch (e) {
+    const msg = errorMessage(e);
+    if (/backend is not available/.test(msg) || e instanceof TaskDefinitionError) throw new UserError(msg.split('\n')[0] ?? msg);
+    throw e;
+  }
+}
+
+/** `--json`: the settings and every evaluation, as data. */
+function comparisonJson(results: Compared[], opts: EvalOptions): string {
+  const first = firstOf(results);
+  return JSON.stringify({ backend: first.backend, backendDetail: first.backendDetail, seed: opts.seed, lrs: opts.lrs ?? DEFAULT_LRS, results: results.map((r) => ({ program: r.label, ...r.evaluation })) }, null, 2) + '\n';
+}
+
+/** The table: a row per task, a column per program, then fitness and seconds; the settings above it and the trainers' notes below. */
+function comparisonTable(results: Compared[], opts: EvalOptions, recorded: { file: string; flags: string } | undefined): string {
+  const first = firstOf(results);
+  const lrs = opts.lrs ?? DEFAULT_LRS;
+  const taskNames = first.tasks.map((t) => t.task);
+  const header = ['task', ...results.map((r) => r.label)];
+  const rows = [header, ...taskNames.map((t) => [t, ...results.map((r) => cell(r.evaluation, t))])];
+  rows.push(['fitness', ...results.map((r) => (r.evaluation.fitness === null ? 'null' : r.evaluation.fitness.toFixed(3)))]);
+  rows.push(['seconds', ...results.map((r) => (r.evaluation.ms / 1000).toFixed(1))]);
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+  const lines = [
+    ...(recorded ? [`evaluation settings from ${recorded.file} (as its run scored it): ${recorded.flags}`] : []),
+    `backend: ${first.backendDetail}`,
+    `${first.suite ? `suite ${first.suite}` : `tasks ${taskNames.join(', ')}`}, seed ${opts.seed}, ${lrs.length} rates, ${opts.batch ? 'batched where the model allows' : 'rates run separately'}`,
+    'cells: validation loss [metric] @best rate, score against adamw (0 = as good, + better)',
+    '',
+    ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()),
+  ];
+  const notes = first.tasks.filter((t) => t.note && !t.note.startsWith('float64')).map((t) => `note: ${t.task}: ${t.note}`);
+  return [...lines, ...(notes.length ? ['', ...notes] : [])].join('\n') + '\n';
+}
+
+/** `--plot`: each program's loss curve at its best rate, per task, as an SVG. */
+async function writePlot(results: Compared[], file: string, seed: number): Promise<void> {
+  const series = results.flatMap((r) => r.evaluation.tasks.map((t) => ({ program: r.label, task: t.task, steps: t.steps, curve: t.curve })));
+  writeOutputFile(file, await lossCurvesSvg(series, `training loss at the best rate (${firstOf(results).suite ?? 'tasks'}, seed ${seed})`), '--plot');
+}
+
+/** The first program's evaluation: it names the backend, suite and tasks (commander requires at least one program). */
+function firstOf(results: Compared[]): Evaluation {
+  const first = results[0];
+  if (!first) throw new Error('eval: no program evaluated');
+  return first.evaluation;
 }

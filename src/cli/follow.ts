@@ -8,11 +8,12 @@
 import { isCoordinated } from '../../search/postgres/lock.js';
 import type { StoreLocation } from '../../search/postgres/url.js';
 import { SqliteRunStore as RunStore, StoreError } from '../../search/store.js';
-import type { ChildRecord, SearchStats } from '../../search/types.js';
+import type { ChildRecord, LogLevel, SearchStats } from '../../search/types.js';
 import { heldByLiveProcess } from '../inspect/runs.js';
 import { createPlainReporter } from '../tui/plain.js';
 import { UserError } from './errors.js';
 import { withPgRun } from './pg-open.js';
+import { judgedOf } from '../format.js';
 
 /** What one look at the run gives. */
 interface Look {
@@ -20,7 +21,7 @@ interface Look {
   running: boolean;
   stats: SearchStats;
   children: ChildRecord[];
-  logs: { at: string; level: 'info' | 'warn' | 'error'; message: string }[];
+  logs: { at: string; level: LogLevel; message: string }[];
 }
 
 export interface FollowOptions {
@@ -65,7 +66,7 @@ export async function followRun(run: string, location: StoreLocation | null, dir
       }
       if (l.children.length) write(progressOf(l.stats));
       if (!l.running && after >= l.stats.judged) {
-        write(`run ${l.name} is not running (${l.stats.judged}/${l.stats.budget} judged)`);
+        write(`run ${l.name} is not running (${judgedOf(l.stats.judged, l.stats.budget)} judged)`);
         return;
       }
       await new Promise((r) => setTimeout(r, everyMs));
@@ -77,7 +78,7 @@ export async function followRun(run: string, location: StoreLocation | null, dir
 
 function progressOf(s: SearchStats): string {
   const best = s.bestId === null ? 'best -' : `best ${s.bestFitness?.toFixed(4)} (#${s.bestId})`;
-  return `[${s.judged}/${s.budget}] ${best}  cached ${s.cached}  pruned ${s.pruned}  failed ${s.failed}  invalid ${s.invalid}`;
+  return `[${judgedOf(s.judged, s.budget)}] ${best}  cached ${s.cached}  pruned ${s.pruned}  failed ${s.failed}  invalid ${s.invalid}`;
 }
 
 /** Children after `after`, a page at a time (a late follower catches up in steps). */

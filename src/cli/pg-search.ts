@@ -24,10 +24,15 @@ import { serve, sha256File } from '../serve.js';
 import { UserError } from './errors.js';
 import { flagName, SEARCH_KEYS, type SearchPlan } from './search-options.js';
 import { taskRegistry } from './task-options.js';
+import { errorMessage } from '../../dsl/errors.js';
+import type { LogLevel } from '../../search/types.js';
+import { storedProgress, type StoredProgress } from './stored-progress.js';
 
 export interface PgSearchSession {
   handle: SearchHandle;
   store: PgRunStore;
+  /** What the store held before the search started (a resumed run's leaderboard), for the dashboard. */
+  stored: StoredProgress;
   /** Stops local serving, closes the executor, releases the run and the connection. Call after `handle.done` settles. */
   finish(): Promise<void>;
 }
@@ -70,8 +75,8 @@ export async function openPgSearch(
 ): Promise<PgSearchSession> {
   const { plan } = req;
   let handle: SearchHandle | undefined;
-  const early: ['info' | 'warn' | 'error', string][] = [];
-  const say = (level: 'info' | 'warn' | 'error', message: string) => (handle ? handle.log(level, message) : early.push([level, message]));
+  const early: [LogLevel, string][] = [];
+  const say = (level: LogLevel, message: string) => (handle ? handle.log(level, message) : early.push([level, message]));
   const db = new Connection(location, { onStatus: (m, level) => say(level, m), applicationName: 'optevo search' });
   const cleanup: (() => Promise<void> | void)[] = [() => db.close()];
   const undo = async () => {
@@ -125,7 +130,7 @@ export async function openPgSearch(
         },
         stop,
         abandon: stop,
-      }).catch((e: unknown) => say('error', `local worker: ${(e as Error)?.message ?? String(e)}`));
+      }).catch((e: unknown) => say('error', `local worker: ${errorMessage(e)}`));
       cleanup.push(async () => {
         stopLocal();
         await local;
@@ -135,6 +140,7 @@ export async function openPgSearch(
     }
 
     const registry = await taskRegistry(store.config().tasksModule);
+    const stored = await storedProgress(store);
     handle = startSearch({ store, executor, calibration: referenceSources(), suiteTasks: (suite) => registry.suite(suite).map((t) => t.name) });
     const h = handle;
     setImmediate(() => early.splice(0).forEach(([l, m]) => h.log(l, m)));
@@ -145,6 +151,7 @@ export async function openPgSearch(
     return {
       handle,
       store,
+      stored,
       finish: async () => {
         // Local serving first: its threads finish what they took while the executor still listens.
         await undo();

@@ -14,6 +14,7 @@ import { SettingError, fileSchemaOf, flagName, read, settle, type Setting } from
 import { EXECUTOR_SETTINGS, ExecutorConfigSchema, type ExecutorConfig } from '../executor-settings.js';
 import { UserError } from './errors.js';
 import { readText } from './program-file.js';
+import { errorMessage } from '../../dsl/errors.js';
 
 export { flagName };
 
@@ -61,7 +62,7 @@ export function readConfigFile(file: string): SearchFile {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+    throw new UserError(`${file}: not valid JSON (${errorMessage(e).split('\n')[0]})`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new UserError(`${file}: expected a JSON object of settings`);
   const r = SearchFileSchema.safeParse(json);

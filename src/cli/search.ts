@@ -28,10 +28,12 @@ import { shellQuote } from './shell-quote.js';
 import { describeFsError } from './fs-errors.js';
 import { makeFolder } from './make-folder.js';
 import { onStdoutClosed, stdoutClosed } from './stdout.js';
+import { judgedOf } from '../format.js';
 import { type Machine, usefulWorkers } from './workers.js';
 import { taskRegistry } from './task-options.js';
 import { MACHINE_KEYS, SEARCH_KEYS, SEARCH_SETTINGS, flagName, planSearch, type SearchFlags, type SearchPlan } from './search-options.js';
 import { addSettingOptions } from './setting-options.js';
+import { storedProgress, type StoredProgress } from './stored-progress.js';
 
 /** Seed names or `.opt` files, read, parsed and checked now: a bad seed stops the command before anything is written. */
 export function resolveSeeds(names: readonly string[]): SeedSource[] {
@@ -49,6 +51,8 @@ export interface SearchSession {
   handle: SearchHandle;
   store: SqliteRunStore;
   executor: Executor;
+  /** What the store held before the search started (a resumed run's leaderboard), for the dashboard. */
+  stored: StoredProgress;
   /** Closes the executor and the store, and releases the run. Call after `handle.done` settles. */
   finish(): Promise<void>;
 }
@@ -235,6 +239,7 @@ export async function openSearch(
   // Tests that bring their own executor also bring their own numbers: no reference runs.
   const calibration = deps.calibration ?? (deps.executor ? undefined : referenceSources());
   const registry = await taskRegistry(tasksModule);
+  const stored = await storedProgress(store);
   handle = startSearch({ store, executor, ...(calibration ? { calibration } : {}), suiteTasks: (suite) => registry.suite(suite).map((t) => t.name) });
   const h = handle;
   // After the search's `start` event, so that watchers see it.
@@ -243,6 +248,7 @@ export async function openSearch(
     handle,
     store,
     executor,
+    stored,
     finish: async () => {
       await executor.close();
       store.close();
@@ -270,12 +276,12 @@ async function searchAction(all: SearchCommandOptions): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let session: Pick<SearchSession, 'handle' | 'finish'> | undefined;
+  let session: Pick<SearchSession, 'handle' | 'stored' | 'finish'> | undefined;
   try {
     const location = storeOption(storeFlag);
     const plan = planSearch(flags);
     // Loaded before the search starts, so that the watcher sees its first event.
-    const { watchSearch, shouldUseDashboard } = await import('../tui/watch.js');
+    const { initialFromHandle, watchSearch, shouldUseDashboard } = await import('../tui/watch.js');
     if (signalled) throw new Interrupted();
     session = location
       ? await openPgSearch(location, { plan, seeds: () => resolveSeeds(plan.config.seeds), ...(flags.resume !== undefined ? { resume: flags.resume } : {}) })
@@ -287,10 +293,10 @@ async function searchAction(all: SearchCommandOptions): Promise<void> {
     const dashboard = shouldUseDashboard({ tui: plan.tui });
     // The watcher owns Ctrl-C from here (a second one quits at once).
     process.off('SIGINT', onSignal);
-    const stats = await watchSearch(handle, { tui: plan.tui });
+    const stats = await watchSearch(handle, { tui: plan.tui, initial: { ...initialFromHandle(handle), ...session.stored } });
     if (stdoutClosed()) {
       const ref = path.resolve(handle.dir) === path.resolve('runs', handle.run) ? handle.run : handle.dir;
-      process.stderr.write(`optevo: stdout was closed: run checkpointed at ${stats.judged}/${stats.budget}; resume with: optevo search --resume ${shellQuote(ref)}\n`);
+      process.stderr.write(`optevo: stdout was closed: run checkpointed at ${judgedOf(stats.judged, stats.budget)}; resume with: optevo search --resume ${shellQuote(ref)}\n`);
     } else if (dashboard) process.stdout.write(summary(handle, stats) + '\n');
   } catch (e) {
     if (e instanceof SearchFault) throw new UserError(e.message);
@@ -310,7 +316,7 @@ export function summary(handle: Pick<SearchHandle, 'run' | 'dir'>, s: SearchStat
   const never = s.cached + s.invalid;
   const best = s.bestId === null ? 'no program trained' : `best #${s.bestId} fitness ${s.bestFitness?.toFixed(4)}`;
   return (
-    `${s.judged >= s.budget ? 'done' : 'stopped'}: ${s.judged}/${s.budget} children judged ` +
+    `${s.judged >= s.budget || (s.timeMs !== undefined && s.elapsedMs >= s.timeMs) ? 'done' : 'stopped'}: ${judgedOf(s.judged, s.budget)} children judged ` +
     `(${s.trained} trained, ${s.cached} cached, ${s.invalid} invalid, ${s.failed} failed; ` +
     `${s.judged ? Math.round((100 * never) / s.judged) : 0}% never trained), ${best}; run at ${handle.dir}`
   );

@@ -12,6 +12,7 @@ import { formatRunReport, runReport } from '../inspect/run-report.js';
 import { DEFAULT_RUN_DIR, parseProgramId, withRun } from '../inspect/open.js';
 import { lossCurvesSvg, type CurveSeries } from '../inspect/plot.js';
 import { curveSeries, formatProgramDetail, programDetail } from '../inspect/program.js';
+import { errorMessage } from '../../dsl/errors.js';
 
 interface ShowOptions {
   dir?: string;
@@ -86,7 +87,7 @@ export function register(program: Command): void {
         try {
           fs.writeFileSync(opts.plot, svg);
         } catch (e) {
-          throw new UserError(`cannot write ${opts.plot}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          throw new UserError(`cannot write ${opts.plot}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
         }
       }
       process.stdout.write(text + '\n');

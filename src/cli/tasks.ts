@@ -3,7 +3,7 @@
  * steps and batch size, and where their data comes from.
  */
 import type { Command } from 'commander';
-import type { SuiteName } from '../../search/types.js';
+import type { SuiteName } from '../tasks/types.js';
 import { SUITES } from '../tasks/registry.js';
 import { paramCount, type Task } from '../tasks/types.js';
 import { UserError } from './errors.js';

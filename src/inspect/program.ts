@@ -174,7 +174,7 @@ export function curveSeries(store: RunReader, id: number, stepsOf: (task: string
  * `optevo export RUN --program ID | --best`: the program file's text, by id or
  * (`best`) the one the run recommends (the funnel). `dir` is where runs live.
  */
-export function programFileFor(run: string, opts: { program?: string; best?: boolean; dir?: string; simplified?: boolean }): string {
+export function programFileFor(run: string, opts: { program?: string; best?: boolean; dir?: string | undefined; simplified?: boolean }): string {
   return withRun(run, opts.dir, (store) => {
     let id: number;
     if (opts.best) {
@@ -182,6 +182,6 @@ export function programFileFor(run: string, opts: { program?: string; best?: boo
       if (r === null) throw new UserError(`run '${store.info().name}' has no trained program yet`);
       id = r.id;
     } else id = parseProgramId(opts.program ?? '');
-    return exportProgram(store, id, { simplified: opts.simplified });
+    return exportProgram(store, id, { simplified: opts.simplified ?? false });
   });
 }

@@ -85,7 +85,8 @@ export function formatRunReport(r: RunReport, dirFlag = ''): string {
   if (s.workerTime && s.workerTime.capacity > 0) out.push(`  worker time: ${formatTimeShares(s.workerTime)}`);
   out.push(`  ${r.run.dir}`);
   out.push('');
-  if (r.leaderboard.length === 0) {
+  const best = r.leaderboard[0];
+  if (best === undefined) {
     out.push('no trained program yet');
     return out.join('\n');
   }
@@ -93,13 +94,13 @@ export function formatRunReport(r: RunReport, dirFlag = ''): string {
   for (const row of r.leaderboard) for (const t of row.tasks) if (!taskNames.includes(t.task)) taskNames.push(t.task);
   const rankW = Math.max(2, String(r.leaderboard.length).length);
   const idW = Math.max(2, ...r.leaderboard.map((x) => String(x.id).length));
-  const taskW = taskNames.map((t) => Math.max(7, t.length));
+  const taskWidth = (t: string) => Math.max(7, t.length);
   const head = [
     padLeft('#', rankW),
     padLeft('id', idW),
     padLeft('fitness', 8),
     padLeft('metaval', 8),
-    ...taskNames.map((t, i) => padLeft(t, taskW[i] as number)),
+    ...taskNames.map((t) => padLeft(t, taskWidth(t))),
     padLeft('size', 4),
     padLeft('parent', 6),
     padLeft('members', 7),
@@ -108,9 +109,9 @@ export function formatRunReport(r: RunReport, dirFlag = ''): string {
   ].join('  ');
   out.push(head);
   for (const row of r.leaderboard) {
-    const scores = taskNames.map((t, i) => {
+    const scores = taskNames.map((t) => {
       const x = row.tasks.find((y) => y.task === t);
-      return padLeft(x ? formatFitness(x.score) : '-', taskW[i] as number);
+      return padLeft(x ? formatFitness(x.score) : '-', taskWidth(t));
     });
     out.push(
       [
@@ -127,7 +128,6 @@ export function formatRunReport(r: RunReport, dirFlag = ''): string {
       ].join('  '),
     );
   }
-  const best = r.leaderboard[0] as LeaderRow;
   const lrs = best.tasks.map((t) => `${t.task} ${formatLr(t.lr)}`).join(', ');
   out.push('');
   if (lrs) out.push(`best learning rates (learningRate) of #${best.id}: ${lrs}`);

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DB_FILE, SqliteRunStore } from '../../search/store.js';
-import { formatFitness, padLeft, padRight } from '../format.js';
+import { formatFitness, judgedOf, padLeft, padRight } from '../format.js';
 import { errorMessage } from '../../dsl/errors.js';
 
 export interface RunSummary {
@@ -102,10 +102,10 @@ export function formatStart(iso: string): string {
 export function formatRunsTable(runs: readonly RunSummary[], dir: string): string {
   if (runs.length === 0) return `no runs in ${dir} (start one with: optevo search)`;
   const nameWidth = Math.max(4, ...runs.map((r) => r.name.length));
-  const judgedWidth = Math.max(6, ...runs.map((r) => `${r.judged}/${r.budget}`.length));
+  const judgedWidth = Math.max(6, ...runs.map((r) => judgedOf(r.judged, r.budget).length));
   const header = `${padRight('NAME', nameWidth)}  ${padRight('STARTED', 16)}  ${padRight('STATUS', 11)}  ${padLeft('JUDGED', judgedWidth)}  ${padLeft('BEST', 8)}  ${padLeft('PROGRAM', 7)}`;
   const lines = runs.map((r) => {
-    const row = `${r.name.padEnd(nameWidth)}  ${padRight(formatStart(r.started), 16)}  ${padRight(r.status, 11)}  ${padLeft(`${r.judged}/${r.budget}`, judgedWidth)}  ${padLeft(formatFitness(r.bestFitness), 8)}  ${padLeft(r.bestId === null ? '-' : `#${r.bestId}`, 7)}`;
+    const row = `${r.name.padEnd(nameWidth)}  ${padRight(formatStart(r.started), 16)}  ${padRight(r.status, 11)}  ${padLeft(judgedOf(r.judged, r.budget), judgedWidth)}  ${padLeft(formatFitness(r.bestFitness), 8)}  ${padLeft(r.bestId === null ? '-' : `#${r.bestId}`, 7)}`;
     return r.error ? `${row}  (${r.error})` : row;
   });
   return [header, ...lines].join('\n');

@@ -1,12 +1,14 @@
 /**
  * What the second-order optimizers share as `tf.Optimizer`s: they need the
  * loss itself, not one gradient, so `minimize(f, returnCost, varList)` is
- * their entry point and `applyGradients` says so; the variables they train,
- * the evaluation count, and the moves of the weights during a step (trial
- * points for a line search) are here.
+ * their entry point and `applyGradients` says so; their checked
+ * hyperparameters (which are also their serialised config), the variables
+ * they train, the evaluation count, and the moves of the weights during a
+ * step (trial points for a line search) are here.
  */
 import * as tf from '@tensorflow/tfjs';
 import { CostCounter } from './curvature.js';
+import { checkHparams, type HparamRule } from './hparams.js';
 import { type TensorList, axpyLists } from './tensor-space.js';
 
 /** tfjs does not export its `NamedTensor`. */
@@ -15,11 +17,32 @@ export interface NamedTensor {
   tensor: tf.Tensor;
 }
 
-export abstract class ClosureOptimizer extends tf.Optimizer {
+export abstract class ClosureOptimizer<H extends { learningRate: number } = { learningRate: number }> extends tf.Optimizer {
   /** The optimizer's name in messages: 'newton' or 'hessianFree'. */
-  protected abstract readonly label: string;
+  protected readonly label: string;
+  readonly hparams: Readonly<H>;
   /** Evaluations spent since construction (losses, gradients, curvature products). */
   readonly cost = new CostCounter();
+
+  /** Checks the given hyperparameters against the rules; absent ones take the defaults. */
+  protected constructor(label: string, given: Partial<H> | undefined, defaults: Readonly<H>, rules: { readonly [K in keyof H]: HparamRule }) {
+    super();
+    this.label = label;
+    this.hparams = Object.freeze(checkHparams(label, given, { ...defaults } as H, rules));
+  }
+
+  get learningRate(): number {
+    return this.hparams.learningRate;
+  }
+
+  /** The hyperparameters are the whole config: `fromConfig` rebuilds the optimizer from them. */
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.hparams } as tf.serialization.ConfigDict;
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
 
   /** Evaluations spent, in gradient-evaluation equivalents (see COST). */
   get gradientEquivalents(): number {

@@ -17,7 +17,7 @@
  * where they are equal, and Rosenbrock), which come as one tfjs loss.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SuiteName } from '../../search/types.js';
+import type { SuiteName } from '../tasks/types.js';
 import { seedProgram } from '../../seeds/index.js';
 import { type BackendName, initBackend } from '../backend.js';
 import { rng } from '../data/rng.js';
@@ -31,20 +31,21 @@ import { NewtonOptimizer, type NewtonHparams } from './newton.js';
 import type { SecondOrderName } from './index.js';
 import { type SplitLoss, splitLoss } from './split-loss.js';
 
+/** Every option may be left out or given as undefined: either way its default applies. */
 export interface SecondOrderEvalOptions {
-  tasks?: string[];
-  suite?: SuiteName;
+  tasks?: string[] | undefined;
+  suite?: SuiteName | undefined;
   /** The budget in gradient evaluations (default: each task's steps). */
-  steps?: number;
-  seed?: number;
-  backend?: BackendName;
+  steps?: number | undefined;
+  seed?: number | undefined;
+  backend?: BackendName | undefined;
   /** Step scales to sweep (default [1]). */
-  lrs?: readonly number[];
-  batching?: Batching;
-  registry?: TaskRegistry;
-  hparams?: Partial<NewtonHparams & HessianFreeHparams>;
+  lrs?: readonly number[] | undefined;
+  batching?: Batching | undefined;
+  registry?: TaskRegistry | undefined;
+  hparams?: Partial<NewtonHparams & HessianFreeHparams> | undefined;
   /** False: skip the AdamW reference. */
-  reference?: boolean;
+  reference?: boolean | undefined;
 }
 
 export interface SecondOrderTaskEvaluation extends TaskEvaluation {
@@ -214,7 +215,7 @@ export async function evaluateSecondOrder(name: SecondOrderName, opts: SecondOrd
     let referenceMs = 0;
     if (opts.reference !== false) {
       const r0 = performance.now();
-      const ref = await evaluate(seedProgram('adamw'), { tasks: [task], steps, seed, batching: 'full', reference: false, registry: reg, ...(opts.backend ? { backend: opts.backend } : {}) });
+      const ref = await evaluate(seedProgram('adamw'), { tasks: [task], steps, seed, batching: 'full', reference: false, registry: reg, backend: opts.backend });
       const rt = ref.tasks[0]!;
       reference = { lr: rt.lr, loss: rt.loss, metric: rt.metric, ...(rt.failure ? { failure: rt.failure } : {}) };
       referenceMs = performance.now() - r0;

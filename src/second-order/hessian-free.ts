@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type CgResult, conjugateGradient } from './cg.js';
 import { ClosureOptimizer, backtrack } from './closure-optimizer.js';
 import { gaussNewtonVector, hessianVector, lossAndGradient, lossOnly } from './curvature.js';
-import { checkHparams, type HparamRule } from './hparams.js';
+import type { HparamRule } from './hparams.js';
 import { isSplitLoss } from './split-loss.js';
 import { TENSOR_SPACE, type TensorList, axpyLists, disposeList, dotLists } from './tensor-space.js';
 
@@ -89,13 +89,11 @@ export interface HessianFreeStep {
   alpha: number;
 }
 
-export class HessianFreeOptimizer extends ClosureOptimizer {
+export class HessianFreeOptimizer extends ClosureOptimizer<HessianFreeHparams> {
   static get className(): string {
     return 'OptevoHessianFree';
   }
 
-  protected readonly label = 'hessianFree';
-  readonly hparams: Readonly<HessianFreeHparams>;
   /** The current Levenberg-Marquardt lambda. */
   damping: number;
   /** Previous final CG iterate by variable name (CG's warm start). */
@@ -103,13 +101,8 @@ export class HessianFreeOptimizer extends ClosureOptimizer {
   lastStep: HessianFreeStep | undefined;
 
   constructor(hparams?: Partial<HessianFreeHparams>) {
-    super();
-    this.hparams = Object.freeze(checkHparams('hessianFree', hparams, { ...HESSIAN_FREE_DEFAULTS }, RULES));
+    super('hessianFree', hparams, HESSIAN_FREE_DEFAULTS, RULES);
     this.damping = this.hparams.damping;
-  }
-
-  get learningRate(): number {
-    return this.hparams.learningRate;
   }
 
   protected step(f: () => tf.Scalar, vars: tf.Variable[]): number {
@@ -237,14 +230,6 @@ export class HessianFreeOptimizer extends ClosureOptimizer {
     this.disposeDirections();
     for (const [k, t] of next) this.directions.set(k, tf.keep(tf.clone(t)));
     if (damping !== undefined) this.damping = damping;
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.hparams };
-  }
-
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config as unknown as Partial<HessianFreeHparams>);
   }
 
   private disposeDirections(): void {

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ClosureOptimizer, backtrack } from './closure-optimizer.js';
 import { hessianVector, lossAndGradient, lossOnly } from './curvature.js';
 import { solveDamped } from './dense-solve.js';
-import { checkHparams, type HparamRule } from './hparams.js';
+import type { HparamRule } from './hparams.js';
 import { type TensorList, disposeList, sizeOf } from './tensor-space.js';
 
 export interface NewtonHparams {
@@ -44,23 +44,16 @@ export interface NewtonStep {
   alpha: number;
 }
 
-export class NewtonOptimizer extends ClosureOptimizer {
+export class NewtonOptimizer extends ClosureOptimizer<NewtonHparams> {
   static get className(): string {
     return 'OptevoNewton';
   }
 
-  protected readonly label = 'newton';
-  readonly hparams: Readonly<NewtonHparams>;
   /** What the last step did. */
   lastStep: NewtonStep | undefined;
 
   constructor(hparams?: Partial<NewtonHparams>) {
-    super();
-    this.hparams = Object.freeze(checkHparams('newton', hparams, { ...NEWTON_DEFAULTS }, RULES));
-  }
-
-  get learningRate(): number {
-    return this.hparams.learningRate;
+    super('newton', hparams, NEWTON_DEFAULTS, RULES);
   }
 
   protected step(f: () => tf.Scalar, vars: tf.Variable[]): number {
@@ -126,13 +119,6 @@ export class NewtonOptimizer extends ClosureOptimizer {
     if (rest.length > 0) throw new Error(`newton: setWeights: '${rest[0]!.name}' is not a state of this optimizer (newton keeps only the step count)`);
   }
 
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.hparams };
-  }
-
-  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config as unknown as Partial<NewtonHparams>);
-  }
 }
 
 /** The tensors of a list, one after another, in float64. */

@@ -32,10 +32,6 @@ export const TENSOR_SPACE: VectorSpace<TensorList> = {
   dispose: disposeList,
 };
 
-export function zerosLikeList(vars: readonly tf.Tensor[]): TensorList {
-  return vars.map((v) => tf.zeros(v.shape));
-}
-
 export function sizeOf(vars: readonly tf.Tensor[]): number {
   return vars.reduce((s, v) => s + v.size, 0);
 }

@@ -18,7 +18,6 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { SuiteName } from '../../search/types.js';
 import { type Dataset, type Split, split } from '../data/dataset.js';
 import { rng } from '../data/rng.js';
 import { mlpForward, mlpParams, type Activation } from '../train/layers.js';
@@ -26,7 +25,7 @@ import type { InitRule } from '../train/init.js';
 import type { Schedule } from '../train/schedule.js';
 import { CONSTANT, DIVERGENCE, GLOROT } from './defaults.js';
 import { BUILTIN_TASKS, SUITES, TaskRegistry } from './registry.js';
-import type { Batching, LossFn, MetricFn, Model, Task, TfTask } from './types.js';
+import type { Batching, LossFn, MetricFn, Model, SuiteName, Task, TfTask } from './types.js';
 
 type Numbers = ArrayLike<number>;
 
@@ -35,7 +34,8 @@ export type DataSpec =
   | { x: Numbers; y: Numbers; xShape: number[]; yShape?: number[]; classes?: number; validation?: number; source?: string }
   | { train: { x: Numbers; y: Numbers }; val: { x: Numbers; y: Numbers }; xShape: number[]; yShape?: number[]; classes?: number; source?: string };
 
-export type ModelSpec = Model | { mlp: number[]; activation?: Activation; init?: InitRule };
+/** A model of its own (`batchable` defaults to false: replicas run one after another) or a multilayer perceptron. */
+export type ModelSpec = (Omit<Model, 'batchable'> & { batchable?: boolean }) | { mlp: number[]; activation?: Activation; init?: InitRule };
 
 export interface TaskSpec {
   name: string;

@@ -6,11 +6,10 @@
  * the gradient of a gather is UnsortedSegmentSum, which wasm lacks (the
  * backend delegates it to cpu, slowly).
  */
-import type { SuiteName } from '../../search/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeLanguage, sample, windows } from '../data/language.js';
 import { activate, dense, embed } from '../train/layers.js';
-import type { Tensor, TfTask } from './types.js';
+import type { SuiteName, Tensor, TfTask } from './types.js';
 import { CONSTANT, DIVERGENCE, GLOROT } from './defaults.js';
 
 export interface LanguageModelConfig {
@@ -70,7 +69,7 @@ export function languageModelTask(c: LanguageModelConfig): TfTask {
       batchable: true,
       forward: (tf, ps, x, K) => {
         const [e, w1, b1, w2, b2] = ps as [Tensor, Tensor, Tensor, Tensor, Tensor];
-        const B = x.shape[0]!;
+        const B = x.shape[0];
         const tokens = tf.reshape(tf.cast(x, 'int32'), [B * c.context]);
         const looked = embed(tf, tokens, e, K);
         const emb =

@@ -3,13 +3,12 @@
  * images downsampled to 8x8 (the quick suite's), an MLP and a small CNN on
  * the 28x28 originals. Train and validation examples are a seeded split.
  */
-import type { SuiteName } from '../../search/types.js';
 import { type Dataset, split } from '../data/dataset.js';
 import { mnistImages, loadMnist } from '../data/mnist.js';
 import { rng } from '../data/rng.js';
 import { activate, dense, imagePatches, mlpForward, mlpParams, patchConvReluPool, type Activation } from '../train/layers.js';
 import type { InitRule } from '../train/init.js';
-import type { Batching, ParamSpec, Tensor, Tfjs, TfTask } from './types.js';
+import type { Batching, ParamSpec, SuiteName, Tensor, Tfjs, TfTask } from './types.js';
 
 type T2 = import('@tensorflow/tfjs').Tensor2D;
 import { CONSTANT, DIVERGENCE, GLOROT } from './defaults.js';
@@ -120,7 +119,7 @@ export function mnistCnnTask(c: MnistCnnConfig): TfTask {
     return dense(tf, h, rest.at(-2)!, rest.at(-1)!, null);
   };
   const forward = (tf: Tfjs, ps: Tensor[], x: Tensor, K: number | null): Tensor => {
-    const B = x.shape[0]!;
+    const B = x.shape[0];
     const patches = imagePatches(tf, x, c.kernel, c.kernel);
     const pt = tf.transpose(patches);
     if (K === null) return one(tf, ps, patches, pt, B);

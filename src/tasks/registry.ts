@@ -7,14 +7,13 @@
  *  - metaval: larger versions of those (more data, width and steps), held
  *    out from selection.
  */
-import type { SuiteName } from '../../search/types.js';
 import { languageModelTask } from './language-model.js';
 import { mnistCnnTask, mnistMlpTask } from './mnist.js';
 import { quadraticTask } from './quadratic.js';
 import { rosenbrockTask } from './rosenbrock.js';
 import { sparseLogisticTask } from './sparse-logistic.js';
 import { teacherStudentTask } from './teacher-student.js';
-import type { Task } from './types.js';
+import type { SuiteName, Task } from './types.js';
 
 export const SUITES: readonly SuiteName[] = ['quick', 'standard', 'metaval'];
 

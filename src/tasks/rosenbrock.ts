@@ -16,8 +16,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { rng } from '../data/rng.js';
-import type { SuiteName } from '../../search/types.js';
-import type { ArrayProblem, ArrayTask } from './types.js';
+import type { ArrayProblem, ArrayTask, SuiteName } from './types.js';
 import { CONSTANT, DIVERGENCE } from './defaults.js';
 import { randomRotation } from './rotation.js';
 

@@ -5,8 +5,7 @@
  * metric: accuracy. Closed-form gradient over sparse examples: an array task.
  */
 import { sparseLogistic, type SparseData } from '../data/sparse.js';
-import type { SuiteName } from '../../search/types.js';
-import type { ArrayProblem, ArrayTask, Batching } from './types.js';
+import type { ArrayProblem, ArrayTask, Batching, SuiteName } from './types.js';
 import { CONSTANT, DIVERGENCE } from './defaults.js';
 
 export interface SparseLogisticConfig {

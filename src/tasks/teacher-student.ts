@@ -3,12 +3,11 @@
  * from correlated, badly scaled inputs (mean squared error). With `whiten`,
  * inputs are PCA-whitened first.
  */
-import type { SuiteName } from '../../search/types.js';
 import { type Dataset, split } from '../data/dataset.js';
 import { rng } from '../data/rng.js';
 import { teacherStudent } from '../data/teacher.js';
 import { mlpForward, mlpParams } from '../train/layers.js';
-import type { TfTask } from './types.js';
+import type { SuiteName, TfTask } from './types.js';
 import { CONSTANT, DIVERGENCE, GLOROT } from './defaults.js';
 
 export interface TeacherStudentConfig {

@@ -8,10 +8,17 @@
  *    leading axis.
  */
 import type * as TF from '@tensorflow/tfjs';
-import type { SuiteName } from '../../search/types.js';
 import type { Dataset } from '../data/dataset.js';
 import type { InitRule } from '../train/init.js';
 import type { Schedule } from '../train/schedule.js';
+
+/**
+ * The suites a task belongs to: `quick` (the hurdle), `standard` (the full
+ * run), `metaval` (held out). Tasks own these names; the search asks for a
+ * suite by the same names in its evaluation interface (search/types.ts), and
+ * src/evaluate.ts, which implements that interface, checks the two are equal.
+ */
+export type SuiteName = 'quick' | 'standard' | 'metaval';
 
 export type Tfjs = typeof TF;
 export type Tensor = TF.Tensor;

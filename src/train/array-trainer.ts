@@ -11,6 +11,7 @@ import { batchPlan } from './batches.js';
 import { Monitor, type MonitorOptions } from './monitor.js';
 import type { RunResult, TrainSettings } from './settings.js';
 import { scheduleFactor } from './schedule.js';
+import { errorMessage } from '../../dsl/errors.js';
 
 export function trainArrayTask(task: ArrayTask, program: Program, lrs: readonly number[], s: TrainSettings): { runs: RunResult[]; setupMs: number; trainMs: number } {
   const t0 = performance.now();
@@ -39,7 +40,7 @@ export function trainArrayTask(task: ArrayTask, program: Program, lrs: readonly 
         }
       }
     } catch (e) {
-      mon.fail(t, `error at step ${t}: ${(e as Error).message}`);
+      mon.fail(t, `error at step ${t}: ${errorMessage(e)}`);
     }
     let loss: number | null = null;
     let metric: number | null = null;

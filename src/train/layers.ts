@@ -36,7 +36,7 @@ export function denseInput(tf: Tfjs, x: Tensor, w: Tensor, b: Tensor, replicas: 
   }
   const K = replicas;
   const [, inW, outW] = w.shape as [number, number, number];
-  const B = x.shape[0]!;
+  const B = x.shape[0];
   const f = tf.customGrad(((wt: Tensor, bt: Tensor, save: Save) => {
     // z^T = W^T x^T, not z = x W: wasm's matmul packs its second operand
     // afresh for every call, and x^T [in, B] is an eighth of W's size (K = 8

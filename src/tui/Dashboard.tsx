@@ -13,7 +13,7 @@ import { Header, type RunPhase } from './Header.js';
 import { Leaderboard } from './Leaderboard.js';
 import { ProgramView } from './ProgramView.js';
 import { useClock, useSearchState, useTerminalSize } from './hooks.js';
-import { computeLayout } from './layout.js';
+import { computeLayout, type Layout } from './layout.js';
 import type { SearchSource } from './source.js';
 import { elapsedNow, type DashboardState, type InitialState } from './state.js';
 
@@ -65,13 +65,13 @@ export function uiReducer(ui: UiState, a: UiAction): UiState {
     case 'move': {
       if (a.leaders.length === 0) return ui;
       const i = Math.min(a.leaders.length - 1, Math.max(0, selectedIndex(ui, a.leaders) + a.delta));
-      return { ...ui, selectedId: (a.leaders[i] as ChildRecord).id };
+      const target = a.leaders[i];
+      return target ? { ...ui, selectedId: target.id } : ui;
     }
     case 'top':
       return { ...ui, selectedId: null };
     case 'toggleExpand': {
-      const i = selectedIndex(ui, a.leaders);
-      const pinned = ui.selectedId ?? (i >= 0 ? (a.leaders[i] as ChildRecord).id : null);
+      const pinned = ui.selectedId ?? a.leaders[selectedIndex(ui, a.leaders)]?.id ?? null;
       return { ...ui, selectedId: pinned, expanded: !ui.expanded };
     }
     case 'follow':
@@ -117,11 +117,39 @@ export function Dashboard(props: DashboardProps) {
     if (state.finished) onFinishedShown?.(state.finished);
   }, [state.finished, onFinishedShown]);
   const interactive = props.interactive ?? isRawModeSupported === true;
+  useDashboardKeys({ state, ui, dispatch, props, interactive, pageRows: layout.leaderboard.height });
 
-  // Key handlers read the latest values through a ref: a key can arrive
-  // after a render and before React re-subscribes the handler.
-  const latest = useRef({ state, ui });
-  latest.current = { state, ui };
+  return (
+    <>
+      <BestLines bests={state.bests} />
+      <Box flexDirection="column" width={layout.width}>
+        <RunHeader state={state} phase={phase} elapsedMs={elapsedNow(state, t)} width={layout.width} />
+        <Panels state={state} ui={ui} layout={layout} />
+        <Text color="gray" wrap="truncate">
+          {interactive ? footerText(phase, ui.expanded) : 'keys need an interactive terminal · Ctrl-C stops'}
+        </Text>
+      </Box>
+    </>
+  );
+}
+
+/**
+ * Maps keys to the UI reducer and to the search's pause, resume and stop.
+ * Handlers read the latest values through a ref: a key can arrive after a
+ * render and before React re-subscribes the handler.
+ */
+function useDashboardKeys(k: {
+  state: DashboardState;
+  ui: UiState;
+  dispatch: (a: UiAction) => void;
+  props: Pick<DashboardProps, 'source' | 'onQuit' | 'onForceQuit'>;
+  interactive: boolean;
+  /** Rows a page key moves the selection by. */
+  pageRows: number;
+}): void {
+  const { dispatch, props } = k;
+  const latest = useRef({ state: k.state, ui: k.ui });
+  latest.current = { state: k.state, ui: k.ui };
   const stopAsked = useRef(false);
 
   const quit = () => {
@@ -156,25 +184,40 @@ export function Dashboard(props: DashboardProps) {
       if (input === 'q' || (key.ctrl && input === 'c')) return quit();
       if (key.upArrow) return dispatch({ type: 'move', delta: -1, leaders });
       if (key.downArrow) return dispatch({ type: 'move', delta: 1, leaders });
-      if (key.pageUp) return dispatch({ type: 'move', delta: -layout.leaderboard.height, leaders });
-      if (key.pageDown) return dispatch({ type: 'move', delta: layout.leaderboard.height, leaders });
+      if (key.pageUp) return dispatch({ type: 'move', delta: -k.pageRows, leaders });
+      if (key.pageDown) return dispatch({ type: 'move', delta: k.pageRows, leaders });
       if (key.home) return dispatch({ type: 'top' });
       if (key.return) return dispatch({ type: 'toggleExpand', leaders });
       if (key.escape) return dispatch({ type: 'follow' });
       if (input === 'p') togglePause();
     },
-    { isActive: interactive },
+    { isActive: k.interactive },
   );
+}
 
+/** Each new best, printed once above the live area (it stays in the terminal's scrollback). */
+function BestLines(p: { bests: DashboardState['bests'] }) {
+  return (
+    <Static items={p.bests as EventLineItem[]}>
+      {(b) => (
+        <Text key={b.key} color="green" wrap="truncate">
+          ★ {b.text}
+        </Text>
+      )}
+    </Static>
+  );
+}
+
+/** The header: the run, its phase and progress, and the latest counters (or what is known before any). */
+function RunHeader(p: { state: DashboardState; phase: RunPhase; elapsedMs: number; width: number }) {
+  const { state } = p;
   const stats = state.stats;
-  const index = selectedIndex(ui, state.leaders);
-  const selected = index >= 0 ? (state.leaders[index] as ChildRecord) : null;
-  const header = (
+  return (
     <Header
       run={state.run}
       resumed={state.resumed}
-      phase={phase}
-      elapsedMs={elapsedNow(state, t)}
+      phase={p.phase}
+      elapsedMs={p.elapsedMs}
       judged={stats?.judged ?? 0}
       budget={state.budget}
       rate={stats?.rate ?? 0}
@@ -190,9 +233,16 @@ export function Dashboard(props: DashboardProps) {
       workerTime={stats?.workerTime}
       noise={stats?.noise}
       inProgress={stats?.inProgress}
-      width={layout.width}
+      width={p.width}
     />
   );
+}
+
+/** The panels: the selected program alone when expanded, else leaderboard, chart, program and events, side by side on a wide terminal. */
+function Panels(p: { state: DashboardState; ui: UiState; layout: Layout }) {
+  const { state, ui, layout } = p;
+  const index = selectedIndex(ui, state.leaders);
+  const selected = state.leaders[index] ?? null;
   const program = (panel: { width: number; height: number }) => (
     <ProgramView
       child={selected}
@@ -203,6 +253,7 @@ export function Dashboard(props: DashboardProps) {
       height={panel.height}
     />
   );
+  if (ui.expanded) return program(layout.expanded);
   const leaderboard = (
     <Leaderboard
       leaders={state.leaders}
@@ -214,15 +265,11 @@ export function Dashboard(props: DashboardProps) {
     />
   );
   const chart = (
-    <FitnessChart history={state.history} judged={stats?.judged ?? 0} width={layout.chart.width} height={layout.chart.height} />
+    <FitnessChart history={state.history} judged={state.stats?.judged ?? 0} width={layout.chart.width} height={layout.chart.height} />
   );
   const events = <EventLog events={state.events} width={layout.events.width} height={layout.events.height} />;
-
-  let body;
-  if (ui.expanded) {
-    body = program(layout.expanded);
-  } else if (layout.wide) {
-    body = (
+  if (layout.wide) {
+    return (
       <Box flexDirection="row">
         <Box flexDirection="column" width={layout.leaderboard.width}>
           {leaderboard}
@@ -235,37 +282,17 @@ export function Dashboard(props: DashboardProps) {
         </Box>
       </Box>
     );
-  } else {
-    body = (
-      <Box flexDirection="column">
-        {leaderboard}
-        <Box flexDirection="row">
-          {chart}
-          <Box width={1} />
-          {program(layout.program)}
-        </Box>
-        {events}
-      </Box>
-    );
   }
-
   return (
-    <>
-      <Static items={state.bests as EventLineItem[]}>
-        {(b) => (
-          <Text key={b.key} color="green" wrap="truncate">
-            ★ {b.text}
-          </Text>
-        )}
-      </Static>
-      <Box flexDirection="column" width={layout.width}>
-        {header}
-        {body}
-        <Text color="gray" wrap="truncate">
-          {interactive ? footerText(phase, ui.expanded) : 'keys need an interactive terminal · Ctrl-C stops'}
-        </Text>
+    <Box flexDirection="column">
+      {leaderboard}
+      <Box flexDirection="row">
+        {chart}
+        <Box width={1} />
+        {program(layout.program)}
       </Box>
-    </>
+      {events}
+    </Box>
   );
 }
 

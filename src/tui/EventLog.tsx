@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { colorProp } from './color.js';
 import type { EventLine } from './state.js';
 
 export interface EventLogProps {
@@ -24,7 +25,7 @@ export function EventLog(p: EventLogProps) {
         events
       </Text>
       {shown.map((e) => (
-        <Text key={e.key} wrap="truncate" color={COLOR[e.level]}>
+        <Text key={e.key} wrap="truncate" {...colorProp(COLOR[e.level])}>
           {e.worker === undefined ? '' : `[w${e.worker}] `}
           {e.text.replace(/\s*\n\s*/g, ' ⏎ ')}
         </Text>

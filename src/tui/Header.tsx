@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { colorProp } from './color.js';
 import type { EvalProgress } from '../../search/types.js';
 import { formatTimeShares, type WorkerTime } from '../../search/worker-time.js';
 import { budgetProgress, formatDuration, formatFitness, formatInProgress, formatRate, progressBar } from '../format.js';
@@ -80,7 +81,7 @@ export function Header(p: HeaderProps) {
       </Text>
       <Text wrap="truncate">
         <Text bold>{formatRate(p.rate)}</Text> judged  cache <Text bold>{p.cached}</Text>  pruned <Text bold>{p.pruned}</Text>
-        {'  '}failed <Text color={p.failed > 0 ? 'red' : undefined} bold>{p.failed}</Text>  invalid {p.invalid}  workers{' '}
+        {'  '}failed <Text {...colorProp(p.failed > 0 ? 'red' : undefined)} bold>{p.failed}</Text>  invalid {p.invalid}  workers{' '}
         <Text bold>
           {p.workersBusy}/{p.workers}
         </Text>{' '}

@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { colorProp } from './color.js';
 import { rankedTasks, sizeOf, type ChildRecord } from '../../search/types.js';
 import { abbreviate, formatFitness, padLeft, padRight } from '../format.js';
 
@@ -92,7 +93,7 @@ export function Leaderboard(p: LeaderboardProps) {
             key={c.id}
             wrap="truncate"
             inverse={isSelected}
-            color={index === 0 ? 'green' : c.status === 'pruned' ? 'gray' : undefined}
+            {...colorProp(index === 0 ? 'green' : c.status === 'pruned' ? 'gray' : undefined)}
           >
             {isSelected ? '› ' : '  '}
             {text}

@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { colorProp } from './color.js';
 import { sizeOf, trainedText, type ChildRecord } from '../../search/types.js';
 import { formatFitness, formatLr, truncate } from '../format.js';
 
@@ -70,7 +71,7 @@ export function ProgramView(p: ProgramViewProps) {
       </Text>
       {c ? (
         programLines(c, p.expanded, p.width, p.height).map((line, i) => (
-          <Text key={i} wrap="truncate" color={line.startsWith('…') ? 'gray' : undefined}>
+          <Text key={i} wrap="truncate" {...colorProp(line.startsWith('…') ? 'gray' : undefined)}>
             {line === '' ? ' ' : line}
           </Text>
         ))

@@ -65,7 +65,7 @@ export function useClock(now: () => number, intervalMs: number, active: boolean)
 }
 
 /** The terminal's size, following resizes; `override` wins (tests, fixed layouts). */
-export function useTerminalSize(override?: { columns?: number; rows?: number }): { columns: number; rows: number } {
+export function useTerminalSize(override?: { columns?: number | undefined; rows?: number | undefined }): { columns: number; rows: number } {
   const { stdout } = useStdout();
   const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
   const [size, setSize] = useState(read);

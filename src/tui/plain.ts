@@ -4,15 +4,15 @@
  */
 import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
 import { formatTimeShares } from '../../search/worker-time.js';
-import { budgetProgress, formatDuration, formatFitness, formatInProgress, formatRate } from '../format.js';
+import { budgetProgress, budgetText, formatDuration, formatFitness, formatInProgress, formatRate, judgedOf } from '../format.js';
 import { describeChild } from './state.js';
 import { shellQuote } from '../cli/shell-quote.js';
 
 export interface PlainReporterOptions {
   /** Where lines go (without newline). */
   write: (line: string) => void;
-  /** Least time between two progress lines. */
-  everyMs?: number;
+  /** Least time between two progress lines (default 2 s). */
+  everyMs?: number | undefined;
   now?: () => number;
   /** How to name the run in the resume and inspect hints (default: its name). */
   runRef?: string;
@@ -47,7 +47,7 @@ export function createPlainReporter(opts: PlainReporterOptions): SearchListener 
     switch (e.type) {
       case 'start':
         run = e.run;
-        opts.write(`${e.resumed ? 'resumed' : 'started'} run ${e.run}: budget ${e.budget}, ${e.workers} worker${e.workers === 1 ? '' : 's'}`);
+        opts.write(`${e.resumed ? 'resumed' : 'started'} run ${e.run}: ${budgetText(e.budget)}, ${e.workers} worker${e.workers === 1 ? '' : 's'}`);
         return;
       case 'child': {
         if (e.child.status === 'failed') opts.write(`child #${e.child.id} failed: ${e.child.failure ?? 'unknown reason'}`);
@@ -76,7 +76,7 @@ export function createPlainReporter(opts: PlainReporterOptions): SearchListener 
       case 'done': {
         const best = e.stats.bestId === null ? 'no best program' : `best #${e.stats.bestId} fitness ${formatFitness(e.stats.bestFitness)}`;
         const how = e.reason === 'stopped' ? 'stopped (checkpointed)' : e.reason === 'time' ? 'done (time budget reached)' : 'done';
-        opts.write(`${how}: ${e.stats.judged}/${e.stats.budget} judged in ${formatDuration(e.stats.elapsedMs)}, ${best}`);
+        opts.write(`${how}: ${judgedOf(e.stats.judged, e.stats.budget)} judged in ${formatDuration(e.stats.elapsedMs)}, ${best}`);
         const ref = opts.runRef ?? run;
         if (e.reason === 'stopped' && ref) opts.write(`resume with: optevo search --resume ${refArgs(ref)}`);
         if (e.stats.bestId !== null && ref) opts.write(`inspect with: optevo show ${refArgs(ref)} --program ${e.stats.bestId}`);

@@ -5,7 +5,7 @@
  * each batch is passed in.
  */
 import { rankedTasks, type ChildRecord, type DoneReason, type LogLevel, type SearchEvent, type SearchStats } from '../../search/types.js';
-import { describeMutation, formatDuration, formatFitness } from '../format.js';
+import { budgetText, describeMutation, formatDuration, formatFitness } from '../format.js';
 
 /** How many leaders, event lines and best points the dashboard keeps. */
 export const LEADER_CAP = 200;
@@ -128,8 +128,8 @@ function addChild(s: DashboardState, c: ChildRecord): DashboardState {
   const worst = rest.length >= LEADER_CAP ? rest[rest.length - 1] : undefined;
   if (worst && compareChildren(c, worst) > 0) return { ...s, lastId, taskNames };
   // Insert in order: the list is short and sorted.
-  let i = 0;
-  while (i < rest.length && compareChildren(rest[i] as ChildRecord, c) < 0) i++;
+  const after = rest.findIndex((x) => compareChildren(x, c) >= 0);
+  const i = after < 0 ? rest.length : after;
   const leaders = [...rest.slice(0, i), c, ...rest.slice(i)].slice(0, LEADER_CAP);
   return { ...s, lastId, taskNames, leaders };
 }
@@ -148,7 +148,7 @@ export function describeChild(c: ChildRecord): string {
 export function reduce(s: DashboardState, e: SearchEvent, now: number): DashboardState {
   switch (e.type) {
     case 'start': {
-      const text = `${e.resumed ? 'resumed' : 'started'} ${e.run}: budget ${e.budget}, ${e.workers} workers`;
+      const text = `${e.resumed ? 'resumed' : 'started'} ${e.run}: ${budgetText(e.budget)}, ${e.workers} workers`;
       return pushEvent(
         { ...s, run: e.run, resumed: e.resumed, budget: e.budget, workers: e.workers, statsAt: now, finished: null, paused: false },
         now,

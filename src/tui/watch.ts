@@ -8,15 +8,15 @@
  * resumable); a second Ctrl-C while it stops exits at once with status 130.
  */
 import { createElement } from 'react';
-import { render } from 'ink';
+import { render, type Instance } from 'ink';
 import type { SearchHandle } from '../../search/handle.js';
 import * as path from 'node:path';
-import { DEFAULT_RUN_DIR, SqliteRunStore } from '../../search/store.js';
+import { DEFAULT_RUN_DIR } from '../../search/store.js';
 import type { SearchEvent, SearchListener, SearchStats } from '../../search/types.js';
-import { Dashboard } from './Dashboard.js';
+import { Dashboard, type DashboardProps } from './Dashboard.js';
 import { createPlainReporter, inProgressLine } from './plain.js';
 import type { SearchSource } from './source.js';
-import { LEADER_CAP, type InitialState } from './state.js';
+import type { InitialState } from './state.js';
 
 /** What the dashboard needs of a handle: `SearchHandle` fits. */
 export type WatchedSearch = Pick<SearchHandle, 'run' | 'subscribe' | 'pause' | 'resume' | 'stop' | 'stats' | 'done'> & {
@@ -29,7 +29,7 @@ export interface DashboardOptions {
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
   stderr?: NodeJS.WriteStream;
-  /** What to show before the first event; by default read from the run's store (a resumed run's leaderboard). */
+  /** What to show before the first event (a resumed run's leaderboard, read by the caller); by default what the handle tells. */
   initial?: InitialState;
   /** Batch interval of events (ms): the dashboard renders at most 1000/flushMs times a second. */
   flushMs?: number;
@@ -73,22 +73,14 @@ export function bufferedSource(handle: WatchedSearch): SearchSource & { close():
   };
 }
 
-/** The dashboard's starting state from the run's store: a resumed run shows its leaderboard at once. */
-export function initialFromStore(handle: WatchedSearch): InitialState {
+/**
+ * The dashboard's starting state as far as the handle tells it (the run's
+ * name and counters). A resumed run's leaderboard comes from the store, which
+ * the caller reads (src/cli/stored-progress.ts): the dashboard opens none.
+ */
+export function initialFromHandle(handle: WatchedSearch): InitialState {
   const stats = safe(() => handle.stats());
-  const base: InitialState = { run: handle.run, ...(stats ? { stats, budget: stats.budget, workers: stats.workers } : {}) };
-  if (!handle.dir) return base;
-  let store: SqliteRunStore | undefined;
-  try {
-    store = SqliteRunStore.open(handle.dir, { readonly: true });
-    const children = store.leaderboard(LEADER_CAP);
-    const history = store.bestHistory().map((h) => ({ judged: h.id, fitness: h.fitness }));
-    return { ...base, children, history };
-  } catch {
-    return base;
-  } finally {
-    store?.close();
-  }
+  return { run: handle.run, ...(stats ? { stats, budget: stats.budget, workers: stats.workers } : {}) };
 }
 
 function safe<T>(f: () => T): T | undefined {
@@ -99,113 +91,125 @@ function safe<T>(f: () => T): T | undefined {
   }
 }
 
+export interface DashboardResult {
+  reason: DashboardExit;
+  /** The search's final counters, once it has ended (null after a forced quit before the end). */
+  stats: SearchStats | null;
+}
+
 /**
  * Renders the dashboard for a running search. Resolves when the user quits
  * (`q`, Ctrl-C: the search is stopped and checkpointed first) or, when
  * nobody can press a key, when the search ends. Rejects if the search fails.
  */
-export async function runDashboard(
-  handle: WatchedSearch,
-  options: DashboardOptions = {},
-): Promise<{ reason: DashboardExit; stats: SearchStats | null }> {
+export async function runDashboard(handle: WatchedSearch, options: DashboardOptions = {}): Promise<DashboardResult> {
   const stdin = options.stdin ?? process.stdin;
   const interactive = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
   const flushMs = options.flushMs ?? 100;
   const source = bufferedSource(handle);
-  const initial = options.initial ?? initialFromStore(handle);
-
-  let settle!: (r: { reason: DashboardExit; stats: SearchStats | null }) => void;
-  let fail!: (e: unknown) => void;
-  const result = new Promise<{ reason: DashboardExit; stats: SearchStats | null }>((res, rej) => {
-    settle = res;
-    fail = rej;
-  });
+  const result = deferred<DashboardResult>();
+  // Resolves once the dashboard has drawn the end of the search, so that the
+  // last screen left on the terminal says how the run ended.
+  const endShown = deferred<void>();
 
   let finalStats: SearchStats | null = null;
   let searchEnded = false;
-  let userQuit = false;
-  let stopRequested = false;
-  let finished = false;
-  // Resolves once the dashboard has drawn the end of the search, so that the
-  // last screen left on the terminal says how the run ended.
-  let markShown!: () => void;
-  const endShown = new Promise<void>((r) => (markShown = r));
+  /** `q` or a first Ctrl-C: the search is stopping (or, once it has ended, the user is done with the screen). */
+  let quitAsked = false;
+  /** How the dashboard ends has been decided (it may still wait to draw the end): later requests are ignored. */
+  let decided = false;
 
-  const finish = (reason: DashboardExit) => {
-    if (finished) return;
-    finished = true;
-    const close = () => {
-      instance.unmount();
-      cleanup();
-      settle({ reason, stats: finalStats });
-    };
-    if (reason === 'forced') return close();
-    const fallback = new Promise<void>((r) => setTimeout(r, Math.max(1000, flushMs * 20)));
-    void Promise.race([endShown, fallback]).then(close);
+  const close = (outcome: () => void) => {
+    instance.unmount();
+    stopSigint();
+    source.close();
+    outcome();
   };
-
+  const finish = (reason: DashboardExit) => {
+    if (decided) return;
+    decided = true;
+    const settle = () => close(() => result.resolve({ reason, stats: finalStats }));
+    if (reason === 'forced') return settle();
+    void Promise.race([endShown.promise, sleep(Math.max(1000, flushMs * 20))]).then(settle);
+  };
+  const fail = (err: unknown) => {
+    if (decided) return;
+    decided = true;
+    close(() => result.reject(err));
+  };
   const onQuit = () => {
-    userQuit = true;
-    stopRequested = true;
+    quitAsked = true;
     if (searchEnded) finish('quit');
   };
   const onForceQuit = () => finish('forced');
   const onSigint = () => {
-    if (!stopRequested) {
-      stopRequested = true;
-      userQuit = true;
-      source.stop();
-    } else onForceQuit();
+    if (quitAsked) return onForceQuit();
+    quitAsked = true;
+    source.stop();
   };
 
-  const instance = render(
-    createElement(Dashboard, {
-      source,
-      initial,
-      flushMs,
-      onQuit,
-      onForceQuit,
-      interactive,
-      pollStats: () => handle.stats(),
-      onFinishedShown: () => markShown(),
-    }),
-    {
-      stdout: options.stdout ?? process.stdout,
-      stdin,
-      stderr: options.stderr ?? process.stderr,
-      exitOnCtrlC: false,
-      patchConsole: options.patchConsole ?? true,
-      maxFps: Math.max(1, Math.round(1000 / flushMs)),
-      // Ink 6.8's incremental mode misplaces lines after <Static> output
-      // (seen in tmux); the standard mode redraws the live area whole, inside
-      // synchronized-output markers, at most maxFps times a second.
-      incrementalRendering: false,
-    },
-  );
-  const handleSignals = options.handleSignals ?? true;
-  if (handleSignals) process.on('SIGINT', onSigint);
-  const cleanup = () => {
-    if (handleSignals) process.off('SIGINT', onSigint);
-    source.close();
-  };
+  const instance = mountDashboard(source, options, {
+    initial: options.initial ?? initialFromHandle(handle),
+    flushMs,
+    interactive,
+    onQuit,
+    onForceQuit,
+    pollStats: () => handle.stats(),
+    onFinishedShown: () => endShown.resolve(),
+  });
+  const stopSigint = (options.handleSignals ?? true) ? listen('SIGINT', onSigint) : () => {};
 
   handle.done.then(
     (stats) => {
       finalStats = stats;
       searchEnded = true;
-      const hold = (options.holdOnDone ?? true) && interactive && !userQuit;
-      if (!hold) finish(userQuit ? 'quit' : 'done');
+      if (!holdsFinalScreen(options, interactive, quitAsked)) finish(quitAsked ? 'quit' : 'done');
     },
-    (err: unknown) => {
-      if (finished) return;
-      finished = true;
-      instance.unmount();
-      cleanup();
-      fail(err);
-    },
+    fail,
   );
-  return result;
+  return result.promise;
 }
+
+/** After the search ends on its own, an interactive dashboard keeps its last screen until the user quits (unless told not to). */
+function holdsFinalScreen(options: DashboardOptions, interactive: boolean, quitAsked: boolean): boolean {
+  return (options.holdOnDone ?? true) && interactive && !quitAsked;
+}
+
+/** Renders the Ink app: the dashboard's props, and the terminal streams and render settings from the options. */
+function mountDashboard(source: SearchSource, options: DashboardOptions, props: Omit<DashboardProps, 'source'>): Instance {
+  const flushMs = props.flushMs ?? 100;
+  return render(createElement(Dashboard, { source, ...props }), {
+    stdout: options.stdout ?? process.stdout,
+    stdin: options.stdin ?? process.stdin,
+    stderr: options.stderr ?? process.stderr,
+    exitOnCtrlC: false,
+    patchConsole: options.patchConsole ?? true,
+    maxFps: Math.max(1, Math.round(1000 / flushMs)),
+    // Ink 6.8's incremental mode misplaces lines after <Static> output
+    // (seen in tmux); the standard mode redraws the live area whole, inside
+    // synchronized-output markers, at most maxFps times a second.
+    incrementalRendering: false,
+  });
+}
+
+/** Listens for a process signal; returns the function that stops listening. */
+function listen(signal: NodeJS.Signals, handler: () => void): () => void {
+  process.on(signal, handler);
+  return () => void process.off(signal, handler);
+}
+
+/** A promise with its resolve and reject at hand. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface WatchOptions extends DashboardOptions {
   /** false: plain lines even on a terminal (`--no-tui`). */
@@ -280,8 +284,8 @@ export async function reportPlain(
  * ended and the screen is restored; a forced quit exits with status 130.
  */
 export async function watchSearch(handle: WatchedSearch, options: WatchOptions = {}): Promise<SearchStats> {
-  if (!shouldUseDashboard({ tui: options.tui, stdout: options.stdout, env: options.env })) {
-    return reportPlain(handle, { everyMs: options.everyMs, handleSignals: options.handleSignals });
+  if (!shouldUseDashboard(options)) {
+    return reportPlain(handle, options);
   }
   const { reason, stats } = await runDashboard(handle, options);
   if (reason === 'forced') process.exit(130);

@@ -111,30 +111,37 @@ function suite(fitness: number | null, curve: number[]): SuiteResult {
 }
 
 function child(id: number, parent: number | null, fitness: number | null, status: ChildRecord['status']): ChildRecord {
-  return {
+  const base = {
     id,
     parent,
-    mutation: parent === null ? 'seed' : 'modify',
+    mutation: parent === null ? ('seed' as const) : ('modify' as const),
     mutationDetail: `m${id}`,
     source: `src ${id}`,
-    simplified: `simple ${id}`,
-    hash: `h${id}`,
-    fingerprint: `f${id}`,
-    status,
-    fitness,
-    // A NaN in a curve (a diverged run) is stored as null by both stores.
-    quick: status === 'invalid' ? null : suite(fitness, [1, 0.5, Number.NaN]),
-    standard: null,
     metaval: null,
-    size: id % 5,
-    cachedFrom: status === 'cached' ? 1 : null,
-    failure: status === 'failed' ? 'diverged' : null,
     ms: id * 1.5,
     at: `2026-01-01T00:00:${String(id).padStart(2, '0')}.000Z`,
     // Two families (programs equal up to constants); the best held on a fresh seed.
     family: `fam${id % 2}`,
     ...(id === 7 ? { reeval: suite(2.4, [0.4]) } : {}),
   };
+  const analysis = { simplified: `simple ${id}`, hash: `h${id}`, fingerprint: `f${id}`, size: id % 5 };
+  // A NaN in a curve (a diverged run) is stored as null by both stores.
+  const quick = suite(fitness, [1, 0.5, Number.NaN]);
+  const trained = (f: number | null) => {
+    if (f === null) throw new Error(`child ${id}: a ${status} child needs a fitness`);
+    return f;
+  };
+  switch (status) {
+    case 'invalid':
+      return { ...base, status, fitness: null, quick: null, standard: null, cachedFrom: null, failure: 'no return' };
+    case 'cached':
+      return { ...base, ...analysis, status, fitness, quick: null, standard: null, cachedFrom: 1, failure: null };
+    case 'ok':
+    case 'pruned':
+      return { ...base, ...analysis, status, fitness: trained(fitness), quick, standard: null, cachedFrom: null, failure: null };
+    case 'failed':
+      return { ...base, ...analysis, status, fitness: null, quick, standard: null, cachedFrom: null, failure: 'diverged' };
+  }
 }
 
 /** A scripted history: seeds, improvements, a failure, a cache hit, an eviction, a meta-validation request. */
@@ -253,5 +260,72 @@ describe('the run store contract, on SQLite and on PostgreSQL', () => {
     expect(got.errors.map((e) => e.split(':')[0])).toEqual(lite.errors.map((e) => e.split(':')[0]));
     expect({ ...got, errors: [] }).toEqual({ ...lite, errors: [] });
     expect(got.all.map((c) => JSON.stringify(c))).toEqual(lite.all.map((c) => JSON.stringify(c)));
+  });
+});
+
+/**
+ * A history whose stays churn: every child joins, the oldest leaves once
+ * five are in, a restart at child 9 ends every stay and brings the best
+ * back, and meta-validation is asked twice for some children.
+ */
+function churn(n: number): Commit[] {
+  const out: Commit[] = [];
+  let open: number[] = [];
+  for (let id = 1; id <= n; id++) {
+    const f = (id * 7) % 11;
+    let remove: number[] = [];
+    let add = [{ id, fitness: f }];
+    if (id === 9) {
+      remove = [...open];
+      add = [{ id: 4, fitness: 4 * 7 % 11 }, { id, fitness: f }];
+    } else if (open.length >= 5) remove = [open[0]!];
+    open = [...open.filter((x) => !remove.includes(x)), ...add.map((m) => m.id)];
+    out.push({
+      child: child(id, id === 1 ? null : id - 1, f, 'ok'),
+      add,
+      remove,
+      counters: { ...ZERO_COUNTERS, committed: id, ok: id },
+      metaval: id % 3 === 0 ? [id, id - 1, 2] : [],
+    });
+  }
+  return out;
+}
+
+describe('commits written together (commitMany)', () => {
+  it('leave each store as the same commits one by one do, and a misplaced group writes nothing', async () => {
+    const history = churn(16);
+    const one = RunStore.create(path.join(dir, 'one-by-one'), { config, seeds });
+    for (const k of history) one.commit(k);
+    const want = {
+      populations: Array.from({ length: 16 }, (_, i) => one.population(i + 1)),
+      metaval: one.metavalResults(),
+      children: one.children(),
+    };
+    const groups = [[0, 1], [1, 4], [4, 11], [11, 16]].map(([a, b]) => history.slice(a, b));
+
+    const lite = RunStore.create(path.join(dir, 'grouped'), { config, seeds });
+    for (const g of groups) lite.commitMany(g);
+    expect({
+      populations: Array.from({ length: 16 }, (_, i) => lite.population(i + 1)),
+      metaval: lite.metavalResults(),
+      children: lite.children(),
+    }).toEqual(want);
+
+    const db = new Connection(parseStoreUrl(tdb.url));
+    const s = await PgRunStore.create(db, { name: 'grouped', config, seeds, requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null } });
+    await s.commitMany(groups[0]!);
+    // A group that does not follow the last child is refused whole.
+    await expect(s.commitMany(groups[2]!)).rejects.toThrow(/commit out of order: child 5, expected 2/);
+    expect((await s.counters()).committed).toBe(1);
+    for (const g of groups.slice(1)) await s.commitMany(g);
+    const got = {
+      populations: await Promise.all(Array.from({ length: 16 }, (_, i) => s.population(i + 1))),
+      metaval: await s.metavalResults(),
+      children: await s.children(),
+    };
+    await db.close();
+    expect(got).toEqual(want);
+    // The restart ended every stay and brought child 4 back.
+    expect(want.populations[8]!.map((m) => m.id)).toEqual([4, 9]);
   });
 });

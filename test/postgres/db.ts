@@ -41,3 +41,18 @@ export async function tempDatabase(tag = 't'): Promise<TempDatabase> {
     drop: () => admin(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
   };
 }
+
+/** Children committed so far in run `name` of the store at `url` (0 where the run or the database is not there yet). */
+export async function committedChildren(url: string, name: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    const r = await c.query<{ n: number | null }>(`SELECT (counters->>'committed')::int AS n FROM optevo.runs WHERE name = $1`, [name]);
+    return r.rows[0]?.n ?? 0;
+  } catch {
+    return 0;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}

@@ -6,7 +6,7 @@
  * resumed, and the server drops every connection mid-run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,62 +15,36 @@ import { Connection } from '../../search/postgres/connection.js';
 import { PgRunStore } from '../../search/postgres/store.js';
 import { parseStoreUrl } from '../../search/postgres/url.js';
 import { SqliteRunStore as RunStore } from '../../search/store.js';
+import { exited, killAll, printed, startNode, waitFor, type Proc } from '../processes.js';
 import { essence, tempDir } from '../search/helpers.js';
-import { ADMIN_URL, tempDatabase, type TempDatabase } from './db.js';
+import { ADMIN_URL, committedChildren, tempDatabase, type TempDatabase } from './db.js';
 
 const fixture = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url));
 const sqliteScript = fileURLToPath(new URL('../search/fixtures/search-process.mjs', import.meta.url));
 const dir = tempDir();
 let tdb: TempDatabase;
-const procs: ChildProcess[] = [];
+const procs: Proc[] = [];
 
 beforeAll(async () => {
   tdb = await tempDatabase('faults');
 });
 afterAll(async () => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+  killAll(procs);
   await tdb?.drop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const BUDGET = 120;
+/** Bounds on every wait: generous, since the machine may be shared and loaded; a healthy run needs a fraction. */
+const STEP_MS = 120_000;
 
-async function committed(name: string): Promise<number> {
-  const c = new pg.Client({ connectionString: tdb.url });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    const r = await c.query(`SELECT (counters->>'committed')::int AS n FROM optevo.runs WHERE name = $1`, [name]);
-    return r.rows[0]?.n ?? 0;
-  } catch {
-    return 0;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-/** Waits (bounded) until the run has committed `n` children. */
-async function until(name: string, n: number, ms = 60_000): Promise<number> {
-  const end = Date.now() + ms;
-  let at = 0;
-  while ((at = await committed(name)) < n && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-  return at;
-}
-
-function start(script: string, args: string[]): ChildProcess & { out: string; err: string } {
-  const p = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: string; err: string };
-  p.out = '';
-  p.err = '';
-  p.stdout!.on('data', (d) => (p.out += d));
-  p.stderr!.on('data', (d) => (p.err += d));
-  procs.push(p);
-  return p;
-}
-
-const exited = (p: ChildProcess) => (p.exitCode !== null ? Promise.resolve(p.exitCode) : new Promise<number | null>((r) => p.once('exit', (code) => r(code))));
+const committed = (name: string) => committedChildren(tdb.url, name);
+/** Waits (bounded) until the run has committed `n` children; returns how many it has. */
+const until = async (name: string, n: number) => (await waitFor(() => committed(name), (x) => x >= n, STEP_MS)) ?? 0;
+const start = (script: string, args: string[]) => startNode([script, ...args], { into: procs });
 
 function sqliteSnapshot() {
-  const r = spawnSync(process.execPath, [sqliteScript, 'new', dir, 'reference', String(BUDGET), '1'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [sqliteScript, 'new', dir, 'reference', String(BUDGET), '1'], { encoding: 'utf8', timeout: STEP_MS });
   if (r.status !== 0) throw new Error(`reference run failed: ${r.stderr}`);
   const s = RunStore.open(path.join(dir, 'reference'), { readonly: true });
   try {
@@ -87,19 +61,22 @@ function sqliteSnapshot() {
 }
 
 describe('a run on PostgreSQL with worker processes, through faults', () => {
-  it('ends exactly as a one-worker SQLite run of the same seed', { timeout: 180_000 }, async () => {
+  it('ends exactly as a one-worker SQLite run of the same seed', { timeout: 600_000 }, async () => {
     const want = sqliteSnapshot();
+
+    let coord = start(fixture('pg-search.mjs'), [tdb.url, 'faults', String(BUDGET), 'new']);
+    expect(await printed(coord, /^coordinating faults$/m, STEP_MS), coord.err).toBe(true);
+    // A second coordinator of the same run is refused (while no worker runs, the first cannot have finished).
+    const second = startNode([fixture('pg-search.mjs'), tdb.url, 'faults', String(BUDGET), 'resume'], { into: procs, env: { LOCK_WAIT_MS: '500' } });
+    expect(await exited(second, STEP_MS)).toBe(1);
+    expect(second.err).toMatch(/^optevo: run 'faults' already has a coordinator .*only one optevo search may drive a run\n$/);
 
     const workers = [1, 2, 3].map(() => start(fixture('pg-worker.mjs'), [tdb.url]));
     // A worker of another optevo version refuses the run with one line, and takes none of its jobs.
     const stranger = start(fixture('pg-worker.mjs'), [tdb.url, '0.0.1-other']);
-    let coord = start(fixture('pg-search.mjs'), [tdb.url, 'faults', String(BUDGET), 'new']);
-
     expect(await until('faults', 20)).toBeGreaterThanOrEqual(20);
-    // A second coordinator of the same run is refused.
-    const second = start(fixture('pg-search.mjs'), [tdb.url, 'faults', String(BUDGET), 'resume']);
-    expect(await exited(second)).toBe(1);
-    expect(second.err).toMatch(/^optevo: run 'faults' already has a coordinator .*only one optevo search may drive a run\n$/);
+
+    expect(await printed(stranger, /refuses run faults/, STEP_MS)).toBe(true);
 
     workers[0]!.kill('SIGKILL'); // a worker dies mid-job
     workers[1]!.kill('SIGSTOP'); // a host cut off: its leases expire and its jobs go elsewhere
@@ -119,10 +96,13 @@ describe('a run on PostgreSQL with worker processes, through faults', () => {
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [tdb.name]);
     await admin.end();
 
-    const code = await Promise.race([exited(coord), new Promise((r) => setTimeout(() => r('timeout'), 90_000))]);
+    // Bounded by the run's progress, not a fixed time: it fails only if the run stops moving for a whole step.
+    let code: number | null | 'timeout' = 'timeout';
+    for (let seen = -1, now = await committed('faults'); code === 'timeout' && now > seen; seen = now, now = await committed('faults'))
+      code = await exited(coord, STEP_MS);
     expect(code, coord.err).toBe(0);
     for (const w of [...workers.slice(1), stranger]) w.kill('SIGTERM');
-    await Promise.all([...workers.slice(1), stranger].map(exited));
+    for (const w of [...workers.slice(1), stranger]) expect(await exited(w, STEP_MS), w.err).not.toBe('timeout');
 
     const db = new Connection(parseStoreUrl(tdb.url));
     const store = await PgRunStore.open(db, 'faults', { readonly: true });

@@ -5,16 +5,17 @@
  * listens on 127.0.0.1 only), so cutting a host's link cuts it off the way
  * a pulled cable would. Everything made is removed afterwards, on failure too.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import { startNode, type Proc } from '../processes.js';
 
 export interface Host {
   name: string;
   /** This side's address on the host's link: where the host finds PostgreSQL. */
   gateway: string;
   /** Starts a Node process inside the host. */
-  node(args: string[]): ChildProcess & { out: string; err: string };
+  node(args: string[]): Proc;
   /** Cuts the host off the network (its link goes down). */
   cut(): void;
 }
@@ -74,11 +75,7 @@ export async function withHosts<T>(n: number, pgPort: number, f: (hosts: Host[])
         name: ns,
         gateway: `${net3}.1`,
         node(args) {
-          const p = spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: string; err: string };
-          p.out = '';
-          p.err = '';
-          p.stdout!.on('data', (d) => (p.out += d));
-          p.stderr!.on('data', (d) => (p.err += d));
+          const p = startNode(args, { prefix: ['ip', 'netns', 'exec', ns] });
           procs.push(p);
           return p;
         },

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../search/postgres/connection.js';
 import { QueueExecutor } from '../../search/postgres/executor.js';
+import { ensureQueue, jobId, NOTIFY_CHANNEL, queueName, startBoss, writeResults, type JobPayload } from '../../search/postgres/queue.js';
 import { PgRunStore } from '../../search/postgres/store.js';
 import { parseStoreUrl } from '../../search/postgres/url.js';
 import type { EvalJob } from '../../search/types.js';
@@ -53,6 +54,49 @@ describe('jobs through pg-boss', () => {
    
     expect(summary.done).toBe(5);
     await ex.close();
+    await db.close();
+  });
+
+  it('writes a result only under the lease it was taken with, once, and names the job to the coordinators', async () => {
+    const loc = parseStoreUrl(tdb.url);
+    const db = new Connection(loc);
+    const store = await PgRunStore.create(db, {
+      name: 'leases',
+      config: testConfig(),
+      seeds: [{ name: 'adamw', source: seedSource('adamw') }],
+      requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null },
+    });
+    const boss = await startBoss(db, { supervise: false, maintenanceSeconds: 60 });
+    await ensureQueue(boss, store.id);
+    const listener = await db.dedicated();
+    const notes: string[] = [];
+    listener.on('notification', (n) => notes.push(n.payload ?? ''));
+    await listener.query(`LISTEN ${NOTIFY_CHANNEL}_${loc.schema}`);
+    const queue = queueName(store.id);
+    const id = jobId(store.id, 1, 'quick', 1);
+    const payload: JobPayload = { v: 1, run: 'leases', runId: store.id, attempt: 1, timeoutMs: 1000, requirements: store.requirements(), job: job(1) };
+    await boss.insert([{ id, name: queue, data: payload, expireInSeconds: 60, retryLimit: 3, retryDelay: 0 }]);
+    const take = async () => {
+      const [j] = (await boss.fetch(queue, { batchSize: 1, includeMetadata: true })) as unknown as { id: string; retryCount: number }[];
+      return { jobId: j!.id, queue, retryCount: j!.retryCount };
+    };
+    const first = await take();
+    // The lease expires (as pg-boss's maintenance does it) and the job is taken again.
+    await db.query(`UPDATE ${loc.queueSchema}.job SET state = 'retry' WHERE id = $1`, [id]);
+    const second = await take();
+    expect(second.retryCount).toBe(first.retryCount + 1);
+    const outcome = { ok: false as const, reason: 'test' };
+    expect(await writeResults(db, [{ lease: first, payload, outcome }], 'late')).toEqual(new Set());
+    expect(await writeResults(db, [{ lease: second, payload, outcome }], 'current')).toEqual(new Set([id]));
+    expect(await writeResults(db, [{ lease: second, payload, outcome }], 'current')).toEqual(new Set());
+    const rows = await db.query<{ worker: string }>(`SELECT worker FROM ${loc.schema}.results WHERE job_id = $1`, [id]);
+    expect(rows.rows).toEqual([{ worker: 'current' }]);
+    const state = await db.query<{ state: string }>(`SELECT state::text FROM ${loc.queueSchema}.job WHERE id = $1`, [id]);
+    expect(state.rows[0]!.state).toBe('completed');
+    for (let i = 0; i < 100 && notes.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(notes).toEqual([`${store.id}:${id}`]);
+    await listener.end();
+    await boss.stop({ graceful: false, close: false, wait: true });
     await db.close();
   });
 });

@@ -49,17 +49,25 @@ describe('evolution', () => {
   it('gives the same run, child for child, whatever the number of workers and the finishing order', async () => {
     const run = async (name: string, size: number, jitter: number) => {
       const store = createRun(dir, testConfig({ budget: 60, seeds: ['adamw', 'sgd'] }), name);
+      // Children finished together are committed in one write: count the writes of more than one.
+      let grouped = 0;
+      const many = store.commitMany.bind(store);
+      store.commitMany = (cs) => {
+        if (cs.length > 1) grouped++;
+        many(cs);
+      };
       await startSearch({ store, executor: fakeExecutor({ size, jitter }) }).done;
       const out = store.children().map(essence);
       const pop = store.population();
       store.close();
-      return { out, pop };
+      return { out, pop, grouped };
     };
     const a = await run('a', 1, 0);
     const b = await run('b', 4, 5);
     expect(b.out).toEqual(a.out);
     expect(b.pop).toEqual(a.pop);
     expect(a.out.length).toBe(60);
+    expect(b.grouped).toBeGreaterThan(0);
   });
 
   it('never trains a program twice: cached children carry the earlier score', async () => {
@@ -70,7 +78,7 @@ describe('evolution', () => {
     const cached = kids.filter((c) => c.status === 'cached');
     expect(cached.length).toBeGreaterThan(0);
     for (const c of cached) {
-      const from = store.child(c.cachedFrom!)!;
+      const from = store.child(c.cachedFrom)!;
       expect(from.id).toBeLessThan(c.id);
       expect(c.fitness).toBe(from.fitness);
       expect(c.status === 'cached' && from.status !== 'invalid' && (c.hash === from.hash || c.fingerprint === from.fingerprint)).toBe(true);
@@ -120,7 +128,7 @@ describe('evolution', () => {
     expect(pruned.length).toBeGreaterThan(0);
     for (const c of pruned) {
       expect(c.standard).toBeNull();
-      expect(c.quick!.fitness).not.toBeNull();
+      expect(c.quick.fitness).not.toBeNull();
     }
     for (const c of kids.filter((k) => k.status === 'ok')) expect(c.fitness).toBe(c.standard!.fitness);
     store.close();

@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { SqliteRunStore } from '../../search/store.js';
+import { exited, startNode, waitFor } from '../processes.js';
 import { essence, tempDir } from './helpers.js';
 
 const script = fileURLToPath(new URL('./fixtures/search-process.mjs', import.meta.url));
@@ -53,19 +54,18 @@ describe('a search process killed with SIGKILL', () => {
     expect(want.children.map((c) => c.id)).toEqual(Array.from({ length: budget }, (_, i) => i + 1));
 
     // Kill twice at different points, resume with another worker count each time.
-    const child = spawn(process.execPath, [script, 'new', dir, 'killed', String(budget), '2'], { stdio: 'ignore' });
-    const deadline = Date.now() + 30_000;
-    while (committed('killed') < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const child = startNode([script, 'new', dir, 'killed', String(budget), '2']);
+    await waitFor(() => committed('killed'), (n) => n >= 30, 60_000, 20);
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited(child);
     const at = committed('killed');
     expect(at).toBeGreaterThanOrEqual(30);
     expect(at).toBeLessThan(budget);
 
-    const again = spawn(process.execPath, [script, 'resume', dir, 'killed', String(budget), '3'], { stdio: 'ignore' });
-    while (committed('killed') < at + 25 && Date.now() < deadline + 30_000) await new Promise((r) => setTimeout(r, 20));
+    const again = startNode([script, 'resume', dir, 'killed', String(budget), '3']);
+    await waitFor(() => committed('killed'), (n) => n >= at + 25, 60_000, 20);
     again.kill('SIGKILL');
-    await new Promise((r) => again.once('exit', r));
+    await exited(again);
 
     runToEnd('resume', 'killed', budget, 1);
     expect(snapshot('killed')).toEqual(want);

@@ -41,6 +41,33 @@ describe('WorkerPool (real worker threads)', () => {
     }
   });
 
+  it('starts urgent jobs before the waiting ones, and cancels the waiting ones on request, letting the running one finish', async () => {
+    const pool = new WorkerPool({ workers: 1, timeoutMs: 5000, filename: faultWorker });
+    try {
+      const order: number[] = [];
+      const run = (id: number, urgent = false) =>
+        pool.evaluate({ ...job(id, '# sleep'), ...(urgent ? { urgent: true } : {}) }).then((o) => {
+          if (o.ok) order.push(id);
+          return o;
+        });
+      const first = [run(1), run(2), run(3), run(4, true), run(5, true)];
+      await Promise.all(first);
+      expect(order).toEqual([1, 4, 5, 2, 3]);
+      const second = [run(6), run(7), run(8)];
+      pool.cancelQueued();
+      const out = await Promise.all(second);
+      expect(out[0]).toMatchObject({ ok: true });
+      expect(out.slice(1)).toEqual([
+        { ok: false, reason: 'cancelled before it started', cancelled: true },
+        { ok: false, reason: 'cancelled before it started', cancelled: true },
+      ]);
+      expect(pool.busy()).toBe(0);
+      expect((await run(9)).ok).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('runs at most `workers` jobs at once, and the time limit counts running time only', async () => {
     const pool = new WorkerPool({ workers: 2, timeoutMs: 700, filename: faultWorker });
     try {

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SqliteRunStore, StoreError, resolveRunPath } from '../../search/store.js';
+import Database from 'better-sqlite3';
+import { SCHEMA_VERSION, SqliteRunStore, StoreError, resolveRunPath } from '../../search/store.js';
 import { ZERO_COUNTERS, type Counters } from '../../search/types.js';
 import type { ChildRecord, SuiteResult } from '../../search/types.js';
 import { SearchConfigSchema } from '../../search/config.js';
@@ -50,7 +51,7 @@ const child = (id: number, fitness: number | null, extra: Partial<ChildRecord> =
   metaval: null,
   size: 3,
   cachedFrom: null,
-  failure: null,
+  failure: fitness === null ? 'diverged' : null,
   ms: 10,
   at: new Date(0).toISOString(),
   ...extra,
@@ -113,5 +114,44 @@ describe('SqliteRunStore', () => {
     const runDir = path.join(dir, 'r2');
     SqliteRunStore.create(runDir, { config, seeds: [] }).close();
     expect(() => SqliteRunStore.create(runDir, { config, seeds: [] })).toThrow(/already exists/);
+  });
+
+  it('reads a failed meta-validation as a status without a suite result (its column keeps only the failure)', () => {
+    const s = SqliteRunStore.create(path.join(dir, 'r3'), { config, seeds: [] });
+    s.commit({ child: child(1, 0.5), add: [{ id: 1, fitness: 0.5 }], remove: [], counters: { ...ZERO_COUNTERS, committed: 1 }, metaval: [1] });
+    s.setMetaval(1, null, 'timed out');
+    expect(s.metavalResults()).toEqual([{ id: 1, requestedAt: 1, status: 'failed', fitness: null, result: null }]);
+    s.close();
+  });
+
+  it('checks what it reads back: a row or counter no search wrote is a one-line error naming the run and the field', () => {
+    const runDir = path.join(dir, 'r4');
+    const s = SqliteRunStore.create(runDir, { config, seeds: [] });
+    s.commit({ child: child(1, 0.5), add: [{ id: 1, fitness: 0.5 }], remove: [], counters: { ...ZERO_COUNTERS, committed: 1 }, metaval: [] });
+    s.commit({ child: child(2, null), add: [], remove: [], counters: { ...ZERO_COUNTERS, committed: 2 }, metaval: [] });
+    s.close();
+    const db = new Database(path.join(runDir, 'run.db'));
+    db.prepare("UPDATE children SET ms = 'slow' WHERE id = 1").run();
+    db.prepare('UPDATE children SET failure = NULL WHERE id = 2').run();
+    db.prepare("UPDATE counters SET value = '-3' WHERE key = 'ok'").run();
+    db.prepare("UPDATE meta SET value = '[{\"name\": 3}]' WHERE key = 'seeds'").run();
+    db.close();
+    const r = SqliteRunStore.open(runDir, { readonly: true });
+    expect(() => r.child(1)).toThrow(/^corrupt run .*run\.db: child 1: ms: .*expected number/);
+    expect(() => r.child(2)).toThrow(/^corrupt run .*run\.db: child 2: failure is missing on a failed child$/);
+    expect(() => r.counters()).toThrow(/^corrupt run .*run\.db: counters\.ok: /);
+    expect(() => r.seeds()).toThrow(/^corrupt run .*run\.db: seeds: 0\.name: /);
+    r.close();
+  });
+
+  it('refuses a run written by a newer optevo, with one line saying to upgrade (the policy PostgreSQL stores share)', () => {
+    const runDir = path.join(dir, 'newer');
+    SqliteRunStore.create(runDir, { config, seeds: [] }).close();
+    const db = new Database(path.join(runDir, 'run.db'));
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'version'").run(JSON.stringify(SCHEMA_VERSION + 1));
+    db.close();
+    expect(() => SqliteRunStore.open(runDir)).toThrow(
+      new RegExp(`has schema version ${SCHEMA_VERSION + 1}, newer than this optevo \\S+ reads \\(${SCHEMA_VERSION}\\): upgrade optevo on this machine$`),
+    );
   });
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { eta, formatAgo, formatDuration, formatFitness, formatLr, formatRate, progressBar, truncate } from '../../src/format.js';
+import { UNLIMITED_CHILDREN } from '../../search/config.js';
+import { budgetText, eta, formatAgo, formatDuration, formatFitness, formatLr, formatRate, judgedOf, progressBar, truncate } from '../../src/format.js';
 
 describe('format', () => {
+  it('names a child budget, or none in a run bounded by --time alone', () => {
+    expect(judgedOf(12, 1000)).toBe('12/1000');
+    expect(budgetText(1000)).toBe('budget 1000');
+    expect(judgedOf(465, UNLIMITED_CHILDREN)).toBe('465');
+    expect(budgetText(UNLIMITED_CHILDREN)).toBe('no child limit');
+  });
   it('formats durations', () => {
     expect(formatDuration(0)).toBe('0:00');
     expect(formatDuration(65_000)).toBe('1:05');

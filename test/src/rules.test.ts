@@ -24,11 +24,11 @@ function torchRmsprop(o: { lr: number; alpha: number; eps: number; momentum: num
       let avg: number;
       if (o.centered) {
         gavg[i] = o.alpha * gavg[i]! + (1 - o.alpha) * g[i]!;
-        avg = Math.sqrt(v[i]! - gavg[i]! ** 2) + o.eps;
-      } else avg = Math.sqrt(v[i]!) + o.eps;
+        avg = Math.sqrt(v[i] - gavg[i] ** 2) + o.eps;
+      } else avg = Math.sqrt(v[i]) + o.eps;
       if (o.momentum > 0) {
         buf[i] = o.momentum * buf[i]! + g[i]! / avg;
-        return x - o.lr * buf[i]!;
+        return x - o.lr * buf[i];
       }
       return x - (o.lr * g[i]!) / avg;
     });
@@ -44,7 +44,7 @@ function torchAdamax(o: { lr: number; beta1: number; beta2: number; eps: number 
     return w.map((x, i) => {
       m[i] = o.beta1 * m[i]! + (1 - o.beta1) * g[i]!;
       u[i] = Math.max(o.beta2 * u[i]!, Math.abs(g[i]!) + o.eps);
-      return x - (o.lr / (1 - o.beta1 ** t)) * (m[i]! / u[i]!);
+      return x - (o.lr / (1 - o.beta1 ** t)) * (m[i] / u[i]);
     });
   };
 }

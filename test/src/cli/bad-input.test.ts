@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRun } from './make-run.js';
+import { cli } from './run-cli.js';
 
 let D = '';
 beforeAll(() => {
@@ -158,30 +158,10 @@ export const ROWS: [string[], RegExp][] = [
   [['nosuch'], /^optevo: unknown command 'nosuch'/],
 ];
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true));
-  const before = process.cwd();
-  let code: number;
-  try {
-    process.chdir(D);
-    process.exitCode = undefined;
-    code = await main(args);
-  } finally {
-    process.chdir(before);
-    process.exitCode = undefined;
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { code, out, err };
-}
-
 describe(`bad input, ${ROWS.length} cases: exit 1, one line naming the culprit, nothing changed`, () => {
   it.each(ROWS.map(([args, want]) => [args.join(' '), args, want] as const))('optevo %s', async (_name, args, want) => {
     const before = snapshot(D);
-    const r = await cli(args);
+    const r = await cli(args, D);
     const lines = r.err.split('\n').filter((l) => l !== '');
     expect({ code: r.code, lines: lines.length, out: r.out }, r.err).toEqual({ code: 1, lines: 1, out: '' });
     expect(lines[0]).toMatch(want);

@@ -1,12 +1,12 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CLI, cliProcess } from './run-cli.js';
 
 // The built CLI (`npm test` builds first), run as a user would.
-const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
-const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => cliProcess(args);
 const dir = mkdtempSync(join(tmpdir(), 'optevo-cli-'));
 const file = (name: string, text: string) => {
   const f = join(dir, name);

@@ -7,13 +7,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteRunStore as RunStore } from '../../../search/store.js';
 import { ZERO_COUNTERS } from '../../../search/types.js';
 import type { ChildRecord } from '../../../search/types.js';
 import { testConfig } from '../../search/helpers.js';
-import { main } from '../../../src/cli/main.js';
 import { SGD, makeRun } from './make-run.js';
+import { CLI, cli, cliProcess } from './run-cli.js';
 
 const made: string[] = [];
 afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -21,27 +21,6 @@ function run(): ReturnType<typeof makeRun> {
   const r = makeRun();
   made.push(r.dir);
   return r;
-}
-
-/** `optevo ARGS` in-process: exit code, stdout, stderr. */
-export async function cli(args: string[], cwd?: string): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true));
-  const before = process.cwd();
-  let code: number;
-  try {
-    if (cwd) process.chdir(cwd);
-    process.exitCode = undefined;
-    code = await main(args);
-  } finally {
-    process.chdir(before);
-    process.exitCode = undefined;
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { code, out, err };
 }
 
 describe('a refused --resume changes nothing', () => {
@@ -65,7 +44,6 @@ describe('a refused --resume changes nothing', () => {
   });
 });
 
-const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
 
 describe('--workers is capped at what can help', () => {
   it('lowers a request above the cores, the batch or the memory, saying why in one line', async () => {
@@ -106,9 +84,8 @@ describe('--workers is capped at what can help', () => {
 describe('read-only runs are read, never called corrupt', () => {
   /** The CLI as a user who may not write the run (root cannot be kept out by modes: run as nobody). */
   const asReader = (args: string[], cwd: string) =>
-    spawnSync(process.execPath, [CLI, ...args], {
+    cliProcess(args, {
       cwd,
-      encoding: 'utf8',
       timeout: 60_000,
       ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
     });
@@ -190,7 +167,7 @@ describe('a tasks module whose data function throws', () => {
     made.push(dir);
     const index = new URL('../../../dist/src/index.js', import.meta.url).pathname;
     fs.writeFileSync(path.join(dir, 'bad.mjs'), `import { defineTask } from '${index}';\nexport const t = defineTask({ name: 'bad', data: () => { throw new Error('boom'); }, model: { mlp: [2, 2] } });\n`);
-    const r = spawnSync(process.execPath, [CLI, 'eval', 'adamw', '--tasks-module', 'bad.mjs', '--task', 'bad', '--steps', '2'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const r = cliProcess(['eval', 'adamw', '--tasks-module', 'bad.mjs', '--task', 'bad', '--steps', '2'], { cwd: dir, timeout: 60_000 });
     expect(r.stderr).toBe("optevo: task 'bad': its data function failed: boom\n");
     expect(r.status).toBe(1);
   });

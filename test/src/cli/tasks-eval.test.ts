@@ -1,28 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { cli, cliProcess } from './run-cli.js';
 
-// The built CLI (`npm test` builds first), run as a user would.
-const CLI = new URL('../../../dist/src/cli/main.js', import.meta.url).pathname;
-const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-
-/** In-process, for the many one-line error cases (a process start costs seconds on a busy machine). */
-async function runHere(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: unknown) => ((stdout += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: unknown) => ((stderr += String(c)), true));
-  try {
-    const status = await main(args);
-    return { status, stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (...args: string[]) => cliProcess(args);
+const runHere = (...args: string[]) => cli(args);
 
 describe('optevo tasks', () => {
   it('lists tasks with suite, parameters, steps, batch size and data source', () => {
@@ -47,8 +30,8 @@ describe('optevo tasks', () => {
       [['--suite', 'big'], "optevo: unknown suite 'big' (suites: quick, standard, metaval)\n"],
     ] as const) {
       const r = await runHere('tasks', ...args);
-      expect(r.status).toBe(1);
-      expect(r.stderr).toBe(msg);
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(msg);
     }
   });
 });
@@ -74,15 +57,15 @@ describe('optevo eval', () => {
     const file = join(dir, 'found.opt');
     writeFileSync(file, '# Found by optevo: run r, program #9.\n# Evaluation: --seed 3 --suite quick --steps 4 --lrs 0.1\n\ndef train(w, g, lr):\n  return lr * sign(g)\n');
     const r = await runHere('eval', file, '--task', 'quadratic', '--backend', 'cpu', '--json');
-    expect(r.stderr).toBe('');
-    const out = JSON.parse(r.stdout);
+    expect(r.err).toBe('');
+    const out = JSON.parse(r.out);
     expect(out.seed).toBe(3);
     expect(out.lrs).toEqual([0.1]);
     expect(out.results[0].tasks[0].steps).toBe(4);
-    const given = JSON.parse((await runHere('eval', file, '--task', 'quadratic', '--backend', 'cpu', '--json', '--seed', '5', '--steps', '2')).stdout);
+    const given = JSON.parse((await runHere('eval', file, '--task', 'quadratic', '--backend', 'cpu', '--json', '--seed', '5', '--steps', '2')).out);
     expect([given.seed, given.results[0].tasks[0].steps]).toEqual([5, 2]);
     const plain = await runHere('eval', file, '--task', 'quadratic', '--backend', 'cpu');
-    expect(plain.stdout.split('\n')[0]).toBe(`evaluation settings from ${file} (as its run scored it): --seed 3 --steps 4 --lrs 0.1`);
+    expect(plain.out.split('\n')[0]).toBe(`evaluation settings from ${file} (as its run scored it): --seed 3 --steps 4 --lrs 0.1`);
   });
   it('--json gives data; --no-batch runs rates separately', () => {
     const r = run('eval', 'sgd', '--task', 'mnist8-mlp', '--steps', '5', '--lrs', '0.01,0.1', '--backend', 'wasm', '--json', '--no-batch', '--tasks-module', 'test/fixtures/tasks/good.mjs');
@@ -122,9 +105,9 @@ describe('optevo eval', () => {
       [['adam', '--sweep', 'some'], "optevo: --sweep takes full or halving, got 'some'\n"],
     ] as const) {
       const r = await runHere('eval', ...args);
-      expect(r.status, args.join(' ')).toBe(1);
-      if (typeof msg === 'string') expect(r.stderr).toBe(msg);
-      else expect(r.stderr).toMatch(msg);
+      expect(r.code, args.join(' ')).toBe(1);
+      if (typeof msg === 'string') expect(r.err).toBe(msg);
+      else expect(r.err).toMatch(msg);
     }
   });
 });

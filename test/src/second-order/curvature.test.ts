@@ -54,9 +54,10 @@ function maxRelErr(a: tf.Tensor[], b: tf.Tensor[]): number {
 }
 
 describe('hessianVector', () => {
-  const cases: [string, (z: tf.Tensor, y: tf.Tensor) => tf.Scalar][] = [
+  // Each head reduces to a scalar; tfjs types a full reduction as a Tensor of any rank.
+  const cases: [string, (z: tf.Tensor, y: tf.Tensor) => tf.Tensor][] = [
     ['tanh, mse', (z, y) => tf.mean(tf.square(tf.sub(tf.tanh(z), y)))],
-    ['sigmoid, sigmoid cross-entropy', (z, y) => tf.losses.sigmoidCrossEntropy(y, tf.sigmoid(z)) as tf.Scalar],
+    ['sigmoid, sigmoid cross-entropy', (z, y) => tf.losses.sigmoidCrossEntropy(y, tf.sigmoid(z))],
     ['softmax cross-entropy (logSumExp form)', (z, y) => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.sub(z, tf.logSumExp(z, -1, true))), -1)))],
     ['softmax, squared error', (z, y) => tf.mean(tf.square(tf.sub(tf.softmax(z), y)))],
     ['exp, elu (away from its kink at 0)', (z, y) => tf.mean(tf.mul(tf.exp(tf.mul(z, 0.3)), tf.add(tf.elu(tf.sub(z, 6)), y)))],
@@ -67,7 +68,7 @@ describe('hessianVector', () => {
       const y = labels();
       const w1 = variable(tf.randomNormal([3, 5], 0, 0.7, 'float32', 2));
       const w2 = variable(tf.randomNormal([5, 4], 0, 0.7, 'float32', 3));
-      const f = () => head(tf.matMul(tf.tanh(tf.matMul(xs, w1)), w2), y);
+      const f = () => head(tf.matMul(tf.tanh(tf.matMul(xs, w1)), w2), y) as tf.Scalar;
       const v = [own(tf.randomNormal([3, 5], 0, 1, 'float32', 4)), own(tf.randomNormal([5, 4], 0, 1, 'float32', 5))];
       const before = tf.memory().numTensors;
       const hv = hessianVector(f, [w1, w2], v);
@@ -81,7 +82,7 @@ describe('hessianVector', () => {
   it('would be wrong without the scoped patch (the tfjs 4.22 defect it works around)', () => {
     const w = variable(tf.randomNormal([3, 4], 0, 1, 'float32', 2));
     const xs = x();
-    const f = () => tf.sum(tf.square(tf.tanh(tf.matMul(xs, w))));
+    const f = () => tf.sum(tf.square(tf.tanh(tf.matMul(xs, w)))) as tf.Scalar;
     const v = [own(tf.randomNormal([3, 4], 0, 1, 'float32', 3))];
     const raw = tf.tidy(() => {
       const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.variableGrads(f, [w]).grads[w.name]!, v[0]!)), [w]);

@@ -6,24 +6,12 @@
  * curvature mini-batch, counted by its fraction.
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../cli/run-cli.js';
 import { optimizers } from '../../../src/all-optimizers.js';
 import { splitLoss, withCurvatureBatch } from '../../../src/second-order/split-loss.js';
 
-async function runHere(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: unknown) => ((stdout += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: unknown) => ((stderr += String(c)), true));
-  try {
-    const status = await main(args);
-    return { status, stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const runHere = (...args: string[]) => cli(args);
 
 interface TaskOut {
   task: string;
@@ -39,9 +27,9 @@ interface TaskOut {
 describe('optevo eval newton hessianFree', () => {
   it('runs the full-batch tasks within a gradient-evaluation budget and scores against AdamW', async () => {
     const r = await runHere('eval', 'newton', 'hessianFree', '--task', 'quadratic', '--task', 'rosenbrock', '--steps', '80', '--backend', 'cpu', '--json');
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout) as { results: { program: string; tasks: TaskOut[] }[] };
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out) as { results: { program: string; tasks: TaskOut[] }[] };
     expect(out.results.map((x) => x.program)).toEqual(['newton', 'hessianFree']);
     const [newton, hf] = out.results;
     for (const t of [...newton!.tasks, ...hf!.tasks]) {
@@ -64,13 +52,13 @@ describe('optevo eval newton hessianFree', () => {
 
   it('a mini-batch task is a failed task with the reason; a tfjs task runs with Gauss-Newton under --batching full', async () => {
     const r = await runHere('eval', 'hessianFree', '--task', 'sparse-logistic', '--task', 'fixture-js', '--steps', '12', '--backend', 'cpu', '--json', '--tasks-module', 'test/fixtures/tasks/good.mjs');
-    expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout) as { results: { tasks: TaskOut[] }[] };
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out) as { results: { tasks: TaskOut[] }[] };
     expect(out.results[0]!.tasks.map((t) => t.failure)).toEqual([
       "hessianFree runs full-batch: task 'sparse-logistic' trains on mini batches; pass --batching full (AdamW's reference then runs full-batch too)",
       "hessianFree runs full-batch: task 'fixture-js' trains on mini batches; pass --batching full (AdamW's reference then runs full-batch too)",
     ]);
-    const full = JSON.parse((await runHere('eval', 'hessianFree', '--task', 'fixture-js', '--steps', '12', '--batching', 'full', '--backend', 'cpu', '--json', '--tasks-module', 'test/fixtures/tasks/good.mjs')).stdout) as {
+    const full = JSON.parse((await runHere('eval', 'hessianFree', '--task', 'fixture-js', '--steps', '12', '--batching', 'full', '--backend', 'cpu', '--json', '--tasks-module', 'test/fixtures/tasks/good.mjs')).out) as {
       results: { tasks: (TaskOut & { curvature: string })[] }[];
     };
     const hf = full.results[0]!.tasks[0]!;

@@ -169,7 +169,7 @@ describe('the tf.Optimizer contract', () => {
 
     it(`${name}: serialises through tf.serialization and resumes from getWeights/setWeights`, async () => {
       const opt = own(make());
-      const cls = opt.constructor as unknown as tf.serialization.SerializableConstructor<NewtonOptimizer | HessianFreeOptimizer> & { className: string };
+      const cls = opt.constructor as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable> & { className: string };
       const back = own(tf.serialization.SerializationMap.getMap().classNameMap[cls.className]![1](cls, opt.getConfig()) as NewtonOptimizer | HessianFreeOptimizer);
       expect(back.getConfig()).toEqual(opt.getConfig());
       expect(back.constructor).toBe(opt.constructor);
