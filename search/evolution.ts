@@ -205,6 +205,7 @@ class Search {
       emit: (e) => this.emit(e),
       log: (level, message, persist) => this.log(level, message, persist),
       stopping: () => this.stopping,
+      rank: (id) => this.state.leaders.find((l) => l.id === id)?.fitness ?? null,
     });
     this.done = new Promise<void>((r) => setImmediate(r)).then(() => this.run());
   }

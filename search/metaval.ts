@@ -2,8 +2,11 @@
  * Meta-validation: the top programs, every `metavalEvery` children, are
  * scored on the held-out `metaval` suite (larger tasks), to catch programs
  * that overfit the proxy tasks. Which children is decided at commit
- * (search/commit.ts); this runs them, one at a time and behind each other, so
- * that with two or more workers the search keeps judging children meanwhile.
+ * (search/commit.ts); this runs them one at a time, so that with two or more
+ * workers the search keeps judging children meanwhile. Requests pile up faster
+ * than a capped share of the workers can serve them, so the next one run is
+ * the best of the run's current leaders among those waiting (what the funnel
+ * recommends from), and only then the rest, oldest first.
  * A request survives a stop: the store keeps it pending and a resume runs it.
  */
 import { errorMessage } from '../dsl/errors.js';
@@ -25,28 +28,48 @@ export interface MetavalDeps {
    * it needs first; false: it cannot run in this session (the request stays pending).
    */
   turn?(): Promise<boolean>;
+  /** The child's fitness if it is one of the run's current leaders, else null: leaders are served first, best first. */
+  rank?(id: number): number | null;
 }
 
 export class MetavalQueue {
-  private chain: Promise<void> = Promise.resolve();
-  private readonly running = new Set<Promise<void>>();
+  /** Waiting requests, oldest first. */
+  private readonly waiting: number[] = [];
+  private runner: Promise<void> | null = null;
 
   constructor(private readonly deps: MetavalDeps) {}
 
-  /** Queues one child's meta-validation behind the ones already queued. */
+  /** Queues one child's meta-validation (once: a second request while it waits is the same request). */
   request(id: number): void {
-    const previous = this.chain;
-    const task = (async () => {
-      await previous;
-      try {
-        await this.validate(id);
-      } catch (e) {
-        if (!this.deps.stopping()) this.deps.log('error', `meta-validation of child ${id}: ${errorMessage(e)}`, false);
+    if (!this.waiting.includes(id)) this.waiting.push(id);
+    this.start();
+  }
+
+  /** The waiting request to run next: the best current leader, else the oldest. */
+  private next(): number {
+    let at = 0;
+    let best: number | null = null;
+    this.waiting.forEach((id, i) => {
+      const r = this.deps.rank?.(id) ?? null;
+      if (r !== null && (best === null || r > best)) [at, best] = [i, r];
+    });
+    return this.waiting.splice(at, 1)[0]!;
+  }
+
+  private start(): void {
+    if (this.runner) return;
+    this.runner = (async () => {
+      while (this.waiting.length > 0 && !this.deps.stopping()) {
+        const id = this.next();
+        try {
+          await this.validate(id);
+        } catch (e) {
+          if (!this.deps.stopping()) this.deps.log('error', `meta-validation of child ${id}: ${errorMessage(e)}`, false);
+        }
       }
-    })();
-    this.chain = task;
-    this.running.add(task);
-    void task.finally(() => this.running.delete(task));
+    })().finally(() => {
+      this.runner = null;
+    });
   }
 
   private async validate(id: number): Promise<void> {
@@ -68,8 +91,8 @@ export class MetavalQueue {
 
   /** Resolves when every queued meta-validation has finished, or when `stopped` resolves. */
   async drain(stopped: Promise<unknown>): Promise<void> {
-    while (this.running.size > 0 && !this.deps.stopping()) {
-      await Promise.race([Promise.all([...this.running]), stopped]);
+    while (this.runner && !this.deps.stopping()) {
+      await Promise.race([this.runner, stopped]);
     }
   }
 }
