@@ -14,9 +14,8 @@ import pg from 'pg';
 import { Connection } from '../../search/postgres/connection.js';
 import { PgRunStore } from '../../search/postgres/store.js';
 import { parseStoreUrl } from '../../search/postgres/url.js';
-import { SqliteRunStore as RunStore } from '../../search/store.js';
 import { exited, killAll, printed, startNode, waitFor, type Proc } from '../processes.js';
-import { essence, tempDir } from '../search/helpers.js';
+import { essence, runSnapshot, tempDir } from '../search/helpers.js';
 import { ADMIN_URL, committedChildren, tempDatabase, type TempDatabase } from './db.js';
 
 const fixture = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url));
@@ -46,18 +45,7 @@ const start = (script: string, args: string[]) => startNode([script, ...args], {
 function sqliteSnapshot() {
   const r = spawnSync(process.execPath, [sqliteScript, 'new', dir, 'reference', String(BUDGET), '1'], { encoding: 'utf8', timeout: STEP_MS });
   if (r.status !== 0) throw new Error(`reference run failed: ${r.stderr}`);
-  const s = RunStore.open(path.join(dir, 'reference'), { readonly: true });
-  try {
-    return {
-      children: s.children().map(essence),
-      population: s.population(),
-      // Worker time is wall time: it differs between any two runs.
-      counters: { ...s.counters(), elapsedMs: 0, workerTime: null },
-      metaval: s.metavalResults().map((m) => [m.id, m.requestedAt, m.status, m.fitness]),
-    };
-  } finally {
-    s.close();
-  }
+  return runSnapshot(path.join(dir, 'reference'));
 }
 
 describe('a run on PostgreSQL with worker processes, through faults', () => {

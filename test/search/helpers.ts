@@ -124,3 +124,19 @@ export function fakeExecutor(opts: FakeOptions = {}): FakeExecutor {
 export function essence(c: { id: number; parent: number | null; mutation: string; source: string; status: string; fitness: number | null; cachedFrom: number | null }) {
   return { id: c.id, parent: c.parent, mutation: c.mutation, source: c.source, status: c.status, fitness: c.fitness, cachedFrom: c.cachedFrom };
 }
+
+/** What must agree between two SQLite runs of the same seed: children, population, counters and meta-validation (time left out). */
+export function runSnapshot(runPath: string) {
+  const s = SqliteRunStore.open(runPath, { readonly: true });
+  try {
+    return {
+      children: s.children().map(essence),
+      population: s.population(),
+      // Time (elapsed, the workers' capacity) differs between any two runs; the rest is the run.
+      counters: { ...s.counters(), elapsedMs: 0, workerTime: null },
+      metaval: s.metavalResults().map((m) => [m.id, m.requestedAt, m.status, m.fitness]),
+    };
+  } finally {
+    s.close();
+  }
+}

@@ -4,9 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { SqliteRunStore } from '../../search/store.js';
 import { exited, startNode, waitFor } from '../processes.js';
-import { essence, tempDir } from './helpers.js';
+import { runSnapshot, tempDir } from './helpers.js';
 
 const script = fileURLToPath(new URL('./fixtures/search-process.mjs', import.meta.url));
 const dir = tempDir();
@@ -31,20 +30,7 @@ function committed(name: string): number {
   }
 }
 
-function snapshot(name: string) {
-  const s = SqliteRunStore.open(path.join(dir, name), { readonly: true });
-  try {
-    return {
-      children: s.children().map(essence),
-      population: s.population(),
-      // Time (elapsed, the workers' capacity) differs between sessions; the rest is the run.
-      counters: { ...s.counters(), elapsedMs: 0, workerTime: null },
-      metaval: s.metavalResults().map((m) => [m.id, m.requestedAt, m.status, m.fitness]),
-    };
-  } finally {
-    s.close();
-  }
-}
+const snapshot = (name: string) => runSnapshot(path.join(dir, name));
 
 describe('a search process killed with SIGKILL', () => {
   it('resumes with nothing lost or doubled and ends exactly as an uninterrupted run', async () => {
