@@ -71,7 +71,8 @@ export interface JobPayload {
 
 const EvalJobSchema = z
   .object({
-    childId: z.number().int().min(1),
+    // 0: the run's reference optimizer (its results, computed once per run, go to the workers as a job too).
+    childId: z.number().int().min(0),
     source: z.string().min(1).max(200_000),
     suite: z.enum(['quick', 'standard', 'metaval']),
     seed: z.number().int().min(0),
