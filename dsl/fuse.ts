@@ -59,6 +59,8 @@ export interface SimdPlan {
   readonly spec: SimdSpec;
   /** The scalars the SIMD loop takes, for a replica's rate and the step. */
   scalars(lr: number, step: number): number[];
+  /** The module's imports `f.<index>`: the table's `f` of each function without a SIMD form. */
+  readonly imports: Readonly<Record<string, (...x: number[]) => number>>;
 }
 
 /** What a value is: the same for all elements of a replica's parameter ('r'), or one per element ('e'). */
@@ -230,10 +232,8 @@ export function fuse(low: Lowered): FusedProgram {
   const simdPlan = (): SimdPlan | null => {
     const keep = live(returns, low.instrs.length);
     const elementwise = keep.filter((n) => defs[n]!.kind === 'e');
-    for (const n of elementwise) {
-      const row = low.instrs[n]!.row;
-      if (!SIMD_FUNCTIONS.has(row === null ? 'copy' : row.name)) return null;
-    }
+    // Functions without a SIMD form are called lane by lane.
+    const calls: ElementwiseRow[] = [];
     const inputNames = ['w', 'g', ...low.slotRegs.map((_, j) => `s${j}`)];
     const scalarDefs: Def[] = [];
     const defIndex = new Map<number, number>();
@@ -244,10 +244,17 @@ export function fuse(low: Lowered): FusedProgram {
       if (j < 0) j = scalarDefs.push(d) - 1;
       return { r: j };
     };
-    const sdefs: { fn: string; args: SimdRef[] }[] = [];
+    const sdefs: { fn: string; args: SimdRef[]; call?: number }[] = [];
     for (const n of elementwise) {
       const row = low.instrs[n]!.row;
-      sdefs.push({ fn: row === null ? 'copy' : row.name, args: uses[n]!.map(ref) });
+      const fn = row === null ? 'copy' : row.name;
+      let call: number | undefined;
+      if (!SIMD_FUNCTIONS.has(fn)) {
+        if (row?.form !== 'elementwise') throw new Error(`fuse: '${fn}' in the element loop`);
+        call = calls.indexOf(row);
+        if (call < 0) call = calls.push(row) - 1;
+      }
+      sdefs.push({ fn, args: uses[n]!.map(ref), ...(call !== undefined ? { call } : {}) });
       defIndex.set(n, sdefs.length - 1);
     }
     sdefs.push({ fn: 'sub', args: [{ input: 0 }, ref(returns[0]!)] });
@@ -261,7 +268,11 @@ export function fuse(low: Lowered): FusedProgram {
       `return [${scalarDefs.map((d) => d.code).join(', ')}];`,
     ].join('\n');
     const scalars = new Function('F', `'use strict';\nreturn function (lr, step) {\n${src}\n};`)(F) as SimdPlan['scalars'];
-    return { spec: { inputs: inputNames.length, outputs: outs.length, scalars: scalarDefs.length, defs: sdefs, outs }, scalars };
+    return {
+      spec: { inputs: inputNames.length, outputs: outs.length, scalars: scalarDefs.length, defs: sdefs, outs, calls: calls.map((r) => r.args.length) },
+      scalars,
+      imports: Object.fromEntries(calls.map((r, i) => [String(i), r.f])),
+    };
   };
 
   const none: readonly (readonly number[])[] = [];

@@ -6,8 +6,9 @@
  * vectorised kernels on large tensors; this costs a fraction of a
  * nanosecond, and rounds every operation to float32 as those kernels do.
  *
- * Only the functions below have a SIMD form; a program whose elementwise
- * part uses another (exp, log, power of a tensor, ...) has none.
+ * The functions in SIMD_FUNCTIONS have a SIMD form; any other (exp, log,
+ * power of a tensor, ...) is the table's `f`, imported and called lane by
+ * lane in float64 (its argument and result rounded to float32).
  *
  * The function takes, in order: a byte offset per input array, per output
  * array, the number of 4-lane groups, and the per-replica scalars (f32).
@@ -21,8 +22,14 @@ export interface SimdSpec {
   readonly outputs: number;
   /** Scalars passed per call (per replica and parameter). */
   readonly scalars: number;
-  /** Definitions in order: a table function's name (or 'copy', or 'sub' for the weight's update) and its operands. */
-  readonly defs: readonly { readonly fn: string; readonly args: readonly SimdRef[] }[];
+  /**
+   * Definitions in order: a table function's name (or 'copy') and its
+   * operands; `call` for a function without a SIMD form: the index of its
+   * imported `f` in `calls`.
+   */
+  readonly defs: readonly { readonly fn: string; readonly args: readonly SimdRef[]; readonly call?: number }[];
+  /** Arity of each imported function (imported as `f.<index>`, taking and giving float64). */
+  readonly calls: readonly number[];
   /** What each output array receives. */
   readonly outs: readonly SimdRef[];
 }
@@ -50,6 +57,12 @@ const I32 = 0x7f;
 const F32 = 0x7d;
 const V128 = 0x7b;
 const SIMD = 0xfd;
+const F64 = 0x7c;
+const CALL = 0x10;
+const F64_PROMOTE_F32 = 0xbb;
+const F32_DEMOTE_F64 = 0xb6;
+const EXTRACT_LANE = 0x1f;
+const REPLACE_LANE = 0x20;
 const V = {
   load: 0x00,
   store: 0x0b,
@@ -102,7 +115,7 @@ const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
 const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 
-/** The module's bytes: imports memory `e.m`, exports `run`. */
+/** The module's bytes: imports memory `e.m` and the functions `f.0`, `f.1`, ..., exports `run`. */
 export function emitSimd(spec: SimdSpec): Uint8Array {
   const { inputs, outputs, scalars } = spec;
   // Parameters: input offsets, output offsets, groups, scalars.
@@ -171,6 +184,23 @@ export function emitSimd(spec: SimdSpec): Uint8Array {
       get(lOne);
       simd(V.and);
     };
+    if (d.call !== undefined) {
+      // Lane by lane: f(promoted lanes), demoted, into a copy of the first argument.
+      get(a[0]!);
+      for (let lane = 0; lane < 4; lane++) {
+        for (const x of a) {
+          get(x);
+          simd(EXTRACT_LANE);
+          op(lane, F64_PROMOTE_F32);
+        }
+        op(CALL, ...uleb(d.call));
+        op(F32_DEMOTE_F64);
+        simd(REPLACE_LANE);
+        op(lane);
+      }
+      set(lDef[n]!);
+      return;
+    }
     switch (d.fn) {
       case 'add':
         bin(V.add);
@@ -301,13 +331,23 @@ export function emitSimd(spec: SimdSpec): Uint8Array {
 
   const locals = vec([[...uleb(1), I32], [...uleb(nv), V128]]);
   const body = [...locals, ...code];
-  const type = [0x60, ...vec(Array.from({ length: nparams }, (_, i) => [i < pN + 1 ? I32 : F32])), ...vec([])];
+  // Types: run's, then one per imported function (float64 in, float64 out).
+  const types = [
+    [0x60, ...vec(Array.from({ length: nparams }, (_, i) => [i < pN + 1 ? I32 : F32])), ...vec([])],
+    ...spec.calls.map((arity) => [0x60, ...vec(Array.from({ length: arity }, () => [F64])), ...vec([[F64]])]),
+  ];
+  const imports = [
+    [...str('e'), ...str('m'), 0x02, 0x00, ...uleb(0)],
+    ...spec.calls.map((_, i) => [...str('f'), ...str(String(i)), 0x00, ...uleb(1 + i)]),
+  ];
+  // Imported functions come first in the function index space.
+  const runIndex = spec.calls.length;
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([type])),
-    ...section(2, vec([[...str('e'), ...str('m'), 0x02, 0x00, ...uleb(0)]])),
+    ...section(1, vec(types)),
+    ...section(2, vec(imports)),
     ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...str('run'), 0x00, ...uleb(0)]])),
+    ...section(7, vec([[...str('run'), 0x00, ...uleb(runIndex)]])),
     ...section(10, vec([[...uleb(body.length), ...body]])),
   ];
   return Uint8Array.from(bytes);

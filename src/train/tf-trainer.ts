@@ -263,7 +263,7 @@ function newGroup(tf: Tfjs, task: TfTask, ds: Dataset, program: Program, s: Trai
     const params = initialParams(tf, task, s, K, owned);
     const states = params.map((w) => compiled.slots.map((sl) => owned.add(tf.fill(w.shape, sl.init))));
     const plan = batchPlan(s.batching, ds.train.n, s.batchSize, rng(task.name, s.seed, 'batches'));
-    const fused = s.fuse === false ? null : fusedStep(tf, compiled.lowered);
+    const fused = s.fuse === false ? null : fusedStep(tf, compiled.lowered, params.reduce((n, w) => n + w.size, 0));
     return { K, idx, compiled, fused, params, states, plan, full: null, t: 0, alive: true, owned };
   } catch (e) {
     owned.disposeAll();

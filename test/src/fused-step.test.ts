@@ -14,6 +14,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Program } from '../../dsl/ast.js';
 import { compile } from '../../dsl/compile.js';
 import { FUNCTIONS, type ReductionRow } from '../../dsl/functions.js';
+import { fuse } from '../../dsl/fuse.js';
+import { lower } from '../../dsl/lower.js';
 import { parse } from '../../dsl/parse.js';
 import { mulberry32 } from '../../dsl/mulberry32.js';
 import { initBackend } from '../../src/backend.js';
@@ -54,6 +56,22 @@ const REDUCING: Record<string, string> = {
   t = global_norm(n * g)
   u = clip(g * n, t)
   return lr * u, `,
+};
+
+/** Programs whose elementwise part has functions without a SIMD form (called lane by lane) and every SIMD form. */
+const ELEMENTWISE: Record<string, string> = {
+  'functions without a SIMD form': `def train(w, g, m, v, lr, step):
+  m = 0.9 * m + 0.1 * g
+  v = maximum(v, abs(g))
+  a = tanh(m) * exp(-abs(g)) + log1p(square(g)) * 0.01 + sin(w) * cos(g) * 0.001
+  b = (abs(m) + 0.5) ** 1.5 + cbrt(g) + arctan(g) + expm1(g * 0.1) + exp2(g) * 0.001
+  return lr * (a + 0.01 * b) / (sqrt(v) + 1e-8), m, v`,
+  'every SIMD form': `def train(w, g, m, lr, step):
+  c = where(g > 0, g, -g * 0.5) + where(g <= m, 1, 0) + (g < 0) - (g >= w) + (g == g) * (w != 0)
+  d = clamp(g, -0.1, 0.2) + minimum(g, m) * maximum(w, g) + cube(g) + reciprocal(abs(w) + 1)
+  m = interp(g, m, 0.9) + float32(sign(g) * 0.01)
+  e = sqrt(abs(m)) / (square(g) + 1) - negative(c * 0.01) + d
+  return lr * e, m`,
 };
 
 const SHAPES: number[][] = [[7, 5], [5], [3, 2, 4], []];
@@ -131,8 +149,12 @@ describe('fused step against the compiled ops (wasm)', () => {
     const name = file.slice(SEED_DIR.length);
     it(`${name}: agrees over 6 steps, unstacked and with 3 stacked replicas`, () => {
       const p = parse(readFileSync(file, 'utf8'));
+      // Every seed without a reduction has a SIMD loop (the path wasm takes).
+      const low = lower(p);
+      expect(fuse(low).simd === null).toBe(low.instrs.some((i) => i.row?.form === 'reduction'));
       for (const K of [null, 3]) {
         const r = compare(p, K, 6);
+        if (process.env.SHOW_DIFF) console.log(name, K, r.diff);
         expect(r.diff, `${name}, K=${K}`).toBeLessThan(2e-5);
         expect(r.leaked).toBe(0);
         // Something moved: the comparison is not of two untouched copies.
@@ -141,11 +163,14 @@ describe('fused step against the compiled ops (wasm)', () => {
     });
   }
 
-  for (const [what, src] of Object.entries(REDUCING)) {
+  for (const [what, src] of Object.entries({ ...REDUCING, ...ELEMENTWISE })) {
     it(`${what}: agrees over 4 steps, unstacked and stacked`, () => {
       const p = parse(src);
+      // With a reduction, the JavaScript loop; else SIMD.
+      expect(fuse(lower(p)).simd === null).toBe(what in REDUCING);
       for (const K of [null, 2]) {
         const r = compare(p, K, 4);
+        if (process.env.SHOW_DIFF) console.log(what, K, r.diff);
         expect(r.diff, `${what}, K=${K}`).toBeLessThan(2e-5);
         expect(r.leaked).toBe(0);
       }
