@@ -86,7 +86,7 @@ const V = {
   max: 0xe9,
 } as const;
 
-function uleb(n: number): number[] {
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -111,9 +111,9 @@ function f32bytes(v: number): number[] {
   return [...new Uint8Array(Float32Array.of(v).buffer)];
 }
 
-const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+export const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
+export const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+export const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 
 /** The module's bytes: imports memory `e.m` and the functions `f.0`, `f.1`, ..., exports `run`. */
 export function emitSimd(spec: SimdSpec): Uint8Array {
