@@ -19,7 +19,7 @@ describe('image patches and their transpose in one pass (wasm)', () => {
   for (const [shape, k] of [[[4, 28, 28, 1], 5], [[2, 7, 6, 3], 3], [[1, 3, 3, 2], 3]] as const) {
     it(`agree with the convolution's on [${shape.join(', ')}], ${k}x${k}`, () => {
       const r = mulberry32(shape[1] * 7 + k);
-      const x = tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() - 0.5), [...shape]);
+      const x = tf.tensor4d(Float32Array.from({ length: shape.reduce((a: number, b: number) => a * b, 1) }, () => r() - 0.5), [...shape]);
       const before = tf.memory().numTensors;
       const [rows, cols] = patchesAndTranspose(tf, x, k, k)!;
       expect(tf.memory().numTensors).toBe(before + 2);
