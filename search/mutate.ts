@@ -1,7 +1,10 @@
 /**
  * Mutation, as in the Lion paper: insert a random statement, delete one, or
  * modify one (its function, one argument, or a constant). Constants are
- * multiplied by 2^N(0,1); new constants are drawn from N(0,1).
+ * multiplied by 2^N(0,1); new constants are drawn from N(0,1). Half the
+ * insertions go into the data path (a later read sees the new value), and a
+ * state slot that a new statement assigns reads its old value, so that memory
+ * (momentum from SGD) is one mutation away instead of two.
  *
  * Mutation works on the flat form (one function call per statement) and never
  * changes the parent: it builds a new program. It repairs what it breaks: a
@@ -39,6 +42,14 @@ export interface MutatorOptions {
   constantRate?: number;
   /** Probability that a new statement assigns a fresh temporary rather than an existing name. */
   freshTargetRate?: number;
+  /**
+   * Probability that a new statement goes into the data path: it reads a
+   * name that a later statement reads, and that read then sees the new value
+   * (`update = lr * g` becomes `m = interp(g, m, 0.9); update = lr * m` in one
+   * step). Otherwise a new statement is most often dead until a second
+   * mutation uses it: a neutral copy of its parent.
+   */
+  pathRate?: number;
 }
 
 /** What a `modify` changes. */
@@ -50,10 +61,11 @@ const ROW_WEIGHTS = ROWS.map((r) => r.weight);
 export function makeMutator(opts: MutatorOptions): Mutator {
   const constantRate = opts.constantRate ?? 0.2;
   const freshRate = opts.freshTargetRate ?? 0.5;
+  const pathRate = opts.pathRate ?? 0.5;
 
   // A child the checker would reject (most often: the update no longer reads
   // the gradient) is drawn again, a few times, from the same stream.
-  const once = mutateOnce(opts, constantRate, freshRate);
+  const once = mutateOnce(opts, constantRate, freshRate, pathRate);
   return (parent, rng) => {
     let m = once(parent, rng);
     for (let attempt = 1; attempt < RETRIES && !isValid(m.program); attempt++) m = once(parent, rng);
@@ -64,7 +76,7 @@ export function makeMutator(opts: MutatorOptions): Mutator {
 /** Draws of a mutation before a child the checker rejects is kept as it is (and recorded invalid). */
 const RETRIES = 3;
 
-function mutateOnce(opts: MutatorOptions, constantRate: number, freshRate: number): Mutator {
+function mutateOnce(opts: MutatorOptions, constantRate: number, freshRate: number, pathRate: number): Mutator {
   return (parent, rng) => {
     const p = copy(parent);
     const ops: readonly MutationOp[] = MUTATION_OPS;
@@ -78,13 +90,17 @@ function mutateOnce(opts: MutatorOptions, constantRate: number, freshRate: numbe
         const at = rng.int(p.body.length + 1);
         const scope = kindsBefore(p, at);
         const row = ROWS[rng.weighted(ROW_WEIGHTS)]!;
-        const args = row.args.map((k) => randomArg(rng, scope, k, constantRate));
-        const expr: Expr = { type: 'call', fn: row.name, args };
         const assignable = [...assignableNames(p, at)];
         const target = assignable.length === 0 || rng.next() < freshRate ? freshName(p) : rng.pick(assignable);
+        const args = row.args.map((k) => randomArg(rng, scope, k, constantRate));
+        const site = rng.next() < pathRate ? pickReadSite(p, at, target, rng) : null;
+        if (site !== null) spliceInto(args, row.args, site.name, target, stateSlots(p).some((q) => q.name === target), rng);
+        const expr: Expr = { type: 'call', fn: row.name, args };
         const body = [...p.body];
         body.splice(at, 0, { target, expr });
-        return { program: { ...p, body }, kind: op, detail: `insert ${at + 1}: ${target} = ${printExpr(expr)}` };
+        if (site !== null) body[site.at + 1] = redirect(body[site.at + 1]!, site.arg, target);
+        const into = site === null ? '' : ` (into ${p.body[site.at]!.target}'s read of ${site.name})`;
+        return { program: { ...p, body }, kind: op, detail: `insert ${at + 1}: ${target} = ${printExpr(expr)}${into}` };
       }
       case 'delete': {
         const at = rng.int(p.body.length);
@@ -295,4 +311,58 @@ function randomArg(rng: Rng, scope: ReadonlyMap<string, Kind>, want: ArgKind, co
   const names = [...scope].filter(([n, k]) => (want === 'any' || k === 'scalar') && !(avoid?.type === 'name' && avoid.name === n)).map(([n]) => n);
   if (names.length === 0 || rng.next() < constantRate) return num(roundConstant(rng.normal()));
   return { type: 'name', name: rng.pick(names) };
+}
+
+/** A read of `name` by statement `at`'s argument `arg` (-1: the statement is the copy `x = name`). */
+interface ReadSite {
+  at: number;
+  arg: number;
+  name: string;
+}
+
+/**
+ * A read, at or after statement `from`, of a name that already holds the
+ * same value at `from` (so a statement inserted there can read it), where
+ * `target` is not reassigned in between (so the read would see the new
+ * statement's value). Reads of scalar-only arguments are left alone: a
+ * tensor there would break the program.
+ */
+function pickReadSite(p: Program, from: number, target: string, rng: Rng): ReadSite | null {
+  const scope = kindsBefore(p, from);
+  const assigned = new Set<string>();
+  const sites: ReadSite[] = [];
+  for (let at = from; at < p.body.length; at++) {
+    const s = p.body[at]!;
+    const readable = (n: string) => scope.has(n) && !assigned.has(n) && n !== target;
+    if (!assigned.has(target)) {
+      if (s.expr.type === 'name' && readable(s.expr.name)) sites.push({ at, arg: -1, name: s.expr.name });
+      if (s.expr.type === 'call') {
+        const kinds = fn(s.expr.fn)?.args ?? [];
+        s.expr.args.forEach((a, arg) => {
+          if (a.type === 'name' && kinds[arg] === 'any' && readable(a.name)) sites.push({ at, arg, name: a.name });
+        });
+      }
+    }
+    assigned.add(s.target);
+  }
+  return sites.length === 0 ? null : rng.pick(sites);
+}
+
+/**
+ * Puts `name` into one of the new statement's `any` arguments; a state slot
+ * that the statement assigns also reads its old value in another, so that it
+ * is memory (`m = interp(g, m, a)`), not a temporary that starts at zero.
+ */
+function spliceInto(args: Expr[], kinds: readonly ArgKind[], name: string, target: string, targetIsSlot: boolean, rng: Rng): void {
+  const open = kinds.map((k, i) => [k, i] as const).filter(([k]) => k === 'any').map(([, i]) => i);
+  if (open.length === 0) return;
+  const i = open.splice(rng.int(open.length), 1)[0]!;
+  args[i] = { type: 'name', name };
+  if (targetIsSlot && open.length > 0 && !args.some((a) => a.type === 'name' && a.name === target)) args[rng.pick(open)] = { type: 'name', name: target };
+}
+
+function redirect(s: Assign, arg: number, to: string): Assign {
+  const read: Expr = { type: 'name', name: to };
+  if (arg < 0 || s.expr.type !== 'call') return { target: s.target, expr: read };
+  return { target: s.target, expr: { ...s.expr, args: s.expr.args.map((a, j) => (j === arg ? read : a)) } };
 }

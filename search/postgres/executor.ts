@@ -18,7 +18,7 @@ import type PgBoss from 'pg-boss';
 import type { EvalJob, EvalOutcome, Executor, LogLevel } from '../types.js';
 import type { Connection } from './connection.js';
 import { errorText } from './connection.js';
-import { ensureQueue, jobId, JOBS_CHANNEL, LEASE_RETRIES, NOTIFY_CHANNEL, parseOutcome, queueName, startBoss, type JobPayload } from './queue.js';
+import { ensureQueue, jobId, jobVariant, JOBS_CHANNEL, LEASE_RETRIES, NOTIFY_CHANNEL, parseOutcome, queueName, startBoss, type JobPayload } from './queue.js';
 import type { PgRunStore } from './store.js';
 
 export interface QueueExecutorOptions {
@@ -50,7 +50,7 @@ export class QueueExecutor implements Executor {
   private readonly queue: string;
   private readonly attempts = new Map<string, number>();
   private readonly waiting = new Map<string, Waiting>();
-  private outbox: { id: string; payload: JobPayload; expireInSeconds: number }[] = [];
+  private outbox: { id: string; payload: JobPayload; expireInSeconds: number; priority: number }[] = [];
   private flushing: Promise<void> | null = null;
   private workers = 0;
   private active = 0;
@@ -82,6 +82,11 @@ export class QueueExecutor implements Executor {
       onError: (e) => opts.onLog?.('warn', `job queue: ${errorText(e)}`),
     });
     await ensureQueue(boss, store.id);
+    // Jobs cancelled at an earlier coordinator's deadline (cancelQueued): the resumed run asks for the
+    // same jobs again, and pg-boss's insert keeps the cancelled row, which no worker would ever fetch.
+    await db.query(`UPDATE ${db.location.queueSchema}.job SET state = 'created', completed_on = NULL WHERE name = $1 AND state = 'cancelled'`, [
+      queueName(store.id),
+    ]);
     const ex = new QueueExecutor(db, store, boss, opts);
     await ex.listen();
     await ex.refreshWorkers();
@@ -102,11 +107,12 @@ export class QueueExecutor implements Executor {
 
   evaluate(job: EvalJob): Promise<EvalOutcome> {
     if (this.closed) return Promise.resolve({ ok: false, reason: 'the executor is closed', crashed: true });
-    const key = `${job.childId}/${job.suite}`;
+    const variant = jobVariant(job);
+    const key = `${job.childId}/${job.suite}${variant}`;
     const attempt = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, attempt);
-    const id = jobId(this.store.id, job.childId, job.suite, attempt);
-    const timeoutMs = job.suite === 'metaval' ? this.opts.metavalTimeoutMs : this.opts.timeoutMs;
+    const id = jobId(this.store.id, job.childId, job.suite, attempt, variant);
+    const timeoutMs = Math.min(job.suite === 'metaval' ? this.opts.metavalTimeoutMs : this.opts.timeoutMs, job.limitMs ?? Infinity);
     const leaseMs = timeoutMs + this.opts.leaseMarginMs;
     const payload: JobPayload = {
       v: 1,
@@ -119,7 +125,7 @@ export class QueueExecutor implements Executor {
     };
     return new Promise<EvalOutcome>((resolve) => {
       this.waiting.set(id, { id, resolve, checkAfter: Date.now() + leaseMs + 5_000 });
-      this.outbox.push({ id, payload, expireInSeconds: Math.ceil(leaseMs / 1000) });
+      this.outbox.push({ id, payload, expireInSeconds: Math.ceil(leaseMs / 1000), priority: job.urgent === true ? 1 : 0 });
       if (!this.flushing) this.flushing = new Promise<void>((r) => setImmediate(r)).then(() => this.flush());
     });
   }
@@ -131,8 +137,17 @@ export class QueueExecutor implements Executor {
     this.flushing = null;
     if (batch.length === 0 || this.closed) return;
     try {
+      // Urgent jobs (references, a would-be best's re-evaluation) are fetched first: workers take by priority.
       await this.boss.insert(
-        batch.map((b) => ({ id: b.id, name: this.queue, data: b.payload, expireInSeconds: b.expireInSeconds, retryLimit: LEASE_RETRIES, retryDelay: 0 })),
+        batch.map((b) => ({
+          id: b.id,
+          name: this.queue,
+          data: b.payload,
+          expireInSeconds: b.expireInSeconds,
+          retryLimit: LEASE_RETRIES,
+          retryDelay: 0,
+          priority: b.priority,
+        })),
       );
       await this.db.query('SELECT pg_notify($1, $2)', [`${JOBS_CHANNEL}_${this.db.location.schema}`, String(this.store.id)]);
       await this.collect(batch.map((b) => b.id));
@@ -261,6 +276,36 @@ export class QueueExecutor implements Executor {
       }
     } catch (e) {
       if (!this.closed) this.opts.onLog?.('warn', `checking jobs: ${errorText(e)}`);
+    }
+  }
+
+  /**
+   * Cancels the jobs no worker has begun: those not yet inserted, and those
+   * still waiting in the queue (state `created` or `retry`, changed to
+   * `cancelled` in one statement, so that a worker's fetch and the cancel
+   * cannot both take a job). Each resolves as cancelled; jobs a worker holds
+   * run to their end. Resolved when the queue has answered.
+   */
+  cancelQueued(): void {
+    void this.cancelling();
+  }
+
+  private async cancelling(): Promise<void> {
+    const cancelled: EvalOutcome = { ok: false, reason: 'cancelled before it started', cancelled: true };
+    for (const b of this.outbox) this.settle(b.id, cancelled);
+    this.outbox = [];
+    const ids = [...this.waiting.keys()];
+    if (ids.length === 0 || this.closed) return;
+    try {
+      const r = await this.db.query<{ id: string }>(
+        `UPDATE ${this.db.location.queueSchema}.job SET state = 'cancelled', completed_on = now()
+          WHERE name = $1 AND id = ANY($2::uuid[]) AND state IN ('created', 'retry') RETURNING id::text AS id`,
+        [this.queue, ids],
+      );
+      for (const row of r.rows) this.settle(row.id, cancelled);
+    } catch (e) {
+      // Nothing cancelled: the run waits for these jobs as it would without cancelQueued.
+      if (!this.closed) this.opts.onLog?.('warn', `cancelling queued jobs: ${errorText(e)}`);
     }
   }
 

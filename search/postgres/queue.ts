@@ -36,11 +36,25 @@ export function queueName(runId: number): string {
   return `optevo-run-${runId}`;
 }
 
-/** A UUID from (run, child, suite, attempt): the same job always has the same id. */
-export function jobId(runId: number, childId: number, suite: string, attempt: number): string {
-  const h = createHash('sha256').update(`optevo\0${runId}\0${childId}\0${suite}\0${attempt}`).digest('hex');
+/**
+ * A UUID from (run, child, suite, attempt) and the job's `variant` (see
+ * jobVariant): the same job always has the same id.
+ */
+export function jobId(runId: number, childId: number, suite: string, attempt: number, variant = ''): string {
+  const h = createHash('sha256').update(`optevo\0${runId}\0${childId}\0${suite}${variant}\0${attempt}`).digest('hex');
   // Version-5-shaped (name-based) UUID text.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * What tells apart jobs of one child and suite: the evaluation seed, the
+ * tasks of a suite run one task per job, and whether it is scored. Without
+ * it, attempt numbers would follow the order in which the parts and seeds
+ * were asked for, which a resumed coordinator does not repeat, and it would
+ * be handed another part's result.
+ */
+export function jobVariant(job: EvalJob): string {
+  return `\0seed=${job.seed}${job.tasks ? `\0tasks=${job.tasks.join(',')}` : ''}${job.score === false ? '\0train' : ''}`;
 }
 
 /** What a job carries: the evaluation, and what the worker must match to run it. */
@@ -70,8 +84,16 @@ const EvalJobSchema = z
       .optional(),
     score: z.boolean().optional(),
     tasks: z.array(z.string().min(1).max(200)).min(1).max(64).optional(),
+    limitMs: z.number().positive().optional(),
+    urgent: z.boolean().optional(),
   })
   .strict();
+
+// Every field of EvalJob must be in the schema: a field it lacks makes every job that has it malformed
+// (so it was with `urgent` and `limitMs`: re-evaluations and capped meta-validations never ran on workers).
+type Unchecked = Exclude<keyof EvalJob, keyof z.infer<typeof EvalJobSchema>>;
+const everyFieldChecked: [Unchecked] extends [never] ? true : Unchecked = true;
+void everyFieldChecked;
 
 export const JobPayloadSchema = z
   .object({

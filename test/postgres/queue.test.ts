@@ -99,4 +99,55 @@ describe('jobs through pg-boss', () => {
     await boss.stop({ graceful: false, close: false, wait: true });
     await db.close();
   });
+
+  it('at a deadline cancels the jobs no worker has begun; a resumed coordinator asks them again, urgent ones first, and workers serve them', async () => {
+    const loc = parseStoreUrl(tdb.url);
+    const db = new Connection(loc);
+    const store = await PgRunStore.create(db, {
+      name: 'cancel',
+      config: testConfig(),
+      seeds: [{ name: 'adamw', source: seedSource('adamw') }],
+      requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null },
+    });
+    const opts = { timeoutMs: 5000, leaseMarginMs: 1000, maintenanceSeconds: 1, pollMs: 100 };
+    // A reference split into tasks, asked in one order; a re-evaluation on another seed; an urgent one; a capped one.
+    const jobs: EvalJob[] = [
+      { ...job(1), tasks: ['quadratic'] },
+      { ...job(1), tasks: ['rosenbrock'] },
+      { ...job(2), seed: 7 },
+      { ...job(3), urgent: true },
+      { ...job(4), limitMs: 1234 },
+    ];
+    const first = await QueueExecutor.start(db, store, opts);
+    const outs = jobs.map((j) => first.evaluate(j));
+    const queued = async () =>
+      (
+        await db.query<{ state: string; priority: number; timeout: number; tasks: string | null }>(
+          `SELECT state::text, priority, (data->>'timeoutMs')::int AS timeout, data->'job'->>'tasks' AS tasks FROM ${loc.queueSchema}.job WHERE name = $1 ORDER BY priority DESC, (data->'job'->>'childId')::int, data->'job'->>'tasks'`,
+          [queueName(store.id)],
+        )
+      ).rows;
+    for (let i = 0; i < 100 && (await queued()).length < jobs.length; i++) await new Promise((r) => setTimeout(r, 20));
+    const rows = await queued();
+    expect(rows.map((r) => [r.priority, r.timeout])).toEqual([[1, 5000], [0, 5000], [0, 5000], [0, 5000], [0, 1234]]);
+    first.cancelQueued();
+    const cancelled = await Promise.all(outs);
+    expect(cancelled.every((o) => !o.ok && o.cancelled === true)).toBe(true);
+    expect((await queued()).every((r) => r.state === 'cancelled')).toBe(true);
+    await first.close();
+
+    // Resumed: the same jobs, the parts asked in the other order, get the same ids back and are served.
+    const second = await QueueExecutor.start(db, store, opts);
+    expect((await queued()).every((r) => r.state === 'created')).toBe(true);
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const worker = serve({ location: loc, workers: 1, makePool: async () => fakeExecutor({ size: 1 }), log: () => undefined, stop: stopped, idlePollSeconds: 0.05, maintenanceSeconds: 1 });
+    const again = await Promise.all([jobs[1]!, jobs[0]!, ...jobs.slice(2)].map((j) => second.evaluate(j)));
+    expect(again.filter((o) => !o.ok)).toEqual([]);
+    stop();
+    expect((await worker).done).toBe(jobs.length);
+    expect(await queued()).toHaveLength(jobs.length);
+    await second.close();
+    await db.close();
+  });
 });

@@ -4,6 +4,7 @@ import { parse } from '../../dsl/parse.js';
 import { print } from '../../dsl/print.js';
 import { flatten } from '../../dsl/flatten.js';
 import { makeMutator } from '../../search/mutate.js';
+import { fn } from '../../dsl/functions.js';
 import { Rng } from '../../dsl/random.js';
 import { seedNames, seedProgram } from '../../seeds/index.js';
 import { assertProperty } from '../property.js';
@@ -137,5 +138,50 @@ describe('mutate', () => {
       }
       expect(invalid / n, seed).toBeLessThan(0.05);
     }
+  });
+
+  it('inserts into the data path: a later read sees the new value, and a state slot it assigns reads its old value', () => {
+    const ins = makeMutator({ weights: { insert: 1, delete: 0, modify: 0 }, maxStatements: 30, pathRate: 1 });
+    const p = parse('def train(w, g, m, lr):\n  update = lr * g\n  return update, m\n');
+    let into = 0;
+    let memory = 0;
+    for (let i = 0; i < 200; i++) {
+      const c = ins(p, Rng.derive('path', i));
+      const [first, second] = c.program.body;
+      if (!c.detail.startsWith('insert 1:') || second?.target !== 'update') continue; // not before the only statement: nothing to read into
+      into++;
+      expect(c.detail, c.detail).toMatch(/\(into update's read of (lr|g)\)$/);
+      // `update` reads the new statement's target where it read lr or g before.
+      expect(print(c.program), c.detail).toMatch(new RegExp(`update = .*\\b${first!.target}\\b`));
+      const call = first!.expr.type === 'call' ? fn(first!.expr.fn) : undefined;
+      if (first!.target === 'm' && (call?.args.filter((k) => k === 'any').length ?? 0) >= 2) {
+        expect(print(c.program), c.detail).toMatch(/m = \w+\(.*\bm\b.*\)|m = .*\bm\b/);
+        memory++;
+      }
+    }
+    expect(into).toBeGreaterThan(60);
+    expect(memory).toBeGreaterThan(10);
+  });
+
+  it('puts memory one mutation away from sgd: some children keep an exponential average of the gradient in a state slot', async () => {
+    const { withStateSlots } = await import('../../dsl/state-slots.js');
+    const { analyze } = await import('../../dsl/analyze.js');
+    const sgd = withStateSlots(flat('sgd'), 2);
+    const count = (pathRate: number) => {
+      const mutate = makeMutator({ weights: all, maxStatements: 30, pathRate });
+      let n = 0;
+      for (let i = 0; i < 4000; i++) {
+        let text: string;
+        try {
+          text = print(analyze(mutate(sgd, Rng.derive('memory', i)).program).simplified, { noHeader: true });
+        } catch {
+          continue; // an invalid child
+        }
+        if (/ (s\d) = interp\((g, \1|\1, g), [^)]+\)\n +update = .*\b\1\b/.test(text)) n++;
+      }
+      return n;
+    };
+    expect(count(0)).toBe(0);
+    expect(count(0.5)).toBeGreaterThan(3);
   });
 });
