@@ -104,6 +104,9 @@ export interface MnistCnnConfig {
  * Filters side by side (one matmul, relu and pool over K * filters channels)
  * measured slower again: the filter gradient [P, N] @ [N, K * filters] packs
  * its N x K * filters operand afresh, 26 ms a step against 8 x 2 ms.
+ * Measured again with relu-pool.ts's SIMD passes over the K * filters
+ * channels and 3-D transposes for the replica axis: a candidate's CNN took
+ * 11.2 s CPU against 8.4-9.0 per replica (load 5).
  */
 export function mnistCnnTask(c: MnistCnnConfig): TfTask {
   const out = 28 - c.kernel + 1;
