@@ -1,7 +1,9 @@
 /**
  * The fused optimizer step (dsl/fuse.ts) as a tfjs kernel on the backends
- * that keep tensors in this process's memory: wasm (views of its heap) and
- * cpu (its arrays). One kernel call per training step reads every weight,
+ * that keep tensors in this process's memory: wasm (the SIMD loop of
+ * dsl/simd.ts, instantiated over wasm's own heap; the JavaScript loop over
+ * views of it for a program with a reduction) and cpu (the JavaScript loop
+ * over its arrays). One kernel call per training step reads every weight,
  * gradient and state slot and writes the new weights and state; the tfjs
  * compiler's path made one kernel call, and one output, per operation.
  *
