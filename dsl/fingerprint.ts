@@ -80,6 +80,17 @@ class Mixer {
   }
 }
 
+/** The raw fingerprint's second rate: not a simple multiple of LR, so no constant folds both into one. */
+const OTHER_LR = 0.0371;
+
+/** One digest from two (for a fingerprint made of two probes). */
+function mixDigests(a: string, b: string): string {
+  const m = new Mixer();
+  // 16-bit pieces: the mixer keeps about 24 bits of each number it is given.
+  for (const d of [a, b]) for (let i = 0; i < d.length; i += 4) m.add(parseInt(d.slice(i, i + 4), 16));
+  return m.digest();
+}
+
 /** The step size that moves the probe's weights in the normalised (up-to-scale) probe. */
 const NORMALISED_STEP = 0.1;
 
@@ -126,7 +137,9 @@ export function functionalFingerprint(p: Program, opts: { checked?: boolean; str
   const raw = probe(p, LR, false, opts);
   // Programs that blow up on the probe are told apart by structure instead.
   if (!raw.finite) return 'nf' + (opts.structuralHash ?? structuralHash(p)).slice(0, 14);
-  return 'f' + raw.digest;
+  // A second rate: at one rate alone, `g + 10 (1 - lr)` and `g + 9` make the same updates.
+  const other = probe(p, OTHER_LR, false, opts);
+  return 'f' + (other.finite ? mixDigests(raw.digest, other.digest) : raw.digest);
 }
 
 /**

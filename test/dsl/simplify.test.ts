@@ -184,6 +184,11 @@ describe('fingerprints', () => {
     expect(functionalFingerprint(wd)).toMatch(/^f/);
     expect(functionalFingerprint(wd2)).not.toBe(functionalFingerprint(wd));
     // A program that ignores lr is not rescued by the sweep either.
+    // Nor is a program that uses lr otherwise the same as the constant lr makes at one rate.
+    const viaRate = parse('def train(w, g, lr):\n  t = interp(10, 0, lr)\n  return g * 0.5 + t\n');
+    const constant = parse('def train(w, g, lr):\n  return g * 0.5 + 9\n');
+    expect(functionalFingerprint(viaRate)).not.toBe(functionalFingerprint(constant));
+    expect(functionalFingerprint(viaRate)).toBe(functionalFingerprint(parse('def train(w, g, lr):\n  return 10 - 10 * lr + g / 2\n')));
     const fixed = parse('def train(w, g, lr):\n  return g * 0.01\n');
     const fixed2 = parse('def train(w, g, lr):\n  return g * 0.02\n');
     expect(functionalFingerprint(fixed2)).not.toBe(functionalFingerprint(fixed));
