@@ -17,6 +17,7 @@ const BENCHES: Record<string, { script: string; args: string[]; quickArgs?: stri
   'optimizer-step': { script: 'optimizer-step.js', args: [], quickArgs: ['--rounds', '5'], what: 'compiled seeds vs tfjs built-ins, per step (issues 2 and 3)' },
   tasks: { script: 'tasks.js', args: [], quickArgs: ['--quick'], what: 'proxy tasks: batched sweep, PyTorch, per-candidate cost, throughput (issue 4)' },
   profile: { script: 'profile.js', args: [], quickArgs: ['--suite', 'quick'], what: 'one standard-suite candidate: CPU time, top kernels, share outside kernels (issue 14)' },
+  'fused-step': { script: 'fused-step.js', args: [], quickArgs: ['--rounds', '2'], what: 'optimizer step: fused kernel (SIMD on wasm) vs the compiled tfjs ops, stacked replicas (issue 14)' },
   layers: { script: 'layers.js', args: [], quickArgs: ['--rounds', '1'], what: 'stacked-replica layer forms side by side on wasm (issue 14)' },
   'second-order': { script: 'second-order.js', args: [], quickArgs: ['--quick'], what: 'newton and hessianFree: 8x8 MNIST autoencoder against AdamW and nonlinear CG, cost per product, SciPy iteration counts (issue 16)' },
   'search-scaling': { script: 'search.js', args: ['scaling'], what: 'search: 2 workers vs 1 (issue 5)' },

@@ -6,6 +6,7 @@
 import { type Dataset, split } from '../data/dataset.js';
 import { mnistImages, loadMnist } from '../data/mnist.js';
 import { rng } from '../data/rng.js';
+import { patchesAndTranspose } from '../train/patches.js';
 import { activate, dense, imagePatches, mlpForward, mlpParams, patchConvReluPool, type Activation } from '../train/layers.js';
 import type { InitRule } from '../train/init.js';
 import type { Batching, ParamSpec, SuiteName, Tensor, Tfjs, TfTask } from './types.js';
@@ -103,6 +104,9 @@ export interface MnistCnnConfig {
  * Filters side by side (one matmul, relu and pool over K * filters channels)
  * measured slower again: the filter gradient [P, N] @ [N, K * filters] packs
  * its N x K * filters operand afresh, 26 ms a step against 8 x 2 ms.
+ * Measured again with relu-pool.ts's SIMD passes over the K * filters
+ * channels and 3-D transposes for the replica axis: a candidate's CNN took
+ * 11.2 s CPU against 8.4-9.0 per replica (load 5).
  */
 export function mnistCnnTask(c: MnistCnnConfig): TfTask {
   const out = 28 - c.kernel + 1;
@@ -123,8 +127,9 @@ export function mnistCnnTask(c: MnistCnnConfig): TfTask {
   };
   const forward = (tf: Tfjs, ps: Tensor[], x: Tensor, K: number | null): Tensor => {
     const B = x.shape[0];
-    const patches = imagePatches(tf, x, c.kernel, c.kernel);
-    const pt = tf.transpose(patches);
+    const both = patchesAndTranspose(tf, x, c.kernel, c.kernel);
+    const patches = both ? (both[0] as T2) : imagePatches(tf, x, c.kernel, c.kernel);
+    const pt = both ? (both[1] as T2) : tf.transpose(patches);
     if (K === null) return one(tf, ps, patches, pt, B);
     // Replicas share the patches (and their transpose); each runs its own plain 2-D ops on its slice of the weights.
     const slices = ps.map((p) => tf.unstack(p));

@@ -13,6 +13,7 @@
 import type { Tensor, Tfjs } from '../tasks/types.js';
 import type { ParamSpec } from '../tasks/types.js';
 import type { InitRule } from './init.js';
+import { biasReluPool, reluPoolGrad } from './relu-pool.js';
 
 type T2 = import('@tensorflow/tfjs').Tensor2D;
 type T3 = import('@tensorflow/tfjs').Tensor3D;
@@ -269,14 +270,21 @@ export function patchConvReluPool(tf: Tfjs, patches: T2, pt: T2, w: Tensor, b: T
   const half = Math.floor(side / 2);
   const even = 2 * half;
   const op = tf.customGrad(((wt: Tensor, bt: Tensor, save: Save) => {
-    const z = tf.reshape(tf.relu(tf.add(tf.matMul(patches, wt as T2), bt)), [B, side, side, f]) as T4;
-    const p = tf.maxPool(z, 2, 2, 'valid');
+    const m = tf.matMul(patches, wt as T2);
+    const fast = biasReluPool(tf, m, bt, B, side);
+    const z = fast ? fast[0] : (tf.reshape(tf.relu(tf.add(m, bt)), [B, side, side, f]) as T4);
+    const p = fast ? fast[1] : tf.maxPool(z as T4, 2, 2, 'valid');
     // Kept for the gradient: tensors made in the forward pass are freed when it ends.
     save([z, p, pt]);
     return {
       value: p,
       gradFunc: (dp: Tensor, saved: Tensor[]) => {
         const [zs, ps, pts] = saved as [T4, T4, T2];
+        const fast = reluPoolGrad(tf, zs, ps, dp);
+        if (fast) {
+          const dz2 = tf.reshape(fast, [B * side * side, f]) as T2;
+          return [tf.matMul(pts, dz2), tf.reshape(columnSums(tf, dz2), bt.shape)];
+        }
         const windows = tf.reshape(even === side ? zs : tf.slice(zs, [0, 0, 0, 0], [B, even, even, f]), [B * half, 2, half, 2, f]);
         const pooled = (t: Tensor) => tf.reshape(t, [B * half, 1, half, 1, f]);
         // The relu's gradient at the pooled level: a window whose maximum is 0 passes none.

@@ -17,6 +17,12 @@ export interface TrainSettings {
   monitor: Omit<MonitorOptions, 'steps'>;
   /** 'halving': successive halving over the rates (tf-trainer.ts); default 'full'. */
   sweep?: 'full' | 'halving';
+  /**
+   * false: run the program as the compiler's tfjs ops, never as the fused
+   * kernel (tests and benchmarks compare the two); default: fused where the
+   * backend keeps tensors in memory (src/train/fused-step.ts).
+   */
+  fuse?: boolean;
   /** Benchmarks only: skip the validation pass (losses and metrics come back null). */
   skipValidation?: boolean;
 }

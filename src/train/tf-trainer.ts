@@ -24,6 +24,7 @@ import { type Dataset, size, takeRows } from '../data/dataset.js';
 import { rng } from '../data/rng.js';
 import type { Tensor, Tfjs, TfTask } from '../tasks/types.js';
 import { batchPlan } from './batches.js';
+import { type FusedStep, fusedStep } from './fused-step.js';
 import { initValues } from './init.js';
 import { Monitor } from './monitor.js';
 import type { RunResult, TrainSettings } from './settings.js';
@@ -173,6 +174,8 @@ interface Group {
   /** Indices of this group's rates in the sweep, in replica order. */
   idx: number[];
   compiled: ReturnType<typeof compile>;
+  /** The program as one kernel per step, where the backend allows (fused-step.ts); else the compiled ops run. */
+  fused: FusedStep | null;
   params: Tensor[];
   states: Tensor[][];
   plan: ReturnType<typeof batchPlan>;
@@ -260,7 +263,8 @@ function newGroup(tf: Tfjs, task: TfTask, ds: Dataset, program: Program, s: Trai
     const params = initialParams(tf, task, s, K, owned);
     const states = params.map((w) => compiled.slots.map((sl) => owned.add(tf.fill(w.shape, sl.init))));
     const plan = batchPlan(s.batching, ds.train.n, s.batchSize, rng(task.name, s.seed, 'batches'));
-    return { K, idx, compiled, params, states, plan, full: null, t: 0, alive: true, owned };
+    const fused = s.fuse === false ? null : fusedStep(tf, compiled.lowered, params.reduce((n, w) => n + w.size, 0));
+    return { K, idx, compiled, fused, params, states, plan, full: null, t: 0, alive: true, owned };
   } catch (e) {
     owned.disposeAll();
     compiled.dispose();
@@ -418,7 +422,8 @@ async function advance(c: StepContext, g: Group, end: number): Promise<void> {
       y = targetTensor(tf, task, ds, takeRows(ds.train.y, yw, idx), idx.length);
     }
     const factor = scheduleFactor(s.schedule, t, s.steps);
-    const lrArg: number | Tensor = K === null ? lrs[0]! * factor : tf.tensor1d(lrs.map((l) => l * factor));
+    const fused = g.fused;
+    const lrArg: number | Tensor = K === null || fused ? lrs[0]! * factor : tf.tensor1d(lrs.map((l) => l * factor));
     const params = g.params;
     const states = g.states;
     try {
@@ -431,6 +436,10 @@ async function advance(c: StepContext, g: Group, end: number): Promise<void> {
           return K === null ? lv : tf.sum(lv);
         };
         const grads = tf.grads(f)(params);
+        if (fused) {
+          const out = fused(params, grads, states, lrs.map((l) => l * factor), t);
+          return { np: out.params, ns: out.states, loss: lossT! };
+        }
         const out = g.compiled.step(params, grads, states, lrArg, t);
         const np = params.map((w, i) => tf.sub(w, out.updates[i]!));
         return { np, ns: out.states, loss: lossT! };
