@@ -26,7 +26,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type PgBoss from 'pg-boss';
 import { Connection, errorText } from '../search/postgres/connection.js';
-import { ensureQueue, JOBS_CHANNEL, JobPayloadSchema, queueName, startBoss, writeResults, type Finished, type JobPayload, type Lease } from '../search/postgres/queue.js';
+import { ensureQueue, JOBS_CHANNEL, JobPayloadSchema, queueName, startBoss, writeResults, type Finished, type JobAddress, type JobPayload, type Lease, jobAddress } from '../search/postgres/queue.js';
 import { ensureSchema } from '../search/postgres/schema.js';
 import { RequirementsSchema, type RunRequirements } from '../search/postgres/store.js';
 import type { StoreLocation } from '../search/postgres/url.js';
@@ -222,8 +222,13 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
       const parsed = JobPayloadSchema.safeParse(job.data);
       let outcome: EvalOutcome;
       let payload: JobPayload | undefined;
+      let address: JobAddress | null = null;
       if (!parsed.success || parsed.data.runId !== srv.runId) {
-        outcome = { ok: false, reason: `malformed job ${job.id}: ${parsed.success ? 'wrong run' : parsed.error.issues[0]?.message ?? 'unreadable'}` };
+        const issue = parsed.success ? undefined : parsed.error.issues[0];
+        const why = parsed.success ? 'wrong run' : issue ? `${issue.path.join('.')}: ${issue.message}` : 'unreadable';
+        outcome = { ok: false, reason: `malformed job ${job.id} (worker ${me}, optevo ${OPTEVO_VERSION}): ${why}` };
+        const a = jobAddress(job.data);
+        if (a !== null && a.runId === srv.runId) address = a;
       } else {
         payload = parsed.data as JobPayload;
         const why = refusal(payload.requirements, opts, {});
@@ -236,15 +241,17 @@ export async function serve(opts: ServeOptions): Promise<ServeSummary> {
         }
       }
       if (abandoning) return;
-      if (!payload) {
+      if (!payload && !address) {
         await boss!.fail(srv.queue, job.id, { reason: 'malformed job' }).catch(() => undefined);
         return;
       }
-      const written = await write({ lease, payload, outcome });
+      const to = payload ?? address!;
+      if (!payload && !outcome.ok) opts.log('error', outcome.reason);
+      const written = await write({ lease, payload: to, outcome });
       if (written) summary.done++;
       else {
         summary.dropped++;
-        opts.log('warn', `late result of child ${payload.job.childId} (${payload.job.suite}) of run ${srv.name} dropped: its lease expired and the job went to another worker`);
+        opts.log('warn', `late result of child ${to.job.childId} (${to.job.suite}) of run ${srv.name} dropped: its lease expired and the job went to another worker`);
       }
     };
 

@@ -179,8 +179,31 @@ export interface Lease {
 /** A finished job waiting to be written. */
 export interface Finished {
   lease: Lease;
-  payload: JobPayload;
+  /** Where the result goes: a whole payload, or just the address read from a malformed one. */
+  payload: JobAddress;
   outcome: EvalOutcome;
+}
+
+/** The run, child and suite a job is for: what a result row needs. */
+export interface JobAddress {
+  runId: number;
+  job: Pick<EvalJob, 'childId' | 'suite'>;
+}
+
+const JobAddressSchema = z.object({
+  runId: z.number().int().min(1),
+  job: z.object({ childId: z.number().int().min(0), suite: z.enum(['quick', 'standard', 'metaval']) }),
+});
+
+/**
+ * The address of a job whose payload the worker cannot accept, where it can
+ * still be read: the worker then answers at once with the reason, instead of
+ * failing the job until its retries run out and leaving its coordinator to
+ * wait out the lease.
+ */
+export function jobAddress(data: unknown): JobAddress | null {
+  const r = JobAddressSchema.safeParse(data);
+  return r.success ? r.data : null;
 }
 
 /**

@@ -150,4 +150,29 @@ describe('jobs through pg-boss', () => {
     await second.close();
     await db.close();
   });
+
+  it('answers a job it cannot accept at once, with the reason, instead of leaving the coordinator to wait out its lease', async () => {
+    const loc = parseStoreUrl(tdb.url);
+    const db = new Connection(loc);
+    const store = await PgRunStore.create(db, {
+      name: 'malformed',
+      config: testConfig(),
+      seeds: [{ name: 'adamw', source: seedSource('adamw') }],
+      requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null },
+    });
+    // A lease far longer than the test: an answer can only come from the worker.
+    const ex = await QueueExecutor.start(db, store, { timeoutMs: 600_000, leaseMarginMs: 1000, maintenanceSeconds: 1, pollMs: 100 });
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const logs: string[] = [];
+    const worker = serve({ location: loc, workers: 1, makePool: async () => fakeExecutor({ size: 1 }), log: (_l, m) => logs.push(m), stop: stopped, idlePollSeconds: 0.05, maintenanceSeconds: 1 });
+    const [bad, good] = await Promise.all([ex.evaluate({ ...job(1), lrs: [-1] }), ex.evaluate(job(2))]);
+    expect(bad).toMatchObject({ ok: false, reason: expect.stringMatching(/^malformed job .*: job\.lrs\.0: /) as unknown });
+    expect(good.ok).toBe(true);
+    expect(logs.some((l) => l.startsWith('malformed job'))).toBe(true);
+    stop();
+    await worker;
+    await ex.close();
+    await db.close();
+  });
 });
