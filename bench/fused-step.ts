@@ -14,16 +14,8 @@ import { type SeedName, seedProgram } from '../seeds/index.js';
 import { initBackend } from '../src/backend.js';
 import { suiteTasks } from '../src/tasks/registry.js';
 import { fusedStep } from '../src/train/fused-step.js';
+import { arg, cpuMs } from './process.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 const K = 8;
 

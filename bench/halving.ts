@@ -12,15 +12,8 @@ import * as fs from 'node:fs';
 import { parse } from '../dsl/parse.js';
 import { SqliteRunStore } from '../search/store.js';
 import { evaluate } from '../src/evaluate.js';
+import { arg, cpuMs } from './process.js';
 
-const arg = (name: string, dflt?: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 interface Line {
   child: number;
@@ -30,11 +23,11 @@ interface Line {
 }
 
 async function main() {
-  const run = arg('run');
+  const run = arg('--run');
   if (!run) throw new Error('--run DIR is required (a search run folder)');
-  const tasks = (arg('tasks', 'mnist8-mlp') ?? '').split(',').filter((t) => t);
-  const limit = Number(arg('limit', '200'));
-  const out = arg('out', `.bench/halving-${tasks.join('+')}.jsonl`)!;
+  const tasks = (arg('--tasks', 'mnist8-mlp') ?? '').split(',').filter((t) => t);
+  const limit = Number(arg('--limit', '200'));
+  const out = arg('--out', `.bench/halving-${tasks.join('+')}.jsonl`)!;
   const store = SqliteRunStore.open(run, { readonly: true });
   const seen = new Set<string>();
   const programs: { id: number; source: string }[] = [];

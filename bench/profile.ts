@@ -17,6 +17,7 @@ import { seedProgram } from '../seeds/index.js';
 import { initBackend } from '../src/backend.js';
 import { evaluate } from '../src/evaluate.js';
 import { suiteTasks } from '../src/tasks/registry.js';
+import { arg, cpuMs } from './process.js';
 
 interface Row {
   kernel: string;
@@ -25,16 +26,6 @@ interface Row {
   share: number;
 }
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-
-/** CPU milliseconds of this process so far. */
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /**
  * Wraps every wasm kernel so that each call adds its CPU time to `by`

@@ -97,7 +97,7 @@ export function uleb(n: number): number[] {
   return out;
 }
 
-function sleb(n: number): number[] {
+export function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -111,9 +111,27 @@ function f32bytes(v: number): number[] {
   return [...new Uint8Array(Float32Array.of(v).buffer)];
 }
 
-export const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
-export const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-export const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+/**
+ * A module of one exported function `run(i32 x params)` with these locals
+ * (each `[...uleb(count), type]`) and code (ending in `end`), importing only
+ * the heap as `e.m`: the form of the hand-written kernels over tfjs's heap.
+ */
+export function runModule(params: number, locals: number[][], code: number[]): Uint8Array {
+  const body = [...vec(locals), ...code];
+  const type = [0x60, ...vec(Array.from({ length: params }, () => [0x7f])), ...vec([])];
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec([type])),
+    ...section(2, vec([[...str('e'), ...str('m'), 0x02, 0x00, ...uleb(0)]])),
+    ...section(3, vec([uleb(0)])),
+    ...section(7, vec([[...str('run'), 0x00, ...uleb(0)]])),
+    ...section(10, vec([[...uleb(body.length), ...body]])),
+  ]);
+}
+
+const str = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 
 /** The module's bytes: imports memory `e.m` and the functions `f.0`, `f.1`, ..., exports `run`. */
 export function emitSimd(spec: SimdSpec): Uint8Array {

@@ -93,7 +93,7 @@ function mutateOnce(opts: MutatorOptions, constantRate: number, freshRate: numbe
         const assignable = [...assignableNames(p, at)];
         const target = assignable.length === 0 || rng.next() < freshRate ? freshName(p) : rng.pick(assignable);
         const args = row.args.map((k) => randomArg(rng, scope, k, constantRate));
-        const site = rng.next() < pathRate ? pickReadSite(p, at, target, rng) : null;
+        const site = rng.next() < pathRate ? pickReadSite(p, at, scope, target, rng) : null;
         if (site !== null) spliceInto(args, row.args, site.name, target, stateSlots(p).some((q) => q.name === target), rng);
         const expr: Expr = { type: 'call', fn: row.name, args };
         const body = [...p.body];
@@ -321,14 +321,14 @@ interface ReadSite {
 }
 
 /**
- * A read, at or after statement `from`, of a name that already holds the
- * same value at `from` (so a statement inserted there can read it), where
- * `target` is not reassigned in between (so the read would see the new
- * statement's value). Reads of scalar-only arguments are left alone: a
- * tensor there would break the program.
+ * A read, at or after statement `from`, of a name in `scope` (the names
+ * readable at `from`) that still holds the value it held there, so that a
+ * statement inserted at `from` can read it; and `target` is not reassigned
+ * in between, so that the read would see the new statement's value. Reads
+ * of scalar-only arguments are left alone: a tensor there would break the
+ * program.
  */
-function pickReadSite(p: Program, from: number, target: string, rng: Rng): ReadSite | null {
-  const scope = kindsBefore(p, from);
+function pickReadSite(p: Program, from: number, scope: ReadonlyMap<string, Kind>, target: string, rng: Rng): ReadSite | null {
   const assigned = new Set<string>();
   const sites: ReadSite[] = [];
   for (let at = from; at < p.body.length; at++) {

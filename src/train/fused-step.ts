@@ -16,20 +16,7 @@ import type { Tensor, Tfjs } from '../../dsl/functions.js';
 import { type FusedParam, type FusedProgram, fuse } from '../../dsl/fuse.js';
 import type { Lowered } from '../../dsl/lower.js';
 import { emitSimd } from '../../dsl/simd.js';
-
-/** What this file uses of the WebAssembly API (lib.dom declares it; this project compiles without DOM). */
-declare namespace WebAssembly {
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports: object);
-    readonly exports: Record<string, unknown>;
-  }
-  interface Memory {
-    readonly buffer: ArrayBuffer;
-  }
-}
+import { compile, runOn, type WasmBackend, type WasmModule } from './wasm-heap.js';
 
 export const FUSED_KERNEL = 'OptevoFusedStep';
 
@@ -74,7 +61,7 @@ export function fusedStep(tf: Tfjs, low: Lowered, elements = 0): FusedStep | nul
   const program = fuse(low);
   if (backend === 'wasm' && !program.simd && elements > JS_LOOP_MAX_ELEMENTS) return null;
   register(tf);
-  const simd = program.simd ? { module: new WebAssembly.Module(emitSimd(program.simd.spec)), imports: program.simd.imports } : null;
+  const simd = program.simd ? { module: compile(emitSimd(program.simd.spec)), imports: program.simd.imports } : null;
   const nslots = low.slotRegs.length;
   return (ws, gs, states, lr, step) => {
     const inputs: NamedTensorMap = {};
@@ -107,32 +94,14 @@ interface Memory {
   view(t: TensorInfo): Float32Array;
 }
 
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  getMemoryOffset(dataId: object): number;
-  wasm: { asm: { memory: WebAssembly.Memory } };
-}
-
 type SimdRun = (...args: number[]) => void;
 
 interface Simd {
-  module: WebAssembly.Module;
+  module: WasmModule;
   imports: Record<string, (...x: number[]) => number>;
 }
 
-/** SIMD instances by module, each importing the heap it was made for. */
-const instances = new WeakMap<WebAssembly.Module, { memory: WebAssembly.Memory; run: SimdRun }>();
-
-function simdRun(simd: Simd, backend: WasmBackend): SimdRun {
-  const memory = backend.wasm.asm.memory;
-  let made = instances.get(simd.module);
-  if (made?.memory !== memory) {
-    const inst = new WebAssembly.Instance(simd.module, { e: { m: memory }, f: simd.imports });
-    instances.set(simd.module, (made = { memory, run: inst.exports.run as SimdRun }));
-  }
-  return made.run;
-}
+const simdRun = (simd: Simd, backend: WasmBackend): SimdRun => runOn<SimdRun>(simd.module, backend, simd.imports);
 
 interface CpuBackend {
   makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;

@@ -7,29 +7,11 @@
  * (issue 14); a JavaScript loop over views of the heap took 4.8.
  */
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { section, str, uleb, vec } from '../../dsl/simd.js';
+import { runModule, sleb, uleb } from '../../dsl/simd.js';
+import { compile, runOn, type WasmBackend, type WasmModule } from './wasm-heap.js';
 import type { Tensor, Tfjs } from '../tasks/types.js';
 
 export const IMAGE_PATCHES = 'OptevoImagePatches';
-
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  getMemoryOffset(dataId: object): number;
-  wasm: { asm: { memory: WebAssembly.Memory } };
-}
-
-declare namespace WebAssembly {
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports: object);
-    readonly exports: Record<string, unknown>;
-  }
-  interface Memory {
-    readonly buffer: ArrayBuffer;
-  }
-}
 
 /**
  * im2col as WebAssembly over the heap (scalar loads and stores: the runs
@@ -115,40 +97,15 @@ function im2colBytes(): Uint8Array {
     ),
   );
   op(0x0b);
-  const locals = vec([[...uleb(12), 0x7f]]);
-  const body = [...locals, ...code];
-  const type = [0x60, ...vec(Array.from({ length: 9 }, () => [0x7f])), ...vec([])];
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([type])),
-    ...section(2, vec([[...str('e'), ...str('m'), 0x02, 0x00, ...uleb(0)]])),
-    ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...str('run'), 0x00, ...uleb(0)]])),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
-  ]);
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
+  return runModule(9, [[...uleb(12), 0x7f]], code);
 }
 
 type Run = (x: number, rows: number, cols: number, B: number, H: number, W: number, kh: number, kw: number, C: number) => void;
-let module: WebAssembly.Module | undefined;
-let made: { memory: WebAssembly.Memory; run: Run } | undefined;
+let module: WasmModule | undefined;
 
 function runFor(b: WasmBackend): Run {
-  const memory = b.wasm.asm.memory;
-  if (made?.memory !== memory) {
-    module ??= new WebAssembly.Module(im2colBytes());
-    made = { memory, run: new WebAssembly.Instance(module, { e: { m: memory } }).exports.run as Run };
-  }
-  return made.run;
+  module ??= compile(im2colBytes());
+  return runOn<Run>(module, b);
 }
 
 const kernel: KernelFunc = ({ inputs, attrs, backend }) => {

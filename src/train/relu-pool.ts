@@ -13,30 +13,12 @@
  * caller keeps the tfjs form otherwise, and on other backends.
  */
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { section, str, uleb, vec } from '../../dsl/simd.js';
+import { runModule, sleb, uleb } from '../../dsl/simd.js';
+import { compile, runOn, type WasmBackend, type WasmModule } from './wasm-heap.js';
 import type { Tensor, Tfjs } from '../tasks/types.js';
-
-declare namespace WebAssembly {
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports: object);
-    readonly exports: Record<string, unknown>;
-  }
-  interface Memory {
-    readonly buffer: ArrayBuffer;
-  }
-}
 
 export const RELU_POOL_GRAD = 'OptevoReluPoolGrad';
 export const BIAS_RELU_POOL = 'OptevoBiasReluPool';
-
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  getMemoryOffset(dataId: object): number;
-  wasm: { asm: { memory: WebAssembly.Memory } };
-}
 
 type Run = (a: number, b: number, c: number, d: number, windows: number, half: number, groups: number, side: number) => void;
 
@@ -146,17 +128,7 @@ function windowModule(group: (e: Emit) => void, v128s: number): Uint8Array {
   op(0x22, N);
   op(0x0d, 0); // br_if 0
   op(0x0b, 0x0b, 0x0b); // end loop, block, function
-  const locals = vec([[...uleb(6), 0x7f], [...uleb(v128s), 0x7b]]);
-  const body = [...locals, ...code];
-  const type = [0x60, ...vec(Array.from({ length: 8 }, () => [0x7f])), ...vec([])];
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([type])),
-    ...section(2, vec([[...str('e'), ...str('m'), 0x02, 0x00, ...uleb(0)]])),
-    ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...str('run'), 0x00, ...uleb(0)]])),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
-  ]);
+  return runModule(8, [[...uleb(6), 0x7f], [...uleb(v128s), 0x7b]], code);
 }
 
 interface Emit {
@@ -250,32 +222,11 @@ function forwardBytes(): Uint8Array {
   }, 3);
 }
 
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
-}
+let modules: { grad: WasmModule; forward: WasmModule } | undefined;
 
-interface Made {
-  memory: WebAssembly.Memory;
-  grad: Run;
-  forward: Run;
-}
-let made: Made | undefined;
-let modules: { grad: WebAssembly.Module; forward: WebAssembly.Module } | undefined;
-
-function runs(b: WasmBackend): Made {
-  const memory = b.wasm.asm.memory;
-  if (made?.memory !== memory) {
-    modules ??= { grad: new WebAssembly.Module(gradBytes()), forward: new WebAssembly.Module(forwardBytes()) };
-    const run = (m: WebAssembly.Module) => new WebAssembly.Instance(m, { e: { m: memory } }).exports.run as Run;
-    made = { memory, grad: run(modules.grad), forward: run(modules.forward) };
-  }
-  return made;
+function runs(b: WasmBackend): { grad: Run; forward: Run } {
+  modules ??= { grad: compile(gradBytes()), forward: compile(forwardBytes()) };
+  return { grad: runOn<Run>(modules.grad, b), forward: runOn<Run>(modules.forward, b) };
 }
 
 const off = (b: WasmBackend, t: TensorInfo) => b.getMemoryOffset(t.dataId);

@@ -19,19 +19,22 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
+/** A run in the test database (AdamW its seed, the test settings). */
+const newRun = (db: Connection, name: string) =>
+  PgRunStore.create(db, {
+    name,
+    config: testConfig(),
+    seeds: [{ name: 'adamw', source: seedSource('adamw') }],
+    requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null },
+  });
+
 const job = (childId: number, suite: EvalJob['suite'] = 'quick'): EvalJob => ({ childId, source: seedSource('sgd'), suite, seed: 1, lrs: [1] });
 
 describe('jobs through pg-boss', () => {
   it('a worker process serves jobs and results come back to the coordinator', async () => {
     const loc = parseStoreUrl(tdb.url);
     const db = new Connection(loc);
-    const config = testConfig();
-    const store = await PgRunStore.create(db, {
-      name: 'q1',
-      config,
-      seeds: [{ name: 'adamw', source: seedSource('adamw') }],
-      requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null },
-    });
+    const store = await newRun(db, 'q1');
     const ex = await QueueExecutor.start(db, store, { timeoutMs: 5000, leaseMarginMs: 1000, maintenanceSeconds: 1, pollMs: 200 });
     let stop!: () => void;
     const stopped = new Promise<void>((r) => (stop = r));
@@ -60,12 +63,7 @@ describe('jobs through pg-boss', () => {
   it('writes a result only under the lease it was taken with, once, and names the job to the coordinators', async () => {
     const loc = parseStoreUrl(tdb.url);
     const db = new Connection(loc);
-    const store = await PgRunStore.create(db, {
-      name: 'leases',
-      config: testConfig(),
-      seeds: [{ name: 'adamw', source: seedSource('adamw') }],
-      requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null },
-    });
+    const store = await newRun(db, 'leases');
     const boss = await startBoss(db, { supervise: false, maintenanceSeconds: 60 });
     await ensureQueue(boss, store.id);
     const listener = await db.dedicated();
@@ -103,12 +101,7 @@ describe('jobs through pg-boss', () => {
   it('at a deadline cancels the jobs no worker has begun; a resumed coordinator asks them again, urgent ones first, and workers serve them', async () => {
     const loc = parseStoreUrl(tdb.url);
     const db = new Connection(loc);
-    const store = await PgRunStore.create(db, {
-      name: 'cancel',
-      config: testConfig(),
-      seeds: [{ name: 'adamw', source: seedSource('adamw') }],
-      requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null },
-    });
+    const store = await newRun(db, 'cancel');
     const opts = { timeoutMs: 5000, leaseMarginMs: 1000, maintenanceSeconds: 1, pollMs: 100 };
     // A reference split into tasks, asked in one order; a re-evaluation on another seed; an urgent one; a capped one.
     const jobs: EvalJob[] = [
@@ -154,12 +147,7 @@ describe('jobs through pg-boss', () => {
   it('answers a job it cannot accept at once, with the reason, instead of leaving the coordinator to wait out its lease', async () => {
     const loc = parseStoreUrl(tdb.url);
     const db = new Connection(loc);
-    const store = await PgRunStore.create(db, {
-      name: 'malformed',
-      config: testConfig(),
-      seeds: [{ name: 'adamw', source: seedSource('adamw') }],
-      requirements: { optevo: OPTEVO_VERSION, backend: 'cpu', tasksModule: null },
-    });
+    const store = await newRun(db, 'malformed');
     // A lease far longer than the test: an answer can only come from the worker.
     const ex = await QueueExecutor.start(db, store, { timeoutMs: 600_000, leaseMarginMs: 1000, maintenanceSeconds: 1, pollMs: 100 });
     let stop!: () => void;
