@@ -1,33 +1,77 @@
 /**
- * Does successive halving pick the same best rate as the full sweep? (issue
- * 14). Takes the trained programs of a real search (its run database), and
- * evaluates each with both sweeps on the given tasks (no reference), one
- * program after another, side by side; writes a line per program as it goes
- * (so a cut-short run still counts) and a summary: agreements per task and
- * per program (all tasks agree), and the CPU time of each sweep.
+ * Does the halving sweep pick the same best rate as the full sweep? (issue
+ * 14). Takes trained programs of a real search (its run database; evenly
+ * spread over the run, whose late programs are further from the seeds) and
+ * evaluates each once with the full sweep on the given tasks (no reference),
+ * recording every rate's ranking (its smoothed training loss, or its
+ * failure) at every 1/8 of the steps, and its validation loss at the end.
+ * The replicas of a sweep are independent, so what any halving rule would
+ * have stopped, and which rate it would have picked, follows from these
+ * records: bench/halving-rules.ts replays rules on them. One line per
+ * program as it goes (so a cut-short run still counts).
+ *
+ * --verify N instead evaluates the first N recorded programs with the
+ * halving sweep itself (the default rule, or --rule JSON) and compares the
+ * rates it stopped and picked with the replay's, and its CPU time with the
+ * full sweep's. --compare N times both sweeps (the default rule) side by
+ * side on the first N recorded programs, on --tasks (default: the standard
+ * suite's).
  *
  * Run: npm run build && node dist/bench/halving.js --run DIR [--tasks a,b] [--limit 200] [--out FILE]
+ *      node dist/bench/halving.js --verify 5 [--rule '{"rungs":[0.25],"measure":"loss","margin":0.5,"keep":2}'] --out FILE
+ *      node dist/bench/halving.js --compare 3 [--tasks a,b] --out FILE
+ *
+ * Measured (issue 14): see README, "The cost of an evaluation".
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parse } from '../dsl/parse.js';
 import { SqliteRunStore } from '../search/store.js';
-import { evaluate } from '../src/evaluate.js';
+import { DEFAULT_LRS, evaluate } from '../src/evaluate.js';
+import { HALVING, type HalvingRule } from '../src/train/halving.js';
+import { replayProgram } from './halving-rules.js';
 import { arg, cpuMs } from './process.js';
 
+/** Parts of the steps at which the ranking is recorded: rules may place their rungs at any of them. */
+export const RECORD_PARTS = 8;
 
-interface Line {
-  child: number;
-  tasks: { task: string; full: number | null; halving: number | null; agree: boolean; fullLoss: number | null; halvingLoss: number | null }[];
-  fullMs: number;
-  halvingMs: number;
+export interface RecordedRun {
+  lr: number;
+  /** Validation loss at the end, null when the rate failed. */
+  loss: number | null;
+  /** [step, smoothed training loss or null once failed] at every recorded step the rate reached. */
+  ranking: [number, number | null][];
 }
 
-async function main() {
+export interface RecordedTask {
+  task: string;
+  steps: number;
+  /** The full sweep's best rate (the refinement's included). */
+  lr: number | null;
+  /** The grid's runs first, then the refinement's, as the evaluation ran them. */
+  runs: RecordedRun[];
+  /** Rates of the first pass (the grid): the first runs. */
+  grid: number;
+  trainMs: number;
+}
+
+export interface Recorded {
+  child: number;
+  source: string;
+  tasks: RecordedTask[];
+  /** CPU time of the whole full-sweep evaluation. */
+  fullMs: number;
+}
+
+const opts = (tasks: string[]) => ({ tasks, backend: 'wasm' as const, reference: false });
+
+async function record() {
   const run = arg('--run');
   if (!run) throw new Error('--run DIR is required (a search run folder)');
   const tasks = (arg('--tasks', 'mnist8-mlp') ?? '').split(',').filter((t) => t);
   const limit = Number(arg('--limit', '200'));
   const out = arg('--out', `.bench/halving-${tasks.join('+')}.jsonl`)!;
+  fs.mkdirSync(path.dirname(out), { recursive: true });
   const store = SqliteRunStore.open(run, { readonly: true });
   const seen = new Set<string>();
   const programs: { id: number; source: string }[] = [];
@@ -38,68 +82,93 @@ async function main() {
     programs.push({ id: c.id, source: c.source });
   }
   store.close();
-  const done = new Set<number>();
-  if (fs.existsSync(out)) for (const l of fs.readFileSync(out, 'utf8').split('\n')) if (l.trim()) done.add((JSON.parse(l) as Line).child);
-  const todo = programs.slice(0, limit).filter((p) => !done.has(p.id));
+  const done = new Set(readRecords(out).map((l) => l.child));
+  // Spread over the whole run: its late programs are further from the seeds than its first.
+  const picked = programs.length <= limit ? programs : Array.from({ length: limit }, (_, k) => programs[Math.floor((k * programs.length) / limit)]!);
+  // Every eighth first, then those between: a run cut short still spans the whole search.
+  const order = [0, 4, 2, 6, 1, 5, 3, 7].flatMap((o) => picked.filter((_, i) => i % 8 === o));
+  const todo = order.filter((p) => !done.has(p.id));
   process.stderr.write(`${programs.length} trained programs in the run; ${done.size} done, ${todo.length} to go, tasks ${tasks.join(', ')}\n`);
-  const opts = { tasks, backend: 'wasm' as const, reference: false };
   for (const p of todo) {
-    const program = parse(p.source);
-    let c = cpuMs();
-    const full = await evaluate(program, { ...opts, sweep: 'full' });
-    const fullMs = cpuMs() - c;
-    c = cpuMs();
-    const halving = await evaluate(program, { ...opts, sweep: 'halving' });
-    const halvingMs = cpuMs() - c;
-    const line: Line = {
+    const c = cpuMs();
+    const full = await evaluate(parse(p.source), { ...opts(tasks), sweep: 'full', recordRanking: RECORD_PARTS });
+    const line: Recorded = {
       child: p.id,
-      tasks: full.tasks.map((t, i) => {
-        const h = halving.tasks[i]!;
-        return { task: t.task, full: t.lr, halving: h.lr, agree: t.lr === h.lr, fullLoss: t.loss, halvingLoss: h.loss };
-      }),
-      fullMs,
-      halvingMs,
+      source: p.source,
+      tasks: full.tasks.map((t) => ({
+        task: t.task,
+        steps: t.steps,
+        lr: t.lr,
+        grid: t.runs.filter((r) => DEFAULT_LRS.includes(r.lr)).length,
+        runs: t.runs.map((r) => ({ lr: r.lr, loss: r.loss, ranking: (r.ranking ?? []).map((x) => [x.step, x.smoothed] as [number, number | null]) })),
+        trainMs: t.timings.trainMs,
+      })),
+      fullMs: cpuMs() - c,
     };
     fs.appendFileSync(out, JSON.stringify(line) + '\n');
   }
-  summarise(out);
 }
 
-export function summarise(file: string): void {
-  const lines = fs
+export function readRecords(file: string): Recorded[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Line);
-  const perTask = new Map<string, { n: number; agree: number }>();
-  let programsAgree = 0;
+    .map((l) => JSON.parse(l) as Recorded);
+}
+
+async function verify(n: number) {
+  const file = arg('--out')!;
+  const rule: HalvingRule = arg('--rule') ? (JSON.parse(arg('--rule')!) as HalvingRule) : HALVING;
+  let same = 0;
   let fullMs = 0;
   let halvingMs = 0;
-  for (const l of lines) {
-    for (const t of l.tasks) {
-      const e = perTask.get(t.task) ?? { n: 0, agree: 0 };
-      e.n++;
-      if (t.agree) e.agree++;
-      perTask.set(t.task, e);
-    }
-    if (l.tasks.every((t) => t.agree)) programsAgree++;
-    fullMs += l.fullMs;
-    halvingMs += l.halvingMs;
+  const recs = readRecords(file).slice(0, n);
+  for (const rec of recs) {
+    const c = cpuMs();
+    const h = await evaluate(parse(rec.source), { ...opts(rec.tasks.map((t) => t.task)), sweep: 'halving', halving: rule });
+    halvingMs += cpuMs() - c;
+    fullMs += rec.fullMs;
+    const replay = replayProgram(rec, rule);
+    const mismatches: string[] = [];
+    h.tasks.forEach((t, i) => {
+      const r = replay.tasks[i]!;
+      const stopped = t.runs.map((x) => x.stoppedAt ?? null);
+      if (t.lr !== r.lr) mismatches.push(`${t.task}: picked ${t.lr}, replay ${r.lr}`);
+      if (r.known && JSON.stringify(stopped) !== JSON.stringify(r.stoppedAt)) mismatches.push(`${t.task}: stopped ${JSON.stringify(stopped)}, replay ${JSON.stringify(r.stoppedAt)}`);
+    });
+    if (mismatches.length === 0) same++;
+    process.stdout.write(`child ${rec.child}: ${mismatches.length ? mismatches.join('; ') : 'as replayed'}\n`);
   }
-  const summary = {
-    programs: lines.length,
-    programsAgreeOnEveryTask: programsAgree,
-    share: lines.length ? programsAgree / lines.length : null,
-    perTask: Object.fromEntries([...perTask].map(([k, v]) => [k, { ...v, share: v.agree / v.n }])),
-    cpuSecondsFull: fullMs / 1000,
-    cpuSecondsHalving: halvingMs / 1000,
-    halvingCostShare: fullMs ? halvingMs / fullMs : null,
-  };
-  process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ rule, programs: recs.length, asReplayed: same, cpuSecondsFull: fullMs / 1000, cpuSecondsHalving: halvingMs / 1000 }) + '\n');
+}
+
+/** The CPU time of the full and the halving sweep, side by side, on the first N recorded programs. */
+async function compare(n: number) {
+  const tasks = (arg('--tasks', 'mnist-mlp,mnist-cnn,teacher-student,tiny-lm') ?? '').split(',').filter((t) => t);
+  const recs = readRecords(arg('--out')!).slice(0, n);
+  // Set-up (datasets, caches) once, outside the timings.
+  await evaluate(parse(recs[0]!.source), { ...opts(tasks), steps: 1 });
+  let fullMs = 0;
+  let halvingMs = 0;
+  let same = 0;
+  for (const rec of recs) {
+    let c = cpuMs();
+    const f = await evaluate(parse(rec.source), { ...opts(tasks), sweep: 'full' });
+    fullMs += cpuMs() - c;
+    c = cpuMs();
+    const h = await evaluate(parse(rec.source), { ...opts(tasks), sweep: 'halving' });
+    halvingMs += cpuMs() - c;
+    if (f.tasks.every((t, i) => t.lr === h.tasks[i]!.lr)) same++;
+  }
+  process.stdout.write(JSON.stringify({ rule: HALVING, tasks, programs: recs.length, sameBestRate: same, cpuSecondsFullPerProgram: fullMs / 1000 / recs.length, cpuSecondsHalvingPerProgram: halvingMs / 1000 / recs.length, halvingCostShare: halvingMs / fullMs }) + '\n');
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main().catch((e) => {
+  const v = arg('--verify');
+  const c = arg('--compare');
+  (v ? verify(Number(v)) : c ? compare(Number(c)) : record()).catch((e) => {
     process.stderr.write(String((e as Error)?.stack ?? e) + '\n');
     process.exitCode = 1;
   });

@@ -52,6 +52,7 @@ import type { InitRule } from './train/init.js';
 import { DEFAULT_MONITOR } from './train/monitor.js';
 import type { RunResult, TrainSettings } from './train/settings.js';
 import type { Schedule } from './train/schedule.js';
+import type { HalvingRule } from './train/halving.js';
 import { type SweepKind, trainTfTask } from './train/tf-trainer.js';
 import { errorMessage } from '../dsl/errors.js';
 
@@ -82,8 +83,12 @@ export interface EvaluateOptions {
   backend?: BackendName | undefined;
   /** False: run each rate separately (`--no-batch`). */
   batch?: boolean | undefined;
-  /** 'halving': successive halving over the rates (src/train/tf-trainer.ts); default 'full'. */
+  /** 'halving': the rates clearly behind are stopped at rungs (src/train/halving.ts); default 'full'. */
   sweep?: SweepKind | undefined;
+  /** Benchmarks only: a halving rule other than the default. */
+  halving?: HalvingRule | undefined;
+  /** Benchmarks only: record every rate's ranking at every 1/n of the steps (RunResult.ranking). */
+  recordRanking?: number | undefined;
   /** Program hyperparameters by snake_case name. */
   hparams?: Record<string, number> | undefined;
   /** False: skip the reference and leave scores null. */
@@ -249,6 +254,8 @@ function settingsFor(task: Task, opts: EvaluateOptions): TrainSettings {
     schedule: opts.schedule ?? task.schedule,
     ...(opts.init ? { init: opts.init } : {}),
     ...(opts.sweep && opts.sweep !== 'full' ? { sweep: opts.sweep } : {}),
+    ...(opts.halving ? { halving: opts.halving } : {}),
+    ...(opts.recordRanking ? { recordRanking: opts.recordRanking } : {}),
     monitor: { ...DEFAULT_MONITOR, divergence: task.divergence },
   };
 }

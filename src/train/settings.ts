@@ -1,5 +1,6 @@
 /** Settings of one training run (or sweep) and what a run gives back. */
 import type { Batching } from '../tasks/types.js';
+import type { HalvingRule } from './halving.js';
 import type { InitRule } from './init.js';
 import type { MonitorOptions } from './monitor.js';
 import type { Schedule } from './schedule.js';
@@ -15,8 +16,15 @@ export interface TrainSettings {
   /** Program hyperparameters by snake_case name. */
   hparams?: Record<string, number>;
   monitor: Omit<MonitorOptions, 'steps'>;
-  /** 'halving': successive halving over the rates (tf-trainer.ts); default 'full'. */
+  /** 'halving': the rates clearly behind are stopped at rungs (halving.ts); default 'full'. */
   sweep?: 'full' | 'halving';
+  /** Benchmarks only: a halving rule other than the default. */
+  halving?: HalvingRule;
+  /**
+   * Benchmarks only: record each rate's ranking (what halving decides by) at
+   * every 1/n of the steps, so that any rule can be replayed on a full sweep.
+   */
+  recordRanking?: number;
   /**
    * false: run the program as the compiler's tfjs ops, never as the fused
    * kernel (tests and benchmarks compare the two); default: fused where the
@@ -37,6 +45,8 @@ export interface RunResult {
   curve: number[];
   failure?: string;
   plateauAt?: number;
-  /** Step at which successive halving stopped this rate (it was behind); its loss is then null. */
+  /** Step at which the halving sweep stopped this rate (it was behind); its loss is then null. */
   stoppedAt?: number;
+  /** With `recordRanking`: the smoothed training loss at each recorded step, null once the rate failed. */
+  ranking?: { step: number; smoothed: number | null }[];
 }

@@ -29,9 +29,9 @@ import { initValues } from './init.js';
 import { Monitor } from './monitor.js';
 import type { RunResult, TrainSettings } from './settings.js';
 import { scheduleFactor } from './schedule.js';
+import { rungEnds, survivors } from './halving.js';
 
-/** Every rate trained to the end, or successive halving over the rates. */
-export type SweepKind = 'full' | 'halving';
+export type { SweepKind } from './halving.js';
 
 export interface SweepResult {
   runs: RunResult[];
@@ -140,33 +140,8 @@ function perExample(tf: Tfjs, task: TfTask, pred: Tensor, y: Tensor, replicas: n
   return out;
 }
 
-/**
- * Successive halving (Hyperband's inner loop) over the rates: every rate
- * trains to the first rung; there the rates are ranked by their smoothed
- * training loss (all rates see the same batches, so the comparison is
- * paired) and the better half goes on to the next rung, and so on; the
- * survivors finish. With 8 rates and rungs at 1/4 and 1/2 of the steps:
- * 8 -> 4 -> 2 rates, half the steps of the full sweep.
- */
-export const HALVING_RUNGS: readonly number[] = [0.25, 0.5];
 /** Decay of the smoothed training loss the rungs rank by (about a 20-step window). */
 const RANK_DECAY = 0.95;
-
-/** Step counts at which the sweep stops to rank its rates (the last is the end of training). */
-export function rungEnds(steps: number, sweep: SweepKind): number[] {
-  if (sweep === 'full') return [steps];
-  const ends = HALVING_RUNGS.map((f) => Math.round(f * steps)).filter((e) => e >= 1 && e < steps);
-  return [...new Set([...ends, steps])];
-}
-
-/** Indices of the rates that go on: the better half (rounded up) of those still running, by smoothed loss. */
-export function survivors(running: readonly number[], smoothed: ArrayLike<number>): number[] {
-  const keep = Math.max(1, Math.ceil(running.length / 2));
-  const ranked = [...running].sort((a, b) => rankValue(smoothed[a]!) - rankValue(smoothed[b]!) || a - b);
-  return ranked.slice(0, keep).sort((a, b) => a - b);
-}
-
-const rankValue = (x: number) => (Number.isFinite(x) ? x : Infinity);
 
 /** Rates trained together: K stacked replicas (K a number) or one run (K null). */
 interface Group {
@@ -190,15 +165,17 @@ interface Group {
 async function runSweep(tf: Tfjs, task: TfTask, ds: Dataset, program: Program, lrs: readonly number[], stacked: boolean, s: TrainSettings): Promise<RunResult[]> {
   const monitors = lrs.map(() => new Monitor({ steps: s.steps, ...s.monitor }));
   const smoothed = new Float64Array(lrs.length).fill(NaN);
+  const first = new Float64Array(lrs.length).fill(NaN);
   const stoppedAt: (number | undefined)[] = lrs.map(() => undefined);
   const errors: (string | undefined)[] = lrs.map(() => undefined);
   const groups: Group[] = [];
-  const ctx: StepContext = { tf, task, ds, s, lrs, monitors, smoothed };
+  const ranking: RunResult['ranking'][] = lrs.map(() => (s.recordRanking ? [] : undefined));
+  const ctx: StepContext = { tf, task, ds, s, lrs, monitors, smoothed, first, rankAt: rankSteps(s), ranking };
   try {
     const all = lrs.map((_, i) => i);
     if (stacked) groups.push(newGroup(tf, task, ds, program, s, all, lrs.length));
     else for (const i of all) groups.push(newGroup(tf, task, ds, program, s, [i], null));
-    const ends = rungEnds(s.steps, s.sweep ?? 'full');
+    const ends = rungEnds(s.steps, s.sweep ?? 'full', s.halving);
     for (const end of ends) {
       for (const g of groups) {
         if (!g.alive) continue;
@@ -215,7 +192,8 @@ async function runSweep(tf: Tfjs, task: TfTask, ds: Dataset, program: Program, l
       }
       if (end === s.steps) break;
       const running = all.filter((i) => !monitors[i]!.failed && errors[i] === undefined && stoppedAt[i] === undefined);
-      const keep = new Set(survivors(running, smoothed));
+      const lead = running.reduce((b, i) => (smoothed[i]! < smoothed[b]! ? i : b), running[0] ?? 0);
+      const keep = new Set(survivors(running, smoothed, s.halving, first[lead]));
       for (const i of running) if (!keep.has(i)) stoppedAt[i] = end;
       for (const g of groups) if (g.alive) shrink(tf, program, s, g, g.idx.filter((i) => keep.has(i)));
     }
@@ -242,6 +220,7 @@ async function runSweep(tf: Tfjs, task: TfTask, ds: Dataset, program: Program, l
     for (const [i, at] of stoppedAt.entries()) {
       if (at !== undefined) out[i] = { ...out[i]!, stoppedAt: at };
     }
+    for (const [i, r] of ranking.entries()) if (r) out[i] = { ...out[i]!, ranking: r };
     return out;
   } finally {
     for (const g of groups) {
@@ -365,6 +344,22 @@ interface StepContext {
   monitors: Monitor[];
   /** Per rate: the training loss smoothed over recent steps (what halving ranks by). */
   smoothed: Float64Array;
+  /** Per rate: the loss of the first step (the same for every rate: same weights, same batch). */
+  first: Float64Array;
+  /** Steps at which `ranking` records the smoothed losses (empty unless asked for). */
+  rankAt: ReadonlySet<number>;
+  ranking: RunResult['ranking'][];
+}
+
+/** The steps of `recordRanking`: the first (where every rate has the same loss), then every 1/n of the run, the last step excluded. */
+function rankSteps(s: TrainSettings): Set<number> {
+  const n = s.recordRanking ?? 0;
+  const out = new Set<number>(n > 0 ? [1] : []);
+  for (let k = 1; k < n; k++) {
+    const t = Math.round((k * s.steps) / n);
+    if (t >= 1 && t < s.steps) out.add(t);
+  }
+  return out;
 }
 
 /**
@@ -374,7 +369,7 @@ interface StepContext {
  * are read at `end`). Sets g.alive false once every rate of the group has failed.
  */
 async function advance(c: StepContext, g: Group, end: number): Promise<void> {
-  const { tf, task, ds, s, monitors, smoothed } = c;
+  const { tf, task, ds, s, monitors, smoothed, first, rankAt, ranking } = c;
   const K = g.K;
   const xw = size(ds.xShape);
   const yw = ds.yKind === 'class' ? 1 : size(ds.yShape);
@@ -403,7 +398,9 @@ async function advance(c: StepContext, g: Group, end: number): Promise<void> {
         if (!m.failed && m.record(firstPending + i, l)) {
           n++;
           smoothed[r] = Number.isNaN(smoothed[r]!) ? l : RANK_DECAY * smoothed[r]! + (1 - RANK_DECAY) * l;
+          if (firstPending + i === 1) first[r] = l;
         }
+        if (rankAt.has(firstPending + i)) ranking[r]?.push({ step: firstPending + i, smoothed: m.failed ? null : smoothed[r]! });
       });
       alive = n > 0;
     }

@@ -12,7 +12,7 @@ import { fans, initValues, parseInit } from '../../src/train/init.js';
 import { DEFAULT_MONITOR, Monitor } from '../../src/train/monitor.js';
 import { parseSchedule, scheduleFactor } from '../../src/train/schedule.js';
 import type { TrainSettings } from '../../src/train/settings.js';
-import { rungEnds, survivors, trainTfTask } from '../../src/train/tf-trainer.js';
+import { trainTfTask } from '../../src/train/tf-trainer.js';
 
 describe('initialisation', () => {
   const stats = (a: Float32Array) => {
@@ -184,60 +184,3 @@ def train(w, g, m, lr):
   });
 });
 
-describe('successive halving over the rates', () => {
-  beforeAll(async () => {
-    await initBackend('wasm');
-    await tf.setBackend('wasm');
-  });
-  const settings = (steps: number, sweep: 'full' | 'halving'): TrainSettings => ({
-    seed: 1,
-    steps,
-    batchSize: 16,
-    batching: 'mini',
-    schedule: { kind: 'constant' },
-    monitor: DEFAULT_MONITOR,
-    sweep,
-  });
-
-  it('places rungs at 1/4 and 1/2 of the steps, and keeps the better half by smoothed loss', () => {
-    expect(rungEnds(40, 'halving')).toEqual([10, 20, 40]);
-    expect(rungEnds(40, 'full')).toEqual([40]);
-    expect(rungEnds(2, 'halving')).toEqual([1, 2]);
-    expect(survivors([0, 1, 2, 3, 4, 5, 6, 7], [5, 1, 4, 2, NaN, 3, 0.5, 9])).toEqual([1, 3, 5, 6]);
-    expect(survivors([2, 5, 6], [0, 0, 1, 0, 0, 2, 3])).toEqual([2, 5]);
-    expect(survivors([4], [])).toEqual([4]);
-  });
-
-  it('stops the rates behind, finishes the survivors exactly as the full sweep does, stacked or separate', async () => {
-    const task = builtinTask('mnist8-mlp') as TfTask;
-    const ds = task.data(1);
-    const lrs = [1e-4, 1e-3, 1e-2, 3e-2, 0.1, 1];
-    const program = seedProgram('adam');
-    const before = tf.memory().numTensors;
-    const full = await trainTfTask(tf, task, ds, program, lrs, settings(24, 'full'), 'batched', true);
-    const hb = await trainTfTask(tf, task, ds, program, lrs, settings(24, 'halving'), 'batched', true);
-    const hs = await trainTfTask(tf, task, ds, program, lrs, settings(24, 'halving'), 'separate');
-    expect(tf.memory().numTensors).toBe(before);
-    for (const h of [hb, hs]) {
-      // 6 rates -> 3 at step 6 -> 2 at step 12.
-      expect(h.runs.filter((r) => r.stoppedAt === 6).length).toBe(3);
-      expect(h.runs.filter((r) => r.stoppedAt === 12).length).toBe(1);
-      const finished = h.runs.filter((r) => r.stoppedAt === undefined);
-      expect(finished.length).toBe(2);
-      for (const r of h.runs) {
-        const f = full.runs.find((x) => x.lr === r.lr)!;
-        if (r.stoppedAt !== undefined) {
-          expect(r.loss).toBeNull();
-          expect(r.failure).toBeUndefined();
-          continue;
-        }
-        expect(r.loss).not.toBeNull();
-        expect(Math.abs(r.loss! - f.loss!)).toBeLessThan(1e-4 * Math.max(1, f.loss!));
-      }
-    }
-    expect(hb.runs.map((r) => r.stoppedAt)).toEqual(hs.runs.map((r) => r.stoppedAt));
-    // The full sweep's best rate is among the survivors here.
-    const best = full.runs.reduce((a, b) => (b.loss !== null && (a.loss === null || b.loss < a.loss) ? b : a));
-    expect(hb.runs.find((r) => r.lr === best.lr)!.stoppedAt).toBeUndefined();
-  });
-});
