@@ -198,10 +198,11 @@ export const RUN_SETTINGS = [
     key: 'sweep',
     arg: '<kind>',
     // Optional: runs stored before this setting have none, and sweep every rate to the end.
-    help: "how each evaluation sweeps its rates: 'full' (every rate to the end) or 'halving' (successive halving: the better half goes on at 1/4 and 1/2 of the steps)",
+    // Halving by default: it picked the full sweep's best rate on 199 of 200 programs of a search (bench/halving.ts).
+    help: "how each evaluation sweeps its rates: 'full' (every rate to the end) or 'halving' (the rates clearly behind by smoothed training loss stop early, the rest finish)",
     read: read.text,
     schema: z.enum(['full', 'halving']).optional(),
-    default: { value: 'full' },
+    default: { value: 'halving' },
   }),
   run({
     key: 'evalSeed',

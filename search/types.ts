@@ -72,7 +72,7 @@ export interface EvalJob {
   lrs: number[];
   /** Override of each task's default step count (tests use it). */
   steps?: number;
-  /** How the rates are swept: every rate to the end, or successive halving (absent: 'full'). */
+  /** How the rates are swept: every rate to the end, or the rates clearly behind stopped early (src/train/halving.ts; absent: 'full'). */
   sweep?: 'full' | 'halving';
   /** The reference optimizer's results per task, computed once per run: the worker scores against them and never recomputes. */
   references?: Record<string, ReferenceResult>;

@@ -139,10 +139,10 @@ export const EVAL_SETTINGS = [
   option({
     key: 'sweep',
     arg: '<kind>',
-    help: 'full (every rate to the end) or halving (successive halving: the better half of the rates goes on at 1/4 and 1/2 of the steps)',
+    help: 'full (every rate to the end) or halving (the rates clearly behind by smoothed training loss stop early, the rest finish)',
     read: oneOf(SWEEPS, (s) => `--sweep takes full or halving, got '${s}'`),
     schema: z.enum(SWEEPS),
-    default: { value: 'full' },
+    default: { value: 'halving' },
   }),
   option({ key: 'tasksModule', arg: '<file>', help: 'a module exporting tasks made with defineTask', read: read.text, schema: z.string().optional() }),
   option({ key: 'json', help: 'print data', read: read.switch, schema: z.boolean().optional() }),

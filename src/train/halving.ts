@@ -30,7 +30,7 @@ export interface HalvingRule {
   keep: number;
 }
 
-export const HALVING: HalvingRule = { rungs: [0.25, 0.5], measure: 'loss', margin: 0, keep: 1 };
+export const HALVING: HalvingRule = { rungs: [0.25, 0.375, 0.625], measure: 'loss', margin: 0.5, keep: 2 };
 
 /** Step counts at which the sweep stops to rank its rates (the last is the end of training). */
 export function rungEnds(steps: number, sweep: SweepKind, rule: HalvingRule = HALVING): number[] {

@@ -30,7 +30,7 @@ describe('search settings', () => {
       stateSlots: 2,
       hurdle: 0.75,
       suite: 'standard',
-      sweep: 'full',
+      sweep: 'halving',
       metavalEvery: 100,
       metavalTop: 3,
       batch: 64,

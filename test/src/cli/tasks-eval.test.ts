@@ -78,17 +78,22 @@ describe('optevo eval', () => {
     expect(custom.backend).toBe('cpu');
     expect(custom.results[0].tasks[0].loss).toBeGreaterThan(0);
   });
-  it('--sweep halving stops the rates behind at the rungs and finishes the rest', () => {
-    const r = run('eval', 'adam', '--task', 'mnist8-mlp', '--steps', '8', '--lrs', '0.0001,0.001,0.01,0.1', '--backend', 'wasm', '--json', '--sweep', 'halving');
-    expect(r.status).toBe(0);
-    const all = JSON.parse(r.stdout).results[0].tasks[0].runs as { loss: number | null; stoppedAt?: number }[];
-    // The grid's 4 rates come first (the refinement's rates around the best follow, halved the same way):
-    // 2 stop at step 2, 1 more at step 4, 1 finishes.
-    expect(all.length).toBeGreaterThanOrEqual(4);
-    const runs = all.slice(0, 4);
-    expect(runs.filter((x) => x.stoppedAt === 2).length).toBe(2);
-    expect(runs.filter((x) => x.stoppedAt === 4).length).toBe(1);
-    expect(runs.filter((x) => x.stoppedAt === undefined && x.loss !== null).length).toBe(1);
+  it('halving, the default sweep, stops a rate clearly behind at a rung and finishes the rest; --sweep full trains every rate', () => {
+    const runsOf = (...extra: string[]) => {
+      const r = run('eval', 'adam', '--task', 'mnist8-mlp', '--lrs', '0.00001,0.001,0.01', '--backend', 'wasm', '--json', ...extra);
+      expect(r.status).toBe(0);
+      return JSON.parse(r.stdout).results[0].tasks[0].runs as { lr: number; loss: number | null; stoppedAt?: number }[];
+    };
+    // The grid's 3 rates come first, then the refinement's 2 around the best.
+    const halving = runsOf();
+    expect(halving.length).toBe(5);
+    // 1e-5 barely moves in 150 steps: more than 50% behind at a rung (38, 56 or 94), outside the two best.
+    expect(halving[0]).toMatchObject({ lr: 0.00001, loss: null });
+    expect([38, 56, 94]).toContain(halving[0]!.stoppedAt);
+    expect(halving.slice(1).every((x) => x.stoppedAt === undefined && x.loss !== null)).toBe(true);
+    const full = runsOf('--sweep', 'full');
+    expect(full.every((x) => x.stoppedAt === undefined && x.loss !== null)).toBe(true);
+    full.slice(1).forEach((x, i) => expect(Math.abs(x.loss! - halving[i + 1]!.loss!)).toBeLessThan(1e-4 * Math.max(1, x.loss!)));
   });
   it('user mistakes are one line, exit 1', async () => {
     for (const [args, msg] of [
