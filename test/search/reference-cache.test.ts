@@ -4,9 +4,8 @@ import * as path from 'node:path';
 import { startSearch } from '../../search/evolution.js';
 import { MemoryReferenceCache, referenceJobKey } from '../../search/reference-cache.js';
 import type { EvalJob, SuiteResult } from '../../search/types.js';
-import { referenceSources } from '../../src/reference.js';
 import { diskReferenceCache } from '../../src/reference-cache.js';
-import { createRun, fakeExecutor, tempDir, testConfig } from './helpers.js';
+import { calibration, createRun, fakeExecutor, tempDir, testConfig, twinIntercept } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -14,10 +13,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const calibration = referenceSources();
-const TWIN: Record<number, number> = { 1: 0.01, 2: -0.02, 3: 0.02 };
-const intercept = (job: EvalJob) =>
-  job.source === calibration.twin ? { ok: true as const, result: { suite: job.suite, fitness: TWIN[job.seed]!, ms: 1, tasks: [] } } : undefined;
+const intercept = twinIntercept;
 const calibrationJobs = (jobs: readonly EvalJob[]) => jobs.filter((j) => j.source === calibration.reference || j.source === calibration.twin);
 // Two tasks a suite, so that references run one task per job, as heavy suites do.
 const suiteTasks = (suite: string) => [`${suite}-a`, `${suite}-b`];
