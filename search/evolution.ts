@@ -399,7 +399,7 @@ class Search {
         }
       } else {
         this.finishing = true;
-        await this.metaval.drain(this.stopped, true);
+        await this.metaval.drain(this.stopped);
       }
     } finally {
       if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
@@ -581,8 +581,7 @@ class Search {
 
   /**
    * Waits until a meta-validation can start; at the end of a run's budget the
-   * share no longer binds (nothing else wants the workers), and only the
-   * current leaders' requests run (search/metaval.ts). False: it cannot
+   * share no longer binds (nothing else wants the workers). False: it cannot
    * start in this session.
    */
   private async metavalTurn(): Promise<boolean> {

@@ -8,11 +8,6 @@
  * the best of the run's current leaders among those waiting (what the funnel
  * recommends from), and only then the rest, oldest first.
  * A request survives a stop: the store keeps it pending and a resume runs it.
- * When a run's budget is spent, only the current leaders' requests still run
- * (the funnel recommends from them); the others, for programs that have
- * since dropped out of the top, stay pending for a resume, so that a run
- * of N children ends after at most `metavalTop` more evaluations, not after
- * every request that piled up while the share held them back.
  */
 import { errorMessage } from '../dsl/errors.js';
 import { isScore, STOP, type Stop } from './judge.js';
@@ -41,8 +36,6 @@ export class MetavalQueue {
   /** Waiting requests, oldest first. */
   private readonly waiting: number[] = [];
   private runner: Promise<void> | null = null;
-  /** Set at the end of the budget: only the current leaders' requests run. */
-  private leadersOnly = false;
 
   constructor(private readonly deps: MetavalDeps) {}
 
@@ -52,15 +45,14 @@ export class MetavalQueue {
     this.start();
   }
 
-  /** The waiting request to run next: the best current leader, else the oldest (none once only leaders run). */
-  private next(): number | null {
+  /** The waiting request to run next: the best current leader, else the oldest. */
+  private next(): number {
     let at = 0;
     let best: number | null = null;
     this.waiting.forEach((id, i) => {
       const r = this.deps.rank?.(id) ?? null;
       if (r !== null && (best === null || r > best)) [at, best] = [i, r];
     });
-    if (best === null && this.leadersOnly && this.deps.rank) return null;
     return this.waiting.splice(at, 1)[0]!;
   }
 
@@ -69,7 +61,6 @@ export class MetavalQueue {
     this.runner = (async () => {
       while (this.waiting.length > 0 && !this.deps.stopping()) {
         const id = this.next();
-        if (id === null) break;
         try {
           await this.validate(id);
         } catch (e) {
@@ -98,12 +89,8 @@ export class MetavalQueue {
     }
   }
 
-  /**
-   * Resolves when every queued meta-validation has finished (with
-   * `leadersOnly`, every current leader's), or when `stopped` resolves.
-   */
-  async drain(stopped: Promise<unknown>, leadersOnly = false): Promise<void> {
-    this.leadersOnly = leadersOnly;
+  /** Resolves when every queued meta-validation has finished, or when `stopped` resolves. */
+  async drain(stopped: Promise<unknown>): Promise<void> {
     while (this.runner && !this.deps.stopping()) {
       await Promise.race([this.runner, stopped]);
     }
