@@ -29,6 +29,7 @@ const BENCHES: Record<string, { script: string; args: string[]; quickArgs?: stri
   'search-discovery': { script: 'search.js', args: ['discovery'], what: 'search: from sgd on the quick suite, 2,000 children (issue 5; long)' },
   d1: { script: 'discovery.js', args: ['d1'], quickArgs: ['--time', '5m', '--seeds', '1'], what: 'D1: from sgd on the quick suite, 30 minutes at 3 seeds, against Adam (issue 11; long)' },
   d2: { script: 'discovery.js', args: ['d2'], quickArgs: ['--time', '10m'], what: "D2: from adamw on the default suite, 60 minutes: the recommended program's meta-validation (issue 11; long)" },
+  'warm-references': { script: 'warm-references.js', args: [], what: "fills this machine's reference cache: AdamW on the metaval suite at seed 1, D2's held-out reference (long)" },
 };
 
 const argv = process.argv.slice(2);
@@ -40,7 +41,7 @@ if (unknown.length) {
   process.exit(1);
 }
 let failed = 0;
-for (const name of names.length ? names : Object.keys(BENCHES).filter((n) => !['search-discovery', 'd1', 'd2'].includes(n))) {
+for (const name of names.length ? names : Object.keys(BENCHES).filter((n) => !['search-discovery', 'd1', 'd2', 'warm-references'].includes(n))) {
   const b = BENCHES[name]!;
   process.stdout.write(`\n== ${name}: ${b.what}\n`);
   const r = spawnSync(process.execPath, [here(b.script), ...b.args, ...(quick ? (b.quickArgs ?? []) : [])], { stdio: 'inherit' });

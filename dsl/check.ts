@@ -6,7 +6,7 @@
  */
 import { type Expr, type Program, type Pos, type Role, roleOf, stateSlots } from './ast.js';
 import { DslError } from './errors.js';
-import { type Kind, fn } from './functions.js';
+import { type Kind, fn, scalarOnly } from './functions.js';
 import { paramKind, resultKind } from './kinds.js';
 
 export interface CheckOptions {
@@ -87,7 +87,7 @@ function kindChecker(kinds: ReadonlyMap<string, Kind>, fail: Fail): (e: Expr) =>
           fail(`${row.name} takes ${row.args.length} argument${row.args.length === 1 ? '' : 's'}, got ${e.args.length}`, e.pos);
         const argKinds = e.args.map(kindOf);
         row.args.forEach((want, i) => {
-          if (want === 'scalar' && argKinds[i] !== 'scalar')
+          if (scalarOnly(want) && argKinds[i] !== 'scalar')
             fail(`argument ${i + 1} of ${row.name} must be a scalar, got a tensor`, e.args[i]!.pos ?? e.pos);
         });
         return resultKind(row, argKinds);

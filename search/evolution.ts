@@ -37,6 +37,7 @@ import { driftOf } from './commit.js';
 import { MetavalQueue } from './metaval.js';
 import { makeMutator, type Mutator } from './mutate.js';
 import { prepare as defaultPrepare, type Preparer } from './prepare.js';
+import { referenceJobKey, type ReferenceCache } from './reference-cache.js';
 import type { RunInfo, RunStore, SeedSource } from './run-store.js';
 import { statsOf } from './stats.js';
 import { mergeParts } from './suite-result.js';
@@ -85,6 +86,12 @@ export interface SearchDeps {
    * job per suite.
    */
   suiteTasks?: (suite: SuiteName) => readonly string[];
+  /**
+   * Results of the reference and its twin kept across runs (on disk: see
+   * src/reference-cache.ts): a run asks it before computing one, part by
+   * part, and books no worker time for what it finds.
+   */
+  referenceCache?: ReferenceCache;
 }
 
 /** How many batches breeding may run ahead of the committed state, looking for new programs to train. */
@@ -165,6 +172,9 @@ class Search {
   private readonly reevaluated = new Map<number, ChildRecord>();
   /** Reference results being computed, by key: each is computed once even when asked for twice at once. */
   private readonly referencesInFlight = new Map<string, Promise<void>>();
+  private readonly referenceCache: ReferenceCache | undefined;
+  /** Reference parts found in the machine's cache in this session. */
+  private referenceHits = 0;
   /** Milliseconds the last evaluation on the meta-validation suite took: what the next is expected to take. */
   private metavalEstimate = 0;
   /** Why meta-validation cannot run in this session, once it is known. */
@@ -185,6 +195,7 @@ class Search {
     this.sessionStart = this.now();
     this.calibrationSources = deps.calibration ?? null;
     this.suiteTasks = deps.suiteTasks ?? null;
+    this.referenceCache = deps.referenceCache;
     this.stopped = new Promise((r) => (this.signalStop = r));
     this.metaval = new MetavalQueue({
       child: (id) => this.unwritten.get(id) ?? this.store.child(id),
@@ -510,7 +521,7 @@ class Search {
     }
     const twins = await Promise.all(
       seeds.map(async (seed) => {
-        const out = await this.runSuite({ ...evalJob(this.cfg(), 0, src.twin, suite), seed }, 'reference');
+        const out = await this.runSuite({ ...evalJob(this.cfg(), 0, src.twin, suite), seed }, 'reference', undefined, true);
         if (out === STOP) return null;
         return out.ok && isScore(out.result.fitness) ? out.result.fitness : null;
       }),
@@ -546,7 +557,8 @@ class Search {
     const key = referenceKey(suite, seed);
     const job: EvalJob = { ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false, ...(urgent ? { urgent } : {}) };
     const metaval = use === 'metaval';
-    const out = await (metaval ? this.runSuite(job, 'metaval', () => this.metavalTurn()) : this.runSuite(job, 'reference'));
+    const hits = this.referenceHits;
+    const out = await (metaval ? this.runSuite(job, 'metaval', () => this.metavalTurn(), true) : this.runSuite(job, 'reference', undefined, true));
     if (out === STOP) return;
     if (!out.ok) {
       this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}${metaval ? '' : '; workers will compute them'}`);
@@ -557,6 +569,7 @@ class Search {
       }
       return;
     }
+    if (this.referenceHits > hits) this.log('info', `reference results for the ${suite} suite (seed ${seed}): ${this.referenceHits - hits} of ${Math.max(1, this.suiteTasks?.(suite).length ?? 1)} parts from this machine's cache`);
     const refs: Calibration['references'][string] = {};
     for (const t of out.result.tasks) refs[t.task] = { lr: t.lr, loss: t.loss, metric: t.metric, ...(t.failure !== undefined ? { failure: t.failure } : {}) };
     // On the meta-validation suite, what one job takes: its longest task when they run one per job.
@@ -868,19 +881,28 @@ class Search {
    * (meta-validation waits there for its share of the workers' time). The
    * merged result is the one a single job would give.
    */
-  private async runSuite(job: EvalJob, use: TimeUse, between?: () => Promise<boolean>): Promise<EvalOutcome | Stop> {
+  private async runSuite(job: EvalJob, use: TimeUse, between?: () => Promise<boolean>, cached = false): Promise<EvalOutcome | Stop> {
     // A part on the meta-validation suite runs at most what is left of its share (see metavalJob).
     const run = (j: EvalJob) => this.runJob(use === 'metaval' ? this.metavalJob(j) : j, use);
-    const names = this.suiteTasks?.(job.suite) ?? [];
-    if (names.length < 2) {
-      if ((await between?.()) === false) return STOP;
-      return this.stopping || this.closing ? STOP : run(job);
-    }
-    const parts: SuiteResult[] = [];
-    for (const task of names) {
+    // The reference's parts: what the machine's cache has is not run, and it waits for no turn.
+    const fromCache = async (j: EvalJob): Promise<SuiteResult | undefined> => (cached ? await this.referenceCache?.get(referenceJobKey(j)) : undefined);
+    const runPart = async (j: EvalJob): Promise<EvalOutcome | Stop> => {
+      const hit = await fromCache(j);
+      if (hit) {
+        this.referenceHits++;
+        return { ok: true, result: hit };
+      }
       if ((await between?.()) === false) return STOP;
       if (this.stopping || this.closing) return STOP;
-      const out = await run({ ...job, tasks: [task] });
+      const out = await run(j);
+      if (cached && out !== STOP && out.ok) await this.referenceCache?.put(referenceJobKey(j), out.result);
+      return out;
+    };
+    const names = this.suiteTasks?.(job.suite) ?? [];
+    if (names.length < 2) return runPart(job);
+    const parts: SuiteResult[] = [];
+    for (const task of names) {
+      const out = await runPart({ ...job, tasks: [task] });
       if (out === STOP || !out.ok) return out;
       parts.push(out.result);
     }

@@ -1,7 +1,12 @@
 /**
  * Mutation, as in the Lion paper: insert a random statement, delete one, or
  * modify one (its function, one argument, or a constant). Constants are
- * multiplied by 2^N(0,1); new constants are drawn from N(0,1). Half the
+ * multiplied by 2^N(0,1); new constants are drawn from N(0,1). Mixing
+ * weights (`interp`'s `a`) are the exception: a new one is drawn from a
+ * logit-normal prior (decays like 0.9 and 0.99 are common under it, and it
+ * never leaves (0, 1)), and a constant in (0, 1) is half the time moved in
+ * logit space, so that a decay of 0.9 becomes 0.8 or 0.97 rather than 1.8,
+ * which diverges. Half the
  * insertions go into the data path (a later read sees the new value), and a
  * state slot that a new statement assigns reads its old value, so that memory
  * (momentum from SGD) is one mutation away instead of two.
@@ -16,7 +21,7 @@
  */
 import { type Assign, type Expr, type Program, namesIn, roleOf, stateSlots, stripPositions } from '../dsl/ast.js';
 import { check } from '../dsl/check.js';
-import { FUNCTIONS, fn, type ArgKind, type Kind } from '../dsl/functions.js';
+import { FUNCTIONS, fn, scalarOnly, type ArgKind, type Kind } from '../dsl/functions.js';
 import { kindsBefore } from '../dsl/kinds.js';
 import { formatNumber, roundConstant } from '../dsl/literals.js';
 import { freshName } from '../dsl/names.js';
@@ -171,8 +176,7 @@ function modify(p: Program, rng: Rng, constantRate: number): Mutation {
     case 'constant': {
       const site = rng.pick(sites);
       const old = site.value;
-      // 0 times anything stays 0: a zero constant is redrawn instead.
-      const value = roundConstant(old === 0 ? rng.normal() : old * Math.pow(2, rng.normal()));
+      const value = roundConstant(perturb(old, rng));
       switch (site.where) {
         case 'hparam': {
           const hparams = p.hparams.map((h, i) => (i === site.index ? { name: h.name, value } : h));
@@ -302,14 +306,42 @@ function assignableNames(p: Program, at: number): Set<string> {
 }
 
 function fits(a: Expr, want: ArgKind, scope: ReadonlyMap<string, Kind>): boolean {
-  if (want === 'any') return a.type !== 'name' || scope.has(a.name);
+  if (!scalarOnly(want)) return a.type !== 'name' || scope.has(a.name);
   return a.type === 'num' || (a.type === 'name' && scope.get(a.name) === 'scalar');
 }
 
-/** A name in scope of the wanted kind, or a new constant from N(0,1). Avoids `avoid` when it can. */
+/**
+ * Spread of a new mixing weight's logit: about a third of draws fall in
+ * 0.9-0.99 or 0.01-0.1, a seventh beyond, the rest in 0.1-0.9.
+ */
+const WEIGHT_LOGIT_SD = 3;
+/** A mixing weight is a new constant at least this often (a name otherwise: `lr` as a weight is a schedule). */
+const WEIGHT_CONSTANT_RATE = 0.5;
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+const logit = (a: number) => Math.log(a / (1 - a));
+
+/** A new constant for an argument of this kind. */
+function newConstant(rng: Rng, want: ArgKind): number {
+  return roundConstant(want === 'weight' ? sigmoid(WEIGHT_LOGIT_SD * rng.normal()) : rng.normal());
+}
+
+/**
+ * A constant moved by `modify`: times 2^N(0,1); one in (0, 1) (a decay, a
+ * mixing weight) half the time has its logit moved by N(0,1) instead.
+ */
+function perturb(old: number, rng: Rng): number {
+  // 0 times anything stays 0: a zero constant is redrawn instead.
+  if (old === 0) return rng.normal();
+  if (old > 0 && old < 1 && rng.next() < 0.5) return sigmoid(logit(old) + rng.normal());
+  return old * Math.pow(2, rng.normal());
+}
+
+/** A name in scope of the wanted kind, or a new constant. Avoids `avoid` when it can. */
 function randomArg(rng: Rng, scope: ReadonlyMap<string, Kind>, want: ArgKind, constantRate: number, avoid?: Expr): Expr {
-  const names = [...scope].filter(([n, k]) => (want === 'any' || k === 'scalar') && !(avoid?.type === 'name' && avoid.name === n)).map(([n]) => n);
-  if (names.length === 0 || rng.next() < constantRate) return num(roundConstant(rng.normal()));
+  const names = [...scope].filter(([n, k]) => (!scalarOnly(want) || k === 'scalar') && !(avoid?.type === 'name' && avoid.name === n)).map(([n]) => n);
+  const rate = want === 'weight' ? Math.max(constantRate, WEIGHT_CONSTANT_RATE) : constantRate;
+  if (names.length === 0 || rng.next() < rate) return num(newConstant(rng, want));
   return { type: 'name', name: rng.pick(names) };
 }
 

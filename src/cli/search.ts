@@ -14,6 +14,7 @@ import { parse } from '../../dsl/parse.js';
 import type { SearchConfig } from '../../search/config.js';
 import { SearchFault, startSearch } from '../../search/evolution.js';
 import { referenceSources } from '../reference.js';
+import { diskReferenceCache } from '../reference-cache.js';
 import type { SearchHandle } from '../../search/handle.js';
 import { DB_FILE, SqliteRunStore, StoreError, generateRunName, resolveRunPath, type SeedSource } from '../../search/store.js';
 import type { Executor, LogLevel, SearchStats } from '../../search/types.js';
@@ -240,7 +241,15 @@ export async function openSearch(
   const calibration = deps.calibration ?? (deps.executor ? undefined : referenceSources());
   const registry = await taskRegistry(tasksModule);
   const stored = await storedProgress(store);
-  handle = startSearch({ store, executor, ...(calibration ? { calibration } : {}), suiteTasks: (suite) => registry.suite(suite).map((t) => t.name) });
+  // Reference results are kept on this machine across runs when this machine's workers compute them.
+  const referenceCache = deps.executor ? undefined : diskReferenceCache({ backend: plan.machine.backend, ...(tasksModule ? { tasksModule } : {}) });
+  handle = startSearch({
+    store,
+    executor,
+    ...(calibration ? { calibration } : {}),
+    ...(referenceCache ? { referenceCache } : {}),
+    suiteTasks: (suite) => registry.suite(suite).map((t) => t.name),
+  });
   const h = handle;
   // After the search's `start` event, so that watchers see it.
   setImmediate(() => early.forEach(([l, m, w]) => h.log(l, m, w)));

@@ -1,7 +1,7 @@
 /** Programs and a random generator shared by the language tests. */
 import fc from 'fast-check';
 import type { Assign, Expr, Program } from '../../dsl/ast.js';
-import { FUNCTIONS } from '../../dsl/functions.js';
+import { FUNCTIONS, scalarOnly } from '../../dsl/functions.js';
 
 export const ADAMW = `# AdamW, as the Lion paper's search starts from it
 def train(w, g, m, v, lr):
@@ -63,7 +63,7 @@ export function arbProgram(maxStatements = 12): fc.Arbitrary<Program> {
       stmts.forEach((s, i) => {
         const row = ROWS[s.row]!;
         const args: Expr[] = row.args.map((kind, j) => {
-          if (kind === 'scalar' || s.useConst[j]) return s.useConst[j] || scalars.length === 0 ? { type: 'num', value: Math.round(s.consts[j]! * 1000) / 1000 } : { type: 'name', name: scalars[s.picks[j]! % scalars.length]! };
+          if (scalarOnly(kind) || s.useConst[j]) return s.useConst[j] || scalars.length === 0 ? { type: 'num', value: Math.round(s.consts[j]! * 1000) / 1000 } : { type: 'name', name: scalars[s.picks[j]! % scalars.length]! };
           return { type: 'name', name: tensors[s.picks[j]! % tensors.length]! };
         });
         const isScalar = row.form === 'reduction' && row.result === 'scalar';

@@ -13,6 +13,7 @@ import { SearchConfigSchema, type SearchConfig } from '../../search/config.js';
 import { SqliteRunStore } from '../../search/store.js';
 import type { EvalJob, EvalOutcome, Executor, SuiteResult } from '../../search/types.js';
 import { seedSource } from '../../seeds/index.js';
+import { referenceSources } from '../../src/reference.js';
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'optevo-search-'));
@@ -139,4 +140,13 @@ export function runSnapshot(runPath: string) {
   } finally {
     s.close();
   }
+}
+
+/** The run's reference program and its twin, as the CLI gives them. */
+export const calibration = referenceSources();
+/** The twin's scores against AdamW, by evaluation seed: what the noise is measured from. */
+export const TWIN: Record<number, number> = { 1: 0.01, 2: -0.02, 3: 0.02 };
+/** An intercept that scores the twin as TWIN says (the fake executor trains everything else). */
+export function twinIntercept(job: EvalJob): EvalOutcome | undefined {
+  return job.source === calibration.twin ? { ok: true, result: { suite: job.suite, fitness: TWIN[job.seed]!, ms: 1, tasks: [] } } : undefined;
 }

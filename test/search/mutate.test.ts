@@ -184,4 +184,34 @@ describe('mutate', () => {
     expect(count(0)).toBe(0);
     expect(count(0.5)).toBeGreaterThan(3);
   });
+
+  it("draws interp's weight in (0, 1), often a decay near 1, and moves a constant in (0, 1) mostly within it", () => {
+    const ins = makeMutator({ weights: { insert: 1, delete: 0, modify: 0 }, maxStatements: 30 });
+    const sgd = parse('def train(w, g, m, lr):\n  update = lr * g\n  return update, m\n');
+    const weights: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      for (const s of ins(sgd, Rng.derive('weight', i)).program.body) {
+        const a = s.expr.type === 'call' && s.expr.fn === 'interp' ? s.expr.args[2] : undefined;
+        if (a?.type === 'num') weights.push(a.value);
+      }
+    }
+    expect(weights.length).toBeGreaterThan(50);
+    expect(weights.every((a) => a >= 0 && a <= 1)).toBe(true);
+    // Under N(0, 1) as other constants, 0.9-0.999 would be under 2% of draws (logit-normal: about a sixth).
+    expect(weights.filter((a) => a >= 0.9 && a <= 0.999).length / weights.length).toBeGreaterThan(0.1);
+    const mod = makeMutator({ weights: { insert: 0, delete: 0, modify: 1 }, maxStatements: 30 });
+    const ema = parse('def train(w, g, m, lr):\n  m = interp(g, m, 0.9)\n  update = lr * m\n  return update, m\n');
+    let moved = 0;
+    let inside = 0;
+    for (let i = 0; i < 2000; i++) {
+      const c = mod(ema, Rng.derive('decay', i));
+      const m = /constant: 0\.9 -> (\S+)$/.exec(c.detail);
+      if (!m) continue;
+      moved++;
+      if (Number(m[1]) > 0 && Number(m[1]) < 1) inside++;
+    }
+    expect(moved).toBeGreaterThan(100);
+    // Times 2^N(0,1) alone keeps 0.9 below 1 for 56% of moves; half of them in logit space, about 78%.
+    expect(inside / moved).toBeGreaterThan(0.7);
+  });
 });
