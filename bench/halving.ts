@@ -21,7 +21,15 @@
  *      node dist/bench/halving.js --verify 5 [--rule '{"rungs":[0.25],"measure":"loss","margin":0.5,"keep":2}'] --out FILE
  *      node dist/bench/halving.js --compare 3 [--tasks a,b] --out FILE
  *
- * Measured (issue 14): see README, "The cost of an evaluation".
+ * Measured (issue 14, 2 shared cores, wasm): 200 programs spread over a
+ * 6-minute search (--seeds sgd,adam,lion --suite quick --seed 14), recorded
+ * on teacher-student, tiny-lm, mnist8-mlp (one file) and mnist-cnn
+ * (another). bench/halving-rules.js chose the default rule (1/4, 3/8 and 5/8
+ * of the steps; 50% of the best smoothed loss; the two best kept) on the
+ * even half: it picks the full sweep's best rate on every task for 100/100
+ * there, 99/100 held out, 199/200 in all, and trains 43% fewer replica-steps
+ * (weighed by training time). --verify 4 on each file: all as replayed.
+ * --compare 3 on the standard suite: 14.8 s of CPU a program against 23.1 s.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

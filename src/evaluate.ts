@@ -4,7 +4,9 @@
  * optimizer.
  *
  * For each task: every rate of the sweep is trained (stacked replicas where
- * the model allows, else separately), then a second pass refines around the
+ * the model allows, else separately; with `sweep: 'halving'`, what the
+ * search and `optevo eval` ask for by default, the rates clearly behind stop
+ * early: src/train/halving.ts), then a second pass refines around the
  * best rate (halfway, geometrically, to each neighbour of the grid: a
  * quarter decade on the default half-decade grid), so that no program wins
  * by landing between two grid points. The best rate is the one with the
