@@ -198,7 +198,7 @@ export const RUN_SETTINGS = [
     key: 'sweep',
     arg: '<kind>',
     // Optional: runs stored before this setting have none, and sweep every rate to the end.
-    // Halving by default: it picked the full sweep's best rate on 199 of 200 programs of a search (bench/halving.ts).
+    // Halving by default: it picked the full sweep's best rate on every task for 198 of 200 programs of a search (bench/halving.ts).
     help: "how each evaluation sweeps its rates: 'full' (every rate to the end) or 'halving' (the rates clearly behind by smoothed training loss stop early, the rest finish)",
     read: read.text,
     schema: z.enum(['full', 'halving']).optional(),
