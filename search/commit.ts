@@ -13,10 +13,21 @@ import { beats, heldFitness } from './selection.js';
 import type { Commit } from './run-store.js';
 import type { ChildRecord, Counters, Member } from './types.js';
 
-/** A candidate for meta-validation: an `ok` child and its fitness. */
+/**
+ * A candidate for meta-validation: an `ok` child and its held fitness (the
+ * lower of its fitness and its re-evaluation on a fresh seed, where it has
+ * one), so that a program whose score a fresh seed showed to be noise does
+ * not take the funnel's place or meta-validation's share.
+ */
 export interface Leader {
   id: number;
   fitness: number;
+}
+
+/** A committed `ok` child as a leader: ranked by its held fitness. */
+export function leaderOf(rec: { id: number; fitness: number; reeval?: { fitness: number | null } | null }): Leader {
+  const again = rec.reeval && isScore(rec.reeval.fitness) ? rec.reeval.fitness : null;
+  return { id: rec.id, fitness: heldFitness(rec.fitness, again) };
 }
 
 export interface RunState {
@@ -136,7 +147,7 @@ export function commitChild(state: RunState, rec: ChildRecord, config: CommitCon
     c = { ...c, lastImprovement: id, restarts: c.restarts + 1 };
   }
 
-  const leaders = rec.status === 'ok' ? withLeader(state.leaders, { id, fitness: rec.fitness }, config.metavalTop) : state.leaders;
+  const leaders = rec.status === 'ok' ? withLeader(state.leaders, leaderOf(rec), config.metavalTop) : state.leaders;
   const metaval: number[] = [];
   let metavalRequested = state.metavalRequested;
   if (config.metavalEvery > 0 && id % config.metavalEvery === 0) {

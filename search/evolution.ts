@@ -25,7 +25,7 @@
 import { ProgramCache } from './cache.js';
 import { metavalSuiteOf, type SearchConfig } from './config.js';
 import { chooseParent, mutantOffspring, prepareOffspring, seedOffspring } from './breed.js';
-import { commitChild, withLeader, type Leader, type RunState } from './commit.js';
+import { commitChild, leaderOf, withLeader, type Leader, type RunState } from './commit.js';
 import type { SearchHandle } from './handle.js';
 import type { HurdleMember } from './hurdle.js';
 import { errorMessage } from '../dsl/errors.js';
@@ -709,7 +709,7 @@ class Search {
         this.cache.add(c.id, c.hash, c.fingerprint);
         this.novelIds.push(c.id);
       }
-      if (c.status === 'ok') leaders = withLeader(leaders, { id: c.id, fitness: c.fitness }, config.metavalTop);
+      if (c.status === 'ok') leaders = withLeader(leaders, leaderOf(c), config.metavalTop);
     }
     this.state = {
       counters,

@@ -15,8 +15,11 @@
  * never leads.
  *
  * The recommendation is a funnel, as in the Lion paper: among the top K on
- * fitness, the best on meta-validation; before any meta-validation, the
- * best (the lead).
+ * held fitness (a re-evaluated child's lower score: search/commit.ts), the
+ * best on meta-validation; before any meta-validation, the best (the lead).
+ * The top K are also the programs meta-validation is asked for: ranked on
+ * fitness alone, they were the children whose score a fresh seed had just
+ * shown to be noise (D2: epsilon tweaks at +0.09 that held +0.03 to +0.06).
  */
 
 /** The least noise a suite is said to have. */
@@ -60,7 +63,7 @@ export function recommend(top: readonly FunnelEntry[], lead: number | null, k: n
   const validated = top.filter((e) => e.metaval !== null);
   if (validated.length > 0) {
     const best = validated.reduce((a, b) => (b.metaval! > a.metaval! ? b : a));
-    return { id: best.id, rule: `best on meta-validation (${validated.length} validated) among the top ${k} on fitness` };
+    return { id: best.id, rule: `best on meta-validation (${validated.length} validated) among the top ${k} on held fitness` };
   }
   if (lead !== null) return { id: lead, rule: 'the best on fitness (no meta-validation yet)' };
   return top.length > 0 ? { id: top[0]!.id, rule: 'the best on fitness (no meta-validation yet)' } : null;

@@ -85,7 +85,7 @@ export function register(program: Command): void {
     .option('--output <file>', 'write to FILE instead of stdout (written whole, then renamed into place)')
     .option('--run-dir <dir>', 'folder of runs (default runs)')
     .option('--program <id>', 'write this program as a .opt file instead (what check, eval and createOptimizer read), with a header giving its run, scores and evaluation settings')
-    .option('--best', "write the program the run recommends as a .opt file (the funnel: best on meta-validation among the top on fitness; see 'optevo show')")
+    .option('--best', "write the program the run recommends as a .opt file (the funnel: best on meta-validation among the top on held fitness; see 'optevo show')")
     .option('--simplified', 'with --program or --best: the simplified form, without dead statements or unused state (the default)')
     .option('--as-trained', 'with --program or --best: the source exactly as trained, dead code and all')
     .option('--store <url>', STORE_HELP)

@@ -8,6 +8,7 @@ import { describeMutation, formatDuration, formatFitness, formatLr, padLeft, pad
 import { formatStart, heldByLiveProcess, type RunSummary } from './runs.js';
 import { UNLIMITED_CHILDREN } from '../../search/config.js';
 import { recommend, type Recommendation } from '../../search/selection.js';
+import { leaderOf } from '../../search/commit.js';
 import { formatTimeShares } from '../../search/worker-time.js';
 
 export interface LeaderRow {
@@ -37,11 +38,24 @@ export interface RunReport {
   noise: number | null;
 }
 
-/** The funnel of a stored run: the best on meta-validation among its top K on fitness (K: `--metaval-top`). */
+/**
+ * The funnel of a stored run: the best on meta-validation among its top K
+ * (K: `--metaval-top`) on held fitness, as the search ranks its leaders
+ * (search/commit.ts). Held fitness is at most the fitness, so the top K on
+ * it are among the children whose fitness is at least the K-th held one.
+ */
 export function recommendation(store: RunReader): Recommendation | null {
   const k = store.config().metavalTop;
-  const top = store.leaderboard(k).flatMap((c) => (c.fitness === null ? [] : [{ id: c.id, fitness: c.fitness, metaval: c.metaval }]));
-  return recommend(top, store.counters().bestId, k);
+  for (let n = Math.max(k, 1) * 4; ; n *= 4) {
+    const board = store.leaderboard(n);
+    const top = board
+      .flatMap((c) => (c.fitness === null ? [] : [{ ...leaderOf({ ...c, fitness: c.fitness }), metaval: c.metaval }]))
+      .sort((a, b) => b.fitness - a.fitness || a.id - b.id)
+      .slice(0, k);
+    // A child below the board has a fitness, and so a held fitness, at most the board's last (ties go to lower ids).
+    const last = board.at(-1)?.fitness ?? -Infinity;
+    if (board.length < n || (top.length === k && last <= top[k - 1]!.fitness)) return recommend(top, store.counters().bestId, k);
+  }
 }
 
 /** `live`: whether a process drives the run now (default: the SQLite run's lock file says so). */

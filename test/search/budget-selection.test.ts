@@ -129,13 +129,29 @@ describe('--time', () => {
 });
 
 describe('the funnel', () => {
+  it("a stored run's funnel ranks by held fitness, looking past the children whose fitness alone is higher", async () => {
+    const { recommendation } = await import('../../src/inspect/run-report.js');
+    // 20 children: 1..12 score 0.9 on the run's seed but 0.1 on a fresh one; 13 and 14 hold 0.5 and 0.4.
+    const kids = Array.from({ length: 20 }, (_, i) => {
+      const id = i + 1;
+      if (id <= 12) return { id, fitness: 0.9 - id * 1e-3, metaval: 0.5, reeval: { fitness: 0.1 } };
+      return { id, fitness: id === 13 ? 0.5 : id === 14 ? 0.4 : 0.01, metaval: id === 14 ? 0.2 : null, reeval: null };
+    });
+    const reader = {
+      config: () => ({ metavalTop: 2 }),
+      counters: () => ({ bestId: 13 }),
+      leaderboard: (n: number) => [...kids].sort((a, b) => b.fitness - a.fitness || a.id - b.id).slice(0, n),
+    } as unknown as Parameters<typeof recommendation>[0];
+    expect(recommendation(reader)).toEqual({ id: 14, rule: 'best on meta-validation (1 validated) among the top 2 on held fitness' });
+  });
+
   it('recommends the best on meta-validation among the top K on fitness, else the lead', () => {
     const top = [
       { id: 5, fitness: 0.3, metaval: 0.01 },
       { id: 9, fitness: 0.2, metaval: 0.12 },
       { id: 2, fitness: 0.1, metaval: null },
     ];
-    expect(recommend(top, 5, 3)).toEqual({ id: 9, rule: 'best on meta-validation (2 validated) among the top 3 on fitness' });
+    expect(recommend(top, 5, 3)).toEqual({ id: 9, rule: 'best on meta-validation (2 validated) among the top 3 on held fitness' });
     expect(recommend(top.map((t) => ({ ...t, metaval: null })), 5, 3)).toEqual({ id: 5, rule: 'the best on fitness (no meta-validation yet)' });
     expect(recommend([], null, 3)).toBeNull();
   });

@@ -63,6 +63,18 @@ describe('commitChild', () => {
     expect([...state.metavalRequested]).toEqual([2, 1, 4, 5]);
   });
 
+  it('ranks the leaders, which meta-validation serves, by held fitness: a score that a fresh seed showed to be noise falls back', () => {
+    const config = { ...CONFIG, metavalTop: 2, metavalEvery: 4 };
+    const noisy = { ...ok(3, 0.9), reeval: suite(0.2) };
+    const held = { ...ok(4, 0.6), reeval: suite(0.7) };
+    const { state, log } = commitAll([ok(1, 0.1), ok(2, 0.5), noisy, held], config);
+    expect(state.leaders).toEqual([
+      { id: 4, fitness: 0.6 },
+      { id: 2, fitness: 0.5 },
+    ]);
+    expect(log[3]!.metaval).toEqual([4, 2]);
+  });
+
   it('refuses a child out of order', () => {
     expect(() => commitChild(START, ok(2, 1), CONFIG)).toThrow('internal: commit of child 2 after 0');
   });
