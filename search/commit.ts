@@ -24,10 +24,14 @@ export interface Leader {
   fitness: number;
 }
 
+/** A child's fitness on its re-evaluation (a fresh seed), where it has one. */
+function reevalFitness(rec: { reeval?: { fitness: number | null } | null }): number | null {
+  return rec.reeval && isScore(rec.reeval.fitness) ? rec.reeval.fitness : null;
+}
+
 /** A committed `ok` child as a leader: ranked by its held fitness. */
 export function leaderOf(rec: { id: number; fitness: number; reeval?: { fitness: number | null } | null }): Leader {
-  const again = rec.reeval && isScore(rec.reeval.fitness) ? rec.reeval.fitness : null;
-  return { id: rec.id, fitness: heldFitness(rec.fitness, again) };
+  return { id: rec.id, fitness: heldFitness(rec.fitness, reevalFitness(rec)) };
 }
 
 export interface RunState {
@@ -128,7 +132,7 @@ export function commitChild(state: RunState, rec: ChildRecord, config: CommitCon
   if (rec.fitness !== null && rec.status !== 'cached' && !driftOf(rec)) {
     const seed = id <= config.seeds.length;
     const calibrated = config.calibrated === true && held0 !== null && !seed;
-    const again = rec.reeval && isScore(rec.reeval.fitness) ? rec.reeval.fitness : null;
+    const again = reevalFitness(rec);
     const held = heldFitness(rec.fitness, again);
     if ((!calibrated || again !== null) && beats(held, held0, seed ? 0 : (config.noise ?? 0))) {
       c = { ...c, bestFitness: rec.fitness, bestHeld: held, bestId: id, lastImprovement: id };

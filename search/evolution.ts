@@ -200,7 +200,7 @@ class Search {
     this.metaval = new MetavalQueue({
       child: (id) => this.unwritten.get(id) ?? this.store.child(id),
       job: (id, source) => evalJob(this.cfg(), id, source, metavalSuiteOf(this.cfg())),
-      run: (job) => this.runSuite(job, 'metaval', () => this.metavalTurn()),
+      run: (job) => this.runSuite(job, 'metaval', { between: () => this.metavalTurn() }),
       turn: async () => {
         if (!(await this.metavalTurn())) return false;
         await this.ensureReference(metavalSuiteOf(this.cfg()), this.cfg().evalSeed, false, 'metaval');
@@ -521,7 +521,7 @@ class Search {
     }
     const twins = await Promise.all(
       seeds.map(async (seed) => {
-        const out = await this.runSuite({ ...evalJob(this.cfg(), 0, src.twin, suite), seed }, 'reference', undefined, true);
+        const out = await this.runSuite({ ...evalJob(this.cfg(), 0, src.twin, suite), seed }, 'reference', { cached: true });
         if (out === STOP) return null;
         return out.ok && isScore(out.result.fitness) ? out.result.fitness : null;
       }),
@@ -558,7 +558,7 @@ class Search {
     const job: EvalJob = { ...evalJob(this.cfg(), 0, src.reference, suite), seed, score: false, ...(urgent ? { urgent } : {}) };
     const metaval = use === 'metaval';
     const hits = this.referenceHits;
-    const out = await (metaval ? this.runSuite(job, 'metaval', () => this.metavalTurn(), true) : this.runSuite(job, 'reference', undefined, true));
+    const out = await this.runSuite(job, metaval ? 'metaval' : 'reference', { cached: true, ...(metaval ? { between: () => this.metavalTurn() } : {}) });
     if (out === STOP) return;
     if (!out.ok) {
       this.log('warn', `reference results for the ${suite} suite (seed ${seed}) failed: ${out.reason}${metaval ? '' : '; workers will compute them'}`);
@@ -881,7 +881,8 @@ class Search {
    * (meta-validation waits there for its share of the workers' time). The
    * merged result is the one a single job would give.
    */
-  private async runSuite(job: EvalJob, use: TimeUse, between?: () => Promise<boolean>, cached = false): Promise<EvalOutcome | Stop> {
+  private async runSuite(job: EvalJob, use: TimeUse, opts: { between?: () => Promise<boolean>; cached?: boolean } = {}): Promise<EvalOutcome | Stop> {
+    const { between, cached = false } = opts;
     // A part on the meta-validation suite runs at most what is left of its share (see metavalJob).
     const run = (j: EvalJob) => this.runJob(use === 'metaval' ? this.metavalJob(j) : j, use);
     // The reference's parts: what the machine's cache has is not run, and it waits for no turn.
